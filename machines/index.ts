@@ -1,0 +1,7 @@
+export * from './types.js';
+export * from './backoff.js';
+export * from './breakerWindow.js';
+export * from './catalog.js';
+export * from './circuitBreaker.js';
+export * from './serverConnection.js';
+export * from './manager.js';
