@@ -13,8 +13,11 @@ export interface BackoffPolicy {
 }
 
 /**
- * Delay before attempt `attempt` (0-based count of consecutive failures), full jitter:
- * `clamp(floor(random * min(maxMs, baseMs * multiplier^attempt)), minMs, maxMs)`.
+ * Delay before attempt `attempt` (0-based count of consecutive failures), full jitter between the
+ * floor and the ceiling: `floor(minMs + random * (ceiling - minMs))` with
+ * `ceiling = min(maxMs, baseMs * multiplier^attempt)`. Drawing above the floor (instead of
+ * clamping `random * ceiling` up to it) keeps servers that fail together spread out: a clamp
+ * would send a quarter of them back at exactly `minMs` with the default policy.
  * From attempt 30 the ceiling is `maxMs` (overflow guard, as in Akka). A server-suggested wait
  * (`retryAfterMs`, from HTTP Retry-After) raises the delay, still capped at `maxMs`.
  */
@@ -25,7 +28,8 @@ export function computeBackoffDelay(
   retryAfterMs?: number,
 ): number {
   const ceiling = attempt >= 30 ? policy.maxMs : Math.min(policy.maxMs, policy.baseMs * policy.multiplier ** attempt);
-  const jittered = Math.floor(random * (Number.isFinite(ceiling) ? ceiling : policy.maxMs));
+  const top = Math.max(policy.minMs, Number.isFinite(ceiling) ? ceiling : policy.maxMs);
+  const jittered = Math.floor(policy.minMs + random * (top - policy.minMs));
   const wanted = retryAfterMs !== undefined ? Math.max(jittered, retryAfterMs) : jittered;
   return Math.min(policy.maxMs, Math.max(policy.minMs, wanted));
 }

@@ -187,11 +187,11 @@ export const circuitBreakerMachine = setup({
       probeOutcomes: [],
     }),
     /** Tells listeners and the parent (the manager relays it) about one transition. */
-    announce: enqueueActions(({ context, enqueue }, params: { from: BreakerState; to: BreakerState; reason: BreakerReason; at: number }) => {
+    announce: enqueueActions(({ context, self, enqueue }, params: { from: BreakerState; to: BreakerState; reason: BreakerReason; at: number }) => {
       // Transition actions run before the target's entry bumps the epoch: report the new one.
       const fact: BreakerStateChanged = { type: 'breaker.stateChanged', server: context.server, epoch: context.epoch + 1, ...params };
       enqueue(emit(fact));
-      enqueue.sendParent(fact);
+      if (self._parent) enqueue.sendParent(fact);
     }),
   },
 }).createMachine({

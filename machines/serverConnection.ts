@@ -225,25 +225,25 @@ export const serverConnectionMachine = setup({
     markDisconnected: assign({ connectedAt: null }),
     countHealthFailure: assign({ healthFailures: ({ context }) => context.healthFailures + 1 }),
     clearHealthFailures: assign({ healthFailures: 0 }),
-    reportTools: enqueueActions(({ context, event, enqueue }) => {
+    reportTools: enqueueActions(({ context, event, self, enqueue }) => {
       if (event.type !== 'session.ready' && event.type !== 'tools.listed') return;
       enqueue.assign({ toolsCount: event.tools.length });
       const fact: ServerToolsListed = { type: 'server.toolsListed', server: context.server, tools: event.tools, facts: context.facts };
       enqueue(emit(fact));
-      enqueue.sendParent(fact);
+      if (self._parent) enqueue.sendParent(fact);
     }),
     /** Tells listeners and the parent (the manager relays it) about one transition. */
     /** Manual reconnect may start anywhere: `self` still holds the state being left. */
     announceManualReconnect: enqueueActions(({ context, event, self, enqueue }) => {
       const fact = stateChanged(context, event, { from: connectionStateOf(self.getSnapshot().value), to: 'connecting', reason: 'manualReconnect' });
       enqueue(emit(fact));
-      enqueue.sendParent(fact);
+      if (self._parent) enqueue.sendParent(fact);
     }),
     /** Tells listeners and the parent (the manager relays it) about one transition. */
-    announce: enqueueActions(({ context, event, enqueue }, params: Announcement) => {
+    announce: enqueueActions(({ context, event, self, enqueue }, params: Announcement) => {
       const fact = stateChanged(context, event, params);
       enqueue(emit(fact));
-      enqueue.sendParent(fact);
+      if (self._parent) enqueue.sendParent(fact);
     }),
   },
 }).createMachine({

@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import { breakerStatus, circuitBreakerMachine, type BreakerPolicy, type BreakerStateChanged, type CallOutcome } from '../../machines/circuitBreaker.js';
+
+const policy: BreakerPolicy = {
+  failureRateThreshold: 50,
+  slidingWindowSize: 5,
+  minimumNumberOfCalls: 5,
+  slowCallDurationThresholdMs: 4000,
+  slowCallRateThreshold: 50,
+  waitDurationInOpenMs: 5000,
+  openBackoffMultiplier: 2,
+  maxWaitDurationInOpenMs: 60000,
+  permittedNumberOfCallsInHalfOpenState: 4,
+  maxWaitDurationInHalfOpenMs: 1000,
+};
+
+function startBreaker(overrides: Partial<BreakerPolicy> = {}) {
+  const clock = new SimulatedClock();
+  const actor = createActor(circuitBreakerMachine, { clock, input: { server: 's', policy: { ...policy, ...overrides } } });
+  const changes: BreakerStateChanged[] = [];
+  actor.on('breaker.stateChanged', (e) => changes.push(e));
+  actor.start();
+  let seq = 0;
+  const state = () => actor.getSnapshot().value;
+  const status = () => breakerStatus(state(), actor.getSnapshot().context, clock.now());
+  /** Acquires (in half-open) and records one call; returns whether it was permitted. */
+  const call = (outcome: CallOutcome, durationMs = 10): boolean => {
+    const requestId = `r${++seq}`;
+    const snap = actor.getSnapshot();
+    if (snap.value === 'open') {
+      actor.send({ type: 'call.refused' });
+      return false;
+    }
+    if (snap.value === 'half-open') {
+      actor.send({ type: 'call.acquire', requestId });
+      if (!actor.getSnapshot().context.permitted.includes(requestId)) return false;
+    }
+    const epoch = actor.getSnapshot().context.epoch;
+    actor.send({ type: 'call.recorded', requestId, epoch, outcome, durationMs, at: clock.now() });
+    return true;
+  };
+  /** Starts a call (taking a permit when half-open) and returns a function that finishes it. */
+  const begin = () => {
+    const requestId = `r${++seq}`;
+    if (actor.getSnapshot().value === 'half-open') actor.send({ type: 'call.acquire', requestId });
+    const epoch = actor.getSnapshot().context.epoch;
+    return (outcome: CallOutcome, durationMs = 10) =>
+      actor.send({ type: 'call.recorded', requestId, epoch, outcome, durationMs, at: clock.now() });
+  };
+  const trip = () => {
+    for (let i = 0; i < 5; i++) call('failure');
+    expect(state()).toBe('open');
+  };
+  return { actor, clock, changes, state, status, call, begin, trip };
+}
+
+describe('circuitBreaker', () => {
+  it('stays closed below the minimum number of calls (CB-01)', () => {
+    const b = startBreaker();
+    for (let i = 0; i < 4; i++) {
+      b.call('failure');
+      expect(b.state()).toBe('closed');
+      expect(b.status().failureRate).toBe(-1);
+    }
+  });
+
+  it('opens once the failure rate reaches the threshold (CB-02)', () => {
+    const b = startBreaker();
+    ['failure', 'failure', 'failure', 'success'].forEach((o) => b.call(o as CallOutcome));
+    expect(b.state()).toBe('closed');
+    b.call('success');
+    expect(b.state()).toBe('open');
+    expect(b.changes).toHaveLength(1);
+    expect(b.changes[0]).toMatchObject({ from: 'closed', to: 'open', reason: 'failureRate', server: 's' });
+  });
+
+  it('opens at exactly the threshold, comparing with >= (CB-03)', () => {
+    const b = startBreaker({ slidingWindowSize: 4, minimumNumberOfCalls: 4 });
+    ['failure', 'failure', 'success', 'success'].forEach((o) => b.call(o as CallOutcome));
+    expect(b.state()).toBe('open');
+  });
+
+  it('slides the window so old failures fall out (CB-04)', () => {
+    const b = startBreaker();
+    ['failure', 'failure', 'success', 'success', 'success', 'success', 'success', 'failure', 'failure'].forEach((o) => b.call(o as CallOutcome));
+    expect(b.state()).toBe('closed');
+    expect(b.status().failureRate).toBe(40);
+  });
+
+  it('refuses calls while open and reports the time left (CB-05, CB-06)', () => {
+    const b = startBreaker();
+    b.trip();
+    expect(b.status().retryAfterMs).toBe(5000);
+    b.clock.increment(1);
+    expect(b.status().retryAfterMs).toBe(4999);
+    expect(b.call('success')).toBe(false);
+    expect(b.status().notPermittedCalls).toBe(1);
+  });
+
+  it('moves to half-open on its own when the open duration ends (CB-07)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.clock.increment(4999);
+    expect(b.state()).toBe('open');
+    b.clock.increment(1);
+    expect(b.state()).toBe('half-open');
+    expect(b.changes.at(-1)).toMatchObject({ from: 'open', to: 'half-open', reason: 'openTimeout', at: 5000 });
+  });
+
+  it('admits only the permitted probes in half-open and refuses the rest at once (CB-08)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.clock.increment(5000);
+    const finishers = [b.begin(), b.begin(), b.begin(), b.begin()];
+    expect(b.actor.getSnapshot().context.permitted).toHaveLength(4);
+    b.actor.send({ type: 'call.acquire', requestId: 'extra' });
+    expect(b.actor.getSnapshot().context.permitted).not.toContain('extra');
+    expect(b.status().notPermittedCalls).toBe(1);
+    finishers.forEach((finish) => finish('success'));
+    expect(b.state()).toBe('closed');
+  });
+
+  it('closes when the probe round stays below the threshold (CB-09)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.clock.increment(5000);
+    ['failure', 'success', 'success', 'success'].forEach((o) => b.call(o as CallOutcome));
+    expect(b.state()).toBe('closed');
+    expect(b.status().bufferedCalls).toBe(0);
+    expect(b.changes.at(-1)).toMatchObject({ from: 'half-open', to: 'closed', reason: 'probeSucceeded' });
+  });
+
+  it('reopens when the probe round fails (CB-10)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.clock.increment(5000);
+    ['failure', 'failure', 'success', 'failure'].forEach((o) => b.call(o as CallOutcome));
+    expect(b.state()).toBe('open');
+    expect(b.changes.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'probeFailed' });
+
+    const single = startBreaker({ permittedNumberOfCallsInHalfOpenState: 1 });
+    single.trip();
+    single.clock.increment(5000);
+    single.call('failure');
+    expect(single.state()).toBe('open');
+  });
+
+  it('gives a cancelled probe its permit back (CB-11)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.clock.increment(5000);
+    const results = ['success', 'success', 'success', 'ignored', 'failure'].map((o) => b.call(o as CallOutcome));
+    expect(results).toEqual([true, true, true, true, true]);
+    expect(b.state()).toBe('closed');
+    expect(b.status().ignoredCalls).toBe(1);
+  });
+
+  it('grows the open duration on consecutive opens and resets it on close (CB-13)', () => {
+    const b = startBreaker({ permittedNumberOfCallsInHalfOpenState: 1 });
+    b.trip();
+    b.clock.increment(5000);
+    b.call('failure');
+    expect(b.status().retryAfterMs).toBe(10000);
+    b.clock.increment(10000);
+    b.call('failure');
+    expect(b.status().retryAfterMs).toBe(20000);
+    b.clock.increment(20000);
+    b.call('success');
+    expect(b.state()).toBe('closed');
+    b.trip();
+    expect(b.status().retryAfterMs).toBe(5000);
+  });
+
+  it('reopens when a probe hangs past the half-open limit and ignores its late outcome (CB-14)', () => {
+    const b = startBreaker({ permittedNumberOfCallsInHalfOpenState: 1 });
+    b.trip();
+    b.clock.increment(5000);
+    const finish = b.begin();
+    b.clock.increment(1000);
+    expect(b.state()).toBe('open');
+    expect(b.changes.at(-1)).toMatchObject({ from: 'half-open', to: 'open', reason: 'halfOpenTimeout', at: 6000 });
+    const transitions = b.changes.length;
+    finish('failure');
+    expect(b.status().lateOutcomes).toBe(1);
+    expect(b.changes).toHaveLength(transitions);
+  });
+
+  it('ignores an outcome from before the trip (CB-15)', () => {
+    const b = startBreaker();
+    const finishA = b.begin();
+    b.trip();
+    const openUntil = b.actor.getSnapshot().context.openUntil;
+    finishA('failure');
+    expect(b.state()).toBe('open');
+    expect(b.actor.getSnapshot().context.openUntil).toBe(openUntil);
+    expect(b.status().lateOutcomes).toBe(1);
+  });
+
+  it('resets to closed from open and from half-open with a probe in flight (CB-16)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.actor.send({ type: 'breaker.reset', at: b.clock.now() });
+    expect(b.state()).toBe('closed');
+    expect(b.changes.at(-1)).toMatchObject({ from: 'open', to: 'closed', reason: 'manualReset' });
+    b.trip();
+    b.clock.increment(5000);
+    const finish = b.begin();
+    b.actor.send({ type: 'breaker.reset', at: b.clock.now() });
+    expect(b.state()).toBe('closed');
+    expect(b.status().consecutiveOpens).toBe(0);
+    finish('failure');
+    expect(b.status().lateOutcomes).toBe(1);
+    expect(b.status().bufferedCalls).toBe(0);
+  });
+
+  it('clears the metrics on reset in closed without a state change (CB-17)', () => {
+    const b = startBreaker();
+    b.call('success');
+    b.call('failure');
+    b.actor.send({ type: 'breaker.reset', at: 0 });
+    expect(b.state()).toBe('closed');
+    expect(b.status().bufferedCalls).toBe(0);
+    expect(b.changes).toHaveLength(0);
+  });
+
+  it('opens on a slow-call rate in half-open even without failures (CB-19)', () => {
+    const b = startBreaker();
+    b.trip();
+    b.clock.increment(5000);
+    [5000, 5000, 5000, 10].forEach((ms) => b.call('success', ms));
+    expect(b.state()).toBe('open');
+  });
+
+  it('announces exactly one change per transition and none for no-op events (CB-20)', () => {
+    const b = startBreaker({ permittedNumberOfCallsInHalfOpenState: 1 });
+    b.call('success');
+    b.actor.send({ type: 'call.refused' });
+    expect(b.changes).toHaveLength(0);
+    b.trip();
+    b.clock.increment(5000);
+    b.call('success');
+    expect(b.changes.map((c) => `${c.from}>${c.to}`)).toEqual(['closed>open', 'open>half-open', 'half-open>closed']);
+    expect(new Set(b.changes.map((c) => c.epoch)).size).toBe(3);
+  });
+
+  it('clamps the minimum number of calls to the window size', () => {
+    const b = startBreaker({ slidingWindowSize: 2, minimumNumberOfCalls: 10 });
+    b.call('failure');
+    b.call('failure');
+    expect(b.state()).toBe('open');
+  });
+});

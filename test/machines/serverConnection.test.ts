@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, fromCallback, SimulatedClock } from 'xstate';
+import { computeBackoffDelay } from '../../machines/backoff.js';
+import {
+  connectionStateOf,
+  serverConnectionMachine,
+  type ConnectionPolicy,
+  type ServerStateChanged,
+  type SessionCommand,
+} from '../../machines/serverConnection.js';
+import type { ErrorInfo } from '../../machines/types.js';
+
+const policy: ConnectionPolicy = {
+  connectTimeoutMs: 1500,
+  reconnect: { baseMs: 1000, multiplier: 2, minMs: 250, maxMs: 60000, maxAttempts: 0, stableAfterMs: 30000, restartIntensity: 5, restartPeriodMs: 60000 },
+  health: { intervalMs: 0, timeoutMs: 5000, failureThreshold: 2 },
+  toolsRefreshDebounceMs: 100,
+};
+
+const LOST: ErrorInfo = { code: 'ConnectionLost', message: 'Connection closed', retryable: true };
+const ENOENT: ErrorInfo = { code: 'ENOENT', message: 'command not found', retryable: false };
+
+function startConnection(overrides: Partial<ConnectionPolicy> = {}) {
+  const clock = new SimulatedClock();
+  const commands: SessionCommand[] = [];
+  const machine = serverConnectionMachine.provide({
+    actors: { session: fromCallback<SessionCommand>(({ receive }) => receive((c) => commands.push(c))) },
+  });
+  const actor = createActor(machine, { clock, input: { server: 'files', policy: { ...policy, ...overrides }, seed: 42 } });
+  const changes: ServerStateChanged[] = [];
+  actor.on('server.stateChanged', (e) => changes.push(e));
+  actor.start();
+  const ctx = () => actor.getSnapshot().context;
+  const state = () => connectionStateOf(actor.getSnapshot().value);
+  const opens = () => commands.filter((c) => c.type === 'session.open').length;
+  const ready = () =>
+    actor.send({ type: 'session.ready', attemptId: ctx().attemptId, at: clock.now(), facts: {}, tools: [] });
+  const fail = (error: ErrorInfo = LOST) => actor.send({ type: 'session.failed', attemptId: ctx().attemptId, at: clock.now(), error });
+  const lose = (error: ErrorInfo = LOST) => actor.send({ type: 'session.lost', attemptId: ctx().attemptId, at: clock.now(), error });
+  /** Lets the backoff timer fire. */
+  const waitRetry = () => clock.increment(ctx().retryInMs ?? 0);
+  return { actor, clock, commands, changes, ctx, state, opens, ready, fail, lose, waitRetry };
+}
+
+describe('computeBackoffDelay', () => {
+  const p = { baseMs: 1000, multiplier: 2, minMs: 250, maxMs: 60000 };
+
+  it('stays within min and max for any attempt and random value (RC-01)', () => {
+    for (const r of [0, 0.5, 0.999999]) {
+      for (let n = 0; n <= 10000; n += 7) {
+        const d = computeBackoffDelay(n, p, r);
+        expect(Number.isFinite(d)).toBe(true);
+        expect(d).toBeGreaterThanOrEqual(250);
+        expect(d).toBeLessThanOrEqual(60000);
+      }
+    }
+    expect(computeBackoffDelay(3, p, 0)).toBe(250);
+  });
+
+  it('doubles the jittered ceiling up to the cap (RC-02)', () => {
+    const p2 = { ...p, minMs: 0 };
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => computeBackoffDelay(n, p2, 0.5))).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+  });
+
+  it('waits at least a server-suggested Retry-After, capped at max (RC-09)', () => {
+    expect(computeBackoffDelay(0, p, 0, 7000)).toBe(7000);
+    expect(computeBackoffDelay(0, p, 0, 120000)).toBe(60000);
+  });
+});
+
+describe('serverConnection', () => {
+  it('connects on start and reports each transition', () => {
+    const c = startConnection();
+    expect(c.state()).toBe('disconnected');
+    c.actor.send({ type: 'server.connect' });
+    expect(c.state()).toBe('connecting');
+    c.ready();
+    expect(c.state()).toBe('connected');
+    expect(c.changes.map((e) => `${e.from}>${e.to}:${e.reason}`)).toEqual(['disconnected>connecting:start', 'connecting>connected:ready']);
+    expect(c.commands.map((x) => x.type)).toContain('session.activate');
+  });
+
+  it('backs off after a failed connect and retries when the delay ends', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.fail();
+    expect(c.state()).toBe('disconnected');
+    const delay = c.ctx().retryInMs!;
+    expect(delay).toBeGreaterThanOrEqual(250);
+    expect(delay).toBeLessThanOrEqual(1000);
+    expect(c.changes.at(-1)).toMatchObject({ to: 'disconnected', reason: 'connectFailed', retryInMs: delay, error: LOST });
+    c.clock.increment(delay - 1);
+    expect(c.state()).toBe('disconnected');
+    c.clock.increment(1);
+    expect(c.state()).toBe('connecting');
+    expect(c.opens()).toBe(2);
+  });
+
+  it('times out a hanging connect on the actor clock', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.clock.increment(1499);
+    expect(c.state()).toBe('connecting');
+    c.clock.increment(1);
+    expect(c.state()).toBe('disconnected');
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'connectTimeout', error: { code: 'ConnectTimeout' } });
+    expect(c.commands.at(-1)).toMatchObject({ type: 'session.close' });
+  });
+
+  it('ignores a late answer from an abandoned attempt (RC-08)', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    const stale = c.ctx().attemptId;
+    c.clock.increment(1500);
+    c.waitRetry();
+    c.actor.send({ type: 'session.ready', attemptId: stale, at: c.clock.now(), facts: {}, tools: [] });
+    expect(c.state()).toBe('connecting');
+  });
+
+  it('keeps growing delays across quick crashes until the connection is stable (RC-03)', () => {
+    const c = startConnection({ reconnect: { ...policy.reconnect, restartIntensity: 100 } });
+    c.actor.send({ type: 'server.connect' });
+    const attempts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      c.ready();
+      c.clock.increment(1000);
+      c.lose();
+      attempts.push(c.ctx().attempt);
+      c.waitRetry();
+    }
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    c.ready();
+    c.clock.increment(30000);
+    expect(c.ctx().attempt).toBe(0);
+    c.lose();
+    expect(c.ctx().retryInMs).toBeLessThanOrEqual(1000);
+  });
+
+  it('gives up after more than restartIntensity crashes within the period (RC-04)', () => {
+    const c = startConnection({ reconnect: { ...policy.reconnect, maxMs: 1000 } });
+    c.actor.send({ type: 'server.connect' });
+    for (let i = 0; i < 5; i++) {
+      c.ready();
+      c.lose();
+      expect(c.state()).toBe('disconnected');
+      c.waitRetry();
+    }
+    c.ready();
+    c.lose();
+    expect(c.state()).toBe('error');
+    expect(c.changes.at(-1)).toMatchObject({ from: 'connected', to: 'error', reason: 'crashLoop' });
+    const opens = c.opens();
+    c.clock.increment(600000);
+    expect(c.opens()).toBe(opens);
+  });
+
+  it('never reaches error when crashes are spread beyond the period (RC-04)', () => {
+    const c = startConnection({ reconnect: { ...policy.reconnect, maxMs: 1000 } });
+    c.actor.send({ type: 'server.connect' });
+    for (let i = 0; i < 10; i++) {
+      c.ready();
+      c.clock.increment(61000);
+      c.lose();
+      expect(c.state()).toBe('disconnected');
+      c.waitRetry();
+    }
+  });
+
+  it('goes straight to error on a non-retryable failure with one attempt (RC-05)', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.fail(ENOENT);
+    expect(c.state()).toBe('error');
+    expect(c.ctx().lastError).toEqual(ENOENT);
+    c.clock.increment(600000);
+    expect(c.opens()).toBe(1);
+  });
+
+  it('stops after maxAttempts failed connects in a row', () => {
+    const c = startConnection({ reconnect: { ...policy.reconnect, maxAttempts: 3 } });
+    c.actor.send({ type: 'server.connect' });
+    c.fail();
+    c.waitRetry();
+    c.fail();
+    c.waitRetry();
+    c.fail();
+    expect(c.state()).toBe('error');
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'maxAttempts' });
+  });
+
+  it('leaves error only by a manual reconnect, which clears the counters (RC-06)', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.fail(ENOENT);
+    c.actor.send({ type: 'server.connect' });
+    expect(c.state()).toBe('error');
+    c.actor.send({ type: 'server.reconnect' });
+    expect(c.state()).toBe('connecting');
+    expect(c.ctx()).toMatchObject({ attempt: 0, restartLog: [], lastError: null });
+    expect(c.changes.at(-1)).toMatchObject({ from: 'error', to: 'connecting', reason: 'manualReconnect' });
+  });
+
+  it('cancels the pending backoff timer on a manual reconnect (RC-07)', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.fail();
+    c.actor.send({ type: 'server.reconnect' });
+    expect(c.opens()).toBe(2);
+    c.clock.increment(120000);
+    expect(c.opens()).toBe(2);
+  });
+
+  it('starts a fresh attempt when reconnect arrives while connecting', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.actor.send({ type: 'server.reconnect' });
+    expect(c.opens()).toBe(2);
+    expect(c.state()).toBe('connecting');
+  });
+
+  it('holds calls while connecting, dispatches when connected and refuses in backoff and error', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'tool.call', requestId: 'a', server: 'files' });
+    expect(c.state()).toBe('connecting');
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'call' });
+    c.ready();
+    c.actor.send({ type: 'tool.call', requestId: 'b', server: 'files' });
+    c.lose();
+    c.actor.send({ type: 'tool.call', requestId: 'c', server: 'files' });
+    const callCommands = c.commands.filter((x) => x.type.startsWith('call.'));
+    expect(callCommands).toEqual([
+      { type: 'call.hold', requestId: 'a' },
+      { type: 'call.dispatch', requestId: 'b' },
+      { type: 'call.refuse', requestId: 'c', error: LOST, retryInMs: c.ctx().retryInMs },
+    ]);
+  });
+
+  it('treats missed pings in a row as a lost connection (RC-10)', () => {
+    const c = startConnection({ health: { intervalMs: 1000, timeoutMs: 500, failureThreshold: 2 } });
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    const pings = () => c.commands.filter((x) => x.type === 'session.ping').length;
+    c.clock.increment(1000);
+    expect(pings()).toBe(1);
+    c.actor.send({ type: 'health.passed', attemptId: c.ctx().attemptId });
+    c.clock.increment(1000);
+    c.clock.increment(500);
+    expect(c.state()).toBe('connected');
+    c.clock.increment(1000);
+    c.actor.send({ type: 'health.failed', attemptId: c.ctx().attemptId, error: { code: 'ConnectionLost', message: 'x' } });
+    expect(c.state()).toBe('disconnected');
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'healthCheckFailed' });
+  });
+
+  it('debounces list_changed into one relist', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    for (let i = 0; i < 5; i++) {
+      c.actor.send({ type: 'tools.listChanged', attemptId: c.ctx().attemptId });
+      c.clock.increment(50);
+    }
+    expect(c.commands.filter((x) => x.type === 'session.listTools')).toHaveLength(0);
+    c.clock.increment(100);
+    expect(c.commands.filter((x) => x.type === 'session.listTools')).toHaveLength(1);
+  });
+
+  it('spreads first retries of many servers that fail together (RC-11)', () => {
+    const delays = new Set<number>();
+    for (let i = 0; i < 50; i++) {
+      const clock = new SimulatedClock();
+      const machine = serverConnectionMachine.provide({ actors: { session: fromCallback(() => undefined) } });
+      const actor = createActor(machine, { clock, input: { server: `s${i}`, policy, seed: Math.floor(Math.random() * 2 ** 31) } }).start();
+      actor.send({ type: 'server.connect' });
+      actor.send({ type: 'session.failed', attemptId: actor.getSnapshot().context.attemptId, at: 0, error: LOST });
+      const d = actor.getSnapshot().context.retryInMs!;
+      expect(d).toBeGreaterThanOrEqual(policy.reconnect.minMs);
+      delays.add(d);
+      actor.stop();
+    }
+    expect(delays.size).toBeGreaterThanOrEqual(45);
+  });
+});
