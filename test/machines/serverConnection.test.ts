@@ -24,7 +24,7 @@ function startConnection(overrides: Partial<ConnectionPolicy> = {}) {
   const clock = new SimulatedClock();
   const commands: SessionCommand[] = [];
   const machine = serverConnectionMachine.provide({
-    actors: { session: fromCallback<SessionCommand>(({ receive }) => receive((c) => commands.push(c))) },
+    actors: { session: fromCallback<SessionCommand, { server: string }>(({ receive }) => receive((c) => commands.push(c))) },
   });
   const actor = createActor(machine, { clock, input: { server: 'files', policy: { ...policy, ...overrides }, seed: 42 } });
   const changes: ServerStateChanged[] = [];
@@ -269,7 +269,7 @@ describe('serverConnection', () => {
     const delays = new Set<number>();
     for (let i = 0; i < 50; i++) {
       const clock = new SimulatedClock();
-      const machine = serverConnectionMachine.provide({ actors: { session: fromCallback(() => undefined) } });
+      const machine = serverConnectionMachine.provide({ actors: { session: fromCallback<SessionCommand, { server: string }>(() => undefined) } });
       const actor = createActor(machine, { clock, input: { server: `s${i}`, policy, seed: Math.floor(Math.random() * 2 ** 31) } }).start();
       actor.send({ type: 'server.connect' });
       actor.send({ type: 'session.failed', attemptId: actor.getSnapshot().context.attemptId, at: 0, error: LOST });

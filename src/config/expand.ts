@@ -1,0 +1,51 @@
+import type { ConfigIssue } from '../errors.js';
+
+/**
+ * `${VAR}`, `${VAR:-default}` and `$$` in string values (never keys), in one pass: a value that
+ * expands to `${OTHER}` stays literal. A missing variable without a default is an issue naming
+ * the key path, never an empty string sent to a server.
+ */
+
+const REFERENCE = /\$\$|\$\{([^}]*)\}/g;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Formats a key path the way config errors show it: `servers.files.args[2]`. */
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${key}` : key), '');
+}
+
+function expandString(value: string, env: NodeJS.ProcessEnv, path: string, issues: ConfigIssue[]): string {
+  if (!value.includes('$')) return value;
+  return value.replace(REFERENCE, (match, body: string | undefined) => {
+    if (match === '$$') return '$';
+    const text = body ?? '';
+    const split = text.indexOf(':-');
+    const name = split === -1 ? text : text.slice(0, split);
+    if (!NAME.test(name)) {
+      issues.push({ path, message: `malformed variable reference "${match}" (use \${NAME}, \${NAME:-default} or $$ for a literal $)` });
+      return match;
+    }
+    const found = env[name];
+    if (found !== undefined && (split === -1 || found !== '')) return found;
+    if (split !== -1) return text.slice(split + 2);
+    issues.push({ path, message: `environment variable ${name} is not set (give a default with \${${name}:-value})` });
+    return match;
+  });
+}
+
+/** Returns a copy of `value` with every string expanded; problems are appended to `issues`. */
+export function expandVariables(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  issues: ConfigIssue[],
+  path: (string | number)[] = [],
+): unknown {
+  if (typeof value === 'string') return expandString(value, env, formatPath(path), issues);
+  if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, issues, [...path, i]));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = expandVariables(item, env, issues, [...path, key]);
+    return out;
+  }
+  return value;
+}

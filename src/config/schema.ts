@@ -1,0 +1,202 @@
+import { z } from 'zod';
+
+/**
+ * Zod schemas: the only source of config types (DESIGN §3). Policy blocks are written once with
+ * their defaults in `DEFAULT_POLICY`; the `defaults` block and each server may override any field.
+ */
+
+const ms = z.number().int().nonnegative();
+const positiveMs = z.number().int().positive();
+const percent = z.number().gt(0).lte(100);
+
+/** Call and connect deadlines. */
+export const TimeoutsSchema = z.strictObject({
+  /** Spawn or fetch plus `initialize` and the first `tools/list`. Defaults to 10 000 ms. */
+  connectMs: positiveMs,
+  /** Default deadline of one tool call, extended by progress up to `maxCallMs`. Defaults to 60 000 ms. */
+  callMs: positiveMs,
+  /** Hard cap of one call, whatever progress arrives. Defaults to 600 000 ms. */
+  maxCallMs: positiveMs,
+  /** How long a stdio server may take to exit before SIGKILL. Defaults to 5 000 ms. */
+  shutdownMs: positiveMs,
+});
+
+/** Reconnect policy: full-jitter exponential backoff and crash-loop detection. */
+export const ReconnectSchema = z.strictObject({
+  baseMs: positiveMs,
+  multiplier: z.number().gte(1),
+  minMs: ms,
+  maxMs: positiveMs,
+  /** Consecutive failures before `error`; 0 = unlimited. Defaults to 0. */
+  maxAttempts: z.number().int().nonnegative(),
+  stableAfterMs: ms,
+  restartIntensity: z.number().int().nonnegative(),
+  restartPeriodMs: positiveMs,
+});
+
+/** Circuit-breaker policy (research/reliability.md §1.6). */
+export const BreakerSchema = z.strictObject({
+  failureRateThreshold: percent,
+  slidingWindowSize: z.number().int().positive(),
+  minimumNumberOfCalls: z.number().int().positive(),
+  slowCallDurationThresholdMs: positiveMs,
+  slowCallRateThreshold: percent,
+  waitDurationInOpenMs: positiveMs,
+  openBackoffMultiplier: z.number().gte(1),
+  maxWaitDurationInOpenMs: positiveMs,
+  permittedNumberOfCallsInHalfOpenState: z.number().int().positive(),
+  /** How long half-open may wait for its probes; 0 = the call timeout plus 5 s. Defaults to 0. */
+  maxWaitDurationInHalfOpenMs: ms,
+});
+
+/** Periodic ping of each connected server; `intervalMs: 0` turns it off. */
+export const HealthSchema = z.strictObject({
+  intervalMs: ms,
+  timeoutMs: positiveMs,
+  failureThreshold: z.number().int().positive(),
+});
+
+/** Backpressure per server. */
+export const LimitsSchema = z.strictObject({
+  maxConcurrentCalls: z.number().int().positive(),
+  maxQueue: z.number().int().nonnegative(),
+  /** Stop an idle stdio server after this long; 0 = never. Defaults to 0. */
+  idleTimeoutMs: ms,
+  /** Bytes of stderr kept per stdio server. Defaults to 65 536. */
+  stderrBufferBytes: z.number().int().positive(),
+});
+
+export const ReplaySchema = z.enum(['never', 'annotated']);
+
+export const PolicySchema = z.strictObject({
+  timeouts: TimeoutsSchema,
+  reconnect: ReconnectSchema,
+  breaker: BreakerSchema,
+  health: HealthSchema,
+  limits: LimitsSchema,
+  replay: ReplaySchema,
+});
+
+/** Every policy field with its default value. */
+export const DEFAULT_POLICY: Policy = {
+  timeouts: { connectMs: 10_000, callMs: 60_000, maxCallMs: 600_000, shutdownMs: 5_000 },
+  reconnect: {
+    baseMs: 1_000,
+    multiplier: 2,
+    minMs: 250,
+    maxMs: 60_000,
+    maxAttempts: 0,
+    stableAfterMs: 30_000,
+    restartIntensity: 5,
+    restartPeriodMs: 60_000,
+  },
+  breaker: {
+    failureRateThreshold: 50,
+    slidingWindowSize: 20,
+    minimumNumberOfCalls: 5,
+    slowCallDurationThresholdMs: 60_000,
+    slowCallRateThreshold: 100,
+    waitDurationInOpenMs: 30_000,
+    openBackoffMultiplier: 2,
+    maxWaitDurationInOpenMs: 300_000,
+    permittedNumberOfCallsInHalfOpenState: 1,
+    maxWaitDurationInHalfOpenMs: 0,
+  },
+  health: { intervalMs: 30_000, timeoutMs: 5_000, failureThreshold: 2 },
+  limits: { maxConcurrentCalls: 16, maxQueue: 64, idleTimeoutMs: 0, stderrBufferBytes: 65_536 },
+  replay: 'annotated',
+};
+
+/** Policy overrides as written in `defaults` or on one server: any subset of any block. */
+export const PolicyOverridesSchema = z.strictObject({
+  timeouts: TimeoutsSchema.partial().optional(),
+  reconnect: ReconnectSchema.partial().optional(),
+  breaker: BreakerSchema.partial().optional(),
+  health: HealthSchema.partial().optional(),
+  limits: LimitsSchema.partial().optional(),
+  replay: ReplaySchema.optional(),
+});
+
+export const SERVER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+export const ToolFilterSchema = z.strictObject({
+  /** Glob patterns (`*`, `?`) of tool names to expose; empty = all. */
+  allow: z.array(z.string().min(1)).optional(),
+  /** Glob patterns of tool names to hide; wins over `allow`. */
+  deny: z.array(z.string().min(1)).optional(),
+});
+
+const common = {
+  enabled: z.boolean().optional(),
+  tools: ToolFilterSchema.optional(),
+  ...PolicyOverridesSchema.shape,
+};
+
+const urlString = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'http:' || url.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an http:// or https:// URL' },
+);
+
+export const StdioServerSchema = z.strictObject({
+  transport: z.literal('stdio'),
+  command: z.string().min(1),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().min(1).optional(),
+  ...common,
+});
+
+export const HttpServerSchema = z.strictObject({
+  transport: z.literal('http'),
+  url: urlString,
+  headers: z.record(z.string(), z.string()).optional(),
+  ...common,
+});
+
+export const SseServerSchema = z.strictObject({
+  transport: z.literal('sse'),
+  url: urlString,
+  headers: z.record(z.string(), z.string()).optional(),
+  ...common,
+});
+
+export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema, SseServerSchema]);
+
+export const AdminSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  token: z.string().optional(),
+  /** Extra Host header values accepted besides the bind address (DNS-rebinding guard). */
+  allowedHosts: z.array(z.string().min(1)).optional(),
+});
+
+export const ConfigSchema = z.strictObject({
+  servers: z.record(z.string(), ServerSchema),
+  defaults: PolicyOverridesSchema.optional(),
+  admin: AdminSchema.optional(),
+});
+
+/** A config as written (after variable expansion), in our own format. */
+export type SwitchboardConfig = z.input<typeof ConfigSchema>;
+export type ServerConfig = z.output<typeof ServerSchema>;
+export type Policy = z.output<typeof PolicySchema>;
+export type PolicyOverrides = z.output<typeof PolicyOverridesSchema>;
+export type AdminConfig = z.output<typeof AdminSchema>;
+
+/** One server with every policy field filled in. */
+export type ResolvedServer = ServerConfig & Policy & { name: string; enabled: boolean };
+
+/** A validated config: servers fully resolved, admin settings as given. */
+export interface ResolvedConfig {
+  servers: Record<string, ResolvedServer>;
+  admin: AdminConfig;
+  /** Non-fatal notes, e.g. unknown keys skipped in an `mcpServers` file. */
+  warnings: string[];
+}

@@ -1,0 +1,84 @@
+import type { ErrorInfo } from '../machines/types.js';
+
+/** Every failure a caller can act on has its own code (DESIGN §5). */
+export type ErrorCode =
+  | 'ConfigError'
+  | 'InvalidArguments'
+  | 'ServerNotFound'
+  | 'ToolNotFound'
+  | 'AmbiguousTool'
+  | 'ServerBusy'
+  | 'ServerUnavailable'
+  | 'CircuitOpen'
+  | 'Stopped'
+  | 'ConnectionLost'
+  | 'ProtocolError'
+  | 'ToolCallTimeout'
+  | 'Cancelled';
+
+const BRAND = Symbol.for('mcp-switchboard.error');
+
+/** Base class of every error the switchboard throws; `code` says which failure it is. */
+export class SwitchboardError extends Error {
+  readonly [BRAND] = true;
+  readonly code: ErrorCode;
+  /** Suggested wait before trying again, when the failure is temporary. */
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = `${code}Error`;
+    this.code = code;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** One problem in a config, with the key path it sits at (`servers.search.url`). */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** A config that cannot be used; `issues` lists every problem with its key path. */
+export class ConfigError extends SwitchboardError {
+  readonly issues: ConfigIssue[];
+  constructor(issues: ConfigIssue[], source?: string) {
+    const where = source ? ` in ${source}` : '';
+    const lines = issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n');
+    super('ConfigError', `invalid config${where} (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines}`);
+    this.issues = issues;
+  }
+}
+
+/** The name matches a tool on more than one server; `servers` lists them. */
+export class AmbiguousToolError extends SwitchboardError {
+  readonly servers: string[];
+  constructor(tool: string, servers: string[]) {
+    super('AmbiguousTool', `tool "${tool}" exists on servers ${servers.map((s) => `"${s}"`).join(' and ')}; use "<server>__${tool}" or { server }`);
+    this.servers = servers;
+  }
+}
+
+/** True for any error thrown by the switchboard, across package copies. */
+export function isSwitchboardError(error: unknown): error is SwitchboardError {
+  return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The JSON form of any error, as used in events, machine context and HTTP bodies. */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (isSwitchboardError(error)) {
+    const info: ErrorInfo = { code: error.code, message: error.message };
+    if (error.retryAfterMs !== undefined) info.retryAfterMs = error.retryAfterMs;
+    return info;
+  }
+  if (error instanceof Error) return { code: (error as { code?: unknown }).code?.toString() ?? error.name, message: error.message };
+  return { code: 'Error', message: String(error) };
+}
+
+/** Builds the error a caller sees from a machine's `ErrorInfo` about a refused call. */
+export function unavailable(server: string, info: ErrorInfo | null, retryAfterMs: number | undefined): SwitchboardError {
+  const why = info ? `: ${info.message}` : '';
+  const options: { retryAfterMs?: number } = {};
+  if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
+  return new SwitchboardError('ServerUnavailable', `server "${server}" is not connected${why}`, options);
+}
