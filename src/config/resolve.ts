@@ -105,5 +105,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
     resolved[name] = resolveServer(name, server, parsed.data.defaults, issues);
   }
   if (issues.length > 0) throw new ConfigError(issues, options.source);
-  return { servers: resolved, admin: parsed.data.admin ?? {}, warnings };
+  const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, warnings };
+  if (parsed.data.defaults) config.defaults = parsed.data.defaults;
+  return config;
 }

@@ -197,6 +197,19 @@ export type ResolvedServer = ServerConfig & Policy & { name: string; enabled: bo
 export interface ResolvedConfig {
   servers: Record<string, ResolvedServer>;
   admin: AdminConfig;
+  /** The `defaults` block as written (expanded), applied to servers added later too. */
+  defaults?: PolicyOverrides;
   /** Non-fatal notes, e.g. unknown keys skipped in an `mcpServers` file. */
   warnings: string[];
 }
+
+/** A server whose transport an embedder supplies in code (`transports` option), not in config. */
+export interface CustomServer extends Policy {
+  name: string;
+  transport: 'custom';
+  enabled: boolean;
+  tools?: { allow?: string[]; deny?: string[] };
+}
+
+/** Any server the runtime can run. */
+export type RuntimeServer = ResolvedServer | CustomServer;

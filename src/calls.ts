@@ -1,0 +1,202 @@
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { RuntimeClock } from './clock.js';
+import { SwitchboardError } from './errors.js';
+
+/**
+ * The pending-call table: calls travel through the machines as `tool.call { requestId }` events,
+ * and their arguments, deadline and promise wait here, so results never go back through events
+ * and no argument is ever copied into inspected context.
+ */
+
+/** Why the switchboard aborted a call's signal. */
+export type AbortCause = 'timeout' | 'cancelled' | 'stopped';
+
+/** One call between `callTool()` and its settlement. */
+export interface PendingCall {
+  readonly requestId: string;
+  readonly server: string;
+  readonly tool: string;
+  readonly args: Record<string, unknown> | undefined;
+  readonly meta: Record<string, unknown> | undefined;
+  readonly startedAt: number;
+  /** Aborted on deadline, caller cancel or stop; passed to the SDK so it sends `notifications/cancelled`. */
+  readonly controller: AbortController;
+  abortCause: AbortCause | null;
+  /** Times the call was sent to a server (a replay after reconnect sends it twice). */
+  attempts: number;
+}
+
+/** What a finished call reports (`call.completed`). */
+export interface CallCompleted {
+  type: 'call.completed';
+  server: string;
+  tool: string;
+  requestId: string;
+  durationMs: number;
+  ok: boolean;
+  /** The tool answered with `isError: true` (a successful call whose tool failed). */
+  isError?: boolean;
+  errorCode?: string;
+}
+
+interface Entry extends PendingCall {
+  resolve(result: CallToolResult): void;
+  reject(error: unknown): void;
+  timer: unknown;
+  deadline: number;
+  hardDeadline: number;
+  timeoutMs: number;
+  onProgress: ((progress: Progress) => void) | undefined;
+  detach: () => void;
+}
+
+export interface OpenCallOptions {
+  server: string;
+  tool: string;
+  args: Record<string, unknown> | undefined;
+  meta: Record<string, unknown> | undefined;
+  timeoutMs: number;
+  maxTimeoutMs: number;
+  signal: AbortSignal | undefined;
+  onProgress: ((progress: Progress) => void) | undefined;
+}
+
+export class PendingCalls {
+  private readonly entries = new Map<string, Entry>();
+  private sequence = 0;
+
+  constructor(
+    private readonly clock: RuntimeClock,
+    private readonly onCompleted: (event: CallCompleted) => void,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Registers a call and arms its deadline; the promise settles exactly once. */
+  open(options: OpenCallOptions): { requestId: string; promise: Promise<CallToolResult> } {
+    const requestId = `c${++this.sequence}`;
+    const now = this.clock.now();
+    let resolve!: (r: CallToolResult) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<CallToolResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const entry: Entry = {
+      requestId,
+      server: options.server,
+      tool: options.tool,
+      args: options.args,
+      meta: options.meta,
+      startedAt: now,
+      controller: new AbortController(),
+      abortCause: null,
+      attempts: 0,
+      resolve,
+      reject,
+      timer: undefined,
+      timeoutMs: options.timeoutMs,
+      deadline: now + options.timeoutMs,
+      hardDeadline: now + Math.max(options.timeoutMs, options.maxTimeoutMs),
+      onProgress: options.onProgress,
+      detach: () => undefined,
+    };
+    this.entries.set(requestId, entry);
+    this.arm(entry, options.timeoutMs);
+    const { signal } = options;
+    if (signal) {
+      const onAbort = () => this.cancel(requestId);
+      if (signal.aborted) queueMicrotask(onAbort);
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+    }
+    return { requestId, promise };
+  }
+
+  /** The live call, or undefined once it settled. */
+  get(requestId: string): PendingCall | undefined {
+    return this.entries.get(requestId);
+  }
+
+  /** Progress extends the deadline by the call's timeout, up to its hard cap. */
+  progress(requestId: string, progress: Progress): void {
+    const entry = this.entries.get(requestId);
+    if (!entry) return;
+    const now = this.clock.now();
+    const next = Math.min(now + entry.timeoutMs, entry.hardDeadline);
+    if (next > entry.deadline) {
+      this.clock.clearTimeout(entry.timer);
+      entry.deadline = next;
+      this.arm(entry, next - now);
+    }
+    try {
+      entry.onProgress?.(progress);
+    } catch {
+      // A throwing progress callback belongs to the caller; it must not break the call.
+    }
+  }
+
+  resolve(requestId: string, result: CallToolResult): void {
+    const entry = this.take(requestId);
+    if (!entry) return;
+    this.report(entry, { ok: true, isError: result.isError === true });
+    entry.resolve(result);
+  }
+
+  reject(requestId: string, error: SwitchboardError): void {
+    const entry = this.take(requestId);
+    if (!entry) return;
+    this.report(entry, { ok: false, errorCode: error.code });
+    entry.reject(error);
+  }
+
+  /** The caller aborted: reject with Cancelled now and abort the request (the server gets a cancel). */
+  cancel(requestId: string): void {
+    this.abort(requestId, 'cancelled', new SwitchboardError('Cancelled', 'the call was cancelled by the caller'));
+  }
+
+  /** Rejects every pending call with `error` (used by stop()). */
+  rejectAll(cause: AbortCause, error: () => SwitchboardError): void {
+    for (const requestId of [...this.entries.keys()]) this.abort(requestId, cause, error());
+  }
+
+  private abort(requestId: string, cause: AbortCause, error: SwitchboardError): void {
+    const entry = this.entries.get(requestId);
+    if (!entry) return;
+    entry.abortCause = cause;
+    this.reject(requestId, error);
+    entry.controller.abort(error);
+  }
+
+  private arm(entry: Entry, delayMs: number): void {
+    entry.timer = this.clock.setTimeout(() => {
+      const elapsed = this.clock.now() - entry.startedAt;
+      this.abort(entry.requestId, 'timeout', new SwitchboardError('ToolCallTimeout', `tool "${entry.tool}" on server "${entry.server}" did not answer within ${elapsed} ms`));
+    }, delayMs);
+  }
+
+  private take(requestId: string): Entry | undefined {
+    const entry = this.entries.get(requestId);
+    if (!entry) return undefined;
+    this.entries.delete(requestId);
+    this.clock.clearTimeout(entry.timer);
+    entry.detach();
+    return entry;
+  }
+
+  private report(entry: Entry, outcome: { ok: boolean; isError?: boolean; errorCode?: string }): void {
+    const event: CallCompleted = {
+      type: 'call.completed',
+      server: entry.server,
+      tool: entry.tool,
+      requestId: entry.requestId,
+      durationMs: this.clock.now() - entry.startedAt,
+      ...outcome,
+    };
+    this.onCompleted(event);
+  }
+}

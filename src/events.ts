@@ -1,0 +1,26 @@
+import type { ManagerEmitted } from '../machines/manager.js';
+import type { CallCompleted } from './calls.js';
+
+/** A log line a server sent (`notifications/message`) or wrote to stderr, or a runtime note. */
+export interface ServerLog {
+  type: 'server.log';
+  server: string;
+  level: string;
+  message: string;
+}
+
+/**
+ * Every public event: what the machines emit (relayed by the manager) plus what the facade adds
+ * per call and per log line. `call.unroutable` is internal and not part of it.
+ */
+export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' }> | CallCompleted | ServerLog;
+
+export type SwitchboardEventType = SwitchboardEvent['type'];
+
+/** The typed listener map, derived from the event union. */
+export type SwitchboardEventMap = {
+  [E in SwitchboardEvent as E['type']]: (event: E) => void;
+};
+
+/** The event of one type. */
+export type EventOf<T extends SwitchboardEventType> = Extract<SwitchboardEvent, { type: T }>;

@@ -1,0 +1,13 @@
+export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard.js';
+export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, type ErrorCode, type ConfigIssue } from './errors.js';
+export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog } from './events.js';
+export type { CallCompleted } from './calls.js';
+export type { ServerStatus } from './serverView.js';
+export type { HealthReport } from './health.js';
+export type { TransportSource } from './session/connect.js';
+export type { RuntimeClock, Clock } from './clock.js';
+export { qualifiedName, splitQualified } from './naming.js';
+export * from './config/index.js';
+export type { ToolInfo, ErrorInfo, ServerFacts, TransportKind } from '../machines/types.js';
+export type { BreakerStatus, BreakerState } from '../machines/circuitBreaker.js';
+export type { ConnectionStateName } from '../machines/serverConnection.js';

@@ -1,0 +1,29 @@
+import type { ManagedServer } from '../machines/manager.js';
+import type { RuntimeServer } from './config/schema.js';
+import { displayTarget } from './redact.js';
+
+/** Debounce of `notifications/tools/list_changed` bursts. */
+const TOOLS_REFRESH_DEBOUNCE_MS = 100;
+
+/**
+ * What the manager needs to supervise one server: policies and a display target, no secrets
+ * (the machines' context is inspected). `seed` feeds the backoff jitter.
+ */
+export function toManagedServer(server: RuntimeServer, seed: number): ManagedServer {
+  return {
+    name: server.name,
+    transport: server.transport,
+    target: displayTarget(server),
+    connection: {
+      server: server.name,
+      seed,
+      policy: {
+        connectTimeoutMs: server.timeouts.connectMs,
+        reconnect: { ...server.reconnect },
+        health: { ...server.health },
+        toolsRefreshDebounceMs: TOOLS_REFRESH_DEBOUNCE_MS,
+      },
+    },
+    breaker: { server: server.name, policy: { ...server.breaker } },
+  };
+}

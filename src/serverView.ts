@@ -1,0 +1,75 @@
+import type { AnyActorRef } from 'xstate';
+import { breakerStatus, type BreakerContext, type BreakerStatus } from '../machines/circuitBreaker.js';
+import { connectionStateOf, type ConnectionContext } from '../machines/serverConnection.js';
+import type { ErrorInfo } from '../machines/types.js';
+import type { RuntimeServer } from './config/schema.js';
+import { displayTarget } from './redact.js';
+import type { StderrRing } from './session/stderrRing.js';
+
+/** One server as `getServer()` and the admin API show it; secrets are never part of it. */
+export interface ServerStatus {
+  name: string;
+  state: 'disconnected' | 'connecting' | 'connected' | 'error' | 'disabled';
+  /** `backoff` while waiting for the next attempt, `idle` when not started or stopped. */
+  substate?: string;
+  transport: RuntimeServer['transport'];
+  target: string;
+  lastError: ErrorInfo | null;
+  connectedAt: number | null;
+  /** Successful connects after the first one. */
+  reconnects: number;
+  /** Delay of the pending reconnect attempt, while backing off. */
+  retryInMs: number | null;
+  toolsCount: number;
+  breaker: BreakerStatus | null;
+  serverInfo: { name: string; version: string } | null;
+  capabilities: Record<string, unknown> | null;
+  instructions: string | null;
+  /** Last lines the server wrote to stderr (stdio only). */
+  stderrTail: string;
+}
+
+/** Reads a server's status from its actors' snapshots; no event is sent. */
+export function describeServer(
+  server: RuntimeServer,
+  connection: AnyActorRef | undefined,
+  breaker: AnyActorRef | undefined,
+  stderr: StderrRing | undefined,
+  now: number,
+): ServerStatus {
+  const base = { name: server.name, transport: server.transport, target: displayTarget(server), stderrTail: stderr?.tail() ?? '' };
+  if (!server.enabled || !connection) {
+    return {
+      ...base,
+      state: 'disabled',
+      lastError: null,
+      connectedAt: null,
+      reconnects: 0,
+      retryInMs: null,
+      toolsCount: 0,
+      breaker: null,
+      serverInfo: null,
+      capabilities: null,
+      instructions: null,
+    };
+  }
+  const snapshot = connection.getSnapshot() as { value: unknown; context: ConnectionContext };
+  const context = snapshot.context;
+  const value = snapshot.value;
+  const state = connectionStateOf(value);
+  const status: ServerStatus = {
+    ...base,
+    state,
+    lastError: context.lastError,
+    connectedAt: context.connectedAt,
+    reconnects: context.reconnects,
+    retryInMs: context.retryInMs,
+    toolsCount: context.toolsCount,
+    breaker: breaker ? breakerStatus(breaker.getSnapshot().value, (breaker.getSnapshot() as { context: BreakerContext }).context, now) : null,
+    serverInfo: context.facts?.serverInfo ?? null,
+    capabilities: context.facts?.capabilities ?? null,
+    instructions: context.facts?.instructions ?? null,
+  };
+  if (state === 'disconnected' && typeof value === 'object' && value !== null) status.substate = String((value as Record<string, unknown>).disconnected);
+  return status;
+}

@@ -1,0 +1,370 @@
+import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
+import {
+  CallToolResultSchema,
+  EmptyResultSchema,
+  ErrorCode,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { fromCallback, type ActorRefFrom } from 'xstate';
+import type { CallOutcome, circuitBreakerMachine } from '../../machines/circuitBreaker.js';
+import type { ConnectionEvent, SessionCommand } from '../../machines/serverConnection.js';
+import type { ErrorInfo } from '../../machines/types.js';
+import type { PendingCall, PendingCalls } from '../calls.js';
+import type { HealthProbes } from '../health.js';
+import type { RuntimeClock } from '../clock.js';
+import type { RuntimeServer } from '../config/schema.js';
+import { SwitchboardError, unavailable } from '../errors.js';
+import { classifyCallError, classifyConnectError } from './classify.js';
+import { NO_SDK_TIMEOUT, openSession, type OpenSession, type TransportSource } from './connect.js';
+import type { StderrRing } from './stderrRing.js';
+import { listAllTools, toCatalog } from './tools.js';
+
+/**
+ * The session actor: one per server connection, for the connection's whole life. It owns the SDK
+ * Client of the current attempt, runs the commands its connection machine sends (`session.*`,
+ * `call.*`), admits calls (breaker, concurrency, queue) and settles them in the pending-call
+ * table by requestId. Every failure becomes an event back to the machine; nothing here throws.
+ */
+
+/** What the runtime lends every session actor. */
+export interface SessionRuntime {
+  calls: PendingCalls;
+  clock: RuntimeClock;
+  config(server: string): RuntimeServer | undefined;
+  transport(server: string): TransportSource | undefined;
+  stderr(server: string): StderrRing;
+  /** Registers a closing session so that `stop()` can wait for it. */
+  track(closing: Promise<unknown>): void;
+  log(server: string, level: string, message: string, data?: unknown): void;
+  /** Removes the server's secrets (header and env values) from a message. */
+  redact(server: string, text: string): string;
+  clientInfo: { name: string; version: string };
+  probes: HealthProbes;
+}
+
+interface Attempt {
+  id: number;
+  controller: AbortController;
+  session: OpenSession | null;
+  ready: boolean;
+  checking: boolean;
+}
+
+type Breaker = ActorRefFrom<typeof circuitBreakerMachine>;
+
+/** Creates the `session` actor logic that the connection machine invokes. */
+export function createSessionLogic(runtime: SessionRuntime) {
+  return fromCallback<SessionCommand, { server: string }>(({ input, receive, sendBack, system }) => {
+    const name = input.server;
+    const held: string[] = [];
+    const queue: string[] = [];
+    const inFlight = new Set<string>();
+    let attempt: Attempt | null = null;
+    let active = false;
+    let retryAt: number | null = null;
+    let stopped = false;
+    let unregisterProbe: () => void = () => undefined;
+
+    const config = () => runtime.config(name);
+    const now = () => runtime.clock.now();
+    const redactInfo = (info: ErrorInfo): ErrorInfo => ({ ...info, message: runtime.redact(name, info.message) });
+    const send = (event: ConnectionEvent) => {
+      if (!stopped) sendBack(event);
+    };
+
+    const breaker = (): Breaker | undefined => {
+      const ref = system.get(`breaker:${name}`) as Breaker | undefined;
+      return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
+    };
+
+    function reject(requestId: string, error: SwitchboardError): void {
+      runtime.calls.reject(requestId, error);
+    }
+
+    function rejectWaiting(error: () => SwitchboardError): void {
+      for (const id of held.splice(0)) reject(id, error());
+      for (const id of queue.splice(0)) reject(id, error());
+    }
+
+    function closeAttempt(): void {
+      const old = attempt;
+      attempt = null;
+      active = false;
+      unregisterProbe();
+      if (!old) return;
+      old.controller.abort(new Error('session closed'));
+      if (old.session) runtime.track(old.session.close());
+    }
+
+    function lose(current: Attempt, error: ErrorInfo): void {
+      if (attempt !== current || !current.ready) return;
+      send({ type: 'session.lost', attemptId: current.id, at: now(), error: redactInfo(error) });
+    }
+
+    /** A transport error on HTTP may or may not mean the session is gone: ping once to find out. */
+    function checkConnection(current: Attempt): void {
+      const session = current.session;
+      const server = config();
+      if (!session || !server || current.checking || attempt !== current) return;
+      current.checking = true;
+      const controller = new AbortController();
+      const timer = runtime.clock.setTimeout(() => controller.abort(new Error('ping timed out')), server.health.timeoutMs);
+      session.client
+        .request({ method: 'ping' }, EmptyResultSchema, { signal: controller.signal, timeout: NO_SDK_TIMEOUT })
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            if (isAliveAnswer(error)) return;
+            lose(current, { code: 'ConnectionLost', message: `server "${name}" stopped answering`, retryable: true });
+          },
+        )
+        .finally(() => {
+          runtime.clock.clearTimeout(timer);
+          current.checking = false;
+        });
+    }
+
+    function prepare(current: Attempt) {
+      return (client: OpenSession['client']) => {
+        client.onclose = () => lose(current, { code: 'ConnectionLost', message: `server "${name}" closed the connection`, retryable: true });
+        client.onerror = (error: Error) => {
+          runtime.log(name, 'debug', runtime.redact(name, `transport error: ${error.message}`));
+          if (!current.ready) return;
+          if (error instanceof SseError) lose(current, { code: 'ConnectionLost', message: `SSE stream of "${name}" failed`, retryable: true });
+          else if (config()?.transport === 'http') checkConnection(current);
+        };
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+          if (attempt === current) send({ type: 'tools.listChanged', attemptId: current.id });
+        });
+        client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+          const { level, data, logger } = notification.params;
+          const text = typeof data === 'string' ? data : JSON.stringify(data);
+          runtime.log(name, level, runtime.redact(name, logger ? `${logger}: ${text}` : text));
+        });
+      };
+    }
+
+    function open(attemptId: number): void {
+      closeAttempt();
+      const server = config();
+      if (!server) return;
+      const current: Attempt = { id: attemptId, controller: new AbortController(), session: null, ready: false, checking: false };
+      attempt = current;
+      const work = (async () => {
+        try {
+          const session = await openSession(
+            {
+              server,
+              custom: runtime.transport(name),
+              stderr: runtime.stderr(name),
+              signal: current.controller.signal,
+              clientInfo: runtime.clientInfo,
+            },
+            prepare(current),
+          );
+          if (attempt !== current) {
+            await session.close();
+            return;
+          }
+          current.session = session;
+          const tools = await listAllTools(session.client, current.controller.signal);
+          if (attempt !== current) return;
+          current.ready = true;
+          const facts: Record<string, unknown> = {};
+          const serverInfo = session.client.getServerVersion();
+          const capabilities = session.client.getServerCapabilities();
+          const instructions = session.client.getInstructions();
+          if (serverInfo) facts.serverInfo = serverInfo;
+          if (capabilities) facts.capabilities = capabilities;
+          if (instructions) facts.instructions = instructions;
+          send({ type: 'session.ready', attemptId, at: now(), facts, tools: toCatalog(name, tools, server.tools) });
+        } catch (error) {
+          if (attempt !== current) return;
+          const info = classifyConnectError(error, current.session?.retryAfterMs());
+          send({ type: 'session.failed', attemptId, at: now(), error: redactInfo(info) });
+        }
+      })();
+      runtime.track(work);
+    }
+
+    function record(requestId: string, epoch: number, outcome: CallOutcome, startedAt: number): void {
+      const at = now();
+      breaker()?.send({ type: 'call.recorded', requestId, epoch, outcome, durationMs: at - startedAt, at });
+    }
+
+    function run(session: OpenSession, call: PendingCall, epoch: number, current: Attempt): void {
+      inFlight.add(call.requestId);
+      call.attempts++;
+      const startedAt = now();
+      const params: Record<string, unknown> = { name: call.tool, arguments: call.args ?? {} };
+      if (call.meta) params._meta = call.meta;
+      session.client
+        .request({ method: 'tools/call', params } as { method: 'tools/call'; params: { name: string } }, CallToolResultSchema, {
+          signal: call.controller.signal,
+          timeout: NO_SDK_TIMEOUT,
+          onprogress: (progress) => runtime.calls.progress(call.requestId, progress),
+        })
+        .then(
+          (result) => {
+            record(call.requestId, epoch, 'success', startedAt);
+            runtime.calls.resolve(call.requestId, result as CallToolResult);
+          },
+          (error: unknown) => {
+            const failure = classifyCallError(error, call.abortCause, name, call.tool);
+            record(call.requestId, epoch, failure.outcome, startedAt);
+            const message = runtime.redact(name, failure.error.message);
+            const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message);
+            reject(call.requestId, safe);
+            if (failure.suspectConnection) checkConnection(current);
+          },
+        )
+        .finally(() => {
+          inFlight.delete(call.requestId);
+          pump();
+        });
+    }
+
+    function admit(requestId: string, fromQueue: boolean): void {
+      const call = runtime.calls.get(requestId);
+      const server = config();
+      if (!call || !server) return;
+      const current = attempt;
+      if (!active || !current?.session) {
+        held.push(requestId);
+        return;
+      }
+      const ref = breaker();
+      const state = ref?.getSnapshot().value;
+      if (ref && state === 'open') {
+        ref.send({ type: 'call.refused' });
+        const openUntil = ref.getSnapshot().context.openUntil;
+        const retryAfterMs = openUntil === null ? undefined : Math.max(0, openUntil - now());
+        reject(requestId, circuitOpen(name, retryAfterMs));
+        return;
+      }
+      if (inFlight.size >= server.limits.maxConcurrentCalls) {
+        if (fromQueue) queue.unshift(requestId);
+        else if (pruneQueue() >= server.limits.maxQueue) {
+          reject(requestId, new SwitchboardError('ServerBusy', `server "${name}" has ${inFlight.size} calls running and ${queue.length} queued`, { retryAfterMs: 1_000 }));
+        } else queue.push(requestId);
+        return;
+      }
+      if (ref && state === 'half-open') {
+        ref.send({ type: 'call.acquire', requestId });
+        if (!ref.getSnapshot().context.permitted.includes(requestId)) {
+          reject(requestId, circuitOpen(name, undefined));
+          return;
+        }
+      }
+      run(current.session, call, ref?.getSnapshot().context.epoch ?? 0, current);
+    }
+
+    /** Drops settled calls (timed out or cancelled while queued); returns the live queue length. */
+    function pruneQueue(): number {
+      for (let i = queue.length - 1; i >= 0; i--) if (!runtime.calls.get(queue[i]!)) queue.splice(i, 1);
+      return queue.length;
+    }
+
+    function pump(): void {
+      const server = config();
+      if (!server || !active) return;
+      while (queue.length > 0 && inFlight.size < server.limits.maxConcurrentCalls) admit(queue.shift()!, true);
+    }
+
+    function ping(attemptId: number): void {
+      const current = attempt;
+      const session = current?.session;
+      if (!current || !session || current.id !== attemptId) return;
+      session.client.request({ method: 'ping' }, EmptyResultSchema, { signal: current.controller.signal, timeout: NO_SDK_TIMEOUT }).then(
+        () => send({ type: 'health.passed', attemptId }),
+        (error: unknown) => {
+          if (isAliveAnswer(error)) send({ type: 'health.passed', attemptId });
+          else send({ type: 'health.failed', attemptId, error: { code: 'HealthCheckFailed', message: runtime.redact(name, String((error as Error)?.message ?? error)) } });
+        },
+      );
+    }
+
+    function relist(attemptId: number): void {
+      const current = attempt;
+      const session = current?.session;
+      const server = config();
+      if (!current || !session || !server || current.id !== attemptId) return;
+      listAllTools(session.client, current.controller.signal).then(
+        (tools) => send({ type: 'tools.listed', attemptId, tools: toCatalog(name, tools, server.tools) }),
+        (error: unknown) => runtime.log(name, 'warning', runtime.redact(name, `relisting tools failed: ${(error as Error)?.message ?? error}`)),
+      );
+    }
+
+    receive((command) => {
+      try {
+        switch (command.type) {
+          case 'session.open':
+            open(command.attemptId);
+            break;
+          case 'session.activate':
+            if (attempt?.id === command.attemptId && attempt.session) {
+              active = true;
+              retryAt = null;
+              const client = attempt.session.client;
+              unregisterProbe = runtime.probes.register(name, (signal) =>
+                client.request({ method: 'ping' }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT }).then(
+                  () => undefined,
+                  (error: unknown) => {
+                    if (!isAliveAnswer(error)) throw error;
+                  },
+                ),
+              );
+              for (const id of held.splice(0)) admit(id, false);
+            }
+            break;
+          case 'session.close': {
+            closeAttempt();
+            retryAt = command.retryInMs === null ? null : now() + command.retryInMs;
+            const retryAfterMs = command.retryInMs ?? undefined;
+            rejectWaiting(() => unavailable(name, command.error, retryAfterMs));
+            break;
+          }
+          case 'session.ping':
+            ping(command.attemptId);
+            break;
+          case 'session.listTools':
+            relist(command.attemptId);
+            break;
+          case 'call.dispatch':
+            admit(command.requestId, false);
+            break;
+          case 'call.hold':
+            held.push(command.requestId);
+            break;
+          case 'call.refuse':
+            reject(command.requestId, unavailable(name, command.error, retryAt === null ? undefined : Math.max(0, retryAt - now())));
+            break;
+        }
+      } catch (error) {
+        // A bug here must not kill the connection actor; report it and carry on.
+        runtime.log(name, 'error', `session error: ${(error as Error)?.stack ?? error}`);
+      }
+    });
+
+    return () => {
+      stopped = true;
+      closeAttempt();
+      rejectWaiting(() => new SwitchboardError('ServerUnavailable', `server "${name}" was stopped`));
+    };
+  });
+}
+
+/** Any JSON-RPC error answer (even −32601 for a server without ping) proves the server is alive. */
+function isAliveAnswer(error: unknown): boolean {
+  return error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout;
+}
+
+function circuitOpen(server: string, retryAfterMs: number | undefined): SwitchboardError {
+  const options: { retryAfterMs?: number } = {};
+  if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
+  const why = retryAfterMs === undefined ? 'its half-open probe is running' : `retry in ${retryAfterMs} ms`;
+  return new SwitchboardError('CircuitOpen', `the circuit breaker of server "${server}" is open (${why})`, options);
+}

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+// @ts-expect-error plain JS fixture shared with the stdio child process
+import { buildServer } from '../fixtures/demoTools.mjs';
+
+/** A real MCP server on 127.0.0.1, with counters and switches for fault tests. */
+export interface TestHttpServer {
+  url: string;
+  port: number;
+  requests: number;
+  /** Forget every session (as a restart would). */
+  dropSessions(): void;
+  close(): Promise<void>;
+}
+
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port = 0): Promise<Server> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** A stateful streamable-HTTP server at `/mcp`, one McpServer per session. */
+export async function startStreamableHttpServer(name: string, port = 0): Promise<TestHttpServer> {
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const state = { requests: 0 };
+  const server = await listen(async (req, res) => {
+    state.requests++;
+    try {
+      const sessionId = req.headers['mcp-session-id'] as string | undefined;
+      const body = req.method === 'POST' ? await readJson(req) : undefined;
+      let transport = sessionId ? sessions.get(sessionId) : undefined;
+      if (!transport) {
+        if (sessionId || req.method !== 'POST') {
+          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: 'Session not found' }, id: null }));
+          return;
+        }
+        const created = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            sessions.set(id, created);
+          },
+        });
+        created.onclose = () => {
+          if (created.sessionId) sessions.delete(created.sessionId);
+        };
+        await buildServer(name).connect(created);
+        transport = created;
+      }
+      await transport.handleRequest(req, res, body);
+    } catch (error) {
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+    }
+  }, port);
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actualPort}/mcp`,
+    port: actualPort,
+    get requests() {
+      return state.requests;
+    },
+    dropSessions: () => {
+      for (const t of sessions.values()) void t.close();
+      sessions.clear();
+    },
+    close: async () => {
+      for (const t of sessions.values()) await t.close().catch(() => undefined);
+      sessions.clear();
+      await closeServer(server);
+    },
+  };
+}
+
+/** A legacy SSE server: GET /sse opens the stream, POST /messages?sessionId= carries requests. */
+export async function startSseServer(name: string, port = 0): Promise<TestHttpServer> {
+  const sessions = new Map<string, SSEServerTransport>();
+  const state = { requests: 0 };
+  const server = await listen(async (req, res) => {
+    state.requests++;
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    try {
+      if (req.method === 'GET' && url.pathname === '/sse') {
+        const transport = new SSEServerTransport('/messages', res);
+        sessions.set(transport.sessionId, transport);
+        transport.onclose = () => sessions.delete(transport.sessionId);
+        await buildServer(name).connect(transport);
+        return;
+      }
+      if (req.method === 'POST' && url.pathname === '/messages') {
+        const transport = sessions.get(url.searchParams.get('sessionId') ?? '');
+        if (!transport) {
+          res.writeHead(404).end('unknown session');
+          return;
+        }
+        await transport.handlePostMessage(req, res, await readJson(req));
+        return;
+      }
+      res.writeHead(404).end();
+    } catch (error) {
+      if (!res.headersSent) res.writeHead(500).end(String(error));
+    }
+  }, port);
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actualPort}/sse`,
+    port: actualPort,
+    get requests() {
+      return state.requests;
+    },
+    dropSessions: () => {
+      for (const t of sessions.values()) void t.close();
+      sessions.clear();
+    },
+    close: async () => {
+      for (const t of sessions.values()) await t.close().catch(() => undefined);
+      sessions.clear();
+      await closeServer(server);
+    },
+  };
+}
