@@ -107,11 +107,8 @@ export const managerMachine = setup({
       enqueue.assign({ servers: { ...context.servers, [server.name]: server } });
       enqueue.spawnChild('connection', { id: `server:${server.name}`, systemId: `server:${server.name}`, input: server.connection });
       enqueue.spawnChild('breaker', { id: `breaker:${server.name}`, systemId: `breaker:${server.name}`, input: server.breaker });
-    }),
-    connectAdded: enqueueActions(({ context, event, self, enqueue }) => {
-      if (event.type !== 'server.add' || !context.started) return;
-      const child = childOf(self, `server:${event.server.name}`);
-      if (child) enqueue.sendTo(child, { type: 'server.connect' });
+      // Addressed by id: `self` does not show the child spawned a moment ago in this step.
+      if (context.started) enqueue.sendTo(`server:${server.name}`, { type: 'server.connect' });
     }),
     removeServer: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.remove' || !context.servers[event.name]) return;
@@ -164,7 +161,7 @@ export const managerMachine = setup({
   entry: 'spawnServers',
   on: {
     'manager.start': { actions: ['markStarted', 'connectAll'] },
-    'server.add': { actions: ['addServer', 'connectAdded'] },
+    'server.add': { actions: 'addServer' },
     'server.remove': { actions: 'removeServer' },
     'server.reconnect': { actions: 'forwardToServer' },
     'breaker.reset': { actions: 'forwardToServer' },

@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+// @ts-expect-error plain JS fixture shared with the stdio child process
+import { buildServer } from '../fixtures/demoTools.mjs';
+import type { SwitchboardEvent } from '../../src/events.js';
+import type { Switchboard } from '../../src/switchboard.js';
+
+/** Path of the stdio fixture server. */
+export const STDIO_FIXTURE = fileURLToPath(new URL('../fixtures/stdioServer.mjs', import.meta.url));
+
+/** Config of a stdio fixture server named `name`. */
+export function stdioServer(name: string, mode?: string, extra: Record<string, unknown> = {}) {
+  return { transport: 'stdio' as const, command: process.execPath, args: mode ? [STDIO_FIXTURE, name, mode] : [STDIO_FIXTURE, name], ...extra };
+}
+
+/** A factory of fresh in-memory transports to an SDK McpServer, one per connect attempt. */
+export function inMemoryServer(name: string): () => Promise<Transport> {
+  return async () => {
+    const [client, server] = InMemoryTransport.createLinkedPair();
+    await buildServer(name).connect(server);
+    return client;
+  };
+}
+
+/** Collects every public event of a switchboard in order. */
+export function recordEvents(sb: Switchboard): SwitchboardEvent[] {
+  const events: SwitchboardEvent[] = [];
+  for (const type of ['server.stateChanged', 'breaker.stateChanged', 'tools.changed', 'call.completed', 'error'] as const) {
+    sb.on(type, (e: SwitchboardEvent) => events.push(e));
+  }
+  return events;
+}
+
+/** Resolves when `predicate` holds, checking every 10 ms, or rejects after `timeoutMs`. */
+export async function until(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
