@@ -68,6 +68,7 @@ export class Switchboard {
   private readonly probes: HealthProbes;
   private readonly random: () => number;
   private readonly defaults: PolicyOverrides | undefined;
+  private readonly admin: ResolvedConfig['admin'];
   private index: { catalogs: object; index: ToolIndex } | null = null;
   private startPromise: Promise<void> | null = null;
   private stopPromise: Promise<void> | null = null;
@@ -76,6 +77,7 @@ export class Switchboard {
     this.clock = toRuntimeClock(options.clock);
     this.random = options.random ?? Math.random;
     this.defaults = config.defaults;
+    this.admin = config.admin;
     for (const server of Object.values(config.servers)) this.register(server);
     for (const name of Object.keys(options.transports ?? {})) {
       if (!this.servers.has(name)) this.register({ ...structuredClone(DEFAULT_POLICY), name, transport: 'custom', enabled: true });
@@ -215,6 +217,18 @@ export class Switchboard {
   resetBreaker(name: string): void {
     this.requireEnabled(name);
     this.actor.send({ type: 'breaker.reset', name, at: this.clock.now() });
+  }
+
+  /** Masks every configured secret (header and env values of every server) in `text`. */
+  redact(text: string): string {
+    let out = text;
+    for (const secrets of this.secrets.values()) out = redactText(out, secrets);
+    return out;
+  }
+
+  /** The admin settings of the config (`admin:` block). */
+  get adminConfig(): ResolvedConfig['admin'] {
+    return this.admin;
   }
 
   /** Subscribes to one event type; returns the unsubscribe function. */

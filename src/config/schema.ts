@@ -171,7 +171,8 @@ export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema
 
 export const AdminSchema = z.strictObject({
   host: z.string().min(1).optional(),
-  port: z.number().int().min(0).max(65535).optional(),
+  /** A number, or digits from a `${VAR}` (expansion yields strings). */
+  port: z.preprocess((v) => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v), z.number().int().min(0).max(65535)).optional(),
   token: z.string().optional(),
   /** Extra Host header values accepted besides the bind address (DNS-rebinding guard). */
   allowedHosts: z.array(z.string().min(1)).optional(),

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, isSwitchboardError } from '../errors.js';
+import { commands, type CommandName } from './commands.js';
+
+/**
+ * `switchboard <command>`: serve, tools, call, health, validate. Exit codes: 0 ok, 1 a failed
+ * call or unhealthy server, 2 bad config or usage, 130 cancelled (DESIGN §5, §8).
+ */
+
+const USAGE = `Usage: switchboard <command> [options]
+
+Commands:
+  serve      run the switchboard with its admin HTTP API
+  tools      list every tool and where it routes
+  call       call a tool:  switchboard call <tool> [--args JSON] [--server S]
+  health     ping every server
+  validate   check a config file and list every problem
+
+Common options:
+  --config F   config file (default: $SWITCHBOARD_CONFIG or config/switchboard.yaml)
+  --url U      talk to a running 'switchboard serve' instead of starting servers here
+  --token T    admin token for --url (default: $SWITCHBOARD_ADMIN_TOKEN or the token file)
+  --json       machine-readable output
+  -h, --help   help for a command`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  args: { type: 'string' },
+  server: { type: 'string' },
+  timeout: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  inspect: { type: 'boolean', default: false },
+  'log-level': { type: 'string' },
+} as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const [name, ...rest] = parsed.positionals;
+  if (!name || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name || parsed.values.help ? 0 : 2;
+  }
+  const command = commands[name as CommandName];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run({ ...parsed.values, positionals: rest });
+  } catch (error) {
+    const json = parsed.values.json;
+    if (error instanceof ConfigError) {
+      process.stderr.write(json ? `${JSON.stringify({ error: { code: error.code, issues: error.issues } })}\n` : `${error.message}\n`);
+      return 2;
+    }
+    if (isSwitchboardError(error)) {
+      process.stderr.write(json ? `${JSON.stringify({ error: { code: error.code, message: error.message } })}\n` : `${error.code}: ${error.message}\n`);
+      return error.code === 'Cancelled' ? 130 : error.code === 'ConfigError' ? 2 : 1;
+    }
+    process.stderr.write(`error: ${(error as Error)?.message ?? error}\n`);
+    return 1;
+  }
+}
+
+const exitCode = await main(process.argv.slice(2));
+// serve keeps running until a signal; every other command ends here.
+if (exitCode !== -1) process.exitCode = exitCode;

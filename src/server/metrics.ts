@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Switchboard } from '../switchboard.js';
+
+const SERVER_STATES = ['disconnected', 'connecting', 'connected', 'error', 'disabled'] as const;
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+/**
+ * Prometheus metrics of one switchboard: call counters and durations fed by `call.completed`,
+ * and state gauges read from the servers' snapshots at scrape time.
+ */
+export function createMetrics(sb: Switchboard): { registry: Registry; close(): void } {
+  const registry = new Registry();
+  const calls = new Counter({ name: 'switchboard_calls_total', help: 'Tool calls by server and outcome code', labelNames: ['server', 'code'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'switchboard_call_duration_seconds',
+    help: 'Tool call duration, from callTool() to settlement',
+    labelNames: ['server'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'switchboard_server_state',
+    help: 'Connection state of each server (1 for the current state)',
+    labelNames: ['server', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of sb.listServers()) for (const state of SERVER_STATES) this.set({ server: server.name, state }, server.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_breaker_state',
+    help: 'Circuit-breaker state of each server (1 for the current state)',
+    labelNames: ['server', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of sb.listServers()) {
+        if (!server.breaker) continue;
+        for (const state of BREAKER_STATES) this.set({ server: server.name, state }, server.breaker.state === state ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'switchboard_server_reconnects',
+    help: 'Successful reconnects of each server since start',
+    labelNames: ['server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of sb.listServers()) this.set({ server: server.name }, server.reconnects);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_tools',
+    help: 'Tools listed by each server',
+    labelNames: ['server'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of sb.listServers()) this.set({ server: server.name }, server.toolsCount);
+    },
+  });
+  const off = sb.on('call.completed', (event) => {
+    const code = event.ok ? (event.isError ? 'tool_error' : 'ok') : (event.errorCode ?? 'error');
+    calls.inc({ server: event.server, code });
+    duration.observe({ server: event.server }, event.durationMs / 1000);
+  });
+  return { registry, close: off };
+}
