@@ -1,0 +1,193 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStreamableHttpServer, type TestHttpServer } from '../helpers/httpServers.js';
+import { waitGone } from '../helpers/processes.js';
+import { startService, writeConfig, type RunningService } from '../helpers/service.js';
+import { STDIO_FIXTURE, until } from '../helpers/switchboard.js';
+
+const TOKEN = 'test-admin-token-0123456789';
+const SECRET = 'sk-live-SECRET-value-42';
+const WEB_TOKEN = 'web-bearer-SECRET-77';
+
+/** A raw HTTP request, so Host and bodies can be anything. */
+function raw(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {} }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    if (options.body) req.write(options.body);
+    req.end();
+  });
+}
+
+describe('switchboard serve', () => {
+  let web: TestHttpServer;
+  let service: RunningService;
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${service.url}${path}`, { ...init, headers: { ...auth, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string>) } });
+  const call = (body: unknown) => api('/mcp/call', { method: 'POST', body: JSON.stringify(body) });
+
+  beforeAll(async () => {
+    web = await startStreamableHttpServer('web');
+    const config = writeConfig(`
+servers:
+  files: { transport: stdio, command: ${process.execPath}, args: ["${STDIO_FIXTURE}", files], env: { API_KEY: "\${SECRET_KEY}" } }
+  other: { transport: stdio, command: ${process.execPath}, args: ["${STDIO_FIXTURE}", other] }
+  web: { transport: http, url: "${web.url}?key=\${SECRET_KEY}", headers: { Authorization: "Bearer \${WEB_TOKEN}" } }
+  broken: { transport: stdio, command: /nonexistent/mcp-server }
+defaults:
+  timeouts: { callMs: 5000 }
+  reconnect: { baseMs: 50, minMs: 20, maxMs: 200 }
+admin: { token: "\${ADMIN_TOKEN}" }
+`);
+    service = await startService(['--config', config, '--log-level', 'debug'], { SECRET_KEY: SECRET, WEB_TOKEN, ADMIN_TOKEN: TOKEN });
+    await until(() => /switchboard ready/.test(service.stderr()), 20_000, 'ready');
+  });
+
+  afterAll(async () => {
+    if (service && service.child.exitCode === null) await service.stop();
+    await web?.close();
+  });
+
+  it('answers healthz and readyz without a token and nothing else', async () => {
+    expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+
+  it('requires the bearer token on every /mcp route and /metrics', async () => {
+    for (const path of ['/mcp/servers', '/mcp/tools', '/mcp/health', '/mcp/circuit-breakers', '/metrics']) {
+      const none = await fetch(`${service.url}${path}`);
+      const wrong = await fetch(`${service.url}${path}`, { headers: { authorization: 'Bearer nope' } });
+      const prefix = await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${TOKEN.slice(0, 1)}` } });
+      expect([none.status, wrong.status, prefix.status]).toEqual([401, 401, 401]);
+      const bodies = await Promise.all([none.text(), wrong.text(), prefix.text()]);
+      expect(new Set(bodies).size).toBe(1);
+      expect(JSON.parse(bodies[0]!)).toEqual({ error: { code: 'Unauthorized', message: expect.any(String) } });
+    }
+    expect((await api('/mcp/servers')).status).toBe(200);
+  });
+
+  it('refuses a foreign Host or Origin (DNS rebinding)', async () => {
+    const port = new URL(service.url).port;
+    expect((await raw(service.url, { path: '/mcp/servers', headers: { ...auth, host: `evil.example:${port}` } })).status).toBe(403);
+    expect((await raw(service.url, { path: '/mcp/servers', headers: { ...auth, host: `127.0.0.1:${port}`, origin: 'http://evil.example' } })).status).toBe(403);
+    expect((await raw(service.url, { path: '/mcp/servers', headers: { ...auth, host: `127.0.0.1:${port}` } })).status).toBe(200);
+  });
+
+  it('lists servers, tools and breakers with secrets redacted', async () => {
+    const servers = (await (await api('/mcp/servers')).json()) as { servers: { name: string; state: string; target: string }[] };
+    const byName = Object.fromEntries(servers.servers.map((s) => [s.name, s]));
+    expect(byName.files!.state).toBe('connected');
+    expect(byName.broken!.state).toBe('error');
+    expect(byName.web!.target).toBe(web.url);
+    const tools = (await (await api('/mcp/tools')).json()) as { tools: { qualifiedName: string }[] };
+    expect(tools.tools.map((t) => t.qualifiedName)).toContain('web__echo');
+    expect((await api('/mcp/servers/files/tools')).status).toBe(200);
+    expect((await api('/mcp/servers/nope/tools')).status).toBe(404);
+    const breakers = (await (await api('/mcp/circuit-breakers')).json()) as { breakers: Record<string, { state: string }> };
+    expect(breakers.breakers.files!.state).toBe('closed');
+    const everything = JSON.stringify([servers, tools, breakers, await (await api('/mcp/health')).text(), await (await api('/metrics')).text()]);
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain(WEB_TOKEN);
+  });
+
+  it('calls tools and maps every failure to its status', async () => {
+    const ok = await call({ tool: 'add', server: 'web', arguments: { a: 1, b: 2 } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ content: [{ type: 'text', text: '3' }], structuredContent: { sum: 3 } });
+    const toolError = await call({ tool: 'files__fail' });
+    expect(toolError.status).toBe(200);
+    expect(((await toolError.json()) as { isError: boolean }).isError).toBe(true);
+
+    const cases: [unknown, number, string][] = [
+      [{ tool: 'echo', arguments: { text: 'x' } }, 409, 'AmbiguousTool'],
+      [{ tool: 'nope' }, 404, 'ToolNotFound'],
+      [{ tool: 'echo', server: 'nope' }, 404, 'ServerNotFound'],
+      [{ tool: 'echo', server: 'broken' }, 503, 'ServerUnavailable'],
+      [{ tool: 'files__invalid_params' }, 400, 'InvalidArguments'],
+      [{ tool: 'files__slow', arguments: { ms: 3000 }, timeoutMs: 200 }, 504, 'ToolCallTimeout'],
+      [{ tool: 'other__crash' }, 502, 'ConnectionLost'],
+      [{ arguments: [1] }, 400, 'InvalidRequest'],
+    ];
+    for (const [body, status, code] of cases) {
+      const response = await call(body);
+      expect({ body, status: response.status }).toEqual({ body, status });
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+    }
+    const unavailable = await call({ tool: 'echo', server: 'broken' });
+    expect(unavailable.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+
+  it('refuses bodies that are not JSON or larger than 1 MiB, and unknown routes', async () => {
+    const text = await api('/mcp/call', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    const huge = await raw(service.url, {
+      method: 'POST',
+      path: '/mcp/call',
+      headers: { ...auth, host: new URL(service.url).host, 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) },
+      body: Buffer.alloc(2 * 1024 * 1024, 32),
+    });
+    expect(huge.status).toBe(413);
+    expect(JSON.parse(huge.body).error.code).toBe('PayloadTooLarge');
+    const badJson = await api('/mcp/call', { method: 'POST', body: '{nope' });
+    expect(badJson.status).toBe(400);
+    expect((await api('/mcp/nothing')).status).toBe(404);
+  });
+
+  it('resets breakers and reconnects servers, streaming the events', async () => {
+    const controller = new AbortController();
+    const stream = await api('/mcp/events', { signal: controller.signal });
+    expect(stream.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = stream.body!.getReader();
+    let seen = '';
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        seen += Buffer.from(value!).toString();
+      }
+    })();
+    await until(() => seen.includes('event: ready'), 5_000, 'the stream to open');
+    expect((await api('/mcp/servers/files/reconnect', { method: 'POST' })).status).toBe(202);
+    await until(() => seen.includes('"to":"connected"') && seen.includes('"server":"files"'), 10_000, 'reconnect events');
+    expect(seen).toContain('event: server.stateChanged');
+    expect(seen).toContain('"reason":"manualReconnect"');
+    const reset = await api('/mcp/circuit-breakers/files/reset', { method: 'POST' });
+    expect(((await reset.json()) as { breaker: { state: string } }).breaker.state).toBe('closed');
+    expect((await api('/mcp/circuit-breakers/nope/reset', { method: 'POST' })).status).toBe(404);
+    controller.abort();
+    await reading;
+  });
+
+  it('serves parseable Prometheus metrics that count calls', async () => {
+    await call({ tool: 'files__whoami' });
+    const text = await (await api('/metrics')).text();
+    const line = text.split('\n').find((l) => l.startsWith('switchboard_calls_total{server="files",code="ok"}'));
+    expect(Number(line?.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/switchboard_server_state\{server="broken",state="error"\} 1/);
+    expect(text).toMatch(/switchboard_call_duration_seconds_bucket/);
+    for (const l of text.split('\n').filter((x) => x && !x.startsWith('#'))) expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? [-+0-9.eEInf]+$/);
+  });
+
+  it('never logs a secret', () => {
+    expect(service.stderr()).not.toContain(SECRET);
+    expect(service.stderr()).not.toContain(WEB_TOKEN);
+    expect(service.stdout()).not.toContain(TOKEN);
+    for (const line of service.stderr().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('exits 0 on SIGTERM and leaves no child process behind', async () => {
+    const servers = (await (await api('/mcp/servers')).json()) as { servers: { name: string; stderrTail: string }[] };
+    const pids = servers.servers.flatMap((s) => [...s.stderrTail.matchAll(/pid (\d+) up/g)].map((m) => Number(m[1])).slice(-1));
+    expect(pids.length).toBe(2);
+    expect(await service.stop()).toBe(0);
+    for (const pid of pids) expect(await waitGone(pid)).toBe(true);
+  });
+});
