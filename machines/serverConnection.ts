@@ -26,6 +26,8 @@ export interface ConnectionPolicy {
   health: { intervalMs: number; timeoutMs: number; failureThreshold: number };
   /** Debounce for `notifications/tools/list_changed`. */
   toolsRefreshDebounceMs: number;
+  /** Stop the server after this long without calls; 0 = never. */
+  idleTimeoutMs: number;
 }
 
 export interface ConnectionInput {
@@ -50,6 +52,8 @@ export type ConnectionReason =
   | 'crashLoop'
   | 'retry'
   | 'manualReconnect'
+  | 'sessionExpired'
+  | 'idle'
   | 'stopped';
 
 export interface ConnectionContext {
@@ -80,6 +84,11 @@ export type ConnectionEvent =
   | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; tools: ToolInfo[] }
   | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
   | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
+  /** The server forgot the session (HTTP 400/404 on a request with a session id): re-initialize now. */
+  | { type: 'session.expired'; attemptId: number; at: number; error: ErrorInfo }
+  /** Calls started (busy) or the last one ended (idle); sent only when an idle timeout is set. */
+  | { type: 'session.busy'; attemptId: number }
+  | { type: 'session.idle'; attemptId: number }
   | { type: 'tools.listChanged'; attemptId: number }
   | { type: 'tools.listed'; attemptId: number; tools: ToolInfo[] }
   | { type: 'health.passed'; attemptId: number }
@@ -158,10 +167,11 @@ export const serverConnectionMachine = setup({
       context.policy.reconnect.maxAttempts > 0 &&
       context.attempt + 1 >= context.policy.reconnect.maxAttempts,
     isCrashLoop: ({ context, event }) =>
-      event.type === 'session.lost' &&
+      (event.type === 'session.lost' || event.type === 'session.expired') &&
       isCurrent(context, event) &&
       prunedLog(context, event.at).length > context.policy.reconnect.restartIntensity,
     isHealthCheckEnabled: ({ context }) => context.policy.health.intervalMs > 0,
+    isIdleStopEnabled: ({ context }) => context.policy.idleTimeoutMs > 0,
     isHealthThresholdReached: ({ context }) => context.healthFailures + 1 >= context.policy.health.failureThreshold,
   },
   delays: {
@@ -171,6 +181,7 @@ export const serverConnectionMachine = setup({
     healthInterval: ({ context }) => Math.max(1, context.policy.health.intervalMs),
     healthTimeout: ({ context }) => context.policy.health.timeoutMs,
     toolsRefreshDebounce: ({ context }) => context.policy.toolsRefreshDebounceMs,
+    idleTimeout: ({ context }) => Math.max(1, context.policy.idleTimeoutMs),
   },
   actions: {
     openSession: enqueueActions(({ context, enqueue }) => {
@@ -205,7 +216,8 @@ export const serverConnectionMachine = setup({
     }),
     clearRetry: assign({ retryInMs: null }),
     recordCrash: assign({
-      restartLog: ({ context, event }) => (event.type === 'session.lost' ? prunedLog(context, event.at) : context.restartLog),
+      restartLog: ({ context, event }) =>
+        event.type === 'session.lost' || event.type === 'session.expired' ? prunedLog(context, event.at) : context.restartLog,
     }),
     resetSupervision: assign({ attempt: 0, restartLog: [], lastError: null, retryInMs: null }),
     resetAttempts: assign({ attempt: 0 }),
@@ -380,12 +392,43 @@ export const serverConnectionMachine = setup({
             actions: ['rememberError', 'recordCrash', 'scheduleRetry', { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'connectionLost' } }],
           },
         ],
+        'session.expired': [
+          {
+            guard: 'isCrashLoop',
+            target: 'error',
+            actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'error', reason: 'crashLoop' } }],
+          },
+          {
+            guard: 'isCurrentAttempt',
+            target: 'connecting',
+            actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'connecting', reason: 'sessionExpired' } }],
+          },
+        ],
         'server.disconnect': {
           target: 'disconnected.idle',
           actions: ['resetSupervision', 'clearRetry', { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'stopped' } }],
         },
       },
       states: {
+        activity: {
+          description: 'With an idle timeout, a server without calls for that long is stopped; the next call starts it again.',
+          initial: 'quiet',
+          states: {
+            quiet: {
+              after: {
+                idleTimeout: {
+                  guard: 'isIdleStopEnabled',
+                  target: '#serverConnection.disconnected.idle',
+                  actions: { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'idle' } },
+                },
+              },
+              on: { 'session.busy': { guard: 'isCurrentAttempt', target: 'busy' } },
+            },
+            busy: {
+              on: { 'session.idle': { guard: 'isCurrentAttempt', target: 'quiet' } },
+            },
+          },
+        },
         health: {
           initial: 'waiting',
           states: {

@@ -22,6 +22,7 @@ export function toManagedServer(server: RuntimeServer, seed: number): ManagedSer
         reconnect: { ...server.reconnect },
         health: { ...server.health },
         toolsRefreshDebounceMs: TOOLS_REFRESH_DEBOUNCE_MS,
+        idleTimeoutMs: server.transport === 'stdio' ? server.limits.idleTimeoutMs : 0,
       },
     },
     breaker: { server: server.name, policy: { ...server.breaker } },

@@ -23,6 +23,8 @@ export interface CallFailure {
   suspectConnection: boolean;
   /** The request provably never reached the tool (so a retry on a new session is safe). */
   undispatched: boolean;
+  /** The server no longer knows the session (HTTP 400/404 on a request that carried one). */
+  sessionExpired: boolean;
 }
 
 function httpStatus(error: unknown): number | undefined {
@@ -45,11 +47,12 @@ function networkCode(error: unknown): string | undefined {
 /** Classifies a failed `tools/call`. */
 export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string): CallFailure {
   const where = `tool "${tool}" on server "${server}"`;
-  const fail = (err: SwitchboardError, outcome: CallOutcome, suspect = false, undispatched = false): CallFailure => ({
+  const fail = (err: SwitchboardError, outcome: CallOutcome, suspect = false, undispatched = false, sessionExpired = false): CallFailure => ({
     error: err,
     outcome,
     suspectConnection: suspect,
     undispatched,
+    sessionExpired,
   });
   if (abortCause === 'timeout') return fail(new SwitchboardError('ToolCallTimeout', `${where} timed out`, { cause: error }), 'failure');
   if (abortCause === 'cancelled') return fail(new SwitchboardError('Cancelled', `${where} was cancelled by the caller`, { cause: error }), 'ignored');
@@ -73,7 +76,7 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   const status = httpStatus(error);
   if (status !== undefined) {
     if (status === 400 || status === 404) {
-      return fail(new SwitchboardError('ConnectionLost', `${where}: session rejected (HTTP ${status})`, { cause: error }), 'ignored', true, true);
+      return fail(new SwitchboardError('ConnectionLost', `${where}: session rejected (HTTP ${status})`, { cause: error }), 'ignored', false, true, true);
     }
     if (status === 401 || status === 403) {
       return fail(new SwitchboardError('ConnectionLost', `${where}: not authorized (HTTP ${status})`, { cause: error }), 'ignored', false, true);
@@ -94,6 +97,12 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   }
   const message = error instanceof Error ? error.message : String(error);
   return fail(new SwitchboardError('ProtocolError', `${where} failed: ${message}`, { cause: error }), 'failure');
+}
+
+/** True when a request error says the server forgot our session (HTTP 400 or 404). */
+export function isSessionRejection(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status === 400 || status === 404;
 }
 
 /** Classifies a failed connect attempt: non-retryable failures send the server to `error`. */

@@ -17,7 +17,7 @@ import type { HealthProbes } from '../health.js';
 import type { RuntimeClock } from '../clock.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { SwitchboardError, unavailable } from '../errors.js';
-import { classifyCallError, classifyConnectError } from './classify.js';
+import { classifyCallError, classifyConnectError, isSessionRejection, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT, openSession, type OpenSession, type TransportSource } from './connect.js';
 import type { StderrRing } from './stderrRing.js';
 import { listAllTools, toCatalog } from './tools.js';
@@ -51,6 +51,8 @@ interface Attempt {
   session: OpenSession | null;
   ready: boolean;
   checking: boolean;
+  /** Loss already reported: one attempt ends once. */
+  ended: boolean;
 }
 
 type Breaker = ActorRefFrom<typeof circuitBreakerMachine>;
@@ -62,6 +64,10 @@ export function createSessionLogic(runtime: SessionRuntime) {
     const held: string[] = [];
     const queue: string[] = [];
     const inFlight = new Set<string>();
+    /** Calls cut off by a lost connection that are safe to send again after the reconnect. */
+    const replaying = new Map<string, SwitchboardError>();
+    /** Annotations of the last listed catalog, to know which tools are safe to replay. */
+    let annotations = new Map<string, Record<string, unknown> | undefined>();
     let attempt: Attempt | null = null;
     let active = false;
     let retryAt: number | null = null;
@@ -89,6 +95,23 @@ export function createSessionLogic(runtime: SessionRuntime) {
       for (const id of queue.splice(0)) reject(id, error());
     }
 
+    function rejectReplays(): void {
+      for (const [id, error] of replaying) reject(id, error);
+      replaying.clear();
+    }
+
+    function rememberCatalog(tools: { name: string; annotations?: Record<string, unknown> }[]): void {
+      annotations = new Map(tools.map((t) => [t.name, t.annotations]));
+    }
+
+    /** A call cut off by the connection is sent again once: always when it never reached the tool, else only for safe tools. */
+    function shouldReplay(call: PendingCall, failure: CallFailure): boolean {
+      if (call.attempts >= 2 || call.abortCause || failure.error.code !== 'ConnectionLost') return false;
+      if (failure.undispatched) return true;
+      const hints = annotations.get(call.tool);
+      return config()?.replay === 'annotated' && (hints?.readOnlyHint === true || hints?.idempotentHint === true);
+    }
+
     function closeAttempt(): void {
       const old = attempt;
       attempt = null;
@@ -99,9 +122,10 @@ export function createSessionLogic(runtime: SessionRuntime) {
       if (old.session) runtime.track(old.session.close());
     }
 
-    function lose(current: Attempt, error: ErrorInfo): void {
-      if (attempt !== current || !current.ready) return;
-      send({ type: 'session.lost', attemptId: current.id, at: now(), error: redactInfo(error) });
+    function lose(current: Attempt, error: ErrorInfo, expired = false): void {
+      if (attempt !== current || !current.ready || current.ended) return;
+      current.ended = true;
+      send({ type: expired ? 'session.expired' : 'session.lost', attemptId: current.id, at: now(), error: redactInfo(error) });
     }
 
     /** A transport error on HTTP may or may not mean the session is gone: ping once to find out. */
@@ -118,7 +142,8 @@ export function createSessionLogic(runtime: SessionRuntime) {
           () => undefined,
           (error: unknown) => {
             if (isAliveAnswer(error)) return;
-            lose(current, { code: 'ConnectionLost', message: `server "${name}" stopped answering`, retryable: true });
+            if (isSessionRejection(error)) lose(current, { code: 'SessionExpired', message: `server "${name}" no longer knows the session`, retryable: true }, true);
+            else lose(current, { code: 'ConnectionLost', message: `server "${name}" stopped answering`, retryable: true });
           },
         )
         .finally(() => {
@@ -151,7 +176,7 @@ export function createSessionLogic(runtime: SessionRuntime) {
       closeAttempt();
       const server = config();
       if (!server) return;
-      const current: Attempt = { id: attemptId, controller: new AbortController(), session: null, ready: false, checking: false };
+      const current: Attempt = { id: attemptId, controller: new AbortController(), session: null, ready: false, checking: false, ended: false };
       attempt = current;
       const work = (async () => {
         try {
@@ -172,6 +197,7 @@ export function createSessionLogic(runtime: SessionRuntime) {
           current.session = session;
           const tools = await listAllTools(session.client, current.controller.signal);
           if (attempt !== current) return;
+          rememberCatalog(tools);
           current.ready = true;
           const facts: Record<string, unknown> = {};
           const serverInfo = session.client.getServerVersion();
@@ -195,7 +221,12 @@ export function createSessionLogic(runtime: SessionRuntime) {
       breaker()?.send({ type: 'call.recorded', requestId, epoch, outcome, durationMs: at - startedAt, at });
     }
 
+    function setBusy(current: Attempt, busy: boolean): void {
+      if ((config()?.limits.idleTimeoutMs ?? 0) > 0) send({ type: busy ? 'session.busy' : 'session.idle', attemptId: current.id });
+    }
+
     function run(session: OpenSession, call: PendingCall, epoch: number, current: Attempt): void {
+      if (inFlight.size === 0) setBusy(current, true);
       inFlight.add(call.requestId);
       call.attempts++;
       const startedAt = now();
@@ -217,12 +248,15 @@ export function createSessionLogic(runtime: SessionRuntime) {
             record(call.requestId, epoch, failure.outcome, startedAt);
             const message = runtime.redact(name, failure.error.message);
             const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message);
-            reject(call.requestId, safe);
-            if (failure.suspectConnection) checkConnection(current);
+            if (shouldReplay(call, failure)) replaying.set(call.requestId, safe);
+            else reject(call.requestId, safe);
+            if (failure.sessionExpired) lose(current, { code: 'SessionExpired', message: `server "${name}" no longer knows the session`, retryable: true }, true);
+            else if (failure.suspectConnection || failure.error.code === 'ToolCallTimeout') checkConnection(current);
           },
         )
         .finally(() => {
           inFlight.delete(call.requestId);
+          if (inFlight.size === 0 && attempt === current) setBusy(current, false);
           pump();
         });
     }
@@ -293,7 +327,10 @@ export function createSessionLogic(runtime: SessionRuntime) {
       const server = config();
       if (!current || !session || !server || current.id !== attemptId) return;
       listAllTools(session.client, current.controller.signal).then(
-        (tools) => send({ type: 'tools.listed', attemptId, tools: toCatalog(name, tools, server.tools) }),
+        (tools) => {
+          rememberCatalog(tools);
+          send({ type: 'tools.listed', attemptId, tools: toCatalog(name, tools, server.tools) });
+        },
         (error: unknown) => runtime.log(name, 'warning', runtime.redact(name, `relisting tools failed: ${(error as Error)?.message ?? error}`)),
       );
     }
@@ -317,7 +354,9 @@ export function createSessionLogic(runtime: SessionRuntime) {
                   },
                 ),
               );
-              for (const id of held.splice(0)) admit(id, false);
+              const replays = [...replaying.keys()];
+              replaying.clear();
+              for (const id of [...replays, ...held.splice(0)]) admit(id, false);
             }
             break;
           case 'session.close': {
@@ -325,6 +364,8 @@ export function createSessionLogic(runtime: SessionRuntime) {
             retryAt = command.retryInMs === null ? null : now() + command.retryInMs;
             const retryAfterMs = command.retryInMs ?? undefined;
             rejectWaiting(() => unavailable(name, command.error, retryAfterMs));
+            // Replays wait through a backoff (within their deadlines), not into `error` or a stop.
+            if (command.retryInMs === null) rejectReplays();
             break;
           }
           case 'session.ping':
@@ -352,6 +393,7 @@ export function createSessionLogic(runtime: SessionRuntime) {
     return () => {
       stopped = true;
       closeAttempt();
+      rejectReplays();
       rejectWaiting(() => new SwitchboardError('ServerUnavailable', `server "${name}" was stopped`));
     };
   });

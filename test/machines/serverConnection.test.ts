@@ -15,6 +15,7 @@ const policy: ConnectionPolicy = {
   reconnect: { baseMs: 1000, multiplier: 2, minMs: 250, maxMs: 60000, maxAttempts: 0, stableAfterMs: 30000, restartIntensity: 5, restartPeriodMs: 60000 },
   health: { intervalMs: 0, timeoutMs: 5000, failureThreshold: 2 },
   toolsRefreshDebounceMs: 100,
+  idleTimeoutMs: 0,
 };
 
 const LOST: ErrorInfo = { code: 'ConnectionLost', message: 'Connection closed', retryable: true };
