@@ -10,7 +10,12 @@ import { buildServer } from '../fixtures/demoTools.mjs';
 export interface TestHttpServer {
   url: string;
   port: number;
+  /** Every request received. */
   requests: number;
+  /** tools/call requests received. */
+  calls: number;
+  /** Switches: answer tools/call with HTTP 500; never answer initialize. */
+  faults: { fail500: boolean; hangInit: boolean };
   /** Forget every session (as a restart would). */
   dropSessions(): void;
   close(): Promise<void>;
@@ -40,12 +45,20 @@ function closeServer(server: Server): Promise<void> {
 /** A stateful streamable-HTTP server at `/mcp`, one McpServer per session. */
 export async function startStreamableHttpServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const state = { requests: 0 };
+  const state = { requests: 0, calls: 0 };
+  const faults = { fail500: false, hangInit: false };
   const server = await listen(async (req, res) => {
     state.requests++;
     try {
       const sessionId = req.headers['mcp-session-id'] as string | undefined;
       const body = req.method === 'POST' ? await readJson(req) : undefined;
+      const method = (body as { method?: string } | undefined)?.method;
+      if (method === 'tools/call') state.calls++;
+      if (faults.fail500 && method === 'tools/call') {
+        res.writeHead(500).end('internal failure');
+        return;
+      }
+      if (faults.hangInit && method === 'initialize') return;
       let transport = sessionId ? sessions.get(sessionId) : undefined;
       if (!transport) {
         if (sessionId || req.method !== 'POST') {
@@ -73,8 +86,12 @@ export async function startStreamableHttpServer(name: string, port = 0): Promise
   return {
     url: `http://127.0.0.1:${actualPort}/mcp`,
     port: actualPort,
+    faults,
     get requests() {
       return state.requests;
+    },
+    get calls() {
+      return state.calls;
     },
     dropSessions: () => {
       for (const t of sessions.values()) void t.close();
@@ -91,7 +108,8 @@ export async function startStreamableHttpServer(name: string, port = 0): Promise
 /** A legacy SSE server: GET /sse opens the stream, POST /messages?sessionId= carries requests. */
 export async function startSseServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, SSEServerTransport>();
-  const state = { requests: 0 };
+  const state = { requests: 0, calls: 0 };
+  const faults = { fail500: false, hangInit: false };
   const server = await listen(async (req, res) => {
     state.requests++;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -121,8 +139,12 @@ export async function startSseServer(name: string, port = 0): Promise<TestHttpSe
   return {
     url: `http://127.0.0.1:${actualPort}/sse`,
     port: actualPort,
+    faults,
     get requests() {
       return state.requests;
+    },
+    get calls() {
+      return state.calls;
     },
     dropSessions: () => {
       for (const t of sessions.values()) void t.close();

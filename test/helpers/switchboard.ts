@@ -40,3 +40,25 @@ export async function until(predicate: () => boolean, timeoutMs = 10_000, what =
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Path of the raw (SDK-free, misbehaving) stdio fixture server. */
+export const RAW_FIXTURE = fileURLToPath(new URL('../fixtures/rawServer.mjs', import.meta.url));
+
+/** Config of a raw fixture server with process modes. */
+export function rawServer(modes: string[] = [], extra: Record<string, unknown> = {}) {
+  return { transport: 'stdio' as const, command: process.execPath, args: [RAW_FIXTURE, ...modes], ...extra };
+}
+
+/** The pid the raw fixture announced last ("raw pid <pid> up"). */
+export function rawPid(stderrTail: string): number {
+  const last = [...stderrTail.matchAll(/raw pid (\d+) up/g)].at(-1);
+  if (!last) throw new Error(`no pid in stderr: ${stderrTail}`);
+  return Number(last[1]);
+}
+
+/** Short timeouts and backoff so fault tests finish fast. */
+export const FAST = {
+  timeouts: { connectMs: 3000, callMs: 800, shutdownMs: 1000 },
+  reconnect: { baseMs: 50, minMs: 20, maxMs: 300 },
+  health: { intervalMs: 0 },
+};
