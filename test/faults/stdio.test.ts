@@ -47,6 +47,22 @@ describe('stdio faults', () => {
     expect(rawPid(s.getServer('raw')!.stderrTail)).not.toBe(pid);
   });
 
+  it('rejects every in-flight call once on a crash and refuses calls during backoff with a wait (RC-12)', async () => {
+    const s = open(rawServer(), { ...FAST, reconnect: { baseMs: 2000, minMs: 1000, maxMs: 2000 }, timeouts: { ...FAST.timeouts, callMs: 5000 } });
+    await s.start();
+    const inFlight = [1, 2, 3].map(() => settleTime(s.callTool('do', { mode: 'hang' })));
+    await new Promise((r) => setTimeout(r, 50));
+    const crash = settleTime(s.callTool('do', { mode: 'crash' }));
+    const outcomes = await Promise.all([...inFlight, crash]);
+    expect(outcomes.map((o) => o.code)).toEqual(['ConnectionLost', 'ConnectionLost', 'ConnectionLost', 'ConnectionLost']);
+    expect(s.getServer('raw')).toMatchObject({ state: 'disconnected', substate: 'backoff' });
+    for (let i = 0; i < 2; i++) {
+      const refused = await s.callTool('do').catch((e: { code: string; retryAfterMs?: number }) => e);
+      expect(refused).toMatchObject({ code: 'ServerUnavailable' });
+      expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
+    }
+  });
+
   it('declares a crash loop after too many quick exits and stops spawning (FM-04)', async () => {
     const s = open(
       { transport: 'stdio', command: process.execPath, args: [join(__dirname, '../fixtures/stdioServer.mjs'), 'loop', 'exit-after-init'] },

@@ -266,6 +266,34 @@ describe('serverConnection', () => {
     expect(c.commands.filter((x) => x.type === 'session.listTools')).toHaveLength(1);
   });
 
+  it('re-initializes at once, without backoff, when the server forgot the session', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    c.actor.send({ type: 'session.expired', attemptId: c.ctx().attemptId, at: c.clock.now(), error: { code: 'SessionExpired', message: 'x' } });
+    expect(c.state()).toBe('connecting');
+    expect(c.opens()).toBe(2);
+    expect(c.changes.at(-1)).toMatchObject({ from: 'connected', to: 'connecting', reason: 'sessionExpired' });
+    expect(c.ctx().restartLog).toHaveLength(1);
+  });
+
+  it('stops an idle connection after the idle timeout unless calls are running', () => {
+    const c = startConnection({ idleTimeoutMs: 1000 });
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    c.actor.send({ type: 'session.busy', attemptId: c.ctx().attemptId });
+    c.clock.increment(5000);
+    expect(c.state()).toBe('connected');
+    c.actor.send({ type: 'session.idle', attemptId: c.ctx().attemptId });
+    c.clock.increment(999);
+    expect(c.state()).toBe('connected');
+    c.clock.increment(1);
+    expect(c.actor.getSnapshot().value).toEqual({ disconnected: 'idle' });
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'idle' });
+    c.actor.send({ type: 'tool.call', requestId: 'z', server: 'files' });
+    expect(c.state()).toBe('connecting');
+  });
+
   it('spreads first retries of many servers that fail together (RC-11)', () => {
     const delays = new Set<number>();
     for (let i = 0; i < 50; i++) {
