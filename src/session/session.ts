@@ -195,7 +195,8 @@ export function createSessionLogic(runtime: SessionRuntime) {
             return;
           }
           current.session = session;
-          const tools = await listAllTools(session.client, current.controller.signal);
+          const listing = requestSignal(current.controller.signal);
+          const tools = await listAllTools(session.client, listing.signal).finally(listing.done);
           if (attempt !== current) return;
           rememberCatalog(tools);
           current.ready = true;
@@ -312,13 +313,17 @@ export function createSessionLogic(runtime: SessionRuntime) {
       const current = attempt;
       const session = current?.session;
       if (!current || !session || current.id !== attemptId) return;
-      session.client.request({ method: 'ping' }, EmptyResultSchema, { signal: current.controller.signal, timeout: NO_SDK_TIMEOUT }).then(
-        () => send({ type: 'health.passed', attemptId }),
-        (error: unknown) => {
-          if (isAliveAnswer(error)) send({ type: 'health.passed', attemptId });
-          else send({ type: 'health.failed', attemptId, error: { code: 'HealthCheckFailed', message: runtime.redact(name, String((error as Error)?.message ?? error)) } });
-        },
-      );
+      const { signal, done } = requestSignal(current.controller.signal);
+      session.client
+        .request({ method: 'ping' }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT })
+        .then(
+          () => send({ type: 'health.passed', attemptId }),
+          (error: unknown) => {
+            if (isAliveAnswer(error)) send({ type: 'health.passed', attemptId });
+            else send({ type: 'health.failed', attemptId, error: { code: 'HealthCheckFailed', message: runtime.redact(name, String((error as Error)?.message ?? error)) } });
+          },
+        )
+        .finally(done);
     }
 
     function relist(attemptId: number): void {
@@ -326,13 +331,16 @@ export function createSessionLogic(runtime: SessionRuntime) {
       const session = current?.session;
       const server = config();
       if (!current || !session || !server || current.id !== attemptId) return;
-      listAllTools(session.client, current.controller.signal).then(
-        (tools) => {
-          rememberCatalog(tools);
-          send({ type: 'tools.listed', attemptId, tools: toCatalog(name, tools, server.tools) });
-        },
-        (error: unknown) => runtime.log(name, 'warning', runtime.redact(name, `relisting tools failed: ${(error as Error)?.message ?? error}`)),
-      );
+      const { signal, done } = requestSignal(current.controller.signal);
+      listAllTools(session.client, signal)
+        .then(
+          (tools) => {
+            rememberCatalog(tools);
+            send({ type: 'tools.listed', attemptId, tools: toCatalog(name, tools, server.tools) });
+          },
+          (error: unknown) => runtime.log(name, 'warning', runtime.redact(name, `relisting tools failed: ${(error as Error)?.message ?? error}`)),
+        )
+        .finally(done);
     }
 
     receive((command) => {
@@ -397,6 +405,19 @@ export function createSessionLogic(runtime: SessionRuntime) {
       rejectWaiting(() => new SwitchboardError('ServerUnavailable', `server "${name}" was stopped`));
     };
   });
+}
+
+/**
+ * A child signal of the attempt's signal for one SDK request: the SDK adds an abort listener to
+ * every signal it is given and never removes it, so a long-lived signal would collect one per
+ * ping (research/sdk-notes.md §6).
+ */
+function requestSignal(parent: AbortSignal): { signal: AbortSignal; done: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, done: () => parent.removeEventListener('abort', onAbort) };
 }
 
 /** Any JSON-RPC error answer (even −32601 for a server without ping) proves the server is alive. */

@@ -13,7 +13,7 @@ describe('stdio faults', () => {
     sb = createSwitchboard({ servers: { raw: server as never }, defaults: defaults as never });
     return sb;
   };
-  const settleTime = async (promise: Promise<unknown>) => {
+  const settleTime = async (promise: Promise<unknown>): Promise<{ value?: unknown; code?: string | undefined; ms: number }> => {
     const started = Date.now();
     const outcome = await promise.then(
       (value) => ({ value }),
