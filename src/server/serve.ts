@@ -111,8 +111,11 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
         logger.log('info', 'shutting down', { inFlight });
         if (inFlight > 0) {
           await new Promise<void>((resolve) => {
-            idle = resolve;
-            setTimeout(resolve, options.graceMs ?? 10_000).unref();
+            const timer = setTimeout(resolve, options.graceMs ?? 10_000);
+            idle = () => {
+              clearTimeout(timer);
+              resolve();
+            };
           });
         }
         closeApp();

@@ -46,8 +46,8 @@ function parseRetryAfter(value: string | null): number | undefined {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve) => {
+    // Kept referenced: a close that is awaited must keep the event loop alive until it ends.
     const timer = setTimeout(() => resolve(undefined), ms);
-    timer.unref();
     promise.then(
       (value) => {
         clearTimeout(timer);

@@ -111,7 +111,9 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+// Not unref'd: stop() awaits these polls, and an unref'd timer would let the host's event loop
+// end in the middle of a shutdown (seen: a CLI run exiting 0 before printing its result).
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Ends a whole process group: SIGTERM, then SIGKILL once `graceMs` passed. Resolves when no live

@@ -20,8 +20,10 @@ export interface RunningService {
   url: string;
   stdout: () => string;
   stderr: () => string;
-  /** SIGTERM, then waits for the exit code. */
+  /** SIGTERM (unless it already exited), then waits for the exit code. */
   stop(): Promise<number | null>;
+  /** The exit code, once the process ends. */
+  exited: Promise<number | null>;
 }
 
 /** Starts `switchboard serve` as a real child process and waits until it prints its URL. */
@@ -49,8 +51,9 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}):
     url,
     stdout: () => out,
     stderr: () => err,
+    exited,
     stop: async () => {
-      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;
     },
   };

@@ -159,6 +159,10 @@ admin: { token: "\${ADMIN_TOKEN}" }
     await until(() => seen.includes('"to":"connected"') && seen.includes('"server":"files"'), 10_000, 'reconnect events');
     expect(seen).toContain('event: server.stateChanged');
     expect(seen).toContain('"reason":"manualReconnect"');
+    // A server that dies shows up on the stream too.
+    const otherPid = Number([...((await (await api('/mcp/servers')).json()) as { servers: { name: string; stderrTail: string }[] }).servers.find((x) => x.name === 'other')!.stderrTail.matchAll(/pid (\d+) up/g)].at(-1)![1]);
+    process.kill(otherPid, 'SIGKILL');
+    await until(() => /"server":"other","from":"connected","to":"disconnected"/.test(seen), 10_000, 'the stop event');
     const reset = await api('/mcp/circuit-breakers/files/reset', { method: 'POST' });
     expect(((await reset.json()) as { breaker: { state: string } }).breaker.state).toBe('closed');
     expect((await api('/mcp/circuit-breakers/nope/reset', { method: 'POST' })).status).toBe(404);
@@ -183,11 +187,22 @@ admin: { token: "\${ADMIN_TOKEN}" }
     for (const line of service.stderr().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
   });
 
-  it('exits 0 on SIGTERM and leaves no child process behind', async () => {
-    const servers = (await (await api('/mcp/servers')).json()) as { servers: { name: string; stderrTail: string }[] };
-    const pids = servers.servers.flatMap((s) => [...s.stderrTail.matchAll(/pid (\d+) up/g)].map((m) => Number(m[1])).slice(-1));
-    expect(pids.length).toBe(2);
-    expect(await service.stop()).toBe(0);
+  it('on SIGTERM finishes in-flight calls, refuses new ones, exits 0 and leaves no child behind', async () => {
+    const servers = (await (await api('/mcp/servers')).json()) as { servers: { name: string; state: string; stderrTail: string }[] };
+    const pids = servers.servers.flatMap((s) => [...s.stderrTail.matchAll(/pid (\d+) up/g)].map((m) => Number(m[1])));
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    const inFlight = call({ tool: 'files__slow', arguments: { ms: 800 } });
+    await new Promise((r) => setTimeout(r, 200));
+    service.child.kill('SIGTERM');
+    await until(() => /shutting down/.test(service.stderr()), 5_000, 'shutdown to begin');
+    const refused = await call({ tool: 'files__whoami' });
+    expect(refused.status).toBe(503);
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(503);
+    const finished = await inFlight;
+    expect(finished.status).toBe(200);
+    expect(await finished.json()).toEqual({ content: [{ type: 'text', text: 'slept 800' }] });
+    // One SIGTERM is enough (a second one would force an immediate exit).
+    expect(await service.exited).toBe(0);
     for (const pid of pids) expect(await waitGone(pid)).toBe(true);
   });
 });
