@@ -1,0 +1,66 @@
+import { createRequire } from 'node:module';
+import { BENCH_SERVER, type ServerSpec, type Target } from './targets.js';
+
+/**
+ * The best-known peers, used the way their docs say, loaded from bench/peers (their own
+ * dependency tree, installed by the bench runner, so they never touch the library's).
+ */
+const requirePeer = createRequire(new URL('../peers/package.json', import.meta.url));
+
+interface InvokableTool {
+  name: string;
+  invoke(args: Record<string, unknown>): Promise<unknown>;
+}
+
+/** @langchain/mcp-adapters `MultiServerMCPClient` (stdio and streamable HTTP; no in-memory transport). */
+export function langchainTarget(): Target {
+  const { MultiServerMCPClient } = requirePeer('@langchain/mcp-adapters') as {
+    MultiServerMCPClient: new (config: unknown) => { getTools(): Promise<InvokableTool[]>; close(): Promise<void> };
+  };
+  let client: InstanceType<typeof MultiServerMCPClient> | undefined;
+  const tools = new Map<string, InvokableTool>();
+  return {
+    async connect(specs: ServerSpec[]) {
+      const mcpServers: Record<string, unknown> = {};
+      for (const spec of specs) {
+        if (spec.transport === 'memory') throw new Error('langchain: no in-memory transport');
+        mcpServers[spec.name] =
+          spec.transport === 'stdio' ? { transport: 'stdio', command: process.execPath, args: [BENCH_SERVER, 'stdio'] } : { transport: 'http', url: spec.url };
+      }
+      client = new MultiServerMCPClient({ mcpServers, prefixToolNameWithServerName: true, additionalToolNamePrefix: '' });
+      for (const tool of await client.getTools()) tools.set(tool.name, tool);
+    },
+    call: (server, tool, args) => tools.get(`${server}__${tool}`)!.invoke(args),
+    async close() {
+      await client?.close();
+    },
+  };
+}
+
+interface ExecutableTool {
+  execute(input: { context: Record<string, unknown> }): Promise<unknown>;
+}
+
+/** @mastra/mcp `MCPClient` (0.14, the newest line that runs on Node 20). */
+export function mastraTarget(): Target {
+  const { MCPClient } = requirePeer('@mastra/mcp') as {
+    MCPClient: new (config: unknown) => { getToolsets(): Promise<Record<string, Record<string, ExecutableTool>>>; disconnect(): Promise<void> };
+  };
+  let client: InstanceType<typeof MCPClient> | undefined;
+  let toolsets: Record<string, Record<string, ExecutableTool>> = {};
+  return {
+    async connect(specs: ServerSpec[]) {
+      const servers: Record<string, unknown> = {};
+      for (const spec of specs) {
+        if (spec.transport === 'memory') throw new Error('mastra: no in-memory transport');
+        servers[spec.name] = spec.transport === 'stdio' ? { command: process.execPath, args: [BENCH_SERVER, 'stdio'] } : { url: new URL(spec.url!) };
+      }
+      client = new MCPClient({ servers, id: `bench-${process.pid}` });
+      toolsets = await client.getToolsets();
+    },
+    call: (server, tool, args) => toolsets[server]![tool]!.execute({ context: args }),
+    async close() {
+      await client?.disconnect();
+    },
+  };
+}

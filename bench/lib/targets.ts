@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { createSwitchboard, type Switchboard } from '../../src/index.js';
+// @ts-expect-error plain JS benchmark server, shared with its child processes
+import { buildBenchServer } from '../benchServer.mjs';
+
+/** One server of a measurement: in memory (same process), a stdio child, or an HTTP URL. */
+export interface ServerSpec {
+  name: string;
+  transport: 'memory' | 'stdio' | 'http';
+  url?: string;
+}
+
+/** A multi-server MCP client under measurement, used the way its docs say. */
+export interface Target {
+  connect(specs: ServerSpec[]): Promise<void>;
+  call(server: string, tool: string, args: Record<string, unknown>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export const BENCH_SERVER = fileURLToPath(new URL('../benchServer.mjs', import.meta.url));
+
+async function memoryTransport(): Promise<Transport> {
+  const [client, server] = InMemoryTransport.createLinkedPair();
+  await buildBenchServer().connect(server);
+  return client;
+}
+
+/** The floor: a bare SDK Client per server and a Map router. */
+export function floorTarget(): Target {
+  const clients = new Map<string, Client>();
+  return {
+    async connect(specs) {
+      await Promise.all(
+        specs.map(async (spec) => {
+          const client = new Client({ name: 'floor', version: '1.0.0' });
+          const transport =
+            spec.transport === 'memory'
+              ? await memoryTransport()
+              : spec.transport === 'stdio'
+                ? new StdioClientTransport({ command: process.execPath, args: [BENCH_SERVER, 'stdio'], stderr: 'ignore' })
+                : new StreamableHTTPClientTransport(new URL(spec.url!));
+          await client.connect(transport);
+          await client.listTools();
+          clients.set(spec.name, client);
+        }),
+      );
+    },
+    call: (server, tool, args) => clients.get(server)!.callTool({ name: tool, arguments: args }),
+    async close() {
+      await Promise.all([...clients.values()].map((c) => c.close()));
+    },
+  };
+}
+
+/** mcp-switchboard through its public API. */
+export function switchboardTarget(): Target {
+  let sb: Switchboard | undefined;
+  return {
+    async connect(specs) {
+      const servers: Record<string, unknown> = {};
+      const transports: Record<string, () => Promise<Transport>> = {};
+      for (const spec of specs) {
+        if (spec.transport === 'memory') transports[spec.name] = memoryTransport;
+        else if (spec.transport === 'stdio') servers[spec.name] = { transport: 'stdio', command: process.execPath, args: [BENCH_SERVER, 'stdio'] };
+        else servers[spec.name] = { transport: 'http', url: spec.url };
+      }
+      sb = createSwitchboard({ servers: servers as never }, { transports });
+      await sb.start();
+    },
+    call: (server, tool, args) => sb!.callTool(tool, args, { server }),
+    async close() {
+      await sb?.stop();
+    },
+  };
+}
