@@ -25,7 +25,7 @@ interface Job {
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const NO_MEMORY = new Set(['langchain', 'mastra']);
 const sizes = quick
-  ? { seq: { memory: 500, stdio: 500, http: 300 }, conc: { memory: 3000, stdio: 3000, http: 1000 }, fanout: [1, 10], scale: 100, repeats: 1 }
+  ? { seq: { memory: 300, stdio: 300, http: 200 }, conc: { memory: 2000, stdio: 2000, http: 600 }, fanout: [1, 5], scale: 100, repeats: 1 }
   : { seq: { memory: 5000, stdio: 5000, http: 2000 }, conc: { memory: 20000, stdio: 20000, http: 5000 }, fanout: [1, 10, 50], scale: 1000, repeats: 3 };
 
 function ensurePeers(): void {

@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { assign, emit, enqueueActions, sendTo, setup, type AnyActorRef } from 'xstate';
 import { diffCatalog, isEmptyDiff } from './catalog.js';
 import { circuitBreakerMachine, type BreakerInput, type BreakerStateChanged } from './circuitBreaker.js';
 import { serverConnectionMachine, type ConnectionInput, type ServerStateChanged, type ServerToolsListed } from './serverConnection.js';
@@ -86,6 +86,10 @@ export const managerMachine = setup({
     connection: serverConnectionMachine,
     breaker: circuitBreakerMachine,
   },
+  guards: {
+    // A server is in context exactly while its connection actor lives (spawned and stopped together).
+    isRoutable: ({ context, event }) => event.type === 'tool.call' && context.servers[event.server] !== undefined,
+  },
   actions: {
     spawnServers: enqueueActions(({ context, enqueue }) => {
       for (const server of Object.values(context.servers)) {
@@ -127,11 +131,11 @@ export const managerMachine = setup({
       const child = childOf(self, `${prefix}:${event.name}`);
       if (child) enqueue.sendTo(child, event.type === 'breaker.reset' ? { type: 'breaker.reset', at: event.at } : { type: 'server.reconnect' });
     }),
-    routeCall: enqueueActions(({ event, self, enqueue }) => {
-      if (event.type !== 'tool.call') return;
-      const child = childOf(self, `server:${event.server}`);
-      if (child) enqueue.sendTo(child, event);
-      else enqueue(emit({ type: 'call.unroutable', requestId: event.requestId, server: event.server } satisfies CallUnroutable));
+    /** Hot path: one plain sendTo, its target looked up by system id (no enqueueActions). */
+    routeCall: sendTo(({ event, system }) => system.get(`server:${(event as { server: string }).server}`) as AnyActorRef, ({ event }) => event),
+    reportUnroutable: emit(({ event }) => {
+      const call = event as { requestId: string; server: string };
+      return { type: 'call.unroutable', requestId: call.requestId, server: call.server } satisfies CallUnroutable;
     }),
     updateCatalog: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.toolsListed' || !context.servers[event.server]) return;
@@ -165,7 +169,7 @@ export const managerMachine = setup({
     'server.remove': { actions: 'removeServer' },
     'server.reconnect': { actions: 'forwardToServer' },
     'breaker.reset': { actions: 'forwardToServer' },
-    'tool.call': { actions: 'routeCall' },
+    'tool.call': [{ guard: 'isRoutable', actions: 'routeCall' }, { actions: 'reportUnroutable' }],
     'server.stateChanged': { actions: 'relay' },
     'breaker.stateChanged': { actions: 'relay' },
     'server.toolsListed': { actions: 'updateCatalog' },

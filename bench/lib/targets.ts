@@ -4,7 +4,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { createSwitchboard, type Switchboard } from '../../src/index.js';
+// The built library, as users run it (the runner builds it first).
+import { createSwitchboard, type Switchboard } from '../../dist/src/index.js';
 // @ts-expect-error plain JS benchmark server, shared with its child processes
 import { buildBenchServer } from '../benchServer.mjs';
 

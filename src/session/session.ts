@@ -1,12 +1,10 @@
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
-  CallToolResultSchema,
   EmptyResultSchema,
   ErrorCode,
   LoggingMessageNotificationSchema,
   McpError,
   ToolListChangedNotificationSchema,
-  type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { fromCallback, type ActorRefFrom } from 'xstate';
 import type { CallOutcome, circuitBreakerMachine } from '../../machines/circuitBreaker.js';
@@ -20,6 +18,7 @@ import { SwitchboardError, unavailable } from '../errors.js';
 import { classifyCallError, classifyConnectError, isSessionRejection, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT, openSession, type OpenSession, type TransportSource } from './connect.js';
 import type { StderrRing } from './stderrRing.js';
+import { ToolResultSchema } from './resultShape.js';
 import { listAllTools, toCatalog } from './tools.js';
 
 /**
@@ -234,15 +233,15 @@ export function createSessionLogic(runtime: SessionRuntime) {
       const params: Record<string, unknown> = { name: call.tool, arguments: call.args ?? {} };
       if (call.meta) params._meta = call.meta;
       session.client
-        .request({ method: 'tools/call', params } as { method: 'tools/call'; params: { name: string } }, CallToolResultSchema, {
-          signal: call.controller.signal,
+        .request({ method: 'tools/call', params } as { method: 'tools/call'; params: { name: string } }, ToolResultSchema, {
+          signal: call.signal.asAbortSignal,
           timeout: NO_SDK_TIMEOUT,
           onprogress: (progress) => runtime.calls.progress(call.requestId, progress),
         })
         .then(
           (result) => {
             record(call.requestId, epoch, 'success', startedAt);
-            runtime.calls.resolve(call.requestId, result as CallToolResult);
+            runtime.calls.resolve(call.requestId, result);
           },
           (error: unknown) => {
             const failure = classifyCallError(error, call.abortCause, name, call.tool);
