@@ -82,6 +82,17 @@ export type BreakerEmitted = BreakerStateChanged;
 
 type Recorded = Extract<BreakerEvent, { type: 'call.recorded' }>;
 
+/** The window and open/half-open bookkeeping of a freshly closed breaker. */
+const CLOSED = {
+  window: [] as Outcome[],
+  consecutiveOpens: 0,
+  openedAt: null,
+  openUntil: null,
+  halfOpenSince: null,
+  permitted: [] as string[],
+  probeOutcomes: [] as Outcome[],
+};
+
 function toOutcome(event: Recorded, policy: BreakerPolicy): Outcome {
   return { f: event.outcome === 'failure', s: event.durationMs > policy.slowCallDurationThresholdMs };
 }
@@ -177,15 +188,7 @@ export const circuitBreakerMachine = setup({
       };
     }),
     markHalfOpen: assign({ halfOpenSince: ({ context }) => context.openUntil, permitted: [], probeOutcomes: [] }),
-    markClosed: assign({
-      window: [],
-      consecutiveOpens: 0,
-      openedAt: null,
-      openUntil: null,
-      halfOpenSince: null,
-      permitted: [],
-      probeOutcomes: [],
-    }),
+    markClosed: assign(() => ({ ...CLOSED })),
     /** Tells listeners and the parent (the manager relays it) about one transition. */
     announce: enqueueActions(({ context, self, enqueue }, params: { from: BreakerState; to: BreakerState; reason: BreakerReason; at: number }) => {
       // Transition actions run before the target's entry bumps the epoch: report the new one.
@@ -200,13 +203,7 @@ export const circuitBreakerMachine = setup({
     server: input.server,
     policy: input.policy,
     epoch: 0,
-    window: [],
-    consecutiveOpens: 0,
-    openedAt: null,
-    openUntil: null,
-    halfOpenSince: null,
-    permitted: [],
-    probeOutcomes: [],
+    ...CLOSED,
     notPermittedCalls: 0,
     ignoredCalls: 0,
     lateOutcomes: 0,

@@ -145,6 +145,13 @@ const MANUAL_RECONNECT = {
   actions: ['resetSupervision', 'announceManualReconnect'],
 } as const;
 
+/** Too many unrequested losses within the restart period: give up (Erlang's intensity/period). */
+const CRASH_LOOP = {
+  guard: 'isCrashLoop',
+  target: 'error',
+  actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'error', reason: 'crashLoop' } }],
+} as const;
+
 const CONNECT_TIMEOUT: ErrorInfo = { code: 'ConnectTimeout', message: 'connect timed out', retryable: true };
 const HEALTH_FAILED: ErrorInfo = { code: 'HealthCheckFailed', message: 'health check failed', retryable: true };
 
@@ -376,11 +383,7 @@ export const serverConnectionMachine = setup({
         'server.reconnect': MANUAL_RECONNECT,
         'tool.call': { actions: 'dispatchCall' },
         'session.lost': [
-          {
-            guard: 'isCrashLoop',
-            target: 'error',
-            actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'error', reason: 'crashLoop' } }],
-          },
+          CRASH_LOOP,
           {
             guard: 'isAttemptLimitReached',
             target: 'error',
@@ -393,11 +396,7 @@ export const serverConnectionMachine = setup({
           },
         ],
         'session.expired': [
-          {
-            guard: 'isCrashLoop',
-            target: 'error',
-            actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'error', reason: 'crashLoop' } }],
-          },
+          CRASH_LOOP,
           {
             guard: 'isCurrentAttempt',
             target: 'connecting',
