@@ -38,7 +38,7 @@ export type ManagerEvent =
   | { type: 'server.remove'; name: string }
   | { type: 'server.reconnect'; name: string }
   | { type: 'breaker.reset'; name: string; at: number }
-  | { type: 'tool.call'; requestId: string; server: string }
+  | { type: 'tool.call'; requestIds: string[]; server: string }
   | ServerStateChanged
   | ServerToolsListed
   | BreakerStateChanged;
@@ -54,7 +54,7 @@ export interface ToolsChanged {
 /** A call addressed to a server that has no connection actor (removed meanwhile). */
 export interface CallUnroutable {
   type: 'call.unroutable';
-  requestId: string;
+  requestIds: string[];
   server: string;
 }
 
@@ -134,8 +134,8 @@ export const managerMachine = setup({
     /** Hot path: one plain sendTo, its target looked up by system id (no enqueueActions). */
     routeCall: sendTo(({ event, system }) => system.get(`server:${(event as { server: string }).server}`) as AnyActorRef, ({ event }) => event),
     reportUnroutable: emit(({ event }) => {
-      const call = event as { requestId: string; server: string };
-      return { type: 'call.unroutable', requestId: call.requestId, server: call.server } satisfies CallUnroutable;
+      const call = event as { requestIds: string[]; server: string };
+      return { type: 'call.unroutable', requestIds: call.requestIds, server: call.server } satisfies CallUnroutable;
     }),
     updateCatalog: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'server.toolsListed' || !context.servers[event.server]) return;

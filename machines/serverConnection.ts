@@ -80,7 +80,8 @@ export type ConnectionEvent =
   | { type: 'server.connect' }
   | { type: 'server.reconnect' }
   | { type: 'server.disconnect' }
-  | { type: 'tool.call'; requestId: string; server: string }
+  /** Calls for this server, coalesced by the facade per microtask (one event for a burst). */
+  | { type: 'tool.call'; requestIds: string[]; server: string }
   | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; tools: ToolInfo[] }
   | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
   | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
@@ -101,9 +102,9 @@ export type SessionCommand =
   | { type: 'session.close'; error: ErrorInfo | null; retryInMs: number | null }
   | { type: 'session.ping'; attemptId: number }
   | { type: 'session.listTools'; attemptId: number }
-  | { type: 'call.dispatch'; requestId: string }
-  | { type: 'call.hold'; requestId: string }
-  | { type: 'call.refuse'; requestId: string; error: ErrorInfo | null; retryInMs: number | null };
+  | { type: 'call.dispatch'; requestIds: string[] }
+  | { type: 'call.hold'; requestIds: string[] }
+  | { type: 'call.refuse'; requestIds: string[]; error: ErrorInfo | null; retryInMs: number | null };
 
 export interface ServerStateChanged {
   type: 'server.stateChanged';
@@ -200,11 +201,11 @@ export const serverConnectionMachine = setup({
     closeSession: sendTo('session', ({ context }) => ({ type: 'session.close', error: context.lastError, retryInMs: context.retryInMs }) satisfies SessionCommand),
     pingSession: sendTo('session', ({ context }) => ({ type: 'session.ping', attemptId: context.attemptId }) satisfies SessionCommand),
     listTools: sendTo('session', ({ context }) => ({ type: 'session.listTools', attemptId: context.attemptId }) satisfies SessionCommand),
-    dispatchCall: sendTo('session', ({ event }) => ({ type: 'call.dispatch', requestId: requestIdOf(event) }) satisfies SessionCommand),
-    holdCall: sendTo('session', ({ event }) => ({ type: 'call.hold', requestId: requestIdOf(event) }) satisfies SessionCommand),
+    dispatchCall: sendTo('session', ({ event }) => ({ type: 'call.dispatch', requestIds: requestIdsOf(event) }) satisfies SessionCommand),
+    holdCall: sendTo('session', ({ event }) => ({ type: 'call.hold', requestIds: requestIdsOf(event) }) satisfies SessionCommand),
     refuseCall: sendTo('session', ({ context, event }) => ({
       type: 'call.refuse',
-      requestId: requestIdOf(event),
+      requestIds: requestIdsOf(event),
       error: context.lastError,
       retryInMs: context.retryInMs,
     }) satisfies SessionCommand),
@@ -492,8 +493,8 @@ function stateChanged(context: ConnectionContext, event: AnyEventObject, params:
   return fact;
 }
 
-function requestIdOf(event: AnyEventObject): string {
-  return 'requestId' in event ? String(event.requestId) : '';
+function requestIdsOf(event: AnyEventObject): string[] {
+  return 'requestIds' in event ? (event.requestIds as string[]) : [];
 }
 
 /** The top-level state name of a connection snapshot value. */

@@ -71,6 +71,8 @@ export class Switchboard {
   private readonly admin: ResolvedConfig['admin'];
   private index: { catalogs: object; index: ToolIndex } | null = null;
   private startPromise: Promise<void> | null = null;
+  private outbox = new Map<string, string[]>();
+  private flushScheduled = false;
   private stopPromise: Promise<void> | null = null;
 
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
@@ -109,7 +111,9 @@ export class Switchboard {
     // An unobserved actor error would crash the host process; report it instead.
     this.actor.subscribe({ error: (error) => this.publish({ type: 'error', error: { code: 'InternalError', message: String((error as Error)?.message ?? error) } }) });
     this.actor.on('*', (event) => {
-      if (event.type === 'call.unroutable') this.calls.reject(event.requestId, new SwitchboardError('ServerNotFound', `server "${event.server}" was removed`));
+      if (event.type === 'call.unroutable') {
+        for (const id of event.requestIds) this.calls.reject(id, new SwitchboardError('ServerNotFound', `server "${event.server}" was removed`));
+      }
       else this.publish(event);
     });
     this.actor.start();
@@ -160,9 +164,32 @@ export class Switchboard {
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    this.actor.send({ type: 'tool.call', requestId, server: route.server });
+    this.enqueueCall(route.server, requestId);
     return promise;
   }
+
+  /**
+   * Calls travel as `tool.call` events, coalesced per microtask and server: a burst of calls made
+   * in one tick (64 callers woken by one batch of answers) costs one event through the manager and
+   * the connection instead of one each. A lone call waits one microtask.
+   */
+  private enqueueCall(server: string, requestId: string): void {
+    const batch = this.outbox.get(server);
+    if (batch) batch.push(requestId);
+    else this.outbox.set(server, [requestId]);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushCalls);
+    }
+  }
+
+  private readonly flushCalls = (): void => {
+    this.flushScheduled = false;
+    const batches = this.outbox;
+    this.outbox = new Map();
+    if (this.stopPromise) return;
+    for (const [server, requestIds] of batches) this.actor.send({ type: 'tool.call', requestIds, server });
+  };
 
   /** One server's status, or undefined when no such server is configured. */
   getServer(name: string): ServerStatus | undefined {

@@ -382,14 +382,16 @@ export function createSessionLogic(runtime: SessionRuntime) {
             relist(command.attemptId);
             break;
           case 'call.dispatch':
-            admit(command.requestId, false);
+            for (const id of command.requestIds) admit(id, false);
             break;
           case 'call.hold':
-            held.push(command.requestId);
+            held.push(...command.requestIds);
             break;
-          case 'call.refuse':
-            reject(command.requestId, unavailable(name, command.error, retryAt === null ? undefined : Math.max(0, retryAt - now())));
+          case 'call.refuse': {
+            const retryAfterMs = retryAt === null ? undefined : Math.max(0, retryAt - now());
+            for (const id of command.requestIds) reject(id, unavailable(name, command.error, retryAfterMs));
             break;
+          }
         }
       } catch (error) {
         // A bug here must not kill the connection actor; report it and carry on.

@@ -221,18 +221,18 @@ describe('serverConnection', () => {
 
   it('holds calls while connecting, dispatches when connected and refuses in backoff and error', () => {
     const c = startConnection();
-    c.actor.send({ type: 'tool.call', requestId: 'a', server: 'files' });
+    c.actor.send({ type: 'tool.call', requestIds: ['a'], server: 'files' });
     expect(c.state()).toBe('connecting');
     expect(c.changes.at(-1)).toMatchObject({ reason: 'call' });
     c.ready();
-    c.actor.send({ type: 'tool.call', requestId: 'b', server: 'files' });
+    c.actor.send({ type: 'tool.call', requestIds: ['b'], server: 'files' });
     c.lose();
-    c.actor.send({ type: 'tool.call', requestId: 'c', server: 'files' });
+    c.actor.send({ type: 'tool.call', requestIds: ['c'], server: 'files' });
     const callCommands = c.commands.filter((x) => x.type.startsWith('call.'));
     expect(callCommands).toEqual([
-      { type: 'call.hold', requestId: 'a' },
-      { type: 'call.dispatch', requestId: 'b' },
-      { type: 'call.refuse', requestId: 'c', error: LOST, retryInMs: c.ctx().retryInMs },
+      { type: 'call.hold', requestIds: ['a'] },
+      { type: 'call.dispatch', requestIds: ['b'] },
+      { type: 'call.refuse', requestIds: ['c'], error: LOST, retryInMs: c.ctx().retryInMs },
     ]);
   });
 
@@ -290,7 +290,7 @@ describe('serverConnection', () => {
     c.clock.increment(1);
     expect(c.actor.getSnapshot().value).toEqual({ disconnected: 'idle' });
     expect(c.changes.at(-1)).toMatchObject({ reason: 'idle' });
-    c.actor.send({ type: 'tool.call', requestId: 'z', server: 'files' });
+    c.actor.send({ type: 'tool.call', requestIds: ['z'], server: 'files' });
     expect(c.state()).toBe('connecting');
   });
 
