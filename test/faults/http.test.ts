@@ -103,7 +103,7 @@ describe('HTTP and SSE faults', () => {
   it('times out an initialize that never answers and aborts the attempt (FM-21)', async () => {
     const web = track(await startStreamableHttpServer('web'));
     web.faults.hangInit = true;
-    const s = open({ web: { transport: 'http', url: web.url } }, { ...FAST, timeouts: { ...FAST.timeouts, connectMs: 300 } });
+    const s = open({ web: { transport: 'http', url: web.url } }, { ...FAST, timeouts: { ...FAST.timeouts, connectMs: 600 } });
     const events = recordEvents(s);
     await s.start();
     expect(s.getServer('web')).toMatchObject({ state: 'disconnected', lastError: { code: 'ConnectTimeout' } });

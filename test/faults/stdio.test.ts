@@ -72,8 +72,11 @@ describe('stdio faults', () => {
     await s.start();
     await until(() => s.getServer('raw')!.state === 'error', 15_000, 'crash loop');
     expect(events.at(-1)).toMatchObject({ type: 'server.stateChanged', to: 'error', reason: 'crashLoop' });
+    // Three connects end in post-connect crashes; under load an attempt may also die during
+    // its tools/list, which counts as a failed connect instead, so there can be more attempts.
     const attempts = events.filter((e) => e.type === 'server.stateChanged' && e.to === 'connecting').length;
-    expect(attempts).toBe(3);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(events.filter((e) => e.type === 'server.stateChanged' && e.from === 'connected' && e.to !== 'connected')).toHaveLength(3);
     await new Promise((r) => setTimeout(r, 500));
     expect(events.filter((e) => e.type === 'server.stateChanged' && e.to === 'connecting').length).toBe(attempts);
   });
@@ -223,7 +226,7 @@ describe('stdio faults', () => {
     await s.start();
     await until(() => events.some((e) => e.type === 'server.stateChanged' && e.reason === 'healthCheckFailed'), 10_000, 'a health-driven reconnect');
     await sb!.stop();
-    const alive = open(rawServer(['ping-unknown']), { ...FAST, health });
+    const alive = open(rawServer(['ping-unknown']), { ...FAST, health: { ...health, timeoutMs: 1000 } });
     const aliveEvents = recordEvents(alive);
     await alive.start();
     await new Promise((r) => setTimeout(r, 800));

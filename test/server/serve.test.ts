@@ -160,7 +160,14 @@ admin: { token: "\${ADMIN_TOKEN}" }
     expect(seen).toContain('event: server.stateChanged');
     expect(seen).toContain('"reason":"manualReconnect"');
     // A server that dies shows up on the stream too.
-    const otherPid = Number([...((await (await api('/mcp/servers')).json()) as { servers: { name: string; stderrTail: string }[] }).servers.find((x) => x.name === 'other')!.stderrTail.matchAll(/pid (\d+) up/g)].at(-1)![1]);
+    // `other` crashed in an earlier test: wait for its new process before killing that one.
+    type Listing = { servers: { name: string; state: string; stderrTail: string }[] };
+    let other: Listing['servers'][number] | undefined;
+    await until(() => {
+      void api('/mcp/servers').then(async (r) => (other = ((await r.json()) as Listing).servers.find((x) => x.name === 'other')));
+      return other?.state === 'connected';
+    }, 10_000, 'other to be connected');
+    const otherPid = Number([...other!.stderrTail.matchAll(/pid (\d+) up/g)].at(-1)![1]);
     process.kill(otherPid, 'SIGKILL');
     await until(() => /"server":"other","from":"connected","to":"disconnected"/.test(seen), 10_000, 'the stop event');
     const reset = await api('/mcp/circuit-breakers/files/reset', { method: 'POST' });
