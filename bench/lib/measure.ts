@@ -11,6 +11,8 @@ import { loadTarget } from './registry.js';
 const [workload = 'seq', targetName = 'floor', transport = 'memory', sizeText = '1000', inflightText = '64'] = process.argv.slice(2);
 const size = Number(sizeText);
 const inflight = Number(inflightText);
+/** Calls before measuring, so JIT and connection pools are warm (the quick run uses fewer). */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 async function startHttpServer(): Promise<{ url: string; child: ChildProcess }> {
@@ -50,7 +52,7 @@ async function main(): Promise<Record<string, unknown>> {
   try {
     if (workload === 'seq' || workload === 'conc') {
       return await withTarget([await spec('s0')], async (target) => {
-        for (let i = 0; i < 200; i++) await target.call('s0', 'echo', { text: 'warm' });
+        for (let i = 0; i < WARMUP; i++) await target.call('s0', 'echo', { text: 'warm' });
         if (workload === 'seq') {
           const latencies: number[] = [];
           const cpu = process.cpuUsage();
@@ -98,7 +100,7 @@ async function main(): Promise<Record<string, unknown>> {
         gc();
         gc();
         const heapPerServerKB = (process.memoryUsage().heapUsed - before) / size / 1024;
-        for (let i = 0; i < 200; i++) await target.call('s0', 'tool_3', {});
+        for (let i = 0; i < WARMUP; i++) await target.call('s0', 'tool_3', {});
         const latencies: number[] = [];
         for (let i = 0; i < 2000; i++) {
           const t = performance.now();
