@@ -42,6 +42,37 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/** The test's view of a running server: its URL, counters, fault switches and controls. */
+function handle(
+  server: Server,
+  path: string,
+  sessions: Map<string, { close(): Promise<void> }>,
+  state: { requests: number; calls: number },
+  faults: TestHttpServer['faults'],
+): TestHttpServer {
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    port,
+    faults,
+    get requests() {
+      return state.requests;
+    },
+    get calls() {
+      return state.calls;
+    },
+    dropSessions: () => {
+      for (const t of sessions.values()) void t.close();
+      sessions.clear();
+    },
+    close: async () => {
+      for (const t of sessions.values()) await t.close().catch(() => undefined);
+      sessions.clear();
+      await closeServer(server);
+    },
+  };
+}
+
 /** A stateful streamable-HTTP server at `/mcp`, one McpServer per session. */
 export async function startStreamableHttpServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
@@ -82,27 +113,7 @@ export async function startStreamableHttpServer(name: string, port = 0): Promise
       if (!res.headersSent) res.writeHead(500).end(String(error));
     }
   }, port);
-  const actualPort = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${actualPort}/mcp`,
-    port: actualPort,
-    faults,
-    get requests() {
-      return state.requests;
-    },
-    get calls() {
-      return state.calls;
-    },
-    dropSessions: () => {
-      for (const t of sessions.values()) void t.close();
-      sessions.clear();
-    },
-    close: async () => {
-      for (const t of sessions.values()) await t.close().catch(() => undefined);
-      sessions.clear();
-      await closeServer(server);
-    },
-  };
+  return handle(server, '/mcp', sessions, state, faults);
 }
 
 /** A legacy SSE server: GET /sse opens the stream, POST /messages?sessionId= carries requests. */
@@ -135,25 +146,5 @@ export async function startSseServer(name: string, port = 0): Promise<TestHttpSe
       if (!res.headersSent) res.writeHead(500).end(String(error));
     }
   }, port);
-  const actualPort = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${actualPort}/sse`,
-    port: actualPort,
-    faults,
-    get requests() {
-      return state.requests;
-    },
-    get calls() {
-      return state.calls;
-    },
-    dropSessions: () => {
-      for (const t of sessions.values()) void t.close();
-      sessions.clear();
-    },
-    close: async () => {
-      for (const t of sessions.values()) await t.close().catch(() => undefined);
-      sessions.clear();
-      await closeServer(server);
-    },
-  };
+  return handle(server, '/sse', sessions, state, faults);
 }
