@@ -1,13 +1,10 @@
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
   EmptyResultSchema,
-  ErrorCode,
   LoggingMessageNotificationSchema,
-  McpError,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { fromCallback, type ActorRefFrom } from 'xstate';
-import type { CallOutcome, circuitBreakerMachine } from '../../machines/circuitBreaker.js';
+import { fromCallback } from 'xstate';
 import type { ConnectionEvent, SessionCommand } from '../../machines/serverConnection.js';
 import type { ErrorInfo } from '../../machines/types.js';
 import type { PendingCall, PendingCalls } from '../calls.js';
@@ -15,10 +12,12 @@ import type { HealthProbes } from '../health.js';
 import type { RuntimeClock } from '../clock.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { SwitchboardError, unavailable } from '../errors.js';
+import { BreakerGate } from './breakerGate.js';
 import { classifyCallError, classifyConnectError, isSessionRejection, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT, openSession, type OpenSession, type TransportSource } from './connect.js';
 import type { StderrRing } from './stderrRing.js';
 import { ToolResultSchema } from './resultShape.js';
+import { isAliveAnswer, requestSignal } from './requests.js';
 import { listAllTools, toCatalog } from './tools.js';
 
 /**
@@ -54,8 +53,6 @@ interface Attempt {
   ended: boolean;
 }
 
-type Breaker = ActorRefFrom<typeof circuitBreakerMachine>;
-
 /** Creates the `session` actor logic that the connection machine invokes. */
 export function createSessionLogic(runtime: SessionRuntime) {
   return fromCallback<SessionCommand, { server: string }>(({ input, receive, sendBack, system }) => {
@@ -80,10 +77,7 @@ export function createSessionLogic(runtime: SessionRuntime) {
       if (!stopped) sendBack(event);
     };
 
-    const breaker = (): Breaker | undefined => {
-      const ref = system.get(`breaker:${name}`) as Breaker | undefined;
-      return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
-    };
+    const gate = new BreakerGate(() => system.get(`breaker:${name}`), name, runtime.clock);
 
     function reject(requestId: string, error: SwitchboardError): void {
       runtime.calls.reject(requestId, error);
@@ -216,11 +210,6 @@ export function createSessionLogic(runtime: SessionRuntime) {
       runtime.track(work);
     }
 
-    function record(requestId: string, epoch: number, outcome: CallOutcome, startedAt: number): void {
-      const at = now();
-      breaker()?.send({ type: 'call.recorded', requestId, epoch, outcome, durationMs: at - startedAt, at });
-    }
-
     function setBusy(current: Attempt, busy: boolean): void {
       if ((config()?.limits.idleTimeoutMs ?? 0) > 0) send({ type: busy ? 'session.busy' : 'session.idle', attemptId: current.id });
     }
@@ -240,12 +229,12 @@ export function createSessionLogic(runtime: SessionRuntime) {
         })
         .then(
           (result) => {
-            record(call.requestId, epoch, 'success', startedAt);
+            gate.record(call.requestId, epoch, 'success', startedAt);
             runtime.calls.resolve(call.requestId, result);
           },
           (error: unknown) => {
             const failure = classifyCallError(error, call.abortCause, name, call.tool);
-            record(call.requestId, epoch, failure.outcome, startedAt);
+            gate.record(call.requestId, epoch, failure.outcome, startedAt);
             const message = runtime.redact(name, failure.error.message);
             const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message);
             if (shouldReplay(call, failure)) replaying.set(call.requestId, safe);
@@ -270,13 +259,10 @@ export function createSessionLogic(runtime: SessionRuntime) {
         held.push(requestId);
         return;
       }
-      const ref = breaker();
-      const state = ref?.getSnapshot().value;
-      if (ref && state === 'open') {
-        ref.send({ type: 'call.refused' });
-        const openUntil = ref.getSnapshot().context.openUntil;
-        const retryAfterMs = openUntil === null ? undefined : Math.max(0, openUntil - now());
-        reject(requestId, circuitOpen(name, retryAfterMs));
+      // An open breaker refuses before the queue; a half-open permit is taken only when the call can run.
+      if (gate.isOpen()) {
+        const verdict = gate.permit(requestId);
+        if ('refused' in verdict) reject(requestId, verdict.refused);
         return;
       }
       if (inFlight.size >= server.limits.maxConcurrentCalls) {
@@ -286,14 +272,9 @@ export function createSessionLogic(runtime: SessionRuntime) {
         } else queue.push(requestId);
         return;
       }
-      if (ref && state === 'half-open') {
-        ref.send({ type: 'call.acquire', requestId });
-        if (!ref.getSnapshot().context.permitted.includes(requestId)) {
-          reject(requestId, circuitOpen(name, undefined));
-          return;
-        }
-      }
-      run(current.session, call, ref?.getSnapshot().context.epoch ?? 0, current);
+      const verdict = gate.permit(requestId);
+      if ('refused' in verdict) reject(requestId, verdict.refused);
+      else run(current.session, call, verdict.epoch, current);
     }
 
     /** Drops settled calls (timed out or cancelled while queued); returns the live queue length. */
@@ -406,29 +387,4 @@ export function createSessionLogic(runtime: SessionRuntime) {
       rejectWaiting(() => new SwitchboardError('ServerUnavailable', `server "${name}" was stopped`));
     };
   });
-}
-
-/**
- * A child signal of the attempt's signal for one SDK request: the SDK adds an abort listener to
- * every signal it is given and never removes it, so a long-lived signal would collect one per
- * ping (research/sdk-notes.md §6).
- */
-function requestSignal(parent: AbortSignal): { signal: AbortSignal; done: () => void } {
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, done: () => parent.removeEventListener('abort', onAbort) };
-}
-
-/** Any JSON-RPC error answer (even −32601 for a server without ping) proves the server is alive. */
-function isAliveAnswer(error: unknown): boolean {
-  return error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout;
-}
-
-function circuitOpen(server: string, retryAfterMs: number | undefined): SwitchboardError {
-  const options: { retryAfterMs?: number } = {};
-  if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
-  const why = retryAfterMs === undefined ? 'its half-open probe is running' : `retry in ${retryAfterMs} ms`;
-  return new SwitchboardError('CircuitOpen', `the circuit breaker of server "${server}" is open (${why})`, options);
 }

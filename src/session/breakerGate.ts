@@ -1,0 +1,64 @@
+import type { ActorRefFrom, AnyActorRef } from 'xstate';
+import type { CallOutcome, circuitBreakerMachine } from '../../machines/circuitBreaker.js';
+import type { RuntimeClock } from '../clock.js';
+import { SwitchboardError } from '../errors.js';
+
+type Breaker = ActorRefFrom<typeof circuitBreakerMachine>;
+
+/** Admission verdict: the breaker's epoch for a permitted call, or the error for a refused one. */
+export type Permission = { epoch: number } | { refused: SwitchboardError };
+
+/**
+ * The call path's view of one server's breaker. Permission in `closed` and `open` is read from the
+ * snapshot (no event on the hot path); only refusals and half-open permits send an event, and every
+ * finished call records its outcome with the epoch it started in.
+ */
+export class BreakerGate {
+  constructor(
+    private readonly lookup: () => AnyActorRef | undefined,
+    private readonly server: string,
+    private readonly clock: RuntimeClock,
+  ) {}
+
+  private ref(): Breaker | undefined {
+    const ref = this.lookup() as Breaker | undefined;
+    return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
+  }
+
+  /** True when the breaker refuses every call right now (open). */
+  isOpen(): boolean {
+    return this.ref()?.getSnapshot().value === 'open';
+  }
+
+  /** Asks for a call's permission; counts a refusal on the breaker. */
+  permit(requestId: string): Permission {
+    const ref = this.ref();
+    if (!ref) return { epoch: 0 };
+    const snapshot = ref.getSnapshot();
+    if (snapshot.value === 'open') {
+      ref.send({ type: 'call.refused' });
+      const openUntil = snapshot.context.openUntil;
+      return { refused: circuitOpen(this.server, openUntil === null ? undefined : Math.max(0, openUntil - this.clock.now())) };
+    }
+    if (snapshot.value === 'half-open') {
+      ref.send({ type: 'call.acquire', requestId });
+      const after = ref.getSnapshot();
+      if (!after.context.permitted.includes(requestId)) return { refused: circuitOpen(this.server, undefined) };
+      return { epoch: after.context.epoch };
+    }
+    return { epoch: snapshot.context.epoch };
+  }
+
+  /** Records a finished call's outcome (late ones are sorted out by the breaker's epoch). */
+  record(requestId: string, epoch: number, outcome: CallOutcome, startedAt: number): void {
+    const at = this.clock.now();
+    this.ref()?.send({ type: 'call.recorded', requestId, epoch, outcome, durationMs: at - startedAt, at });
+  }
+}
+
+function circuitOpen(server: string, retryAfterMs: number | undefined): SwitchboardError {
+  const options: { retryAfterMs?: number } = {};
+  if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
+  const why = retryAfterMs === undefined ? 'its half-open probe is running' : `retry in ${retryAfterMs} ms`;
+  return new SwitchboardError('CircuitOpen', `the circuit breaker of server "${server}" is open (${why})`, options);
+}
