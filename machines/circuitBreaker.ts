@@ -1,5 +1,6 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import { failureRate, openDuration, pushOutcome, slowCallRate, type Outcome } from './breakerWindow.js';
+import { CLOSED, minimumCalls, opened, recordOutcomes, type RecordedCall } from './breakerRecord.js';
+import { failureRate, openDuration, slowCallRate, type Outcome } from './breakerWindow.js';
 
 /**
  * Per-server circuit breaker (research/reliability.md §1.6): count-based sliding window, a minimum
@@ -65,7 +66,9 @@ export type CallOutcome = 'success' | 'failure' | 'ignored';
 export type BreakerEvent =
   | { type: 'call.acquire'; requestId: string }
   | { type: 'call.refused' }
-  | { type: 'call.recorded'; requestId: string; epoch: number; outcome: CallOutcome; durationMs: number; at: number }
+  | ({ type: 'call.recorded' } & RecordedCall)
+  /** A burst of finished calls in one event (the runtime coalesces them per microtask). */
+  | { type: 'calls.recorded'; calls: RecordedCall[] }
   | { type: 'breaker.reset'; at: number };
 
 export interface BreakerStateChanged {
@@ -80,39 +83,19 @@ export interface BreakerStateChanged {
 
 export type BreakerEmitted = BreakerStateChanged;
 
-type Recorded = Extract<BreakerEvent, { type: 'call.recorded' }>;
-
-/** The window and open/half-open bookkeeping of a freshly closed breaker. */
-const CLOSED = {
-  window: [] as Outcome[],
-  consecutiveOpens: 0,
-  openedAt: null,
-  openUntil: null,
-  halfOpenSince: null,
-  permitted: [] as string[],
-  probeOutcomes: [] as Outcome[],
-};
-
-function toOutcome(event: Recorded, policy: BreakerPolicy): Outcome {
-  return { f: event.outcome === 'failure', s: event.durationMs > policy.slowCallDurationThresholdMs };
+/** The transitions of `call.recorded`/`calls.recorded` in `state` (at most one change a burst). */
+function recording(state: BreakerState) {
+  const apply = { type: 'applyRecorded', params: { state } } as const;
+  return [
+    { guard: { type: 'recordingChangesTo', params: { state, to: 'open' } }, target: '#circuitBreaker.open', actions: apply },
+    { guard: { type: 'recordingChangesTo', params: { state, to: 'closed' } }, target: '#circuitBreaker.closed', actions: apply },
+    { actions: apply },
+  ] as const;
 }
 
-function minimumCalls(policy: BreakerPolicy): number {
-  return Math.min(policy.minimumNumberOfCalls, policy.slidingWindowSize);
-}
-
-function exceeds(window: readonly Outcome[], minimum: number, policy: BreakerPolicy): 'failureRate' | 'slowCallRate' | null {
-  if (failureRate(window, minimum) >= policy.failureRateThreshold && window.length >= minimum) return 'failureRate';
-  if (slowCallRate(window, minimum) >= policy.slowCallRateThreshold && window.length >= minimum) return 'slowCallRate';
-  return null;
-}
-
-function probesAfter(context: BreakerContext, event: Recorded): Outcome[] {
-  return [...context.probeOutcomes, toOutcome(event, context.policy)];
-}
-
-function isProbeRoundComplete(context: BreakerContext, event: Recorded): boolean {
-  return probesAfter(context, event).length >= context.policy.permittedNumberOfCallsInHalfOpenState;
+function callsOf(event: BreakerEvent): readonly RecordedCall[] {
+  if (event.type === 'calls.recorded') return event.calls;
+  return event.type === 'call.recorded' ? [event] : [];
 }
 
 function currentState(value: unknown): BreakerState {
@@ -127,17 +110,9 @@ export const circuitBreakerMachine = setup({
     emitted: BreakerEmitted;
   },
   guards: {
-    isLate: ({ context, event }) => event.type === 'call.recorded' && event.epoch !== context.epoch,
-    isIgnored: ({ event }) => event.type === 'call.recorded' && event.outcome === 'ignored',
-    isThresholdReached: ({ context, event }) =>
-      event.type === 'call.recorded' &&
-      exceeds(pushOutcome(context.window, toOutcome(event, context.policy), context.policy.slidingWindowSize), minimumCalls(context.policy), context.policy) !== null,
-    isUnknownProbe: ({ context, event }) => event.type === 'call.recorded' && !context.permitted.includes(event.requestId),
-    isFailedProbeRound: ({ context, event }) =>
-      event.type === 'call.recorded' &&
-      isProbeRoundComplete(context, event) &&
-      exceeds(probesAfter(context, event), 1, context.policy) !== null,
-    isPassedProbeRound: ({ context, event }) => event.type === 'call.recorded' && isProbeRoundComplete(context, event),
+    /** Whether recording this event's outcomes moves the breaker to `to`. */
+    recordingChangesTo: ({ context, event }, params: { state: BreakerState; to: 'open' | 'closed' }) =>
+      recordOutcomes(context, params.state, callsOf(event)).change?.to === params.to,
     hasPermitLeft: ({ context }) =>
       context.permitted.length + context.probeOutcomes.length < context.policy.permittedNumberOfCallsInHalfOpenState,
   },
@@ -153,39 +128,21 @@ export const circuitBreakerMachine = setup({
   },
   actions: {
     bumpEpoch: assign({ epoch: ({ context }) => context.epoch + 1 }),
-    countLate: assign({ lateOutcomes: ({ context }) => context.lateOutcomes + 1 }),
-    countIgnored: assign({ ignoredCalls: ({ context }) => context.ignoredCalls + 1 }),
     countRefused: assign({ notPermittedCalls: ({ context }) => context.notPermittedCalls + 1 }),
-    recordOutcome: assign({
-      window: ({ context, event }) =>
-        event.type === 'call.recorded'
-          ? pushOutcome(context.window, toOutcome(event, context.policy), context.policy.slidingWindowSize)
-          : context.window,
-    }),
-    recordProbe: assign({
-      probeOutcomes: ({ context, event }) => (event.type === 'call.recorded' ? probesAfter(context, event) : context.probeOutcomes),
-      permitted: ({ context, event }) =>
-        event.type === 'call.recorded' ? context.permitted.filter((id) => id !== event.requestId) : context.permitted,
-    }),
-    releasePermit: assign({
-      permitted: ({ context, event }) =>
-        event.type === 'call.recorded' ? context.permitted.filter((id) => id !== event.requestId) : context.permitted,
-    }),
     grantPermit: assign({
       permitted: ({ context, event }) => (event.type === 'call.acquire' ? [...context.permitted, event.requestId] : context.permitted),
     }),
     /** Enters `open` at `at`: one more consecutive open, and the time it will last. */
-    markOpened: assign(({ context }, params: { at: number }) => {
-      const consecutiveOpens = context.consecutiveOpens + 1;
-      const { waitDurationInOpenMs, openBackoffMultiplier, maxWaitDurationInOpenMs } = context.policy;
-      return {
-        consecutiveOpens,
-        openedAt: params.at,
-        openUntil: params.at + openDuration(consecutiveOpens, waitDurationInOpenMs, openBackoffMultiplier, maxWaitDurationInOpenMs),
-        window: [],
-        permitted: [],
-        probeOutcomes: [],
-      };
+    markOpened: assign(({ context }, params: { at: number }) => opened(context, params.at)),
+    /** Applies a burst of outcomes and announces the transition it causes, if any. */
+    applyRecorded: enqueueActions(({ context, event, self, enqueue }, params: { state: BreakerState }) => {
+      const { context: next, change } = recordOutcomes(context, params.state, callsOf(event));
+      enqueue.assign(next);
+      if (!change) return;
+      // Transition actions run before the target's entry bumps the epoch: report the new one.
+      const fact: BreakerStateChanged = { type: 'breaker.stateChanged', server: context.server, epoch: context.epoch + 1, ...change };
+      enqueue(emit(fact));
+      if (self._parent) enqueue.sendParent(fact);
     }),
     markHalfOpen: assign({ halfOpenSince: ({ context }) => context.openUntil, permitted: [], probeOutcomes: [] }),
     markClosed: assign(() => ({ ...CLOSED })),
@@ -217,19 +174,8 @@ export const circuitBreakerMachine = setup({
       description: 'Calls pass; outcomes fill the sliding window until the failure or slow-call rate is reached.',
       entry: 'bumpEpoch',
       on: {
-        'call.recorded': [
-          { guard: 'isLate', actions: 'countLate' },
-          { guard: 'isIgnored', actions: 'countIgnored' },
-          {
-            guard: 'isThresholdReached',
-            target: 'open',
-            actions: [
-              { type: 'announce', params: ({ context, event }) => ({ from: 'closed' as const, to: 'open' as const, reason: tripReason(context, event), at: eventTime(event) }) },
-              { type: 'markOpened', params: ({ event }) => ({ at: eventTime(event) }) },
-            ],
-          },
-          { actions: 'recordOutcome' },
-        ],
+        'call.recorded': recording('closed'),
+        'calls.recorded': recording('closed'),
         'breaker.reset': { actions: ['markClosed', 'bumpEpoch'] },
       },
     },
@@ -246,7 +192,8 @@ export const circuitBreakerMachine = setup({
         },
       },
       on: {
-        'call.recorded': { actions: 'countLate' },
+        'call.recorded': recording('open'),
+        'calls.recorded': recording('open'),
         'breaker.reset': {
           target: 'closed',
           actions: [
@@ -270,28 +217,8 @@ export const circuitBreakerMachine = setup({
       },
       on: {
         'call.acquire': [{ guard: 'hasPermitLeft', actions: 'grantPermit' }, { actions: 'countRefused' }],
-        'call.recorded': [
-          { guard: 'isLate', actions: 'countLate' },
-          { guard: 'isUnknownProbe', actions: 'countLate' },
-          { guard: 'isIgnored', actions: ['releasePermit', 'countIgnored'] },
-          {
-            guard: 'isFailedProbeRound',
-            target: 'open',
-            actions: [
-              { type: 'announce', params: ({ event }) => ({ from: 'half-open' as const, to: 'open' as const, reason: 'probeFailed' as const, at: eventTime(event) }) },
-              { type: 'markOpened', params: ({ event }) => ({ at: eventTime(event) }) },
-            ],
-          },
-          {
-            guard: 'isPassedProbeRound',
-            target: 'closed',
-            actions: [
-              'markClosed',
-              { type: 'announce', params: ({ event }) => ({ from: 'half-open' as const, to: 'closed' as const, reason: 'probeSucceeded' as const, at: eventTime(event) }) },
-            ],
-          },
-          { actions: 'recordProbe' },
-        ],
+        'call.recorded': recording('half-open'),
+        'calls.recorded': recording('half-open'),
         'breaker.reset': {
           target: 'closed',
           actions: [
@@ -303,12 +230,6 @@ export const circuitBreakerMachine = setup({
     },
   },
 });
-
-function tripReason(context: BreakerContext, event: BreakerEvent): BreakerReason {
-  if (event.type !== 'call.recorded') return 'failureRate';
-  const window = pushOutcome(context.window, toOutcome(event, context.policy), context.policy.slidingWindowSize);
-  return exceeds(window, minimumCalls(context.policy), context.policy) ?? 'failureRate';
-}
 
 function halfOpenDeadline(context: BreakerContext): number {
   return (context.halfOpenSince ?? 0) + context.policy.maxWaitDurationInHalfOpenMs;

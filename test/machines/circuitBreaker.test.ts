@@ -244,6 +244,23 @@ describe('circuitBreaker', () => {
     expect(new Set(b.changes.map((c) => c.epoch)).size).toBe(3);
   });
 
+  it('applies a burst of outcomes in one event, with at most one transition and the rest late', () => {
+    const b = startBreaker();
+    const epoch = b.actor.getSnapshot().context.epoch;
+    const calls = ['failure', 'failure', 'failure', 'success', 'failure', 'success', 'failure'].map((outcome, i) => ({
+      requestId: `burst${i}`,
+      epoch,
+      outcome: outcome as CallOutcome,
+      durationMs: 5,
+      at: 7,
+    }));
+    b.actor.send({ type: 'calls.recorded', calls });
+    expect(b.state()).toBe('open');
+    expect(b.changes).toEqual([expect.objectContaining({ from: 'closed', to: 'open', reason: 'failureRate', at: 7 })]);
+    expect(b.status().lateOutcomes).toBe(2);
+    expect(b.actor.getSnapshot().context.openUntil).toBe(5007);
+  });
+
   it('clamps the minimum number of calls to the window size', () => {
     const b = startBreaker({ slidingWindowSize: 2, minimumNumberOfCalls: 10 });
     b.call('failure');
