@@ -71,6 +71,7 @@ export class Switchboard {
   private readonly admin: ResolvedConfig['admin'];
   private index: { catalogs: object; index: ToolIndex } | null = null;
   private startPromise: Promise<void> | null = null;
+  private settleStart: () => void = () => undefined;
   private outbox = new Map<string, string[]>();
   private flushScheduled = false;
   private stopPromise: Promise<void> | null = null;
@@ -111,10 +112,8 @@ export class Switchboard {
     // An unobserved actor error would crash the host process; report it instead.
     this.actor.subscribe({ error: (error) => this.publish({ type: 'error', error: { code: 'InternalError', message: String((error as Error)?.message ?? error) } }) });
     this.actor.on('*', (event) => {
-      if (event.type === 'call.unroutable') {
-        for (const id of event.requestIds) this.calls.reject(id, new SwitchboardError('ServerNotFound', `server "${event.server}" was removed`));
-      }
-      else this.publish(event);
+      if (event.type !== 'call.unroutable') this.publish(event);
+      else for (const id of event.requestIds) this.calls.reject(id, new SwitchboardError('ServerNotFound', `server "${event.server}" was removed`));
     });
     this.actor.start();
   }
@@ -130,6 +129,8 @@ export class Switchboard {
         }
       };
       const off = this.on('server.stateChanged', check);
+      // stop() during start() ends the wait too: a stopped actor sends no more events.
+      this.settleStart = check;
       this.actor.send({ type: 'manager.start' });
       check();
     });
@@ -271,6 +272,7 @@ export class Switchboard {
     this.stopPromise ??= (async () => {
       this.calls.rejectAll('stopped', () => this.stoppedError());
       this.actor.stop();
+      this.settleStart();
       await this.drain();
     })();
     return this.stopPromise;

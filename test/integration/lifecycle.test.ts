@@ -62,6 +62,17 @@ describe('switchboard lifecycle', () => {
     await sb.stop();
   });
 
+  it('ends a pending start() when stop() comes first', async () => {
+    const web = await startStreamableHttpServer('web');
+    web.faults.hangInit = true;
+    const sb = createSwitchboard({ servers: { web: { transport: 'http', url: web.url } }, defaults: { timeouts: { connectMs: 60_000 } } });
+    const started = sb.start();
+    await until(() => sb.getServer('web')!.state === 'connecting', 5_000, 'connecting');
+    await sb.stop();
+    await expect(started).resolves.toBeUndefined();
+    await web.close();
+  });
+
   it('adds, reconnects and removes servers at run time', async () => {
     const sb = createSwitchboard({ servers: {} }, { transports: { mem: inMemoryServer('mem') } });
     const events = recordEvents(sb);
