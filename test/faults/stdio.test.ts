@@ -247,3 +247,24 @@ describe('stdio faults', () => {
     expect(isAlive(rawPid(s.getServer('raw')!.stderrTail))).toBe(true);
   });
 });
+
+describe('many stdio servers failing together (FM-30)', () => {
+  it('reconnects every server after all are killed at once, spread by jitter, without leaking descriptors', async () => {
+    const { readdirSync } = await import('node:fs');
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const servers = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`s${i}`, rawServer()]));
+    const sb = createSwitchboard({ servers, defaults: { ...FAST, reconnect: { baseMs: 1000, minMs: 50, maxMs: 1000 } } as never });
+    const events = recordEvents(sb);
+    await sb.start();
+    const baseline = fds();
+    const pids = sb.listServers().map((s) => rawPid(s.stderrTail));
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    await until(() => sb.listServers().every((s) => s.state === 'connected' && s.reconnects === 1), 20_000, 'every server back');
+    const delays = events.filter((e) => e.type === 'server.stateChanged' && e.reason === 'connectionLost').map((e) => (e as { retryInMs?: number }).retryInMs);
+    expect(delays).toHaveLength(12);
+    expect(new Set(delays).size).toBeGreaterThanOrEqual(10);
+    for (const pid of pids) expect(await waitGone(pid)).toBe(true);
+    expect(fds()).toBeLessThanOrEqual(baseline + 2);
+    await sb.stop();
+  });
+});
