@@ -104,9 +104,14 @@ export class PendingCalls {
   private readonly entries = new Map<string, Entry>();
   private sequence = 0;
 
+  /**
+   * @param onCompleted receives `call.completed`.
+   * @param wantsCompleted whether anyone listens; without listeners the event is never built.
+   */
   constructor(
     private readonly clock: RuntimeClock,
     private readonly onCompleted: (event: CallCompleted) => void,
+    private readonly wantsCompleted: () => boolean = () => true,
   ) {}
 
   get size(): number {
@@ -228,6 +233,7 @@ export class PendingCalls {
   }
 
   private report(entry: Entry, outcome: { ok: boolean; isError?: boolean; errorCode?: string }): void {
+    if (!this.wantsCompleted()) return;
     const event: CallCompleted = {
       type: 'call.completed',
       server: entry.server,

@@ -85,7 +85,11 @@ export class Switchboard {
     for (const name of Object.keys(options.transports ?? {})) {
       if (!this.servers.has(name)) this.register({ ...structuredClone(DEFAULT_POLICY), name, transport: 'custom', enabled: true });
     }
-    this.calls = new PendingCalls(this.clock, (event) => this.publish(event));
+    this.calls = new PendingCalls(
+      this.clock,
+      (event) => this.publish(event),
+      () => this.emitter.listenerCount('call.completed') > 0,
+    );
     this.probes = new HealthProbes(this.clock);
     const runtime: SessionRuntime = {
       calls: this.calls,

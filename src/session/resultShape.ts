@@ -22,7 +22,13 @@ export function isToolResult(value: unknown): value is CallToolResult {
   return result.isError === undefined || typeof result.isError === 'boolean';
 }
 
-/** The schema handed to `client.request` for `tools/call`; fills a missing `content` with []. */
-export const ToolResultSchema = z
-  .custom<CallToolResult>(isToolResult, { message: 'invalid tool result' })
-  .transform((result) => (result.content === undefined ? { ...result, content: [] } : result));
+/**
+ * The schema handed to `client.request` for `tools/call` (one predicate, no zod pipe on the hot
+ * path); a missing `content` is filled in with [] where the call settles (`withContent`).
+ */
+export const ToolResultSchema = z.custom<CallToolResult>(isToolResult, { message: 'invalid tool result' });
+
+/** The SDK's own schema defaults `content` to []; so does the switchboard. */
+export function withContent(result: CallToolResult): CallToolResult {
+  return result.content === undefined ? { ...result, content: [] } : result;
+}

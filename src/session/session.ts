@@ -16,7 +16,7 @@ import { BreakerGate } from './breakerGate.js';
 import { classifyCallError, classifyConnectError, isSessionRejection, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT, openSession, type OpenSession, type TransportSource } from './connect.js';
 import type { StderrRing } from './stderrRing.js';
-import { ToolResultSchema } from './resultShape.js';
+import { ToolResultSchema, withContent } from './resultShape.js';
 import { isAliveAnswer, requestSignal } from './requests.js';
 import { listAllTools, toCatalog } from './tools.js';
 
@@ -221,6 +221,12 @@ export function createSessionLogic(runtime: SessionRuntime) {
       const startedAt = now();
       const params: Record<string, unknown> = { name: call.tool, arguments: call.args ?? {} };
       if (call.meta) params._meta = call.meta;
+      // One callback pair, no .finally: each extra promise is paid on every call.
+      const settled = () => {
+        inFlight.delete(call.requestId);
+        if (inFlight.size === 0 && attempt === current) setBusy(current, false);
+        pump();
+      };
       session.client
         .request({ method: 'tools/call', params } as { method: 'tools/call'; params: { name: string } }, ToolResultSchema, {
           signal: call.signal.asAbortSignal,
@@ -230,7 +236,8 @@ export function createSessionLogic(runtime: SessionRuntime) {
         .then(
           (result) => {
             gate.record(call.requestId, epoch, 'success', startedAt);
-            runtime.calls.resolve(call.requestId, result);
+            runtime.calls.resolve(call.requestId, withContent(result));
+            settled();
           },
           (error: unknown) => {
             const failure = classifyCallError(error, call.abortCause, name, call.tool);
@@ -241,13 +248,9 @@ export function createSessionLogic(runtime: SessionRuntime) {
             else reject(call.requestId, safe);
             if (failure.sessionExpired) lose(current, { code: 'SessionExpired', message: `server "${name}" no longer knows the session`, retryable: true }, true);
             else if (failure.suspectConnection || failure.error.code === 'ToolCallTimeout') checkConnection(current);
+            settled();
           },
-        )
-        .finally(() => {
-          inFlight.delete(call.requestId);
-          if (inFlight.size === 0 && attempt === current) setBusy(current, false);
-          pump();
-        });
+        );
     }
 
     function admit(requestId: string, fromQueue: boolean): void {
