@@ -17,9 +17,12 @@ export interface Route {
 export class ToolIndex {
   private readonly byName = new Map<string, ToolInfo[]>();
   private readonly byQualified = new Map<string, ToolInfo>();
+  /** Tool names per server, so a call with `{ server }` is checked in O(1) whatever the catalog size. */
+  private readonly byServer = new Map<string, Set<string>>();
 
-  constructor(private readonly catalogs: Readonly<Record<string, readonly ToolInfo[]>>) {
-    for (const tools of Object.values(catalogs)) {
+  constructor(catalogs: Readonly<Record<string, readonly ToolInfo[]>>) {
+    for (const [server, tools] of Object.entries(catalogs)) {
+      this.byServer.set(server, new Set(tools.map((t) => t.name)));
       for (const tool of tools) {
         const list = this.byName.get(tool.name);
         if (list) list.push(tool);
@@ -44,14 +47,14 @@ export class ToolIndex {
 
   private onServer(server: string, name: string, hasServer: (server: string) => boolean): Route {
     if (!hasServer(server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${server}"`);
-    const catalog = this.catalogs[server];
+    const catalog = this.byServer.get(server);
     // Never listed yet (still connecting, or down since start): admit the call, the server decides.
     if (!catalog) return { server, tool: name };
-    if (catalog.some((t) => t.name === name)) return { server, tool: name };
+    if (catalog.has(name)) return { server, tool: name };
     const qualified = this.byQualified.get(name);
     if (qualified?.server === server) return { server, tool: qualified.name };
     const split = splitQualified(name);
-    if (split?.server === server && catalog.some((t) => t.name === split.tool)) return { server, tool: split.tool };
+    if (split?.server === server && catalog.has(split.tool)) return { server, tool: split.tool };
     throw new SwitchboardError('ToolNotFound', `server "${server}" has no tool named "${name}"`);
   }
 }
