@@ -112,6 +112,20 @@ describe('HTTP and SSE faults', () => {
     expect(events.filter((e) => e.type === 'server.stateChanged' && e.reason === 'connectTimeout').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('keeps a session whose server refuses the optional GET stream, without a reconnect storm (FM-19)', async () => {
+    const web = track(await startStreamableHttpServer('web'));
+    web.faults.noGetStream = true;
+    const s = open({ web: { transport: 'http', url: web.url } });
+    const events = recordEvents(s);
+    await s.start();
+    for (let i = 0; i < 5; i++) expect(text(await s.callTool('web__echo', { text: `n${i}` }))).toBe(`n${i}`);
+    const before = web.requests;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(web.requests - before).toBeLessThan(5);
+    expect(s.getServer('web')).toMatchObject({ state: 'connected', reconnects: 0 });
+    expect(events.filter((e) => e.type === 'server.stateChanged')).toHaveLength(2);
+  });
+
   it('recovers a legacy SSE connection after the server restarts', async () => {
     let legacy = await startSseServer('legacy');
     const s = open({ legacy: { transport: 'sse', url: legacy.url } });

@@ -14,8 +14,8 @@ export interface TestHttpServer {
   requests: number;
   /** tools/call requests received. */
   calls: number;
-  /** Switches: answer tools/call with HTTP 500; never answer initialize. */
-  faults: { fail500: boolean; hangInit: boolean };
+  /** Switches: answer tools/call with HTTP 500; never answer initialize; refuse the GET stream (405). */
+  faults: { fail500: boolean; hangInit: boolean; noGetStream: boolean };
   /** Forget every session (as a restart would). */
   dropSessions(): void;
   close(): Promise<void>;
@@ -77,10 +77,14 @@ function handle(
 export async function startStreamableHttpServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const state = { requests: 0, calls: 0 };
-  const faults = { fail500: false, hangInit: false };
+  const faults = { fail500: false, hangInit: false, noGetStream: false };
   const server = await listen(async (req, res) => {
     state.requests++;
     try {
+      if (faults.noGetStream && req.method === 'GET') {
+        res.writeHead(405, { allow: 'POST, DELETE' }).end();
+        return;
+      }
       const sessionId = req.headers['mcp-session-id'] as string | undefined;
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       const method = (body as { method?: string } | undefined)?.method;
@@ -120,7 +124,7 @@ export async function startStreamableHttpServer(name: string, port = 0): Promise
 export async function startSseServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, SSEServerTransport>();
   const state = { requests: 0, calls: 0 };
-  const faults = { fail500: false, hangInit: false };
+  const faults = { fail500: false, hangInit: false, noGetStream: false };
   const server = await listen(async (req, res) => {
     state.requests++;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
