@@ -56,11 +56,14 @@ describe('stdio faults', () => {
     const outcomes = await Promise.all([...inFlight, crash]);
     expect(outcomes.map((o) => o.code)).toEqual(['ConnectionLost', 'ConnectionLost', 'ConnectionLost', 'ConnectionLost']);
     expect(s.getServer('raw')).toMatchObject({ state: 'disconnected', substate: 'backoff' });
+    const breakerBefore = s.getServer('raw')!.breaker;
     for (let i = 0; i < 2; i++) {
       const refused = await s.callTool('do').catch((e: { code: string; retryAfterMs?: number }) => e);
       expect(refused).toMatchObject({ code: 'ServerUnavailable' });
       expect((refused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(0);
     }
+    // CB-22: calls refused for an unconnected server are never recorded by the breaker.
+    expect(s.getServer('raw')!.breaker).toEqual(breakerBefore);
   });
 
   it('declares a crash loop after too many quick exits and stops spawning (FM-04)', async () => {
