@@ -58,6 +58,8 @@ type RootActor = Actor<typeof managerMachine>;
 export class Switchboard {
   /** The root XState actor (the manager), for inspection. */
   readonly actor: RootActor;
+  /** Non-fatal notes about the config, e.g. unknown keys skipped in an `mcpServers` file. */
+  readonly warnings: readonly string[];
   private readonly clock: RuntimeClock;
   private readonly servers = new Map<string, RuntimeServer>();
   private readonly secrets = new Map<string, string[]>();
@@ -80,6 +82,7 @@ export class Switchboard {
     this.clock = toRuntimeClock(options.clock);
     this.random = options.random ?? Math.random;
     this.defaults = config.defaults;
+    this.warnings = config.warnings;
     this.admin = config.admin;
     for (const server of Object.values(config.servers)) this.register(server);
     for (const name of Object.keys(options.transports ?? {})) {

@@ -87,13 +87,23 @@ Connects every configured server and serves the admin HTTP API (127.0.0.1:7300 b
 Without a configured admin token, one is generated, saved to ~/.mcp-switchboard/admin-<port>.token
 (mode 0600) and printed once. SIGTERM/SIGINT: stop accepting, finish in-flight calls, exit 0.`,
     async run(input) {
-      const config = await loadConfigFile(configPath(input));
-      const inspector = input.inspect ? await startInspector() : undefined;
-      const sb = createSwitchboard({ configPath: configPath(input) }, inspector ? { inspect: inspector.inspect } : {});
-      const logger = createJsonLogger({ minimum: (input['log-level'] as LogLevel | undefined) ?? 'info', redact: (t) => sb.redact(t) });
-      for (const warning of config.warnings) logger.log('warn', warning);
       const port = toInteger(input.port, '--port');
-      const service = await serve(sb, { logger, ...(port !== undefined ? { port } : {}), ...(input.host ? { host: input.host } : {}) });
+      const inspector = input.inspect ? await startInspector() : undefined;
+      let sb: Switchboard | undefined;
+      let service: Awaited<ReturnType<typeof serve>>;
+      try {
+        // The config is read once, here; a bad one throws ConfigError (exit 2).
+        sb = createSwitchboard({ configPath: configPath(input) }, inspector ? { inspect: inspector.inspect } : {});
+        const board = sb;
+        const logger = createJsonLogger({ minimum: (input['log-level'] as LogLevel | undefined) ?? 'info', redact: (t) => board.redact(t) });
+        for (const warning of sb.warnings) logger.log('warn', warning);
+        service = await serve(sb, { logger, ...(port !== undefined ? { port } : {}), ...(input.host ? { host: input.host } : {}) });
+      } catch (error) {
+        // Nothing may keep the process alive after a failed start (a taken port, a bad config).
+        await sb?.stop();
+        await inspector?.close();
+        throw error;
+      }
       out(`switchboard serving ${service.url}`);
       if (service.tokenFile) out(`admin token: ${service.token}\n(saved to ${service.tokenFile}; shown only now)`);
       if (inspector) out(`inspector: ${inspector.url} (open https://stately.ai/inspect?server=${inspector.url})`);
@@ -151,8 +161,8 @@ Without a configured admin token, one is generated, saved to ~/.mcp-switchboard/
     async run(input) {
       if (input.url) {
         const body = await new RemoteClient(input.url, input.token).ok<{ servers: Record<string, HealthReport> }>('GET', '/mcp/health', undefined, [503]);
-        const servers = input.server ? { [input.server]: body.servers[input.server]! } : body.servers;
         if (input.server && !body.servers[input.server]) throw new SwitchboardError('ServerNotFound', `no server named "${input.server}"`);
+        const servers = input.server ? { [input.server]: body.servers[input.server]! } : body.servers;
         return printHealth(servers, input.json);
       }
       return printHealth(await withLocal(input, (sb) => sb.health(input.server)), input.json);

@@ -119,7 +119,7 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
   });
 
   app.post('/mcp/call', async (c) => {
-    if (!options.lifecycle.accepting()) throw Object.assign(new HttpError(503, 'Stopped', 'shutting down'), {});
+    if (!options.lifecycle.accepting()) throw new HttpError(503, 'Stopped', 'shutting down');
     let raw: unknown;
     try {
       raw = await c.req.json();

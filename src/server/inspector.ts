@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createWebSocketInspector } from '@statelyai/inspect';
+import { createInspector } from '@statelyai/inspect';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
@@ -29,11 +29,28 @@ export function sanitizeEvent<T>(event: T): T {
 export interface InspectorRelay {
   url: string;
   /** Pass to `createSwitchboard(config, { inspect })`. */
-  inspect: ReturnType<typeof createWebSocketInspector>['inspect'];
+  inspect: ReturnType<typeof createInspector>['inspect'];
   close(): Promise<void>;
 }
 
-/** Starts the relay on 127.0.0.1 (port 0 = any free port) and the runtime-side inspector. */
+/** JSON that survives cycles and functions (inspection events may reach actor internals). */
+function safeJson(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === 'function') return undefined;
+    if (item !== null && typeof item === 'object') {
+      if (seen.has(item)) return '[circular]';
+      seen.add(item);
+    }
+    return item;
+  });
+}
+
+/**
+ * Starts the relay on 127.0.0.1 (port 0 = any free port) and the runtime-side inspector. The
+ * runtime feeds the relay in process (no WebSocket of its own: `@statelyai/inspect`'s WebSocket
+ * adapter retries a failed socket every 5 s forever, which would keep a stopping process alive).
+ */
 export async function startInspector(port = 0): Promise<InspectorRelay> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => {
@@ -41,19 +58,18 @@ export async function startInspector(port = 0): Promise<InspectorRelay> {
     wss.once('error', reject);
   });
   const history: string[] = [];
+  const broadcast = (text: string, from?: WebSocket) => {
+    history.push(text);
+    if (history.length > HISTORY) history.splice(0, history.length - HISTORY);
+    for (const client of wss.clients) if (client !== from && client.readyState === client.OPEN) client.send(text);
+  };
   wss.on('connection', (socket: WebSocket) => {
     for (const message of history) socket.send(message);
-    socket.on('message', (data) => {
-      const text = data.toString();
-      history.push(text);
-      if (history.length > HISTORY) history.splice(0, history.length - HISTORY);
-      for (const client of wss.clients) if (client !== socket && client.readyState === client.OPEN) client.send(text);
-    });
+    socket.on('message', (data) => broadcast(data.toString(), socket));
   });
-  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
-  const inspector = createWebSocketInspector({ url, sanitizeContext, sanitizeEvent });
+  const inspector = createInspector({ send: (event: unknown) => broadcast(safeJson(event)) }, { sanitizeContext, sanitizeEvent });
   return {
-    url,
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
     inspect: inspector.inspect,
     close: async () => {
       inspector.stop();

@@ -62,6 +62,22 @@ describe('switchboard CLI', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ healthy: true, servers: { files: { ok: true }, other: { ok: true } } });
   });
 
+  it('exits instead of hanging when serve cannot start (a taken port, with --inspect)', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = String((blocker.address() as { port: number }).port);
+    try {
+      const result = await runCli(['serve', '--config', config(), '--port', port, '--inspect'], { SWITCHBOARD_ADMIN_TOKEN: 'x-token-for-test' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/EADDRINUSE/);
+      const bad = await runCli(['serve', '--config', writeConfig('servers: { a: { transport: nope } }\n'), '--inspect']);
+      expect(bad.code).toBe(2);
+    } finally {
+      await new Promise<void>((r) => blocker.close(() => r()));
+    }
+  });
+
   it('prints help for every command and refuses unknown ones', async () => {
     for (const command of ['serve', 'tools', 'call', 'health', 'validate']) {
       const help = await runCli([command, '--help']);
