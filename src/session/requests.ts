@@ -1,4 +1,6 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { EmptyResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { NO_SDK_TIMEOUT } from './connect.js';
 
 /**
  * A child signal of the attempt's signal for one SDK request: the SDK adds an abort listener to
@@ -14,6 +16,15 @@ export function requestSignal(parent: AbortSignal): { signal: AbortSignal; done:
 }
 
 /** Any JSON-RPC error answer (even −32601 for a server without ping) proves the server is alive. */
-export function isAliveAnswer(error: unknown): boolean {
+function isAliveAnswer(error: unknown): boolean {
   return error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout;
+}
+
+/** One ping round trip: resolves on any answer (a JSON-RPC error counts), rejects with the transport's error. */
+export async function pingServer(client: Client, signal: AbortSignal): Promise<void> {
+  try {
+    await client.request({ method: 'ping' }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT });
+  } catch (error) {
+    if (!isAliveAnswer(error)) throw error;
+  }
 }

@@ -1,6 +1,5 @@
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
-  EmptyResultSchema,
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -17,7 +16,7 @@ import { classifyCallError, classifyConnectError, isSessionRejection, type CallF
 import { NO_SDK_TIMEOUT, openSession, type OpenSession, type TransportSource } from './connect.js';
 import type { StderrRing } from './stderrRing.js';
 import { ToolResultSchema, withContent } from './resultShape.js';
-import { isAliveAnswer, requestSignal } from './requests.js';
+import { pingServer, requestSignal } from './requests.js';
 import { listAllTools, toCatalog } from './tools.js';
 
 /**
@@ -129,12 +128,10 @@ export function createSessionLogic(runtime: SessionRuntime) {
       current.checking = true;
       const controller = new AbortController();
       const timer = runtime.clock.setTimeout(() => controller.abort(new Error('ping timed out')), server.health.timeoutMs);
-      session.client
-        .request({ method: 'ping' }, EmptyResultSchema, { signal: controller.signal, timeout: NO_SDK_TIMEOUT })
+      pingServer(session.client, controller.signal)
         .then(
           () => undefined,
           (error: unknown) => {
-            if (isAliveAnswer(error)) return;
             if (isSessionRejection(error)) lose(current, { code: 'SessionExpired', message: `server "${name}" no longer knows the session`, retryable: true }, true);
             else lose(current, { code: 'ConnectionLost', message: `server "${name}" stopped answering`, retryable: true });
           },
@@ -297,14 +294,11 @@ export function createSessionLogic(runtime: SessionRuntime) {
       const session = current?.session;
       if (!current || !session || current.id !== attemptId) return;
       const { signal, done } = requestSignal(current.controller.signal);
-      session.client
-        .request({ method: 'ping' }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT })
+      pingServer(session.client, signal)
         .then(
           () => send({ type: 'health.passed', attemptId }),
-          (error: unknown) => {
-            if (isAliveAnswer(error)) send({ type: 'health.passed', attemptId });
-            else send({ type: 'health.failed', attemptId, error: { code: 'HealthCheckFailed', message: runtime.redact(name, String((error as Error)?.message ?? error)) } });
-          },
+          (error: unknown) =>
+            send({ type: 'health.failed', attemptId, error: { code: 'HealthCheckFailed', message: runtime.redact(name, String((error as Error)?.message ?? error)) } }),
         )
         .finally(done);
     }
@@ -337,14 +331,7 @@ export function createSessionLogic(runtime: SessionRuntime) {
               active = true;
               retryAt = null;
               const client = attempt.session.client;
-              unregisterProbe = runtime.probes.register(name, (signal) =>
-                client.request({ method: 'ping' }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT }).then(
-                  () => undefined,
-                  (error: unknown) => {
-                    if (!isAliveAnswer(error)) throw error;
-                  },
-                ),
-              );
+              unregisterProbe = runtime.probes.register(name, (signal) => pingServer(client, signal));
               const replays = [...replaying.keys()];
               replaying.clear();
               for (const id of [...replays, ...held.splice(0)]) admit(id, false);
