@@ -1,20 +1,49 @@
 import type { ErrorInfo } from '../machines/types.js';
 
+/** How the breaker counts a call that failed with a code (research/reliability.md §1.7). */
+export type BreakerOutcomeOfCode = 'success' | 'failure' | 'ignored' | 'not recorded' | null;
+
+/** One row of the error table: everything the runtime decides from an error's code. */
+export interface ErrorRule {
+  /** HTTP status of the admin API (and the gateway's error mapping). */
+  status: number;
+  /** Whether the admin API sends `Retry-After`. */
+  retryAfter: boolean;
+  /** How the breaker counts it; null when the call never reached admission. */
+  breaker: BreakerOutcomeOfCode;
+  /** CLI exit status. */
+  exit: number;
+}
+
+/**
+ * The one error table (DESIGN §5): code → HTTP status, breaker outcome and CLI exit status. The
+ * admin API, the CLI and the README's table read it (a test checks the README against it).
+ */
+export const ERROR_TABLE = {
+  ConfigError: { status: 400, retryAfter: false, breaker: null, exit: 2 },
+  InvalidRequest: { status: 400, retryAfter: false, breaker: null, exit: 2 },
+  InvalidArguments: { status: 400, retryAfter: false, breaker: 'success', exit: 1 },
+  ServerNotFound: { status: 404, retryAfter: false, breaker: null, exit: 1 },
+  ToolNotFound: { status: 404, retryAfter: false, breaker: null, exit: 1 },
+  AmbiguousTool: { status: 409, retryAfter: false, breaker: null, exit: 1 },
+  ServerBusy: { status: 429, retryAfter: true, breaker: null, exit: 1 },
+  ServerUnavailable: { status: 503, retryAfter: true, breaker: 'not recorded', exit: 1 },
+  CircuitOpen: { status: 503, retryAfter: true, breaker: 'not recorded', exit: 1 },
+  Stopped: { status: 503, retryAfter: true, breaker: 'not recorded', exit: 1 },
+  AuthRequired: { status: 503, retryAfter: false, breaker: 'not recorded', exit: 1 },
+  ConnectionLost: { status: 502, retryAfter: false, breaker: 'failure', exit: 1 },
+  ProtocolError: { status: 502, retryAfter: false, breaker: 'failure', exit: 1 },
+  ToolCallTimeout: { status: 504, retryAfter: false, breaker: 'failure', exit: 1 },
+  Cancelled: { status: 499, retryAfter: false, breaker: 'ignored', exit: 130 },
+} as const satisfies Record<string, ErrorRule>;
+
 /** Every failure a caller can act on has its own code (DESIGN §5). */
-export type ErrorCode =
-  | 'ConfigError'
-  | 'InvalidArguments'
-  | 'ServerNotFound'
-  | 'ToolNotFound'
-  | 'AmbiguousTool'
-  | 'ServerBusy'
-  | 'ServerUnavailable'
-  | 'CircuitOpen'
-  | 'Stopped'
-  | 'ConnectionLost'
-  | 'ProtocolError'
-  | 'ToolCallTimeout'
-  | 'Cancelled';
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** The table row of a code. */
+export function ruleOf(code: ErrorCode): ErrorRule {
+  return ERROR_TABLE[code];
+}
 
 const BRAND = Symbol.for('mcp-switchboard.error');
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, isSwitchboardError } from '../errors.js';
+import { ConfigError, isSwitchboardError, ruleOf } from '../errors.js';
 import { commands, type CommandName } from './commands.js';
 
 /**
@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (isSwitchboardError(error)) {
       process.stderr.write(json ? `${JSON.stringify({ error: { code: error.code, message: error.message } })}\n` : `${error.code}: ${error.message}\n`);
-      return error.code === 'Cancelled' ? 130 : error.code === 'ConfigError' ? 2 : 1;
+      return ruleOf(error.code)?.exit ?? 1;
     }
     process.stderr.write(`error: ${(error as Error)?.message ?? error}\n`);
     return 1;

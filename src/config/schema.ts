@@ -64,6 +64,11 @@ export const LimitsSchema = z.strictObject({
   idleTimeoutMs: ms,
   /** Bytes of stderr kept per stdio server. Defaults to 65 536. */
   stderrBufferBytes: z.number().int().positive(),
+  /**
+   * Largest message a server may send (a stdio line, an HTTP response or SSE event); a larger one
+   * fails its call with ProtocolError. Defaults to 10 MiB, the SDK's stdio buffer limit.
+   */
+  maxMessageBytes: z.number().int().positive(),
 });
 
 export const ReplaySchema = z.enum(['never', 'annotated']);
@@ -103,7 +108,7 @@ export const DEFAULT_POLICY: Policy = {
     maxWaitDurationInHalfOpenMs: 0,
   },
   health: { intervalMs: 30_000, timeoutMs: 5_000, failureThreshold: 2 },
-  limits: { maxConcurrentCalls: 16, maxQueue: 64, idleTimeoutMs: 0, stderrBufferBytes: 65_536 },
+  limits: { maxConcurrentCalls: 16, maxQueue: 64, idleTimeoutMs: 0, stderrBufferBytes: 65_536, maxMessageBytes: 10 * 1024 * 1024 },
   replay: 'annotated',
 };
 
