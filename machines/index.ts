@@ -1,6 +1,6 @@
 export * from './types.js';
 export * from './backoff.js';
-export * from './breakerWindow.js';
+export * from './breakerModel.js';
 export * from './catalog.js';
 export * from './circuitBreaker.js';
 export * from './serverConnection.js';

@@ -1,22 +1,20 @@
-import { assign, emit, enqueueActions, sendTo, setup, type AnyActorRef } from 'xstate';
+import { emit, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { diffCatalog, isEmptyDiff } from './catalog.js';
 import { circuitBreakerMachine, type BreakerInput, type BreakerStateChanged } from './circuitBreaker.js';
-import { serverConnectionMachine, type ConnectionInput, type ServerStateChanged, type ServerToolsListed } from './serverConnection.js';
-import type { ErrorInfo, ToolInfo, TransportKind } from './types.js';
+import { connectionStateOf, serverConnectionMachine, type ConnectionInput, type ServerStateChanged, type ServerToolsListed } from './serverConnection.js';
+import type { ErrorInfo, ToolInfo } from './types.js';
 
 /**
  * The supervisor: spawns one `serverConnection` and one `circuitBreaker` per enabled server
- * (system ids `server:<name>` and `breaker:<name>`), keeps the tool index, routes `tool.call`
- * events to the right connection, relays its children's facts to the root and survives any
- * child's failure (one bad server never takes down the others).
+ * (system ids `server:<name>` and `breaker:<name>`), keeps the one copy of every catalog, routes
+ * `tool.call` events to connections that exist, relays its children's facts to the root and
+ * survives any child's failure: the failed server is reported in `error`, the others keep serving.
+ * Its children are the list of supervised servers; the runtime's registry holds their configs.
  */
 
 /** What the manager needs to supervise one server; plain JSON, secrets already removed. */
 export interface ManagedServer {
   name: string;
-  transport: TransportKind;
-  /** Command or URL with secrets redacted, for display. */
-  target: string;
   connection: ConnectionInput;
   breaker: BreakerInput;
 }
@@ -26,14 +24,15 @@ export interface ManagerInput {
 }
 
 export interface ManagerContext {
-  servers: Record<string, ManagedServer>;
-  /** Last known catalog of each server, kept while the server is down so routing stays stable. */
+  /** Last known catalog of each supervised server, kept while it is down so routing stays stable. */
   catalogs: Record<string, ToolInfo[]>;
-  started: boolean;
+  /** Servers whose connection or breaker actor failed (a bug), with what it threw. */
+  failed: Record<string, ErrorInfo>;
 }
 
 export type ManagerEvent =
   | { type: 'manager.start' }
+  | { type: 'manager.stop' }
   | { type: 'server.add'; server: ManagedServer }
   | { type: 'server.remove'; name: string }
   | { type: 'server.reconnect'; name: string }
@@ -51,11 +50,12 @@ export interface ToolsChanged {
   changed: string[];
 }
 
-/** A call addressed to a server that has no connection actor (removed meanwhile). */
+/** Calls the manager could not route: the server was removed, its actor failed, or it is stopping. */
 export interface CallUnroutable {
   type: 'call.unroutable';
   requestIds: string[];
   server: string;
+  reason: 'removed' | 'failed' | 'stopping';
 }
 
 export interface ManagerErrorEvent {
@@ -66,113 +66,141 @@ export interface ManagerErrorEvent {
 
 export type ManagerEmitted = ServerStateChanged | BreakerStateChanged | ToolsChanged | CallUnroutable | ManagerErrorEvent;
 
-function childOf(self: AnyActorRef, id: string): AnyActorRef | undefined {
-  return (self.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
+const serverId = (name: string) => `server:${name}`;
+const breakerId = (name: string) => `breaker:${name}`;
+
+function child(self: AnyActorRef, id: string): AnyActorRef | undefined {
+  const ref = (self.getSnapshot().children as Record<string, AnyActorRef | undefined>)[id];
+  return ref && Object.hasOwn(self.getSnapshot().children, id) ? ref : undefined;
 }
 
-function serverOfActorId(id: string): string | undefined {
-  const match = /^(?:server|breaker):(.+)$/.exec(id);
-  return match?.[1];
+function isLive(ref: AnyActorRef | undefined): ref is AnyActorRef {
+  return ref !== undefined && ref.getSnapshot().status === 'active';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export const managerMachine = setup({
-  types: {} as {
-    context: ManagerContext;
-    events: ManagerEvent;
-    input: ManagerInput;
-    emitted: ManagerEmitted;
-  },
-  actors: {
-    connection: serverConnectionMachine,
-    breaker: circuitBreakerMachine,
-  },
-  guards: {
-    // A server is in context exactly while its connection actor lives (spawned and stopped together).
-    isRoutable: ({ context, event }) => event.type === 'tool.call' && context.servers[event.server] !== undefined,
-  },
+  types: {} as { context: ManagerContext; events: ManagerEvent; input: ManagerInput; emitted: ManagerEmitted },
+  actors: { connection: serverConnectionMachine, breaker: circuitBreakerMachine },
   actions: {
-    spawnServers: enqueueActions(({ context, enqueue }) => {
-      for (const server of Object.values(context.servers)) {
-        enqueue.spawnChild('connection', { id: `server:${server.name}`, systemId: `server:${server.name}`, input: server.connection });
-        enqueue.spawnChild('breaker', { id: `breaker:${server.name}`, systemId: `breaker:${server.name}`, input: server.breaker });
+    /** Spawns a server's pair of actors; connects it when `connect` (the manager is running). */
+    spawnServers: enqueueActions(({ enqueue, self }, params: { servers: readonly ManagedServer[]; connect: boolean; initial?: boolean }) => {
+      for (const server of params.servers) {
+        // While the manager initializes its snapshot cannot be read, and it has no children yet.
+        if (!params.initial && child(self, serverId(server.name))) continue;
+        enqueue.spawnChild('connection', { id: serverId(server.name), systemId: serverId(server.name), input: server.connection });
+        enqueue.spawnChild('breaker', { id: breakerId(server.name), systemId: breakerId(server.name), input: server.breaker });
+        // Addressed by id: `self` does not show the child spawned a moment ago in this step.
+        if (params.connect) enqueue.sendTo(serverId(server.name), { type: 'server.connect' });
       }
     }),
-    markStarted: assign({ started: true }),
-    connectAll: enqueueActions(({ context, self, enqueue }) => {
-      for (const name of Object.keys(context.servers)) {
-        const child = childOf(self, `server:${name}`);
-        if (child) enqueue.sendTo(child, { type: 'server.connect' });
+    connectAll: enqueueActions(({ self, enqueue }) => {
+      for (const [id, ref] of Object.entries(self.getSnapshot().children as Record<string, AnyActorRef>)) {
+        if (id.startsWith('server:') && isLive(ref)) enqueue.sendTo(ref, { type: 'server.connect' });
       }
     }),
-    addServer: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'server.add') return;
-      const { server } = event;
-      if (context.servers[server.name]) return;
-      enqueue.assign({ servers: { ...context.servers, [server.name]: server } });
-      enqueue.spawnChild('connection', { id: `server:${server.name}`, systemId: `server:${server.name}`, input: server.connection });
-      enqueue.spawnChild('breaker', { id: `breaker:${server.name}`, systemId: `breaker:${server.name}`, input: server.breaker });
-      // Addressed by id: `self` does not show the child spawned a moment ago in this step.
-      if (context.started) enqueue.sendTo(`server:${server.name}`, { type: 'server.connect' });
+    removeServer: enqueueActions(({ context, self, enqueue }, params: { name: string }) => {
+      const { name } = params;
+      if (!child(self, serverId(name)) && !Object.hasOwn(context.failed, name)) return;
+      const oldTools = Object.hasOwn(context.catalogs, name) ? context.catalogs[name]! : [];
+      enqueue.stopChild(serverId(name));
+      enqueue.stopChild(breakerId(name));
+      enqueue.assign({ catalogs: without(context.catalogs, name), failed: without(context.failed, name) });
+      if (oldTools.length > 0) enqueue(emit({ type: 'tools.changed', server: name, added: [], removed: oldTools.map((t) => t.name), changed: [] } satisfies ToolsChanged));
     }),
-    removeServer: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'server.remove' || !context.servers[event.name]) return;
-      const { [event.name]: _gone, ...servers } = context.servers;
-      const { [event.name]: oldTools = [], ...catalogs } = context.catalogs;
-      enqueue.stopChild(`server:${event.name}`);
-      enqueue.stopChild(`breaker:${event.name}`);
-      enqueue.assign({ servers, catalogs });
-      if (oldTools.length > 0) {
-        enqueue(emit({ type: 'tools.changed', server: event.name, added: [], removed: oldTools.map((t) => t.name), changed: [] } satisfies ToolsChanged));
+    /** Sends a command to a child that exists; a missing one would make XState send it to the manager itself. */
+    forward: enqueueActions(({ self, enqueue }, params: { id: string; event: { type: 'server.reconnect' } | { type: 'breaker.reset'; at: number } }) => {
+      const ref = child(self, params.id);
+      if (isLive(ref)) enqueue.sendTo(ref, params.event);
+    }),
+    /** Hot path: the call burst goes to the server's live connection, or is reported unroutable. */
+    routeCall: enqueueActions(({ context, system, enqueue }, params: { requestIds: string[]; server: string; stopping: boolean }) => {
+      const ref = params.stopping ? undefined : (system.get(serverId(params.server)) as AnyActorRef | undefined);
+      if (isLive(ref)) {
+        enqueue.sendTo(ref, { type: 'tool.call', requestIds: params.requestIds, server: params.server });
+        return;
       }
+      const reason = params.stopping ? 'stopping' : Object.hasOwn(context.failed, params.server) ? 'failed' : 'removed';
+      enqueue(emit({ type: 'call.unroutable', requestIds: params.requestIds, server: params.server, reason } satisfies CallUnroutable));
     }),
-    forwardToServer: enqueueActions(({ event, self, enqueue }) => {
-      if (event.type !== 'server.reconnect' && event.type !== 'breaker.reset') return;
-      const prefix = event.type === 'server.reconnect' ? 'server' : 'breaker';
-      const child = childOf(self, `${prefix}:${event.name}`);
-      if (child) enqueue.sendTo(child, event.type === 'breaker.reset' ? { type: 'breaker.reset', at: event.at } : { type: 'server.reconnect' });
+    updateCatalog: enqueueActions(({ context, self, enqueue }, params: { server: string; tools: ToolInfo[] }) => {
+      if (!child(self, serverId(params.server))) return;
+      const known = Object.hasOwn(context.catalogs, params.server);
+      const diff = diffCatalog(known ? context.catalogs[params.server]! : [], params.tools);
+      if (isEmptyDiff(diff) && known) return;
+      enqueue.assign({ catalogs: { ...context.catalogs, [params.server]: params.tools } });
+      if (!isEmptyDiff(diff)) enqueue(emit({ type: 'tools.changed', server: params.server, ...diff } satisfies ToolsChanged));
     }),
-    /** Hot path: one plain sendTo, its target looked up by system id (no enqueueActions). */
-    routeCall: sendTo(({ event, system }) => system.get(`server:${(event as { server: string }).server}`) as AnyActorRef, ({ event }) => event),
-    reportUnroutable: emit(({ event }) => {
-      const call = event as { requestIds: string[]; server: string };
-      return { type: 'call.unroutable', requestIds: call.requestIds, server: call.server } satisfies CallUnroutable;
-    }),
-    updateCatalog: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'server.toolsListed' || !context.servers[event.server]) return;
-      const diff = diffCatalog(context.catalogs[event.server] ?? [], event.tools);
-      if (isEmptyDiff(diff) && context.catalogs[event.server]) return;
-      enqueue.assign({ catalogs: { ...context.catalogs, [event.server]: event.tools } });
-      if (!isEmptyDiff(diff)) enqueue(emit({ type: 'tools.changed', server: event.server, ...diff } satisfies ToolsChanged));
-    }),
-    relay: emit(({ event }) => event as ServerStateChanged | BreakerStateChanged),
-    reportChildError: emit(({ event }) => {
-      const actorId = event.type.slice('xstate.error.actor.'.length);
-      const error = (event as unknown as { error?: unknown }).error;
-      const message = error instanceof Error ? error.message : String(error);
-      const report: ManagerErrorEvent = { type: 'error', error: { code: 'InternalError', message } };
-      const server = serverOfActorId(actorId);
-      if (server) report.server = server;
-      return report;
+    relay: emit((_, params: { fact: ServerStateChanged | BreakerStateChanged }) => params.fact),
+    /**
+     * A child actor failed (a bug in it, never a server fault): stop the server's other actor,
+     * remember the failure so the server shows as `error`, and carry on with the others.
+     */
+    isolateFailure: enqueueActions(({ context, self, enqueue }, params: { actorId: string; error: unknown }) => {
+      const match = /^(?:server|breaker):(.+)$/.exec(params.actorId);
+      const error: ErrorInfo = { code: 'InternalError', message: `actor ${params.actorId} failed: ${messageOf(params.error)}`, retryable: false };
+      if (!match) {
+        enqueue(emit({ type: 'error', error } satisfies ManagerErrorEvent));
+        return;
+      }
+      const name = match[1]!;
+      const connection = child(self, serverId(name));
+      const from = connection ? connectionStateOf(connection.getSnapshot().value) : 'connected';
+      enqueue.stopChild(serverId(name));
+      enqueue.stopChild(breakerId(name));
+      enqueue.assign({ failed: { ...context.failed, [name]: error } });
+      enqueue(emit({ type: 'server.stateChanged', server: name, from, to: 'error', reason: 'actorFailed', error } satisfies ServerStateChanged));
+      enqueue(emit({ type: 'error', server: name, error } satisfies ManagerErrorEvent));
     }),
   },
 }).createMachine({
   id: 'manager',
-  context: ({ input }) => ({
-    servers: Object.fromEntries(input.servers.map((s) => [s.name, s])),
-    catalogs: {},
-    started: false,
-  }),
-  entry: 'spawnServers',
+  context: { catalogs: {}, failed: {} },
+  // The init event carries the input: spawn the configured servers without copying the list.
+  entry: { type: 'spawnServers', params: ({ event }) => ({ servers: (event as unknown as { input: ManagerInput }).input.servers, connect: false, initial: true }) },
+  initial: 'idle',
   on: {
-    'manager.start': { actions: ['markStarted', 'connectAll'] },
-    'server.add': { actions: 'addServer' },
-    'server.remove': { actions: 'removeServer' },
-    'server.reconnect': { actions: 'forwardToServer' },
-    'breaker.reset': { actions: 'forwardToServer' },
-    'tool.call': [{ guard: 'isRoutable', actions: 'routeCall' }, { actions: 'reportUnroutable' }],
-    'server.stateChanged': { actions: 'relay' },
-    'breaker.stateChanged': { actions: 'relay' },
-    'server.toolsListed': { actions: 'updateCatalog' },
-    'xstate.error.actor.*': { actions: 'reportChildError' },
+    'server.remove': { actions: { type: 'removeServer', params: ({ event }) => ({ name: event.name }) } },
+    'server.reconnect': { actions: { type: 'forward', params: ({ event }) => ({ id: serverId(event.name), event: { type: 'server.reconnect' } }) } },
+    'breaker.reset': { actions: { type: 'forward', params: ({ event }) => ({ id: breakerId(event.name), event: { type: 'breaker.reset', at: event.at } }) } },
+    'tool.call': { actions: { type: 'routeCall', params: ({ event }) => ({ requestIds: event.requestIds, server: event.server, stopping: false }) } },
+    'server.stateChanged': { actions: { type: 'relay', params: ({ event }) => ({ fact: event }) } },
+    'breaker.stateChanged': { actions: { type: 'relay', params: ({ event }) => ({ fact: event }) } },
+    'server.toolsListed': { actions: { type: 'updateCatalog', params: ({ event }) => ({ server: event.server, tools: event.tools }) } },
+    'xstate.error.actor.*': {
+      actions: { type: 'isolateFailure', params: ({ event }: { event: { type: string } }) => ({ actorId: event.type.slice('xstate.error.actor.'.length), error: (event as unknown as { error: unknown }).error }) },
+    },
+    'manager.stop': '.stopping',
+  },
+  states: {
+    idle: {
+      description: 'Servers are supervised but not started; a call starts its server on demand.',
+      on: {
+        'manager.start': 'running',
+        'server.add': { actions: { type: 'spawnServers', params: ({ event }) => ({ servers: [event.server], connect: false }) } },
+      },
+    },
+    running: {
+      description: 'Every server connects and reconnects on its own; servers added now connect at once.',
+      entry: 'connectAll',
+      on: {
+        'server.add': { actions: { type: 'spawnServers', params: ({ event }) => ({ servers: [event.server], connect: true }) } },
+      },
+    },
+    stopping: {
+      description: 'Shutting down: calls are refused with Stopped, nothing new is spawned.',
+      on: {
+        'tool.call': { actions: { type: 'routeCall', params: ({ event }) => ({ requestIds: event.requestIds, server: event.server, stopping: true }) } },
+      },
+    },
   },
 });
+
+function without<T>(record: Record<string, T>, key: string): Record<string, T> {
+  if (!Object.hasOwn(record, key)) return record;
+  const { [key]: _gone, ...rest } = record;
+  return rest;
+}

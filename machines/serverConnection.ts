@@ -1,183 +1,73 @@
-import { assign, emit, enqueueActions, fromCallback, sendTo, setup, type AnyEventObject } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { computeBackoffDelay, nextRandom } from './backoff.js';
+import { MANAGER_SYSTEM_ID } from './circuitBreaker.js';
+import type {
+  ConnectionContext,
+  ConnectionEmitted,
+  ConnectionEvent,
+  ConnectionInput,
+  ConnectionReason,
+  ConnectionStateName,
+  ServerStateChanged,
+  ServerToolsListed,
+  SessionCommand,
+} from './connectionTypes.js';
 import type { ErrorInfo, ServerFacts, ToolInfo } from './types.js';
+
+export type * from './connectionTypes.js';
 
 /**
  * One MCP server connection (research/reliability.md §2.5): `disconnected` (`idle`, `backoff`) →
- * `connecting` → `connected` → … and `error`. `connected` means initialized and the tool catalog
+ * `connecting` → `connected` → … and `error`. `connected` means initialized and the catalog
  * listed. The SDK client lives in the `session` actor that the runtime supplies; this machine only
- * decides, and tells the session what to do with `session.*` and `call.*` commands.
+ * decides, and tells the session what to do with `session.*` and `call.*` commands. Events from an
+ * earlier attempt are dropped by the first transition of each `session.*` handler.
  */
 
-/** Reconnect, timeout and health policy of one server, all durations in ms. */
-export interface ConnectionPolicy {
-  connectTimeoutMs: number;
-  reconnect: {
-    baseMs: number;
-    multiplier: number;
-    minMs: number;
-    maxMs: number;
-    /** Consecutive failures (connect or crash) before `error`; 0 = unlimited. */
-    maxAttempts: number;
-    stableAfterMs: number;
-    restartIntensity: number;
-    restartPeriodMs: number;
-  };
-  health: { intervalMs: number; timeoutMs: number; failureThreshold: number };
-  /** Debounce for `notifications/tools/list_changed`. */
-  toolsRefreshDebounceMs: number;
-  /** Stop the server after this long without calls; 0 = never. */
-  idleTimeoutMs: number;
-}
+type Announcement = { from: ConnectionStateName; to: ConnectionStateName; reason: ConnectionReason };
+type AttemptEvent = { event: { attemptId: number } };
+type FailureEvent = { event: { attemptId: number; at: number; error: ErrorInfo } };
 
-export interface ConnectionInput {
-  server: string;
-  policy: ConnectionPolicy;
-  /** Seed of the backoff jitter; the runtime draws it at random, tests fix it. */
-  seed: number;
-}
+const attemptOf = ({ event }: AttemptEvent) => ({ attemptId: event.attemptId });
+const errorOf = ({ event }: FailureEvent) => ({ error: event.error });
+const announce = (from: ConnectionStateName, to: ConnectionStateName, reason: ConnectionReason) => ({ type: 'report', params: { from, to, reason } }) as const;
 
-export type ConnectionStateName = 'disconnected' | 'connecting' | 'connected' | 'error';
-
-export type ConnectionReason =
-  | 'start'
-  | 'call'
-  | 'ready'
-  | 'connectFailed'
-  | 'connectTimeout'
-  | 'nonRetryable'
-  | 'maxAttempts'
-  | 'connectionLost'
-  | 'healthCheckFailed'
-  | 'crashLoop'
-  | 'retry'
-  | 'manualReconnect'
-  | 'sessionExpired'
-  | 'idle'
-  | 'stopped';
-
-export interface ConnectionContext {
-  server: string;
-  policy: ConnectionPolicy;
-  seed: number;
-  /** Consecutive failures since the last stable period: the backoff exponent. */
-  attempt: number;
-  /** Identifies the current session attempt, so late answers from an old one are ignored. */
-  attemptId: number;
-  retryInMs: number | null;
-  /** Times of unrequested losses of a connected session, for crash-loop detection. */
-  restartLog: number[];
-  lastError: ErrorInfo | null;
-  connectedAt: number | null;
-  reconnects: number;
-  everConnected: boolean;
-  healthFailures: number;
-  facts: ServerFacts | null;
-  toolsCount: number;
-}
-
-export type ConnectionEvent =
-  | { type: 'server.connect' }
-  | { type: 'server.reconnect' }
-  | { type: 'server.disconnect' }
-  /** Calls for this server, coalesced by the facade per microtask (one event for a burst). */
-  | { type: 'tool.call'; requestIds: string[]; server: string }
-  | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; tools: ToolInfo[] }
-  | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
-  | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
-  /** The server forgot the session (HTTP 400/404 on a request with a session id): re-initialize now. */
-  | { type: 'session.expired'; attemptId: number; at: number; error: ErrorInfo }
-  /** Calls started (busy) or the last one ended (idle); sent only when an idle timeout is set. */
-  | { type: 'session.busy'; attemptId: number }
-  | { type: 'session.idle'; attemptId: number }
-  | { type: 'tools.listChanged'; attemptId: number }
-  | { type: 'tools.listed'; attemptId: number; tools: ToolInfo[] }
-  | { type: 'health.passed'; attemptId: number }
-  | { type: 'health.failed'; attemptId: number; error: ErrorInfo };
-
-/** Commands the machine sends to its session actor. */
-export type SessionCommand =
-  | { type: 'session.open'; attemptId: number }
-  | { type: 'session.activate'; attemptId: number }
-  | { type: 'session.close'; error: ErrorInfo | null; retryInMs: number | null }
-  | { type: 'session.ping'; attemptId: number }
-  | { type: 'session.listTools'; attemptId: number }
-  | { type: 'call.dispatch'; requestIds: string[] }
-  | { type: 'call.hold'; requestIds: string[] }
-  | { type: 'call.refuse'; requestIds: string[]; error: ErrorInfo | null; retryInMs: number | null };
-
-export interface ServerStateChanged {
-  type: 'server.stateChanged';
-  server: string;
-  from: ConnectionStateName;
-  to: ConnectionStateName;
-  reason: ConnectionReason;
-  error?: ErrorInfo;
-  retryInMs?: number;
-}
-
-export interface ServerToolsListed {
-  type: 'server.toolsListed';
-  server: string;
-  tools: ToolInfo[];
-  facts: ServerFacts | null;
-}
-
-export type ConnectionEmitted = ServerStateChanged | ServerToolsListed;
-
-type Announcement = { from: ConnectionStateName; to: ConnectionStateName; reason: ConnectionReason; error?: ErrorInfo };
-
-function errorOf(event: AnyEventObject): ErrorInfo | undefined {
-  return 'error' in event ? (event.error as ErrorInfo) : undefined;
-}
-
-function isCurrent(context: ConnectionContext, event: AnyEventObject): boolean {
-  return 'attemptId' in event && event.attemptId === context.attemptId;
-}
-
-function prunedLog(context: ConnectionContext, at: number): number[] {
-  return [...context.restartLog.filter((t) => at - t < context.policy.reconnect.restartPeriodMs), at];
-}
+/** Drops an event of an earlier attempt (a late answer of a closed session). */
+const STALE = { guard: { type: 'isStaleAttempt', params: attemptOf } } as const;
 
 /** `server.reconnect` from any state: cancel timers, forget failures, start a fresh attempt. */
-const MANUAL_RECONNECT = {
-  target: '#serverConnection.connecting',
-  reenter: true,
-  actions: ['resetSupervision', 'announceManualReconnect'],
-} as const;
+const manualReconnect = (from: ConnectionStateName) =>
+  ({ target: '#serverConnection.connecting', reenter: true, actions: ['resetSupervision', announce(from, 'connecting', 'manualReconnect')] }) as const;
 
-/** Too many unrequested losses within the restart period: give up (Erlang's intensity/period). */
-const CRASH_LOOP = {
-  guard: 'isCrashLoop',
-  target: 'error',
-  actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'error', reason: 'crashLoop' } }],
-} as const;
+/** A lost connected session: crash loop, non-retryable (auth), attempt limit, else back off. */
+const LOST = [
+  STALE,
+  { guard: { type: 'isCrashLoop', params: ({ event }: FailureEvent) => ({ at: event.at }) }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'error', 'crashLoop')] },
+  { guard: { type: 'isNonRetryable', params: errorOf }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, announce('connected', 'error', 'authRequired')] },
+  { guard: 'isAttemptLimitReached', target: 'error', actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'error', 'maxAttempts')] },
+  {
+    target: 'disconnected.backoff',
+    actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, { type: 'scheduleRetry', params: errorOf }, announce('connected', 'disconnected', 'connectionLost')],
+  },
+] as const;
 
 const CONNECT_TIMEOUT: ErrorInfo = { code: 'ConnectTimeout', message: 'connect timed out', retryable: true };
 const HEALTH_FAILED: ErrorInfo = { code: 'HealthCheckFailed', message: 'health check failed', retryable: true };
 
 export const serverConnectionMachine = setup({
-  types: {} as {
-    context: ConnectionContext;
-    events: ConnectionEvent;
-    input: ConnectionInput;
-    emitted: ConnectionEmitted;
-  },
+  types: {} as { context: ConnectionContext; events: ConnectionEvent; input: ConnectionInput; emitted: ConnectionEmitted },
   actors: {
     /** Owns the SDK Client and transport; supplied by the runtime with `.provide()`. */
-    session: fromCallback<SessionCommand, { server: string }>(() => undefined),
+    session: fromCallback<SessionCommand, { server: string }>(() => {
+      throw new Error('the session actor is not provided: supply it with serverConnectionMachine.provide()');
+    }),
   },
   guards: {
-    isCurrentAttempt: ({ context, event }) => isCurrent(context, event),
-    isNonRetryable: ({ context, event }) => isCurrent(context, event) && errorOf(event)?.retryable === false,
-    isAttemptLimitReached: ({ context, event }) =>
-      (event.type === 'session.failed' ? isCurrent(context, event) : true) &&
-      context.policy.reconnect.maxAttempts > 0 &&
-      context.attempt + 1 >= context.policy.reconnect.maxAttempts,
-    isCrashLoop: ({ context, event }) =>
-      (event.type === 'session.lost' || event.type === 'session.expired') &&
-      isCurrent(context, event) &&
-      prunedLog(context, event.at).length > context.policy.reconnect.restartIntensity,
+    isCurrentAttempt: ({ context }, params: { attemptId: number }) => params.attemptId === context.attemptId,
+    isStaleAttempt: ({ context }, params: { attemptId: number }) => params.attemptId !== context.attemptId,
+    isNonRetryable: (_, params: { error: ErrorInfo }) => params.error.retryable === false,
+    isAttemptLimitReached: ({ context }) => context.policy.reconnect.maxAttempts > 0 && context.attempt + 1 >= context.policy.reconnect.maxAttempts,
+    isCrashLoop: ({ context }, params: { at: number }) => prunedLog(context, params.at).length > context.policy.reconnect.restartIntensity,
     isHealthCheckEnabled: ({ context }) => context.policy.health.intervalMs > 0,
     isIdleStopEnabled: ({ context }) => context.policy.idleTimeoutMs > 0,
     isHealthThresholdReached: ({ context }) => context.healthFailures + 1 >= context.policy.health.failureThreshold,
@@ -201,69 +91,51 @@ export const serverConnectionMachine = setup({
     closeSession: sendTo('session', ({ context }) => ({ type: 'session.close', error: context.lastError, retryInMs: context.retryInMs }) satisfies SessionCommand),
     pingSession: sendTo('session', ({ context }) => ({ type: 'session.ping', attemptId: context.attemptId }) satisfies SessionCommand),
     listTools: sendTo('session', ({ context }) => ({ type: 'session.listTools', attemptId: context.attemptId }) satisfies SessionCommand),
-    dispatchCall: sendTo('session', ({ event }) => ({ type: 'call.dispatch', requestIds: requestIdsOf(event) }) satisfies SessionCommand),
-    holdCall: sendTo('session', ({ event }) => ({ type: 'call.hold', requestIds: requestIdsOf(event) }) satisfies SessionCommand),
-    refuseCall: sendTo('session', ({ context, event }) => ({
+    dispatchCall: sendTo('session', (_, params: { requestIds: string[] }) => ({ type: 'call.dispatch', requestIds: params.requestIds }) satisfies SessionCommand),
+    holdCall: sendTo('session', (_, params: { requestIds: string[] }) => ({ type: 'call.hold', requestIds: params.requestIds }) satisfies SessionCommand),
+    refuseCall: sendTo('session', ({ context }, params: { requestIds: string[] }) => ({
       type: 'call.refuse',
-      requestIds: requestIdsOf(event),
+      requestIds: params.requestIds,
       error: context.lastError,
       retryInMs: context.retryInMs,
     }) satisfies SessionCommand),
-    rememberError: assign({ lastError: ({ event }) => errorOf(event) ?? null }),
+    rememberError: assign({ lastError: (_, params: { error: ErrorInfo }) => params.error }),
     rememberTimeout: assign({ lastError: CONNECT_TIMEOUT }),
-    rememberHealthFailure: assign({ lastError: ({ event }) => errorOf(event) ?? HEALTH_FAILED }),
+    rememberHealthFailure: assign({ lastError: HEALTH_FAILED }),
     /** Draws the next full-jitter delay and counts the failure. */
-    scheduleRetry: assign(({ context, event }) => {
+    scheduleRetry: assign(({ context }, params: { error: ErrorInfo | null }) => {
       const { value, seed } = nextRandom(context.seed);
-      const retryAfterMs = errorOf(event)?.retryAfterMs;
-      return {
-        seed,
-        retryInMs: computeBackoffDelay(context.attempt, context.policy.reconnect, value, retryAfterMs),
-        attempt: context.attempt + 1,
-      };
+      return { seed, retryInMs: computeBackoffDelay(context.attempt, context.policy.reconnect, value, params.error?.retryAfterMs), attempt: context.attempt + 1 };
     }),
-    clearRetry: assign({ retryInMs: null }),
-    recordCrash: assign({
-      restartLog: ({ context, event }) =>
-        event.type === 'session.lost' || event.type === 'session.expired' ? prunedLog(context, event.at) : context.restartLog,
-    }),
+    recordCrash: assign({ restartLog: ({ context }, params: { at: number }) => prunedLog(context, params.at) }),
     resetSupervision: assign({ attempt: 0, restartLog: [], lastError: null, retryInMs: null }),
     resetAttempts: assign({ attempt: 0 }),
-    markConnected: assign(({ context, event }) => {
-      if (event.type !== 'session.ready') return {};
-      return {
-        connectedAt: event.at,
-        reconnects: context.everConnected ? context.reconnects + 1 : context.reconnects,
-        everConnected: true,
-        facts: event.facts,
-        toolsCount: event.tools.length,
-        lastError: null,
-        retryInMs: null,
-        healthFailures: 0,
-      };
-    }),
+    markConnected: assign(({ context }, params: { at: number; facts: ServerFacts; toolsCount: number }) => ({
+      connectedAt: params.at,
+      reconnects: context.everConnected ? context.reconnects + 1 : context.reconnects,
+      everConnected: true,
+      facts: params.facts,
+      toolsCount: params.toolsCount,
+      lastError: null,
+      retryInMs: null,
+      healthFailures: 0,
+    })),
     markDisconnected: assign({ connectedAt: null }),
     countHealthFailure: assign({ healthFailures: ({ context }) => context.healthFailures + 1 }),
     clearHealthFailures: assign({ healthFailures: 0 }),
-    reportTools: enqueueActions(({ context, event, self, enqueue }) => {
-      if (event.type !== 'session.ready' && event.type !== 'tools.listed') return;
-      enqueue.assign({ toolsCount: event.tools.length });
-      const fact: ServerToolsListed = { type: 'server.toolsListed', server: context.server, tools: event.tools, facts: context.facts };
-      enqueue(emit(fact));
-      if (self._parent) enqueue.sendParent(fact);
+    /** Hands the freshly listed catalog to the manager, which keeps the one copy of it. */
+    reportTools: enqueueActions(({ context, system, enqueue }, params: { tools: ToolInfo[] }) => {
+      enqueue.assign({ toolsCount: params.tools.length });
+      const manager = system.get(MANAGER_SYSTEM_ID);
+      const fact: ServerToolsListed = { type: 'server.toolsListed', server: context.server, tools: params.tools, facts: context.facts };
+      if (manager) enqueue.sendTo(manager, fact);
     }),
-    /** Tells listeners and the parent (the manager relays it) about one transition. */
-    /** Manual reconnect may start anywhere: `self` still holds the state being left. */
-    announceManualReconnect: enqueueActions(({ context, event, self, enqueue }) => {
-      const fact = stateChanged(context, event, { from: connectionStateOf(self.getSnapshot().value), to: 'connecting', reason: 'manualReconnect' });
+    /** Tells listeners of this actor and the manager (by system id) about one transition. */
+    report: enqueueActions(({ context, system, enqueue }, params: Announcement) => {
+      const fact = stateChanged(context, params);
       enqueue(emit(fact));
-      if (self._parent) enqueue.sendParent(fact);
-    }),
-    /** Tells listeners and the parent (the manager relays it) about one transition. */
-    announce: enqueueActions(({ context, event, self, enqueue }, params: Announcement) => {
-      const fact = stateChanged(context, event, params);
-      enqueue(emit(fact));
-      if (self._parent) enqueue.sendParent(fact);
+      const manager = system.get(MANAGER_SYSTEM_ID);
+      if (manager) enqueue.sendTo(manager, fact);
     }),
   },
 }).createMachine({
@@ -288,126 +160,82 @@ export const serverConnectionMachine = setup({
   initial: 'disconnected',
   states: {
     disconnected: {
-      description: 'No session: either idle (not started, or stopped on purpose) or backing off before the next attempt.',
+      description: 'No session: either idle (not started, or stopped when idle) or backing off before the next attempt.',
       initial: 'idle',
       states: {
         idle: {
           entry: 'closeSession',
           on: {
-            'server.connect': {
-              target: '#serverConnection.connecting',
-              actions: { type: 'announce', params: { from: 'disconnected', to: 'connecting', reason: 'start' } },
-            },
+            'server.connect': { target: '#serverConnection.connecting', actions: announce('disconnected', 'connecting', 'start') },
             'tool.call': {
               target: '#serverConnection.connecting',
-              actions: ['holdCall', { type: 'announce', params: { from: 'disconnected', to: 'connecting', reason: 'call' } }],
+              actions: [{ type: 'holdCall', params: ({ event }) => ({ requestIds: event.requestIds }) }, announce('disconnected', 'connecting', 'call')],
             },
           },
         },
         backoff: {
           description: 'Waits a full-jitter delay; calls are refused at once with ServerUnavailable.',
+          tags: ['settled'],
           entry: 'closeSession',
-          after: {
-            retryDelay: {
-              target: '#serverConnection.connecting',
-              actions: { type: 'announce', params: { from: 'disconnected', to: 'connecting', reason: 'retry' } },
-            },
-          },
-          on: {
-            'tool.call': { actions: 'refuseCall' },
-            'server.connect': {
-              target: '#serverConnection.connecting',
-              actions: ['resetSupervision', { type: 'announce', params: { from: 'disconnected', to: 'connecting', reason: 'manualReconnect' } }],
-            },
-          },
+          after: { retryDelay: { target: '#serverConnection.connecting', actions: announce('disconnected', 'connecting', 'retry') } },
+          on: { 'tool.call': { actions: { type: 'refuseCall', params: ({ event }) => ({ requestIds: event.requestIds }) } } },
         },
       },
-      on: {
-        'server.disconnect': { target: '.idle', actions: ['resetSupervision'] },
-        'server.reconnect': MANUAL_RECONNECT,
-      },
+      on: { 'server.reconnect': manualReconnect('disconnected') },
     },
     connecting: {
-      description: 'A fresh client initializes and lists its tools; calls wait within their deadlines.',
+      description: 'A fresh client initializes and lists its catalog; calls wait within their deadlines.',
       entry: 'openSession',
       after: {
         connectTimeout: [
-          {
-            guard: 'isAttemptLimitReached',
-            target: 'error',
-            actions: ['rememberTimeout', { type: 'announce', params: { from: 'connecting', to: 'error', reason: 'maxAttempts' } }],
-          },
-          {
-            target: 'disconnected.backoff',
-            actions: ['rememberTimeout', 'scheduleRetry', { type: 'announce', params: { from: 'connecting', to: 'disconnected', reason: 'connectTimeout' } }],
-          },
+          { guard: 'isAttemptLimitReached', target: 'error', actions: ['rememberTimeout', announce('connecting', 'error', 'maxAttempts')] },
+          { target: 'disconnected.backoff', actions: ['rememberTimeout', { type: 'scheduleRetry', params: { error: null } }, announce('connecting', 'disconnected', 'connectTimeout')] },
         ],
       },
       on: {
-        'server.reconnect': MANUAL_RECONNECT,
-        'tool.call': { actions: 'holdCall' },
-        'session.ready': {
-          guard: 'isCurrentAttempt',
-          target: 'connected',
-          actions: ['markConnected', 'reportTools', { type: 'announce', params: { from: 'connecting', to: 'connected', reason: 'ready' } }],
-        },
-        'session.failed': [
+        'server.reconnect': manualReconnect('connecting'),
+        'tool.call': { actions: { type: 'holdCall', params: ({ event }) => ({ requestIds: event.requestIds }) } },
+        'session.ready': [
+          STALE,
           {
-            guard: 'isNonRetryable',
-            target: 'error',
-            actions: ['rememberError', { type: 'announce', params: { from: 'connecting', to: 'error', reason: 'nonRetryable' } }],
-          },
-          {
-            guard: 'isAttemptLimitReached',
-            target: 'error',
-            actions: ['rememberError', { type: 'announce', params: { from: 'connecting', to: 'error', reason: 'maxAttempts' } }],
-          },
-          {
-            guard: 'isCurrentAttempt',
-            target: 'disconnected.backoff',
-            actions: ['rememberError', 'scheduleRetry', { type: 'announce', params: { from: 'connecting', to: 'disconnected', reason: 'connectFailed' } }],
+            target: 'connected',
+            actions: [
+              { type: 'markConnected', params: ({ event }) => ({ at: event.at, facts: event.facts, toolsCount: event.tools.length }) },
+              { type: 'reportTools', params: ({ event }) => ({ tools: event.tools }) },
+              announce('connecting', 'connected', 'ready'),
+            ],
           },
         ],
-        'server.disconnect': {
-          target: 'disconnected.idle',
-          actions: ['resetSupervision', { type: 'announce', params: { from: 'connecting', to: 'disconnected', reason: 'stopped' } }],
-        },
+        'session.failed': [
+          STALE,
+          { guard: { type: 'isNonRetryable', params: errorOf }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, announce('connecting', 'error', 'nonRetryable')] },
+          { guard: 'isAttemptLimitReached', target: 'error', actions: [{ type: 'rememberError', params: errorOf }, announce('connecting', 'error', 'maxAttempts')] },
+          {
+            target: 'disconnected.backoff',
+            actions: [{ type: 'rememberError', params: errorOf }, { type: 'scheduleRetry', params: errorOf }, announce('connecting', 'disconnected', 'connectFailed')],
+          },
+        ],
       },
     },
     connected: {
       description: 'Initialized and listed: calls are dispatched, pings check health, list_changed relists.',
+      tags: ['settled'],
       entry: 'activateSession',
       exit: 'markDisconnected',
       type: 'parallel',
       after: { stableAfter: { actions: 'resetAttempts' } },
       on: {
-        'server.reconnect': MANUAL_RECONNECT,
-        'tool.call': { actions: 'dispatchCall' },
-        'session.lost': [
-          CRASH_LOOP,
-          {
-            guard: 'isAttemptLimitReached',
-            target: 'error',
-            actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'error', reason: 'maxAttempts' } }],
-          },
-          {
-            guard: 'isCurrentAttempt',
-            target: 'disconnected.backoff',
-            actions: ['rememberError', 'recordCrash', 'scheduleRetry', { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'connectionLost' } }],
-          },
-        ],
+        'server.reconnect': manualReconnect('connected'),
+        'tool.call': { actions: { type: 'dispatchCall', params: ({ event }) => ({ requestIds: event.requestIds }) } },
+        'session.lost': LOST,
         'session.expired': [
-          CRASH_LOOP,
+          STALE,
+          LOST[1],
           {
-            guard: 'isCurrentAttempt',
             target: 'connecting',
-            actions: ['rememberError', 'recordCrash', { type: 'announce', params: { from: 'connected', to: 'connecting', reason: 'sessionExpired' } }],
+            actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }) => ({ at: event.at }) }, announce('connected', 'connecting', 'sessionExpired')],
           },
         ],
-        'server.disconnect': {
-          target: 'disconnected.idle',
-          actions: ['resetSupervision', 'clearRetry', { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'stopped' } }],
-        },
       },
       states: {
         activity: {
@@ -415,32 +243,22 @@ export const serverConnectionMachine = setup({
           initial: 'quiet',
           states: {
             quiet: {
-              after: {
-                idleTimeout: {
-                  guard: 'isIdleStopEnabled',
-                  target: '#serverConnection.disconnected.idle',
-                  actions: { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'idle' } },
-                },
-              },
-              on: { 'session.busy': { guard: 'isCurrentAttempt', target: 'busy' } },
+              after: { idleTimeout: { guard: 'isIdleStopEnabled', target: '#serverConnection.disconnected.idle', actions: announce('connected', 'disconnected', 'idle') } },
+              on: { 'session.busy': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'busy' } },
             },
-            busy: {
-              on: { 'session.idle': { guard: 'isCurrentAttempt', target: 'quiet' } },
-            },
+            busy: { on: { 'session.idle': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'quiet' } } },
           },
         },
         health: {
           initial: 'waiting',
           states: {
-            waiting: {
-              after: { healthInterval: { guard: 'isHealthCheckEnabled', target: 'probing' } },
-            },
+            waiting: { after: { healthInterval: { guard: 'isHealthCheckEnabled', target: 'probing' } } },
             probing: {
               entry: 'pingSession',
               after: { healthTimeout: { target: 'failed' } },
               on: {
-                'health.passed': { guard: 'isCurrentAttempt', target: 'waiting', actions: 'clearHealthFailures' },
-                'health.failed': { guard: 'isCurrentAttempt', target: 'failed' },
+                'health.passed': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'waiting', actions: 'clearHealthFailures' },
+                'health.failed': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'failed' },
               },
             },
             failed: {
@@ -448,12 +266,7 @@ export const serverConnectionMachine = setup({
                 {
                   guard: 'isHealthThresholdReached',
                   target: '#serverConnection.disconnected.backoff',
-                  actions: [
-                    'rememberHealthFailure',
-                    'countHealthFailure',
-                    'scheduleRetry',
-                    { type: 'announce', params: { from: 'connected', to: 'disconnected', reason: 'healthCheckFailed' } },
-                  ],
+                  actions: ['rememberHealthFailure', 'countHealthFailure', { type: 'scheduleRetry', params: { error: null } }, announce('connected', 'disconnected', 'healthCheckFailed')],
                 },
                 { target: 'waiting', actions: 'countHealthFailure' },
               ],
@@ -463,38 +276,40 @@ export const serverConnectionMachine = setup({
         catalog: {
           initial: 'current',
           states: {
-            current: {
-              on: { 'tools.listChanged': { guard: 'isCurrentAttempt', target: 'stale' } },
-            },
+            current: { on: { 'tools.listChanged': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'stale' } } },
             stale: {
               description: 'Debounces bursts of list_changed notifications into one relist.',
               after: { toolsRefreshDebounce: { target: 'current', actions: 'listTools' } },
-              on: { 'tools.listChanged': { guard: 'isCurrentAttempt', target: 'stale', reenter: true } },
+              on: { 'tools.listChanged': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'stale', reenter: true } },
             },
           },
-          on: { 'tools.listed': { guard: 'isCurrentAttempt', actions: 'reportTools' } },
+          on: {
+            'tools.listed': { guard: { type: 'isCurrentAttempt', params: attemptOf }, actions: { type: 'reportTools', params: ({ event }) => ({ tools: event.tools }) } },
+          },
         },
       },
     },
     error: {
       description: 'Given up (non-retryable failure, crash loop or attempt limit); left only by server.reconnect.',
+      tags: ['settled'],
       entry: 'closeSession',
-      on: { 'tool.call': { actions: 'refuseCall' }, 'server.reconnect': MANUAL_RECONNECT },
+      on: {
+        'tool.call': { actions: { type: 'refuseCall', params: ({ event }) => ({ requestIds: event.requestIds }) } },
+        'server.reconnect': manualReconnect('error'),
+      },
     },
   },
 });
 
-function stateChanged(context: ConnectionContext, event: AnyEventObject, params: Announcement): ServerStateChanged {
-  const fact: ServerStateChanged = { type: 'server.stateChanged', server: context.server, ...params };
-  const leavingWell = params.to === 'error' || params.to === 'disconnected';
-  const error = params.error ?? (leavingWell ? (context.lastError ?? errorOf(event)) : undefined);
-  if (error) fact.error = error;
-  if (params.to === 'disconnected' && context.retryInMs !== null) fact.retryInMs = context.retryInMs;
-  return fact;
+function prunedLog(context: ConnectionContext, at: number): number[] {
+  return [...context.restartLog.filter((t) => at - t < context.policy.reconnect.restartPeriodMs), at];
 }
 
-function requestIdsOf(event: AnyEventObject): string[] {
-  return 'requestIds' in event ? (event.requestIds as string[]) : [];
+function stateChanged(context: ConnectionContext, params: Announcement): ServerStateChanged {
+  const fact: ServerStateChanged = { type: 'server.stateChanged', server: context.server, ...params };
+  if ((params.to === 'error' || params.to === 'disconnected') && context.lastError) fact.error = context.lastError;
+  if (params.to === 'disconnected' && context.retryInMs !== null) fact.retryInMs = context.retryInMs;
+  return fact;
 }
 
 /** The top-level state name of a connection snapshot value. */

@@ -100,7 +100,15 @@ export interface OpenCallOptions {
   onProgress: ((progress: Progress) => void) | undefined;
 }
 
-export class PendingCalls {
+/** The narrow view of the table that a session uses: look up, settle, report progress. */
+export interface CallTable {
+  get(requestId: string): PendingCall | undefined;
+  resolve(requestId: string, result: CallToolResult): void;
+  reject(requestId: string, error: SwitchboardError): void;
+  progress(requestId: string, progress: Progress): void;
+}
+
+export class PendingCalls implements CallTable {
   private readonly entries = new Map<string, Entry>();
   private sequence = 0;
 
@@ -187,15 +195,16 @@ export class PendingCalls {
   resolve(requestId: string, result: CallToolResult): void {
     const entry = this.take(requestId);
     if (!entry) return;
-    this.report(entry, { ok: true, isError: result.isError === true });
+    // Settle first: a listener of call.completed can never keep the caller waiting.
     entry.resolve(result);
+    this.report(entry, { ok: true, isError: result.isError === true });
   }
 
   reject(requestId: string, error: SwitchboardError): void {
     const entry = this.take(requestId);
     if (!entry) return;
-    this.report(entry, { ok: false, errorCode: error.code });
     entry.reject(error);
+    this.report(entry, { ok: false, errorCode: error.code });
   }
 
   /** The caller aborted: reject with Cancelled now and abort the request (the server gets a cancel). */

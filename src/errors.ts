@@ -82,8 +82,8 @@ export class ConfigError extends SwitchboardError {
 /** The name matches a tool on more than one server; `servers` lists them. */
 export class AmbiguousToolError extends SwitchboardError {
   readonly servers: string[];
-  constructor(tool: string, servers: string[]) {
-    super('AmbiguousTool', `tool "${tool}" exists on servers ${servers.map((s) => `"${s}"`).join(' and ')}; use "<server>__${tool}" or { server }`);
+  constructor(tool: string, servers: string[], message?: string) {
+    super('AmbiguousTool', message ?? `tool "${tool}" exists on servers ${servers.map((s) => `"${s}"`).join(' and ')}; use "<server>__${tool}" or { server }`);
     this.servers = servers;
   }
 }

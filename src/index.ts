@@ -9,5 +9,5 @@ export type { RuntimeClock, Clock } from './clock.js';
 export { qualifiedName, splitQualified } from './naming.js';
 export * from './config/index.js';
 export type { ToolInfo, ErrorInfo, ServerFacts, TransportKind } from '../machines/types.js';
-export type { BreakerStatus, BreakerState } from '../machines/circuitBreaker.js';
+export type { BreakerStatus, BreakerState } from '../machines/breakerModel.js';
 export type { ConnectionStateName } from '../machines/serverConnection.js';

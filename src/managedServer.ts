@@ -1,6 +1,5 @@
 import type { ManagedServer } from '../machines/manager.js';
 import type { RuntimeServer } from './config/schema.js';
-import { displayTarget } from './redact.js';
 
 /** Debounce of `notifications/tools/list_changed` bursts. */
 const TOOLS_REFRESH_DEBOUNCE_MS = 100;
@@ -12,8 +11,6 @@ const TOOLS_REFRESH_DEBOUNCE_MS = 100;
 export function toManagedServer(server: RuntimeServer, seed: number): ManagedServer {
   return {
     name: server.name,
-    transport: server.transport,
-    target: displayTarget(server),
     connection: {
       server: server.name,
       seed,

@@ -19,6 +19,16 @@ export function qualifiedName(server: string, tool: string): string {
   return `${cleaned.slice(0, MAX_LENGTH - HASH_LENGTH - 1)}_${hash}`;
 }
 
+/**
+ * A qualified name that always carries the hash of the exact (server, tool) pair: used when two
+ * servers' tools would share a plain qualified name (`s_` + `x` and `s` + `_x` both give `s___x`).
+ */
+export function distinctQualifiedName(server: string, tool: string): string {
+  const hash = createHash('sha256').update(JSON.stringify([server, tool])).digest('hex').slice(0, HASH_LENGTH);
+  const cleaned = `${server}__${tool}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  return `${cleaned.slice(0, MAX_LENGTH - HASH_LENGTH - 1)}_${hash}`;
+}
+
 /** Splits `server__tool` at the first `__` (server names cannot contain `__`). */
 export function splitQualified(name: string): { server: string; tool: string } | null {
   const at = name.indexOf('__');

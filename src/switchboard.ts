@@ -1,24 +1,27 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { EventEmitter } from 'eventemitter3';
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
 import { serverConnectionMachine } from '../machines/serverConnection.js';
 import type { ToolInfo } from '../machines/types.js';
+import { argumentsProblem } from './callInput.js';
 import { PendingCalls } from './calls.js';
 import { toRuntimeClock, type Clock, type RuntimeClock } from './clock.js';
 import { loadConfigFileSync } from './config/load.js';
 import { resolveConfig, serverNameProblem } from './config/resolve.js';
-import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type RuntimeServer, type SwitchboardConfig } from './config/schema.js';
+import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type SwitchboardConfig } from './config/schema.js';
 import { ConfigError, SwitchboardError } from './errors.js';
-import type { EventOf, SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType } from './events.js';
-import { toManagedServer } from './managedServer.js';
-import { redactText, secretsOf } from './redact.js';
-import { ToolIndex } from './routing.js';
-import { describeServer, type ServerStatus } from './serverView.js';
-import { createSessionLogic, type SessionRuntime } from './session/session.js';
-import type { TransportSource } from './session/connect.js';
-import { StderrRing } from './session/stderrRing.js';
+import { EventHub } from './eventHub.js';
+import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
 import { HealthProbes, type HealthReport } from './health.js';
+import type { Logger } from './logger.js';
+import { toManagedServer } from './managedServer.js';
+import { ServerRegistry } from './registry.js';
+import { describeServer, type ServerStatus } from './serverView.js';
+import { BreakerGate } from './session/breakerGate.js';
+import type { TransportSource } from './session/connect.js';
+import { createSessionLogic, type SessionPorts } from './session/session.js';
+import { ToolIndex } from './routing.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
@@ -26,13 +29,15 @@ export interface SwitchboardOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** The clock of every timer and deadline; tests pass XState's `SimulatedClock`. Defaults to real time. */
   clock?: Clock;
+  /** Receives one line per public event (state changes, server logs, internal errors), secrets masked. Defaults to none. */
+  logger?: Logger;
   /** Ready SDK transports (or factories of fresh ones) by server name; kept out of config and context. */
   transports?: Record<string, TransportSource>;
   /** Variables for `${VAR}` in the config. Defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Source of the backoff jitter seeds. Defaults to `Math.random`. */
   random?: () => number;
-  /** Name and version sent in `initialize`. */
+  /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
   clientInfo?: { name: string; version: string };
 }
 
@@ -61,11 +66,9 @@ export class Switchboard {
   /** Non-fatal notes about the config, e.g. unknown keys skipped in an `mcpServers` file. */
   readonly warnings: readonly string[];
   private readonly clock: RuntimeClock;
-  private readonly servers = new Map<string, RuntimeServer>();
-  private readonly secrets = new Map<string, string[]>();
-  private readonly stderrRings = new Map<string, StderrRing>();
+  private readonly registry = new ServerRegistry();
   private readonly closing = new Set<Promise<unknown>>();
-  private readonly emitter = new EventEmitter();
+  private readonly hub: EventHub;
   private readonly calls: PendingCalls;
   private readonly probes: HealthProbes;
   private readonly random: () => number;
@@ -84,56 +87,42 @@ export class Switchboard {
     this.defaults = config.defaults;
     this.warnings = config.warnings;
     this.admin = config.admin;
-    for (const server of Object.values(config.servers)) this.register(server);
-    for (const name of Object.keys(options.transports ?? {})) {
-      if (!this.servers.has(name)) this.register({ ...structuredClone(DEFAULT_POLICY), name, transport: 'custom', enabled: true });
+    this.hub = new EventHub(options.logger, (text) => this.redact(text));
+    for (const warning of config.warnings) options.logger?.log('warn', warning);
+    for (const server of Object.values(config.servers)) this.registry.add(server, options.transports?.[server.name]);
+    for (const [name, transport] of Object.entries(options.transports ?? {})) {
+      if (!this.registry.has(name)) this.registry.add({ ...structuredClone(DEFAULT_POLICY), name, transport: 'custom', enabled: true }, transport);
     }
-    this.calls = new PendingCalls(
-      this.clock,
-      (event) => this.publish(event),
-      () => this.emitter.listenerCount('call.completed') > 0,
-    );
+    this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
     this.probes = new HealthProbes(this.clock);
-    const runtime: SessionRuntime = {
-      calls: this.calls,
-      clock: this.clock,
-      config: (name) => this.servers.get(name),
-      transport: (name) => options.transports?.[name],
-      stderr: (name) => this.stderrOf(name),
-      track: (promise) => this.track(promise),
-      log: (server, level, message) => this.publish({ type: 'server.log', server, level, message }),
-      redact: (server, text) => redactText(text, this.secrets.get(server) ?? []),
-      clientInfo: options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' },
-      probes: this.probes,
-    };
     const logic = managerMachine.provide({
-      actors: { connection: serverConnectionMachine.provide({ actors: { session: createSessionLogic(runtime) } }) },
+      actors: { connection: serverConnectionMachine.provide({ actors: { session: createSessionLogic((name) => this.portsOf(name)) } }) },
     });
-    const enabled = [...this.servers.values()].filter((s) => s.enabled);
+    const enabled = this.registry.all().filter((s) => s.config.enabled);
     const actorOptions: Parameters<typeof createActor<typeof logic>>[1] = {
-      input: { servers: enabled.map((s) => toManagedServer(s, this.seed())) },
+      input: { servers: enabled.map((s) => toManagedServer(s.config, this.seed())) },
       clock: this.clock,
+      systemId: MANAGER_SYSTEM_ID,
     };
     if (options.inspect) actorOptions.inspect = options.inspect;
     this.actor = createActor(logic, actorOptions);
     // An unobserved actor error would crash the host process; report it instead.
-    this.actor.subscribe({ error: (error) => this.publish({ type: 'error', error: { code: 'InternalError', message: String((error as Error)?.message ?? error) } }) });
+    this.actor.subscribe({ error: (error) => this.hub.publish({ type: 'error', error: { code: 'InternalError', message: this.redact(String((error as Error)?.message ?? error)) } }) });
     this.actor.on('*', (event) => {
-      if (event.type !== 'call.unroutable') this.publish(event);
-      else for (const id of event.requestIds) this.calls.reject(id, new SwitchboardError('ServerNotFound', `server "${event.server}" was removed`));
+      if (event.type !== 'call.unroutable') this.hub.publish(event);
+      else for (const id of event.requestIds) this.calls.reject(id, unroutable(event.server, event.reason));
     });
     this.actor.start();
   }
 
   /** Connects every enabled server; resolves when each is connected, in `error` or backing off. */
   start(): Promise<void> {
-    if (this.stopPromise) return Promise.reject(this.stoppedError());
+    if (this.stopPromise) return Promise.reject(stoppedError());
     this.startPromise ??= new Promise<void>((resolve) => {
       const check = () => {
-        if (this.stopPromise || this.allSettled()) {
-          off();
-          resolve();
-        }
+        if (!this.stopPromise && !this.allSettled()) return;
+        off();
+        resolve();
       };
       const off = this.on('server.stateChanged', check);
       // stop() during start() ends the wait too: a stopped actor sends no more events.
@@ -146,21 +135,22 @@ export class Switchboard {
 
   /** Every tool of every enabled server (or of one), from the last known catalogs. */
   listTools(server?: string): ToolInfo[] {
-    const catalogs = this.actor.getSnapshot().context.catalogs;
-    if (server !== undefined) return [...(catalogs[server] ?? [])];
-    return Object.values(catalogs).flat();
+    const index = this.toolIndex();
+    return server === undefined ? index.tools() : index.toolsOf(server);
   }
 
   /** Calls a tool by bare, qualified or `server__tool` name; resolves with the server's result unchanged. */
   callTool(name: string, args?: Record<string, unknown>, options: CallToolOptions = {}): Promise<CallToolResult> {
-    if (this.stopPromise) return Promise.reject(this.stoppedError());
+    if (this.stopPromise) return Promise.reject(stoppedError());
     let route;
     try {
-      route = this.toolIndex().resolve(name, options.server, (s) => this.servers.get(s)?.enabled === true);
+      route = this.toolIndex().resolve(name, options.server, (s) => this.registry.isEnabled(s), () => this.unconnected());
     } catch (error) {
       return Promise.reject(error);
     }
-    const server = this.servers.get(route.server)!;
+    const server = this.registry.get(route.server)!.config;
+    const problem = argumentsProblem(args, server.limits.maxMessageBytes);
+    if (problem) return Promise.reject(problem);
     const timeoutMs = Math.min(options.timeoutMs ?? server.timeouts.callMs, server.timeouts.maxCallMs);
     const { requestId, promise } = this.calls.open({
       server: route.server,
@@ -201,45 +191,44 @@ export class Switchboard {
 
   /** One server's status, or undefined when no such server is configured. */
   getServer(name: string): ServerStatus | undefined {
-    const server = this.servers.get(name);
-    if (!server) return undefined;
-    const system = this.actor.system;
-    return describeServer(server, system.get(`server:${name}`), system.get(`breaker:${name}`), this.stderrRings.get(name), this.clock.now());
+    const entry = this.registry.get(name);
+    if (!entry) return undefined;
+    const status = describeServer(entry.config, this.child(`server:${name}`), this.child(`breaker:${name}`), entry.stderr, this.clock.now());
+    const failed = this.failure(name);
+    return failed ? { ...status, state: 'error', lastError: failed } : status;
   }
 
   /** Every configured server's status. */
   listServers(): ServerStatus[] {
-    return [...this.servers.keys()].map((name) => this.getServer(name)!);
+    return this.registry.all().map((entry) => this.getServer(entry.name)!);
   }
 
-  /** Live ping round trip of every connected server (or one). */
+  /** Live ping round trip of every enabled server (or one); error messages are masked. */
   async health(server?: string): Promise<Record<string, HealthReport>> {
-    const names = server !== undefined ? [server] : [...this.servers.keys()].filter((n) => this.servers.get(n)!.enabled);
-    if (server !== undefined && !this.servers.has(server)) throw new SwitchboardError('ServerNotFound', `no server named "${server}"`);
-    const reports = await Promise.all(names.map(async (name) => [name, await this.probes.probe(name, this.servers.get(name)!.health.timeoutMs)] as const));
+    if (server !== undefined && !this.registry.has(server)) throw new SwitchboardError('ServerNotFound', `no server named "${server}"`);
+    const names = server !== undefined ? [server] : this.registry.all().filter((s) => s.config.enabled).map((s) => s.name);
+    const reports = await Promise.all(names.map(async (name) => [name, this.maskReport(name, await this.probes.probe(name, this.registry.get(name)!.config.health.timeoutMs))] as const));
     return Object.fromEntries(reports);
   }
 
   /** Adds and (once started) connects a server; a bad config throws ConfigError. */
   addServer(name: string, config: unknown): void {
-    if (this.stopPromise) throw this.stoppedError();
+    if (this.stopPromise) throw stoppedError();
     const problem = serverNameProblem(name);
     if (problem) throw new ConfigError([{ path: `servers.${name}`, message: problem }]);
-    if (this.servers.has(name)) throw new ConfigError([{ path: `servers.${name}`, message: 'a server with this name exists already' }]);
+    if (this.registry.has(name)) throw new ConfigError([{ path: `servers.${name}`, message: 'a server with this name exists already' }]);
     const resolved = resolveConfig({ servers: { [name]: config }, ...(this.defaults ? { defaults: this.defaults } : {}) }, this.envOption());
     const server = resolved.servers[name]!;
-    this.register(server);
+    this.registry.add(server, this.options.transports?.[name]);
     if (server.enabled) this.actor.send({ type: 'server.add', server: toManagedServer(server, this.seed()) });
   }
 
-  /** Stops and forgets a server; its tools disappear and its process is ended. */
+  /** Stops and forgets a server; its tools disappear and its process is ended before this resolves. */
   async removeServer(name: string): Promise<void> {
-    if (!this.servers.has(name)) throw new SwitchboardError('ServerNotFound', `no server named "${name}"`);
+    if (!this.registry.has(name)) throw new SwitchboardError('ServerNotFound', `no server named "${name}"`);
     this.actor.send({ type: 'server.remove', name });
-    this.servers.delete(name);
-    this.secrets.delete(name);
     await this.drain();
-    this.stderrRings.delete(name);
+    this.registry.remove(name);
   }
 
   /** Forces a fresh connection now, from any state, forgetting earlier failures. */
@@ -254,11 +243,9 @@ export class Switchboard {
     this.actor.send({ type: 'breaker.reset', name, at: this.clock.now() });
   }
 
-  /** Masks every configured secret (header and env values of every server) in `text`. */
+  /** Masks every configured secret (from `${VAR}`, header and env values of every server) in `text`. */
   redact(text: string): string {
-    let out = text;
-    for (const secrets of this.secrets.values()) out = redactText(out, secrets);
-    return out;
+    return this.registry.redactAll(text);
   }
 
   /** The admin settings of the config (`admin:` block). */
@@ -266,18 +253,16 @@ export class Switchboard {
     return this.admin;
   }
 
-  /** Subscribes to one event type; returns the unsubscribe function. */
+  /** Subscribes to one event type; returns the unsubscribe function. A listener that throws is reported as an `error` event. */
   on<T extends SwitchboardEventType>(type: T, listener: SwitchboardEventMap[T]): () => void {
-    this.emitter.on(type, listener as (event: EventOf<T>) => void);
-    return () => {
-      this.emitter.off(type, listener as (event: EventOf<T>) => void);
-    };
+    return this.hub.on(type, listener);
   }
 
-  /** Stops every server and rejects every pending call with Stopped; idempotent. */
+  /** Stops every server and rejects every pending call with Stopped; resolves once every process is gone. Idempotent. */
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
-      this.calls.rejectAll('stopped', () => this.stoppedError());
+      this.actor.send({ type: 'manager.stop' });
+      this.calls.rejectAll('stopped', stoppedError);
       this.actor.stop();
       this.settleStart();
       await this.drain();
@@ -285,18 +270,39 @@ export class Switchboard {
     return this.stopPromise;
   }
 
-  private register(server: RuntimeServer): void {
-    this.servers.set(server.name, server);
-    this.secrets.set(server.name, secretsOf(server));
+  private portsOf(name: string): SessionPorts | undefined {
+    const server = this.registry.get(name);
+    if (!server) return undefined;
+    return {
+      server,
+      calls: this.calls,
+      breaker: new BreakerGate(() => this.actor.system.get(`breaker:${name}`), name, this.clock),
+      clock: this.clock,
+      clientInfo: this.options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' },
+      annotations: (tool) => this.catalogOf(name).find((t) => t.name === tool)?.annotations,
+      track: (closing) => this.track(closing),
+      log: (level, message) => this.hub.publish({ type: 'server.log', server: name, level, message }),
+      registerProbe: (pinger) => this.probes.register(name, pinger),
+    };
   }
 
-  private stderrOf(name: string): StderrRing {
-    let ring = this.stderrRings.get(name);
-    if (!ring) {
-      ring = new StderrRing(this.servers.get(name)?.limits.stderrBufferBytes ?? DEFAULT_POLICY.limits.stderrBufferBytes);
-      this.stderrRings.set(name, ring);
-    }
-    return ring;
+  private catalogOf(name: string): ToolInfo[] {
+    const catalogs = this.actor.getSnapshot().context.catalogs;
+    return Object.hasOwn(catalogs, name) ? catalogs[name]! : [];
+  }
+
+  private failure(name: string) {
+    const failed = this.actor.getSnapshot().context.failed;
+    return Object.hasOwn(failed, name) ? failed[name]! : undefined;
+  }
+
+  private child(id: string): AnyActorRef | undefined {
+    const children = this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>;
+    return Object.hasOwn(children, id) ? children[id] : undefined;
+  }
+
+  private maskReport(name: string, report: HealthReport): HealthReport {
+    return report.error ? { ...report, error: { ...report.error, message: this.registry.redact(name, report.error.message) } } : report;
   }
 
   private track(promise: Promise<unknown>): void {
@@ -313,18 +319,16 @@ export class Switchboard {
     while (this.closing.size > 0) await Promise.all([...this.closing]);
   }
 
-  private publish(event: SwitchboardEvent): void {
-    if (event.type === 'error' && this.emitter.listenerCount('error') === 0) return;
-    this.emitter.emit(event.type, event);
+  /** Enabled servers that are not connected now, for messages that must say why a name is unknown. */
+  private unconnected(): string[] {
+    return this.registry.all().filter((s) => s.config.enabled && this.getServer(s.name)?.state !== 'connected').map((s) => s.name);
   }
 
   private allSettled(): boolean {
-    for (const [name, server] of this.servers) {
-      if (!server.enabled) continue;
-      const value = this.actor.system.get(`server:${name}`)?.getSnapshot().value;
-      if (value === undefined) continue;
-      const settled = value === 'error' || (typeof value === 'object' && ('connected' in value || (value as { disconnected?: string }).disconnected === 'backoff'));
-      if (!settled) return false;
+    for (const entry of this.registry.all()) {
+      if (!entry.config.enabled || this.failure(entry.name)) continue;
+      const child = this.child(`server:${entry.name}`);
+      if (child && !child.getSnapshot().hasTag('settled')) return false;
     }
     return true;
   }
@@ -336,7 +340,7 @@ export class Switchboard {
   }
 
   private requireEnabled(name: string): void {
-    if (this.servers.get(name)?.enabled !== true) throw new SwitchboardError('ServerNotFound', `no enabled server named "${name}"`);
+    if (!this.registry.isEnabled(name)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${name}"`);
   }
 
   private seed(): number {
@@ -346,10 +350,16 @@ export class Switchboard {
   private envOption(): { env?: NodeJS.ProcessEnv } {
     return this.options.env ? { env: this.options.env } : {};
   }
+}
 
-  private stoppedError(): SwitchboardError {
-    return new SwitchboardError('Stopped', 'the switchboard is stopped');
-  }
+function stoppedError(): SwitchboardError {
+  return new SwitchboardError('Stopped', 'the switchboard is stopped');
+}
+
+function unroutable(server: string, reason: 'removed' | 'failed' | 'stopping'): SwitchboardError {
+  if (reason === 'stopping') return stoppedError();
+  if (reason === 'failed') return new SwitchboardError('ServerUnavailable', `server "${server}" failed and was stopped (see its lastError)`);
+  return new SwitchboardError('ServerNotFound', `server "${server}" was removed`);
 }
 
 /**
@@ -362,4 +372,3 @@ export function createSwitchboard(input: SwitchboardInput, options: SwitchboardO
   const resolved = isPath ? loadConfigFileSync((input as { configPath: string }).configPath, env) : resolveConfig(input, env);
   return new Switchboard(resolved, options);
 }
-

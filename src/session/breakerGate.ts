@@ -1,6 +1,6 @@
 import type { ActorRefFrom, AnyActorRef } from 'xstate';
-import type { RecordedCall } from '../../machines/breakerRecord.js';
-import type { CallOutcome, circuitBreakerMachine } from '../../machines/circuitBreaker.js';
+import type { CallOutcome, RecordedCall } from '../../machines/breakerModel.js';
+import type { circuitBreakerMachine } from '../../machines/circuitBreaker.js';
 import type { RuntimeClock } from '../clock.js';
 import { SwitchboardError } from '../errors.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
-import { breakerStatus, circuitBreakerMachine, type BreakerPolicy, type BreakerStateChanged, type CallOutcome } from '../../machines/circuitBreaker.js';
+import { breakerStatus, type BreakerPolicy, type CallOutcome } from '../../machines/breakerModel.js';
+import { circuitBreakerMachine, type BreakerStateChanged } from '../../machines/circuitBreaker.js';
 
 const policy: BreakerPolicy = {
   failureRateThreshold: 50,

@@ -1,0 +1,122 @@
+import type { ErrorInfo, ServerFacts, ToolInfo } from './types.js';
+
+/**
+ * The vocabulary of the `serverConnection` machine: its policy, context, the events it takes,
+ * the commands it sends its session actor and the facts it reports. Plain JSON throughout.
+ */
+
+/** Reconnect, timeout and health policy of one server, all durations in ms. */
+export interface ConnectionPolicy {
+  connectTimeoutMs: number;
+  reconnect: {
+    baseMs: number;
+    multiplier: number;
+    minMs: number;
+    maxMs: number;
+    /** Consecutive failures (connect or crash) before `error`; 0 = unlimited. */
+    maxAttempts: number;
+    stableAfterMs: number;
+    restartIntensity: number;
+    restartPeriodMs: number;
+  };
+  health: { intervalMs: number; timeoutMs: number; failureThreshold: number };
+  /** Debounce for `notifications/tools/list_changed`. */
+  toolsRefreshDebounceMs: number;
+  /** Stop the server after this long without calls; 0 = never. */
+  idleTimeoutMs: number;
+}
+
+export interface ConnectionInput {
+  server: string;
+  policy: ConnectionPolicy;
+  /** Seed of the backoff jitter; the runtime draws it at random, tests fix it. */
+  seed: number;
+}
+
+export type ConnectionStateName = 'disconnected' | 'connecting' | 'connected' | 'error';
+
+export type ConnectionReason =
+  | 'start'
+  | 'call'
+  | 'ready'
+  | 'connectFailed'
+  | 'connectTimeout'
+  | 'nonRetryable'
+  | 'maxAttempts'
+  | 'connectionLost'
+  | 'healthCheckFailed'
+  | 'crashLoop'
+  | 'retry'
+  | 'manualReconnect'
+  | 'sessionExpired'
+  | 'idle'
+  | 'authRequired'
+  | 'actorFailed';
+
+export interface ConnectionContext {
+  server: string;
+  policy: ConnectionPolicy;
+  seed: number;
+  /** Consecutive failures since the last stable period: the backoff exponent. */
+  attempt: number;
+  /** Identifies the current session attempt, so late answers from an old one are ignored. */
+  attemptId: number;
+  retryInMs: number | null;
+  /** Times of unrequested losses of a connected session, for crash-loop detection. */
+  restartLog: number[];
+  lastError: ErrorInfo | null;
+  connectedAt: number | null;
+  reconnects: number;
+  everConnected: boolean;
+  healthFailures: number;
+  facts: ServerFacts | null;
+  toolsCount: number;
+}
+
+export type ConnectionEvent =
+  | { type: 'server.connect' }
+  | { type: 'server.reconnect' }
+  /** Calls for this server, coalesced by the facade per microtask (one event for a burst). */
+  | { type: 'tool.call'; requestIds: string[]; server: string }
+  | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; tools: ToolInfo[] }
+  | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
+  | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
+  /** The server forgot the session (HTTP 400/404 on a request with a session id): re-initialize now. */
+  | { type: 'session.expired'; attemptId: number; at: number; error: ErrorInfo }
+  /** Calls started (busy) or the last one ended (idle); sent only when an idle timeout is set. */
+  | { type: 'session.busy'; attemptId: number }
+  | { type: 'session.idle'; attemptId: number }
+  | { type: 'tools.listChanged'; attemptId: number }
+  | { type: 'tools.listed'; attemptId: number; tools: ToolInfo[] }
+  | { type: 'health.passed'; attemptId: number }
+  | { type: 'health.failed'; attemptId: number; error: ErrorInfo };
+
+/** Commands the machine sends to its session actor. */
+export type SessionCommand =
+  | { type: 'session.open'; attemptId: number }
+  | { type: 'session.activate'; attemptId: number }
+  | { type: 'session.close'; error: ErrorInfo | null; retryInMs: number | null }
+  | { type: 'session.ping'; attemptId: number }
+  | { type: 'session.listTools'; attemptId: number }
+  | { type: 'call.dispatch'; requestIds: string[] }
+  | { type: 'call.hold'; requestIds: string[] }
+  | { type: 'call.refuse'; requestIds: string[]; error: ErrorInfo | null; retryInMs: number | null };
+
+export interface ServerStateChanged {
+  type: 'server.stateChanged';
+  server: string;
+  from: ConnectionStateName;
+  to: ConnectionStateName;
+  reason: ConnectionReason;
+  error?: ErrorInfo;
+  retryInMs?: number;
+}
+
+export interface ServerToolsListed {
+  type: 'server.toolsListed';
+  server: string;
+  tools: ToolInfo[];
+  facts: ServerFacts | null;
+}
+
+export type ConnectionEmitted = ServerStateChanged | ServerToolsListed;
