@@ -1,24 +1,83 @@
 import type { RuntimeServer } from './config/schema.js';
 
 /**
- * Secrets never leave the process: header and env values of each server are masked in every
- * message we pass on, and targets are shown without credentials or query strings.
+ * Secrets never leave the process. A server's secrets are every value its `${VAR}` references
+ * took from the environment (wherever it sits: command, args, cwd, URL, headers, env), its header
+ * and env values, the tokens inside `Bearer …` values and its URL's query values. They are masked
+ * in every message we pass on, and targets are shown without them, without credentials and
+ * without query strings.
  */
 
 const MASK = '***';
 /** Shorter values (a flag like "1") would mask innocent text everywhere. */
 const MIN_SECRET_LENGTH = 4;
 
-/** The secret values of one server: its header values, env values and the bearer tokens inside. */
-export function secretsOf(server: RuntimeServer): string[] {
-  const values: string[] = [];
+/** Each value as written and as it appears percent-encoded inside a URL or an error quoting one. */
+function withEncodings(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    out.push(value);
+    for (const encode of [encodeURIComponent, encodeURI]) {
+      try {
+        const encoded = encode(value);
+        if (encoded !== value) out.push(encoded);
+      } catch {
+        // A lone surrogate cannot be encoded, and then cannot appear encoded either.
+      }
+    }
+  }
+  return out;
+}
+
+function urlSecrets(server: RuntimeServer): string[] {
+  if (server.transport !== 'http' && server.transport !== 'sse') return [];
+  let url: URL;
+  try {
+    url = new URL(server.url);
+  } catch {
+    return [];
+  }
+  const values = [...url.searchParams.values(), url.username, url.password];
+  // The raw text of each query value too: it is what a logged URL shows.
+  for (const part of url.search.slice(1).split('&')) values.push(part.slice(part.indexOf('=') + 1));
+  return values;
+}
+
+function collect(server: RuntimeServer): string[] {
+  const values: string[] = [...(server.secrets ?? [])];
   if ('headers' in server && server.headers) values.push(...Object.values(server.headers));
   if ('env' in server && server.env) values.push(...Object.values(server.env));
   for (const value of [...values]) {
     const token = /^(?:Bearer|Basic|Token)\s+(.+)$/i.exec(value)?.[1];
     if (token) values.push(token);
   }
-  return [...new Set(values.filter((v) => v.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  values.push(...urlSecrets(server));
+  return withEncodings(values);
+}
+
+function longestFirst(values: readonly string[], minLength: number): string[] {
+  return [...new Set(values.filter((v) => v.length >= minLength))].sort((a, b) => b.length - a.length);
+}
+
+/** The secret values of one server, longest first (so a secret containing another is masked whole). */
+export function secretsOf(server: RuntimeServer): string[] {
+  return longestFirst(collect(server), MIN_SECRET_LENGTH);
+}
+
+const cache = new WeakMap<RuntimeServer, { secrets: string[]; target: string }>();
+
+/** `secretsOf(server)`, computed once per server object (servers are never mutated). */
+export function cachedSecretsOf(server: RuntimeServer): string[] {
+  return cached(server).secrets;
+}
+
+function cached(server: RuntimeServer): { secrets: string[]; target: string } {
+  let entry = cache.get(server);
+  if (!entry) {
+    entry = { secrets: secretsOf(server), target: computeTarget(server) };
+    cache.set(server, entry);
+  }
+  return entry;
 }
 
 /** Replaces every occurrence of every secret in `text`. */
@@ -28,15 +87,40 @@ export function redactText(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** How a server's target is shown: command and args, or the URL without credentials and query. */
+/** How a server's target is shown: command and args, or scheme, host and path of the URL. */
 export function displayTarget(server: RuntimeServer): string {
+  return cached(server).target;
+}
+
+/**
+ * A placeholder that survives URL parsing unchanged (lower case, no character that gets
+ * percent-encoded), so a secret in the host or path can be masked after the URL is taken apart.
+ */
+const PLACEHOLDER = 'x0masked0x';
+
+/** Replaces every secret in one pass, so a replacement is never searched again. */
+function replaceAll(text: string, secrets: readonly string[], replacement: string): string {
+  if (secrets.length === 0) return text;
+  const pattern = new RegExp(secrets.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return text.replace(pattern, () => replacement);
+}
+
+function computeTarget(server: RuntimeServer): string {
+  // In the target even a short `${VAR}` value is masked: here it cannot hide innocent text elsewhere.
+  const secrets = longestFirst([...secretsOf(server), ...withEncodings(server.secrets ?? [])], 1);
   switch (server.transport) {
     case 'stdio':
-      return [server.command, ...(server.args ?? [])].join(' ');
+      return [server.command, ...(server.args ?? [])].map((part) => replaceAll(part, secrets, MASK)).join(' ');
     case 'http':
     case 'sse': {
-      const url = new URL(server.url);
-      return `${url.protocol}//${url.host}${url.pathname}`;
+      let url: URL;
+      try {
+        url = new URL(replaceAll(server.url, secrets, PLACEHOLDER));
+      } catch {
+        return MASK;
+      }
+      // Never the userinfo, query or fragment: they are where credentials live.
+      return `${url.protocol}//${url.host}${url.pathname}`.split(PLACEHOLDER).join(MASK);
     }
     default:
       return '(custom transport)';

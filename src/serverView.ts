@@ -3,7 +3,7 @@ import { breakerStatus, type BreakerContext, type BreakerStatus } from '../machi
 import { connectionStateOf, type ConnectionContext } from '../machines/serverConnection.js';
 import type { ErrorInfo } from '../machines/types.js';
 import type { RuntimeServer } from './config/schema.js';
-import { displayTarget } from './redact.js';
+import { cachedSecretsOf, displayTarget, redactText } from './redact.js';
 import type { StderrRing } from './session/stderrRing.js';
 
 /** One server as `getServer()` and the admin API show it; secrets are never part of it. */
@@ -29,7 +29,11 @@ export interface ServerStatus {
   stderrTail: string;
 }
 
-/** Reads a server's status from its actors' snapshots; no event is sent. */
+/**
+ * Reads a server's status from its actors' snapshots; no event is sent. Whatever the server
+ * wrote (stderr) or caused (the last error) is masked with its secrets here, so a library user
+ * calling `getServer()` sees what the admin API shows.
+ */
 export function describeServer(
   server: RuntimeServer,
   connection: AnyActorRef | undefined,
@@ -37,7 +41,8 @@ export function describeServer(
   stderr: StderrRing | undefined,
   now: number,
 ): ServerStatus {
-  const base = { name: server.name, transport: server.transport, target: displayTarget(server), stderrTail: stderr?.tail() ?? '' };
+  const secrets = cachedSecretsOf(server);
+  const base = { name: server.name, transport: server.transport, target: displayTarget(server), stderrTail: redactText(stderr?.tail() ?? '', secrets) };
   if (!server.enabled || !connection) {
     return {
       ...base,
@@ -60,7 +65,7 @@ export function describeServer(
   const status: ServerStatus = {
     ...base,
     state,
-    lastError: context.lastError,
+    lastError: context.lastError ? { ...context.lastError, message: redactText(context.lastError.message, secrets) } : null,
     connectedAt: context.connectedAt,
     reconnects: context.reconnects,
     retryInMs: context.retryInMs,

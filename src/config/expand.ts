@@ -9,12 +9,22 @@ import type { ConfigIssue } from '../errors.js';
 const REFERENCE = /\$\$|\$\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * One value taken from the environment during expansion, at the key path where it landed. Every
+ * such value is a secret; a default written in the file (`${VAR:-info}`) is not, since the file
+ * already shows it.
+ */
+export interface Expansion {
+  path: (string | number)[];
+  value: string;
+}
+
 /** Formats a key path the way config errors show it: `servers.files.args[2]`. */
 export function formatPath(path: readonly (string | number)[]): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${key}` : key), '');
 }
 
-function expandString(value: string, env: NodeJS.ProcessEnv, path: string, issues: ConfigIssue[]): string {
+function expandString(value: string, env: NodeJS.ProcessEnv, path: (string | number)[], issues: ConfigIssue[], found: Expansion[] | undefined): string {
   if (!value.includes('$')) return value;
   return value.replace(REFERENCE, (match, body: string | undefined) => {
     if (match === '$$') return '$';
@@ -22,29 +32,37 @@ function expandString(value: string, env: NodeJS.ProcessEnv, path: string, issue
     const split = text.indexOf(':-');
     const name = split === -1 ? text : text.slice(0, split);
     if (!NAME.test(name)) {
-      issues.push({ path, message: `malformed variable reference "${match}" (use \${NAME}, \${NAME:-default} or $$ for a literal $)` });
+      issues.push({ path: formatPath(path), message: `malformed variable reference "${match}" (use \${NAME}, \${NAME:-default} or $$ for a literal $)` });
       return match;
     }
-    const found = env[name];
-    if (found !== undefined && (split === -1 || found !== '')) return found;
+    // Own property only: a variable named `toString` must not find Object.prototype.toString.
+    const fromEnv = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (fromEnv !== undefined && (split === -1 || fromEnv !== '')) {
+      if (fromEnv !== '') found?.push({ path, value: fromEnv });
+      return fromEnv;
+    }
     if (split !== -1) return text.slice(split + 2);
-    issues.push({ path, message: `environment variable ${name} is not set (give a default with \${${name}:-value})` });
+    issues.push({ path: formatPath(path), message: `environment variable ${name} is not set (give a default with \${${name}:-value})` });
     return match;
   });
 }
 
-/** Returns a copy of `value` with every string expanded; problems are appended to `issues`. */
+/**
+ * Returns a copy of `value` with every string expanded; problems are appended to `issues` and,
+ * when `found` is given, every value taken from `env` is appended to it with its key path.
+ */
 export function expandVariables(
   value: unknown,
   env: NodeJS.ProcessEnv,
   issues: ConfigIssue[],
   path: (string | number)[] = [],
+  found?: Expansion[],
 ): unknown {
-  if (typeof value === 'string') return expandString(value, env, formatPath(path), issues);
-  if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, issues, [...path, i]));
+  if (typeof value === 'string') return expandString(value, env, path, issues, found);
+  if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, issues, [...path, i], found));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = expandVariables(item, env, issues, [...path, key]);
+    for (const [key, item] of Object.entries(value)) out[key] = expandVariables(item, env, issues, [...path, key], found);
     return out;
   }
   return value;

@@ -1,33 +1,53 @@
+import type { ConfigIssue } from '../errors.js';
+import { unknownKeyMessage } from './keys.js';
+import { McpServerEntrySchema } from './schema.js';
+
 /**
  * The `mcpServers` JSON that Claude Desktop, Cursor and VS Code write, turned into our format:
  * transport inferred (`command` → stdio, `url` → http, `type: sse` → sse), `disabled: true` →
- * `enabled: false`, keys we do not know are dropped with a warning.
+ * `enabled: false`. Keys we do not know are dropped with a warning (those files carry client
+ * settings such as `autoApprove`), unless the entry has no transport without them: then a
+ * misspelled `comand` is the real problem and is reported as an error, not as a missing transport.
  */
 
-const KNOWN_KEYS = new Set(['command', 'args', 'env', 'cwd', 'url', 'headers', 'type', 'transport', 'disabled', 'enabled']);
+const KNOWN_KEYS: ReadonlySet<string> = new Set(Object.keys(McpServerEntrySchema.shape));
+const TRANSPORT_KEYS = ['command', 'url', 'type', 'transport'];
 
 /** True when the data looks like an `mcpServers` file rather than our own format. */
 export function isMcpServersShape(raw: unknown): raw is { mcpServers: Record<string, unknown> } {
-  return typeof raw === 'object' && raw !== null && 'mcpServers' in raw && !('servers' in raw);
+  return typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'mcpServers') && !Object.hasOwn(raw, 'servers');
 }
 
-/** Converts an `mcpServers` document; `warnings` receives one line per dropped key. */
-export function fromMcpServers(raw: { mcpServers: Record<string, unknown> }, warnings: string[]): Record<string, unknown> {
+/**
+ * Converts an `mcpServers` document. `warnings` receives one line per dropped key; an entry with
+ * no way to tell its transport is left out and reported in `issues` instead.
+ */
+export function fromMcpServers(raw: { mcpServers: Record<string, unknown> }, warnings: string[], issues: ConfigIssue[] = []): Record<string, unknown> {
   const servers: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(raw.mcpServers ?? {})) {
+  const list = raw.mcpServers;
+  if (list === null || typeof list !== 'object' || Array.isArray(list)) {
+    issues.push({ path: 'mcpServers', message: 'must be an object of servers by name' });
+    return { servers: {} };
+  }
+  for (const [name, value] of Object.entries(list)) {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       servers[name] = value;
       continue;
     }
     const entry: Record<string, unknown> = {};
+    const unknown: string[] = [];
     for (const [key, item] of Object.entries(value)) {
-      if (!KNOWN_KEYS.has(key)) {
-        warnings.push(`mcpServers.${name}.${key}: unknown key ignored`);
-        continue;
-      }
-      if (key === 'disabled') entry.enabled = item !== true;
+      if (!KNOWN_KEYS.has(key)) unknown.push(key);
+      else if (key === 'disabled') entry.enabled = item !== true;
       else entry[key] = item;
     }
+    const at = (key: string) => `mcpServers.${name}.${key}`;
+    if (!TRANSPORT_KEYS.some((key) => Object.hasOwn(entry, key))) {
+      for (const key of unknown) issues.push({ path: at(key), message: unknownKeyMessage(key, KNOWN_KEYS) });
+      if (unknown.length === 0) issues.push({ path: `mcpServers.${name}`, message: 'needs "command" (stdio) or "url" (http, sse)' });
+      continue;
+    }
+    for (const key of unknown) warnings.push(`${at(key)}: ${unknownKeyMessage(key, KNOWN_KEYS).replace('unknown key', 'unknown key ignored')}`);
     servers[name] = entry;
   }
   for (const key of Object.keys(raw)) {
@@ -36,14 +56,14 @@ export function fromMcpServers(raw: { mcpServers: Record<string, unknown> }, war
   return { servers };
 }
 
-const TRANSPORT_ALIASES: Record<string, string> = {
-  stdio: 'stdio',
-  http: 'http',
-  'streamable-http': 'http',
-  streamableHttp: 'http',
-  streamable_http: 'http',
-  sse: 'sse',
-};
+const TRANSPORT_ALIASES = new Map<string, string>([
+  ['stdio', 'stdio'],
+  ['http', 'http'],
+  ['streamable-http', 'http'],
+  ['streamableHttp', 'http'],
+  ['streamable_http', 'http'],
+  ['sse', 'sse'],
+]);
 
 /**
  * Fills in `transport` from `type` or from the fields present, and maps its aliases. Works on
@@ -54,8 +74,8 @@ export function normalizeTransport(server: unknown): unknown {
   const { type, ...rest } = server as Record<string, unknown>;
   const out: Record<string, unknown> = { ...rest };
   let transport = out.transport ?? type;
-  if (transport === undefined) transport = 'command' in out ? 'stdio' : 'url' in out ? 'http' : undefined;
-  if (typeof transport === 'string') out.transport = TRANSPORT_ALIASES[transport] ?? transport;
+  if (transport === undefined) transport = Object.hasOwn(out, 'command') ? 'stdio' : Object.hasOwn(out, 'url') ? 'http' : undefined;
+  if (typeof transport === 'string') out.transport = TRANSPORT_ALIASES.get(transport) ?? transport;
   else if (transport !== undefined) out.transport = transport;
   return out;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { expandVariables, formatPath } from './expand.js';
+import { expandVariables, formatPath, type Expansion } from './expand.js';
+import { SERVER_KEYS, unknownKeyMessage } from './keys.js';
 import { fromMcpServers, isMcpServersShape, normalizeTransport } from './mcpServers.js';
 import { findForbiddenKeys } from './parse.js';
 import {
@@ -22,11 +23,17 @@ export interface ResolveOptions {
   source?: string;
 }
 
-function zodIssues(error: z.ZodError, issues: ConfigIssue[]): void {
+const TRANSPORTS = new Set(['stdio', 'http', 'sse']);
+
+/** zod says "expected string, received undefined" for a missing key; users read "required". */
+const zodErrorMap = (issue: { code?: string; input?: unknown }): string | undefined =>
+  issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
+
+function zodIssues(error: z.ZodError, issues: ConfigIssue[], rename: (path: string) => string): void {
   for (const issue of error.issues) {
-    const path = formatPath(issue.path.filter((p): p is string | number => typeof p !== 'symbol'));
+    const path = rename(formatPath(issue.path.filter((p): p is string | number => typeof p !== 'symbol')));
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) issues.push({ path: path ? `${path}.${key}` : key, message: 'unknown key' });
+      for (const key of issue.keys) issues.push({ path: path ? `${path}.${key}` : key, message: unknownKeyMessage(key) });
     } else if (issue.code === 'invalid_union' && path.endsWith('transport')) {
       issues.push({ path, message: 'must be one of stdio, http, sse' });
     } else {
@@ -58,11 +65,20 @@ function checkPolicy(name: string, policy: Policy, issues: ConfigIssue[]): void 
   if (policy.timeouts.maxCallMs > 2_147_483_647) issues.push({ path: at('timeouts.maxCallMs'), message: 'must be at most 2147483647 ms' });
 }
 
-/** Resolves one server: its own overrides over `defaults` over the built-in policy. */
-export function resolveServer(name: string, server: ServerConfig, defaults: PolicyOverrides | undefined, issues: ConfigIssue[]): ResolvedServer {
+/**
+ * Resolves one server: its own overrides over `defaults` over the built-in policy. `secrets` are
+ * the values its `${VAR}` references took from the environment.
+ */
+export function resolveServer(
+  name: string,
+  server: ServerConfig,
+  defaults: PolicyOverrides | undefined,
+  issues: ConfigIssue[],
+  secrets: readonly string[] = [],
+): ResolvedServer {
   const policy = mergePolicy(DEFAULT_POLICY, defaults, server);
   checkPolicy(name, policy, issues);
-  return { ...server, ...policy, name, enabled: server.enabled ?? true };
+  return { ...server, ...policy, name, enabled: server.enabled ?? true, secrets: [...new Set(secrets)] };
 }
 
 /** Checks a server name: `[A-Za-z0-9_.-]`, 1–32 chars, no `__` (it separates server and tool). */
@@ -70,6 +86,35 @@ export function serverNameProblem(name: string): string | null {
   if (!SERVER_NAME.test(name)) return 'server name must be 1-32 characters of A-Z a-z 0-9 _ . -';
   if (name.includes('__')) return 'server name must not contain "__" (it separates server and tool names)';
   return null;
+}
+
+/**
+ * A server whose transport is missing or unknown cannot be checked by the schema (the union has
+ * no branch to pick), so its unknown keys are named here: `comand` is the problem to report, not
+ * the missing transport. Returns false when the entry is reported and left out.
+ */
+function checkTransport(name: string, server: unknown, issues: ConfigIssue[]): boolean {
+  if (server === null || typeof server !== 'object' || Array.isArray(server)) return true;
+  const transport = (server as Record<string, unknown>).transport;
+  if (typeof transport === 'string' && TRANSPORTS.has(transport)) return true;
+  const unknown = Object.keys(server).filter((key) => !SERVER_KEYS.has(key));
+  for (const key of unknown) issues.push({ path: `servers.${name}.${key}`, message: unknownKeyMessage(key, SERVER_KEYS) });
+  if (transport !== undefined) issues.push({ path: `servers.${name}.transport`, message: 'must be one of stdio, http, sse' });
+  else if (unknown.length === 0) issues.push({ path: `servers.${name}.transport`, message: 'required: give "command" (stdio) or "url" (http), or set transport' });
+  return false;
+}
+
+/** The `${VAR}` values that landed in each server, by server name. */
+function secretsByServer(expansions: readonly Expansion[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const { path, value } of expansions) {
+    const [section, name] = path;
+    if ((section !== 'servers' && section !== 'mcpServers') || typeof name !== 'string') continue;
+    const list = out.get(name);
+    if (list) list.push(value);
+    else out.set(name, [value]);
+  }
+  return out;
 }
 
 /**
@@ -81,30 +126,38 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
   const issues: ConfigIssue[] = findForbiddenKeys(raw);
   if (issues.length > 0) throw new ConfigError(issues, options.source);
   const warnings: string[] = [];
-  let data = expandVariables(raw, options.env ?? process.env, issues);
-  if (isMcpServersShape(data)) data = fromMcpServers(data, warnings);
+  const expansions: Expansion[] = [];
+  let data = expandVariables(raw, options.env ?? process.env, issues, [], expansions);
+  const fromMcp = isMcpServersShape(data);
+  // Problems in an mcpServers file are named by its own key paths, not by the converted form.
+  const rename = (path: string) => (fromMcp && (path === 'servers' || path.startsWith('servers.')) ? `mcpServers${path.slice('servers'.length)}` : path);
+  if (fromMcp) data = fromMcpServers(data as { mcpServers: Record<string, unknown> }, warnings, issues);
   if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
     const record = data as Record<string, unknown>;
     const servers = record.servers;
     if (servers !== null && typeof servers === 'object' && !Array.isArray(servers)) {
       const normalized: Record<string, unknown> = {};
+      const own: ConfigIssue[] = [];
       for (const [name, server] of Object.entries(servers)) {
         const problem = serverNameProblem(name);
-        if (problem) issues.push({ path: `servers.${name}`, message: problem });
-        normalized[name] = normalizeTransport(server);
+        if (problem) own.push({ path: `servers.${name}`, message: problem });
+        const entry = normalizeTransport(server);
+        if (checkTransport(name, entry, own)) normalized[name] = entry;
       }
+      for (const issue of own) issues.push({ ...issue, path: rename(issue.path) });
       data = { ...record, servers: normalized };
     }
   }
-  const parsed = ConfigSchema.safeParse(data);
-  if (!parsed.success) zodIssues(parsed.error, issues);
+  const parsed = ConfigSchema.safeParse(data, { error: zodErrorMap });
+  if (!parsed.success) zodIssues(parsed.error, issues, rename);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, options.source);
 
+  const secrets = secretsByServer(expansions);
   const resolved: Record<string, ResolvedServer> = {};
   for (const [name, server] of Object.entries(parsed.data.servers)) {
-    resolved[name] = resolveServer(name, server, parsed.data.defaults, issues);
+    resolved[name] = resolveServer(name, server, parsed.data.defaults, issues, secrets.get(name));
   }
-  if (issues.length > 0) throw new ConfigError(issues, options.source);
+  if (issues.length > 0) throw new ConfigError(issues.map((issue) => ({ ...issue, path: rename(issue.path) })), options.source);
   const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, warnings };
   if (parsed.data.defaults) config.defaults = parsed.data.defaults;
   return config;

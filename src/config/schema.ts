@@ -137,17 +137,26 @@ const common = {
   ...PolicyOverridesSchema.shape,
 };
 
-const urlString = z.string().refine(
-  (value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an http:// or https:// URL' },
-);
+/**
+ * An http(s) URL without credentials: `user:password@` in a URL ends up in logs, errors and
+ * process listings and cannot be masked reliably, so it is refused with a pointer to headers.
+ */
+const urlString = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL' });
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL' });
+  else if (url.username !== '' || url.password !== '') {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must not contain credentials (user:password@); send them in headers instead, e.g. headers: { Authorization: "Bearer ${TOKEN}" }',
+    });
+  }
+});
 
 export const StdioServerSchema = z.strictObject({
   transport: z.literal('stdio'),
@@ -190,14 +199,44 @@ export const ConfigSchema = z.strictObject({
 });
 
 /** A config as written (after variable expansion), in our own format. */
-export type SwitchboardConfig = z.input<typeof ConfigSchema>;
+export type ServersConfig = z.input<typeof ConfigSchema>;
+
+/**
+ * One entry of an `mcpServers` file (Claude Desktop, Cursor, VS Code): the transport is inferred
+ * from `command` or `url` (or given as `type`), `disabled: true` turns it off. Other keys are
+ * skipped with a warning, or reported as errors when the entry has no transport without them.
+ */
+export const McpServerEntrySchema = z.looseObject({
+  command: z.string().optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+  url: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** `stdio`, `http`, `streamable-http` or `sse`. */
+  type: z.string().optional(),
+  transport: z.string().optional(),
+  disabled: z.boolean().optional(),
+  enabled: z.boolean().optional(),
+});
+
+/** The `mcpServers` format as a whole; converted to our format when resolved. */
+export const McpServersConfigSchema = z.object({ mcpServers: z.record(z.string(), McpServerEntrySchema) });
+export type McpServersConfig = z.input<typeof McpServersConfigSchema>;
+
+/** What `createSwitchboard` and `resolveConfig` accept: our format or an `mcpServers` document. */
+export type SwitchboardConfig = ServersConfig | McpServersConfig;
 export type ServerConfig = z.output<typeof ServerSchema>;
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyOverrides = z.output<typeof PolicyOverridesSchema>;
 export type AdminConfig = z.output<typeof AdminSchema>;
 
-/** One server with every policy field filled in. */
-export type ResolvedServer = ServerConfig & Policy & { name: string; enabled: boolean };
+/**
+ * One server with every policy field filled in. `secrets` holds every value that `${VAR}`
+ * expansion took from the environment for this server (args, URL, headers, env, cwd, command):
+ * each is masked wherever the server could be shown or logged.
+ */
+export type ResolvedServer = ServerConfig & Policy & { name: string; enabled: boolean; secrets: string[] };
 
 /** A validated config: servers fully resolved, admin settings as given. */
 export interface ResolvedConfig {
@@ -215,6 +254,8 @@ export interface CustomServer extends Policy {
   transport: 'custom';
   enabled: boolean;
   tools?: { allow?: string[]; deny?: string[] };
+  /** Values to mask in its messages, as for a configured server. Defaults to none. */
+  secrets?: string[];
 }
 
 /** Any server the runtime can run. */

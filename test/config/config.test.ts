@@ -33,6 +33,27 @@ describe('config', () => {
     expectTypeOf(files).toEqualTypeOf<ResolvedServer>();
   });
 
+  it('defaults limits.maxMessageBytes to 10 MiB and lets defaults and servers override it', () => {
+    const config = resolveConfig({
+      servers: {
+        a: { transport: 'stdio', command: 'x' },
+        b: { transport: 'http', url: 'http://127.0.0.1:1/mcp', limits: { maxMessageBytes: 4096 } },
+      },
+      defaults: { limits: { maxMessageBytes: 1_048_576 } },
+    });
+    expect(config.servers.a!.limits.maxMessageBytes).toBe(1_048_576);
+    expect(config.servers.b!.limits).toMatchObject({ maxMessageBytes: 4096, maxConcurrentCalls: 16, stderrBufferBytes: 65_536 });
+    expect(resolveConfig({ servers: { a: { transport: 'stdio', command: 'x' } } }).servers.a!.limits.maxMessageBytes).toBe(10 * 1024 * 1024);
+  });
+
+  it('rejects a maxMessageBytes that is not a positive integer', () => {
+    for (const bad of [0, -1, 1.5, '1024']) {
+      const issues = issuesOf(() => resolveConfig({ servers: { a: { transport: 'stdio', command: 'x', limits: { maxMessageBytes: bad } } } }));
+      expect(issues.map((i) => i.path)).toEqual(['servers.a.limits.maxMessageBytes']);
+    }
+    expect(issuesOf(() => resolveConfig({ servers: {}, defaults: { limits: { maxMessageBytes: 0 } } }))[0]!.path).toBe('defaults.limits.maxMessageBytes');
+  });
+
   it('expands ${VAR}, ${VAR:-default} and $$ in one pass', () => {
     const config = resolveConfig(
       {
