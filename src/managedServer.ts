@@ -6,9 +6,10 @@ const TOOLS_REFRESH_DEBOUNCE_MS = 100;
 
 /**
  * What the manager needs to supervise one server: policies and a display target, no secrets
- * (the machines' context is inspected). `seed` feeds the backoff jitter.
+ * (the machines' context is inspected). `seed` feeds the backoff jitter; an idle timeout applies
+ * only where the session can start again on its own (`restartable`: stdio, or a transport factory).
  */
-export function toManagedServer(server: RuntimeServer, seed: number): ManagedServer {
+export function toManagedServer(server: RuntimeServer, seed: number, restartable: boolean): ManagedServer {
   return {
     name: server.name,
     connection: {
@@ -19,7 +20,7 @@ export function toManagedServer(server: RuntimeServer, seed: number): ManagedSer
         reconnect: { ...server.reconnect },
         health: { ...server.health },
         toolsRefreshDebounceMs: TOOLS_REFRESH_DEBOUNCE_MS,
-        idleTimeoutMs: server.transport === 'stdio' ? server.limits.idleTimeoutMs : 0,
+        idleTimeoutMs: restartable ? server.limits.idleTimeoutMs : 0,
       },
     },
     breaker: { server: server.name, policy: { ...server.breaker } },

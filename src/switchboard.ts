@@ -8,8 +8,8 @@ import { argumentsProblem } from './callInput.js';
 import { PendingCalls } from './calls.js';
 import { toRuntimeClock, type Clock, type RuntimeClock } from './clock.js';
 import { loadConfigFileSync } from './config/load.js';
-import { resolveConfig, serverNameProblem } from './config/resolve.js';
-import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type SwitchboardConfig } from './config/schema.js';
+import { mergePolicy, resolveConfig, serverNameProblem } from './config/resolve.js';
+import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type RuntimeServer, type SwitchboardConfig } from './config/schema.js';
 import { ConfigError, SwitchboardError } from './errors.js';
 import { EventHub } from './eventHub.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
@@ -91,7 +91,8 @@ export class Switchboard {
     for (const warning of config.warnings) options.logger?.log('warn', warning);
     for (const server of Object.values(config.servers)) this.registry.add(server, options.transports?.[server.name]);
     for (const [name, transport] of Object.entries(options.transports ?? {})) {
-      if (!this.registry.has(name)) this.registry.add({ ...structuredClone(DEFAULT_POLICY), name, transport: 'custom', enabled: true }, transport);
+      // A server given only as a transport still gets the config's `defaults`.
+      if (!this.registry.has(name)) this.registry.add({ ...mergePolicy(DEFAULT_POLICY, config.defaults), name, transport: 'custom', enabled: true, secrets: [] }, transport);
     }
     this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
     this.probes = new HealthProbes(this.clock);
@@ -100,7 +101,7 @@ export class Switchboard {
     });
     const enabled = this.registry.all().filter((s) => s.config.enabled);
     const actorOptions: Parameters<typeof createActor<typeof logic>>[1] = {
-      input: { servers: enabled.map((s) => toManagedServer(s.config, this.seed())) },
+      input: { servers: enabled.map((s) => toManagedServer(s.config, this.seed(), restartable(s.config, s.transport))) },
       clock: this.clock,
       systemId: MANAGER_SYSTEM_ID,
     };
@@ -220,7 +221,8 @@ export class Switchboard {
     const resolved = resolveConfig({ servers: { [name]: config }, ...(this.defaults ? { defaults: this.defaults } : {}) }, this.envOption());
     const server = resolved.servers[name]!;
     this.registry.add(server, this.options.transports?.[name]);
-    if (server.enabled) this.actor.send({ type: 'server.add', server: toManagedServer(server, this.seed()) });
+    const transport = this.options.transports?.[name];
+    if (server.enabled) this.actor.send({ type: 'server.add', server: toManagedServer(server, this.seed(), restartable(server, transport)) });
   }
 
   /** Stops and forgets a server; its tools disappear and its process is ended before this resolves. */
@@ -350,6 +352,11 @@ export class Switchboard {
   private envOption(): { env?: NodeJS.ProcessEnv } {
     return this.options.env ? { env: this.options.env } : {};
   }
+}
+
+/** Whether a stopped session can start again by itself (idle stop needs a fresh transport each time). */
+function restartable(server: RuntimeServer, transport: TransportSource | undefined): boolean {
+  return transport ? typeof transport === 'function' : server.transport === 'stdio';
 }
 
 function stoppedError(): SwitchboardError {
