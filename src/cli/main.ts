@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, isSwitchboardError, ruleOf } from '../errors.js';
+import { packageVersion } from '../server/version.js';
 import { commands, type CommandName } from './commands.js';
+import { UsageError } from './usage.js';
 
 /**
  * `switchboard <command>`: serve, tools, call, health, validate. Exit codes: 0 ok, 1 a failed
@@ -22,7 +24,8 @@ Common options:
   --url U      talk to a running 'switchboard serve' instead of starting servers here
   --token T    admin token for --url (default: $SWITCHBOARD_ADMIN_TOKEN or the token file)
   --json       machine-readable output
-  -h, --help   help for a command`;
+  -h, --help   help for a command
+  -v, --version  print the version`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -30,6 +33,7 @@ const OPTIONS = {
   token: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
   args: { type: 'string' },
   server: { type: 'string' },
   timeout: { type: 'string' },
@@ -44,17 +48,21 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    process.stderr.write(`usage: ${(error as Error).message}\n\n${USAGE}\n`);
     return 2;
+  }
+  if (parsed.values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
   const [name, ...rest] = parsed.positionals;
   if (!name || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return name || parsed.values.help ? 0 : 2;
   }
-  const command = commands[name as CommandName];
+  const command = Object.hasOwn(commands, name) ? commands[name as CommandName] : undefined;
   if (!command) {
-    process.stderr.write(`unknown command "${name}"\n\n${USAGE}\n`);
+    process.stderr.write(`usage: unknown command "${name}"\n\n${USAGE}\n`);
     return 2;
   }
   if (parsed.values.help) {
@@ -65,6 +73,10 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run({ ...parsed.values, positionals: rest });
   } catch (error) {
     const json = parsed.values.json;
+    if (error instanceof UsageError) {
+      process.stderr.write(`usage: ${error.message}\n\n${command.help}\n`);
+      return 2;
+    }
     if (error instanceof ConfigError) {
       process.stderr.write(json ? `${JSON.stringify({ error: { code: error.code, issues: error.issues } })}\n` : `${error.message}\n`);
       return 2;

@@ -1,26 +1,34 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { SwitchboardEventType } from '../events.js';
-import type { HealthReport } from '../health.js';
+import type { Logger } from '../logger.js';
 import type { Switchboard } from '../switchboard.js';
-import { tokenMatches } from './auth.js';
+import { EventStream, MAX_QUEUED_EVENT_BYTES } from './eventStream.js';
+import { hostOrOriginProblem, presentsToken } from './guards.js';
+import { HealthCache } from './healthCache.js';
 import { errorResponse, HttpError } from './httpErrors.js';
 import { createMetrics } from './metrics.js';
+import { indexPage } from './page.js';
+import { allowedMethods } from './routes.js';
+import { packageVersion } from './version.js';
 
 /** 1 MiB: the largest JSON body the admin API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const PUBLIC_EVENTS: SwitchboardEventType[] = ['server.stateChanged', 'breaker.stateChanged', 'tools.changed', 'call.completed'];
+/** What `/mcp/events` streams: every public event. */
+export const PUBLIC_EVENTS: SwitchboardEventType[] = ['server.stateChanged', 'breaker.stateChanged', 'tools.changed', 'call.completed', 'server.log', 'error'];
 
 export interface AdminAppOptions {
   token: string;
-  /** Host names accepted in the Host header besides the bind address (DNS-rebinding guard). */
+  /** Host header values accepted (DNS-rebinding guard); Origin hosts are checked against the same list. */
   allowedHosts: string[];
   /** Heartbeat interval of `/mcp/events`. Defaults to 15 000 ms. */
   heartbeatMs?: number;
+  /** What `/mcp/events` queues for a client that does not read before dropping it. Defaults to 1 MiB. */
+  maxQueuedEventBytes?: number;
   redact(text: string): string;
+  logger?: Logger;
   /** Called around each tool call so shutdown can wait for in-flight calls. */
   lifecycle: { accepting(): boolean; ready(): boolean; begin(): void; end(): void };
 }
@@ -32,13 +40,16 @@ const CallBodySchema = z.strictObject({
   timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
 });
 
-/** The admin HTTP API of DESIGN §7 as a Hono app; `close()` releases its subscriptions. */
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** The admin HTTP API of DESIGN §7 as a Hono app; `close()` ends event streams and releases subscriptions. */
 export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app: Hono; close(): void } {
   const app = new Hono();
   const metrics = createMetrics(sb);
+  const health = new HealthCache(sb);
   const allowedHosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
-  let healthCache: { at: number; body: Record<string, HealthReport> } | null = null;
-  const closers: (() => void)[] = [() => metrics.close()];
+  const streams = new Set<EventStream>();
+  const closers: (() => void)[] = [() => metrics.close(), () => health.close(), () => [...streams].forEach((s) => s.close())];
 
   const fail = (c: Context, error: unknown) => {
     const { status, body, headers } = errorResponse(error, options.redact);
@@ -47,29 +58,22 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
   };
 
   app.onError((error, c) => fail(c, error));
-  app.notFound((c) => fail(c, new HttpError(404, 'NotFound', `no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow.length === 0) return fail(c, new HttpError(404, 'NotFound', `no route for ${c.req.method} ${c.req.path}`));
+    c.header('allow', allow.join(', '));
+    return fail(c, new HttpError(405, 'MethodNotAllowed', `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allow.join(', ')})`));
+  });
 
-  // DNS rebinding: only the bind address (or configured names) may appear as Host or Origin.
+  // DNS rebinding: only the accepted names may appear as Host or as Origin's host.
   app.use('*', async (c, next) => {
-    const host = (c.req.header('host') ?? '').toLowerCase();
-    if (!allowedHosts.has(host)) throw new HttpError(403, 'Forbidden', 'Host header not allowed');
-    const origin = c.req.header('origin');
-    if (origin !== undefined) {
-      let originHost = '';
-      try {
-        originHost = new URL(origin).host.toLowerCase();
-      } catch {
-        // An unparseable Origin is refused like a foreign one.
-      }
-      if (!allowedHosts.has(originHost)) throw new HttpError(403, 'Forbidden', 'Origin not allowed');
-    }
+    const problem = hostOrOriginProblem(c.req.header('host'), c.req.header('origin'), allowedHosts);
+    if (problem) throw new HttpError(403, 'Forbidden', problem);
     await next();
   });
 
   const requireToken = async (c: Context, next: () => Promise<void>) => {
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !tokenMatches(match[1]!.trim(), options.token)) {
+    if (!presentsToken({ authorization: c.req.header('authorization') }, options.token)) {
       c.header('www-authenticate', 'Bearer');
       throw new HttpError(401, 'Unauthorized', 'a valid bearer token is required');
     }
@@ -78,10 +82,12 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
   app.use('/mcp/*', requireToken);
   app.use('/metrics', requireToken);
 
+  // Any body, however it is framed (content-length or chunked), must be JSON.
   app.use('/mcp/*', async (c, next) => {
-    if (c.req.method === 'POST' && (c.req.header('content-length') ?? '0') !== '0') {
-      const type = c.req.header('content-type') ?? '';
-      if (!/^application\/json\b/i.test(type)) throw new HttpError(415, 'UnsupportedMediaType', 'request bodies must be application/json');
+    const length = c.req.header('content-length');
+    const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && hasBody && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+      throw new HttpError(415, 'UnsupportedMediaType', 'request bodies must be application/json');
     }
     await next();
   });
@@ -90,31 +96,40 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, 'PayloadTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`); } }),
   );
 
+  app.get('/', (c) => c.html(indexPage(packageVersion())));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (options.lifecycle.ready() ? c.json({ status: 'ready' }) : c.json({ status: options.lifecycle.accepting() ? 'starting' : 'stopping' }, 503)));
 
+  const serverNamed = (name: string) => {
+    const server = sb.getServer(name);
+    if (!server) throw new HttpError(404, 'ServerNotFound', `no server named "${name}"`);
+    return server;
+  };
   app.get('/mcp/servers', (c) => c.json({ servers: sb.listServers().map((s) => ({ ...s, stderrTail: options.redact(s.stderrTail) })) }));
   app.get('/mcp/servers/:name/tools', (c) => {
     const name = c.req.param('name');
-    if (!sb.getServer(name)) throw new HttpError(404, 'ServerNotFound', `no server named "${name}"`);
+    serverNamed(name);
     return c.json({ tools: sb.listTools(name) });
   });
   app.get('/mcp/tools', (c) => c.json({ tools: sb.listTools() }));
   app.get('/mcp/health', async (c) => {
-    if (!healthCache || Date.now() - healthCache.at > 1_000) healthCache = { at: Date.now(), body: await sb.health() };
-    const healthy = Object.values(healthCache.body).every((r) => r.ok);
-    return c.json({ healthy, servers: healthCache.body }, healthy ? 200 : 503);
+    const reports = await health.get();
+    const healthy = Object.values(reports).every((r) => r.ok);
+    return c.json({ healthy, servers: reports }, healthy ? 200 : 503);
   });
   app.get('/mcp/circuit-breakers', (c) =>
     c.json({ breakers: Object.fromEntries(sb.listServers().filter((s) => s.breaker).map((s) => [s.name, s.breaker])) }),
   );
   app.post('/mcp/circuit-breakers/:name/reset', (c) => {
     const name = c.req.param('name');
+    serverNamed(name);
     sb.resetBreaker(name);
-    return c.json({ ok: true, breaker: sb.getServer(name)!.breaker });
+    return c.json({ ok: true, breaker: sb.getServer(name)?.breaker ?? null });
   });
   app.post('/mcp/servers/:name/reconnect', (c) => {
-    sb.reconnect(c.req.param('name'));
+    const name = c.req.param('name');
+    serverNamed(name);
+    sb.reconnect(name);
     return c.json({ ok: true }, 202);
   });
 
@@ -131,7 +146,10 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
       const issue = parsed.error.issues[0]!;
       throw new HttpError(400, 'InvalidRequest', `${issue.path.join('.') || 'body'}: ${issue.message}`);
     }
-    const { tool, arguments: args, server, timeoutMs } = parsed.data;
+    // zod's record output drops a `__proto__` key (it assigns into a fresh object); the parsed
+    // JSON keeps it as an own property, so pass the caller's object on unchanged.
+    const args = (raw as { arguments?: Record<string, unknown> }).arguments;
+    const { tool, server, timeoutMs } = parsed.data;
     options.lifecycle.begin();
     try {
       const callOptions: Parameters<Switchboard['callTool']>[2] = { signal: c.req.raw.signal };
@@ -143,24 +161,24 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     }
   });
 
-  app.get('/mcp/events', (c) =>
-    streamSSE(c, async (stream) => {
-      const offs = PUBLIC_EVENTS.map((type) =>
-        sb.on(type, (event: unknown) => {
-          void stream.writeSSE({ event: type, data: options.redact(JSON.stringify(event)) });
-        }),
-      );
-      const heartbeat = setInterval(() => void stream.writeSSE({ event: 'heartbeat', data: '{}' }), options.heartbeatMs ?? 15_000);
-      const done = new Promise<void>((resolve) => {
-        stream.onAbort(() => resolve());
-        closers.push(() => resolve());
-      });
-      await stream.writeSSE({ event: 'ready', data: '{}' });
-      await done;
-      clearInterval(heartbeat);
-      for (const off of offs) off();
-    }),
-  );
+  app.get('/mcp/events', () => {
+    const offs: (() => void)[] = [];
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    const stream = new EventStream({
+      maxQueuedBytes: options.maxQueuedEventBytes ?? MAX_QUEUED_EVENT_BYTES,
+      onClose: (reason) => {
+        streams.delete(stream);
+        clearInterval(heartbeat);
+        for (const off of offs.splice(0)) off();
+        if (reason === 'slow') options.logger?.log('warn', 'dropped an /mcp/events client that does not read', { maxQueuedBytes: options.maxQueuedEventBytes ?? MAX_QUEUED_EVENT_BYTES });
+      },
+    });
+    streams.add(stream);
+    for (const type of PUBLIC_EVENTS) offs.push(sb.on(type, (event: unknown) => stream.send(type, options.redact(JSON.stringify(event)))));
+    heartbeat = setInterval(() => stream.send('heartbeat', '{}'), options.heartbeatMs ?? 15_000);
+    stream.send('ready', '{}');
+    return new Response(stream.body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' } });
+  });
 
   app.get('/metrics', async (c) => {
     c.header('content-type', metrics.registry.contentType);

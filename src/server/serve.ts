@@ -5,6 +5,7 @@ import { toLogLevel, type Logger } from '../logger.js';
 import type { Switchboard } from '../switchboard.js';
 import { createAdminApp } from './app.js';
 import { generateToken, tokenFilePath, writeTokenFile } from './auth.js';
+import { allowedHostNames, bindsEveryInterface, hostWithPort } from './guards.js';
 
 /** Options of the admin service around a switchboard. */
 export interface ServeOptions {
@@ -27,11 +28,22 @@ export interface Service {
   token: string;
   /** Set when the token was generated: the file it was written to. */
   tokenFile: string | undefined;
-  /** Stops accepting calls, lets in-flight ones finish within the grace period, stops everything. */
+  /** Host header values the API accepts; the inspector relay accepts the same as Origin. */
+  allowedHosts: string[];
+  /** Resolves when `sb.start()` has settled (every server connected, in error or backing off), or at close. */
+  started: Promise<void>;
+  /** Masks the switchboard's secrets and the admin token. */
+  redact(text: string): string;
+  /** Stops accepting calls, lets in-flight ones finish within the grace period, stops everything. Safe during start. */
   close(): Promise<void>;
 }
 
-/** Starts the switchboard's servers and the admin HTTP API in front of it. */
+/**
+ * Binds the admin HTTP API in front of a switchboard and starts its servers. Resolves once the
+ * port is bound, without waiting for the servers (`started` does): the API answers while they
+ * connect (`/readyz` says `starting`) and `close()` works at any time, so a signal during a slow
+ * start stops cleanly.
+ */
 export async function serve(sb: Switchboard, options: ServeOptions): Promise<Service> {
   const admin = sb.adminConfig;
   const host = options.host ?? admin.host ?? '127.0.0.1';
@@ -56,25 +68,23 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     sb.on('error', (e) => logger.log('error', redact(e.error.message), { server: e.server })),
   ];
 
-  const allowedHosts = (boundPort: number) => {
-    const names = new Set([`${host}:${boundPort}`, ...(admin.allowedHosts ?? [])]);
-    if (host === '127.0.0.1' || host === 'localhost') {
-      names.add(`localhost:${boundPort}`);
-      names.add(`127.0.0.1:${boundPort}`);
-    }
-    return [...names];
-  };
-
   const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (error) {
+    for (const off of offs) off();
+    throw error;
+  }
   const boundPort = (server.address() as AddressInfo).port;
+  const allowedHosts = allowedHostNames(host, boundPort, admin.allowedHosts ?? []);
   const { app, close: closeApp } = createAdminApp(sb, {
     token,
-    allowedHosts: allowedHosts(boundPort),
+    allowedHosts,
     redact,
+    logger,
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     lifecycle: {
       accepting: () => accepting,
@@ -93,11 +103,21 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     tokenFile = tokenFilePath(boundPort);
     writeTokenFile(tokenFile, token);
   }
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
-  logger.log('info', 'admin API listening', { url, tokenFile });
-  await sb.start();
-  ready = true;
-  logger.log('info', 'switchboard ready', { servers: sb.listServers().map((s) => ({ name: s.name, state: s.state })) });
+  const url = `http://${hostWithPort(host, boundPort)}`;
+  logger.log('info', 'admin API listening', { url, tokenFile, allowedHosts });
+  if (bindsEveryInterface(host)) {
+    logger.log('warn', `listening on every interface (${host}); the Host header must be one of the accepted names, add the names clients use to admin.allowedHosts`, { allowedHosts });
+  }
+
+  // start() rejects only when stop() came first: that is a close during start, not a failure.
+  const started = sb.start().then(
+    () => {
+      if (!accepting) return;
+      ready = true;
+      logger.log('info', 'switchboard ready', { servers: sb.listServers().map((s) => ({ name: s.name, state: s.state })) });
+    },
+    () => undefined,
+  );
 
   let closing: Promise<void> | null = null;
   return {
@@ -105,10 +125,13 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     port: boundPort,
     token,
     tokenFile,
+    allowedHosts,
+    started,
+    redact,
     close: () =>
       (closing ??= (async () => {
         accepting = false;
-        logger.log('info', 'shutting down', { inFlight });
+        logger.log('info', 'shutting down', { inFlight, started: ready });
         if (inFlight > 0) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, options.graceMs ?? 10_000);
@@ -120,6 +143,7 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
         }
         closeApp();
         await sb.stop();
+        await started;
         for (const off of offs) off();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -25,7 +25,11 @@ describe('switchboard CLI', () => {
     expect(result.stderr).toContain('servers.web.colour');
     expect(result.stderr).toContain('servers.a__b');
     const json = await runCli(['validate', '--config', bad, '--json']);
-    expect(JSON.parse(json.stderr).error.issues.length).toBeGreaterThanOrEqual(3);
+    expect(json.code).toBe(2);
+    const report = JSON.parse(json.stdout) as { valid: boolean; issues: { path: string }[] };
+    expect(report.valid).toBe(false);
+    expect(report.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['servers.web.url', 'servers.web.colour']));
+    expect(JSON.parse((await runCli(['validate', '--config', config(), '--json'])).stdout)).toMatchObject({ valid: true, servers: [{ name: 'files' }, { name: 'other' }] });
     expect((await runCli(['validate', '--config', '/nonexistent.yaml'])).code).toBe(2);
   });
 
@@ -36,7 +40,8 @@ describe('switchboard CLI', () => {
     expect(table.stdout).toMatch(/^TOOL\s+SERVER\s+QUALIFIED NAME/m);
     expect(table.stdout).toMatch(/only_other\s+other\s+other__only_other/);
     const json = await runCli(['tools', '--config', path, '--json', '--server', 'files']);
-    const tools = JSON.parse(json.stdout) as { server: string }[];
+    const { tools, unavailable } = JSON.parse(json.stdout) as { tools: { server: string }[]; unavailable: unknown[] };
+    expect(unavailable).toEqual([]);
     expect(tools.length).toBeGreaterThan(0);
     expect(tools.every((t) => t.server === 'files')).toBe(true);
   });
@@ -109,7 +114,7 @@ describe('switchboard CLI', () => {
       const env = { SWITCHBOARD_STATE_DIR: stateDir, SWITCHBOARD_ADMIN_TOKEN: '' };
       const tools = await runCli(['tools', '--url', service.url, '--json'], env);
       expect(tools.code).toBe(0);
-      expect(JSON.parse(tools.stdout).length).toBeGreaterThan(10);
+      expect(JSON.parse(tools.stdout).tools.length).toBeGreaterThan(10);
       const call = await runCli(['call', 'files__whoami', '--url', service.url], env);
       expect(call).toMatchObject({ code: 0, stdout: 'files\n' });
       const missing = await runCli(['call', 'nope', '--url', service.url], env);

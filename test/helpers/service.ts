@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The raw fixture server of the service tests (gate, die, echo_args, flood, mark; see the file). */
+export const SERVICE_FIXTURE = fileURLToPath(new URL('../server/fixtureServer.mjs', import.meta.url));
+
 /** The built CLI entry point. */
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
@@ -26,8 +29,13 @@ export interface RunningService {
   exited: Promise<number | null>;
 }
 
-/** Starts `switchboard serve` as a real child process and waits until it prints its URL. */
-export async function startService(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
+/**
+ * Starts `switchboard serve` as a real child process. `wait`: `listening` resolves once the port
+ * is bound (servers may still be connecting), `serving` once the URL banner is printed, `ready`
+ * (default) once the switchboard logged that every server settled.
+ */
+export async function startService(args: string[], env: NodeJS.ProcessEnv = {}, options: { wait?: 'listening' | 'serving' | 'ready' } = {}): Promise<RunningService> {
+  const wait = options.wait ?? 'ready';
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -37,14 +45,20 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}):
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}\n${err}`)), 20_000);
     const check = () => {
-      const match = /serving (http:\/\/\S+)/.exec(out);
-      if (match) {
+      const listening = /"msg":"admin API listening","url":"(http:\/\/[^"]+)"/.exec(err);
+      const serving = /serving (http:\/\/\S+)/.exec(out);
+      const found = wait === 'listening' ? listening?.[1] : wait === 'serving' || /"msg":"switchboard ready"/.test(err) ? serving?.[1] : undefined;
+      if (found) {
         clearTimeout(timer);
-        resolve(match[1]!);
+        resolve(found);
       }
     };
     child.stdout!.on('data', check);
-    child.once('exit', () => reject(new Error(`serve exited: ${out}\n${err}`)));
+    child.stderr!.on('data', check);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited: ${out}\n${err}`));
+    });
   });
   return {
     child,
@@ -59,14 +73,18 @@ export async function startService(args: string[], env: NodeJS.ProcessEnv = {}):
   };
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI to completion; a run that outlives `timeoutMs` is killed (its code is then null). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamableHttpServer, type TestHttpServer } from '../helpers/httpServers.js';
 import { waitGone } from '../helpers/processes.js';
-import { startService, writeConfig, type RunningService } from '../helpers/service.js';
+import { SERVICE_FIXTURE, startService, writeConfig, type RunningService } from '../helpers/service.js';
 import { STDIO_FIXTURE, until } from '../helpers/switchboard.js';
 
 const TOKEN = 'test-admin-token-0123456789';
@@ -10,7 +11,7 @@ const SECRET = 'sk-live-SECRET-value-42';
 const WEB_TOKEN = 'web-bearer-SECRET-77';
 
 /** A raw HTTP request, so Host and bodies can be anything. */
-function raw(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+function raw(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer | string[] }): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({ host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {} }, (res) => {
@@ -19,7 +20,8 @@ function raw(url: string, options: { method?: string; path: string; headers?: Re
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
-    if (options.body) req.write(options.body);
+    // An array is written chunk by chunk: without a content-length node sends it chunked.
+    for (const chunk of Array.isArray(options.body) ? options.body : options.body ? [options.body] : []) req.write(chunk);
     req.end();
   });
 }
@@ -40,6 +42,7 @@ servers:
   other: { transport: stdio, command: ${process.execPath}, args: ["${STDIO_FIXTURE}", other] }
   web: { transport: http, url: "${web.url}?key=\${SECRET_KEY}", headers: { Authorization: "Bearer \${WEB_TOKEN}" } }
   broken: { transport: stdio, command: /nonexistent/mcp-server }
+  fx: { transport: stdio, command: ${process.execPath}, args: ["${SERVICE_FIXTURE}"] }
 defaults:
   timeouts: { callMs: 5000 }
   reconnect: { baseMs: 50, minMs: 20, maxMs: 200 }
@@ -159,6 +162,9 @@ admin: { token: "\${ADMIN_TOKEN}" }
     await until(() => seen.includes('"to":"connected"') && seen.includes('"server":"files"'), 10_000, 'reconnect events');
     expect(seen).toContain('event: server.stateChanged');
     expect(seen).toContain('"reason":"manualReconnect"');
+    // Server log lines are on the stream too.
+    expect((await call({ tool: 'fx__flood', arguments: { count: 2, size: 10 } })).status).toBe(200);
+    await until(() => (seen.match(/event: server\.log\ndata: \{[^\n]*"server":"fx"[^\n]*"message":"flood: 1 x{10}/g) ?? []).length === 1, 5_000, 'server.log events');
     // A server that dies shows up on the stream too.
     // `other` crashed in an earlier test: wait for its new process before killing that one.
     type Listing = { servers: { name: string; state: string; stderrTail: string }[] };
@@ -175,6 +181,85 @@ admin: { token: "\${ADMIN_TOKEN}" }
     expect((await api('/mcp/circuit-breakers/nope/reset', { method: 'POST' })).status).toBe(404);
     controller.abort();
     await reading;
+  });
+
+  it('refuses a chunked body that is not JSON with 415, like any other', async () => {
+    const headers = { ...auth, host: new URL(service.url).host };
+    const chunked = await raw(service.url, { method: 'POST', path: '/mcp/call', headers: { ...headers, 'content-type': 'text/plain' }, body: ['{"tool":', '"fx__echo_args"}'] });
+    expect(chunked.status).toBe(415);
+    expect(JSON.parse(chunked.body).error.code).toBe('UnsupportedMediaType');
+    const untyped = await raw(service.url, { method: 'POST', path: '/mcp/call', headers, body: ['{"tool":', '"fx__echo_args"}'] });
+    expect(untyped.status).toBe(415);
+    const json = await raw(service.url, { method: 'POST', path: '/mcp/call', headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: ['{"tool":', '"fx__echo_args"}'] });
+    expect(json.status).toBe(200);
+  });
+
+  it('passes __proto__, constructor and prototype keys in arguments through unchanged', async () => {
+    const body = '{"tool":"fx__echo_args","arguments":{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"x":1}}';
+    const response = await api('/mcp/call', { method: 'POST', body });
+    expect(response.status).toBe(200);
+    const result = (await response.json()) as { content: { text: string }[] };
+    expect(result.content[0]!.text).toBe('{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"x":1}');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('answers 404 JSON for server and tool names that are prototype members', async () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const attempts: [string, RequestInit, string][] = [
+        [`/mcp/servers/${name}/tools`, {}, 'ServerNotFound'],
+        [`/mcp/circuit-breakers/${name}/reset`, { method: 'POST' }, 'ServerNotFound'],
+        [`/mcp/servers/${name}/reconnect`, { method: 'POST' }, 'ServerNotFound'],
+        ['/mcp/call', { method: 'POST', body: JSON.stringify({ tool: name }) }, 'ToolNotFound'],
+        ['/mcp/call', { method: 'POST', body: JSON.stringify({ tool: 'echo', server: name }) }, 'ServerNotFound'],
+        ['/mcp/call', { method: 'POST', body: JSON.stringify({ tool: `${name}__echo` }) }, 'ToolNotFound'],
+      ];
+      for (const [path, init, code] of attempts) {
+        const response = await api(path, init);
+        const text = await response.text();
+        expect({ name, path, status: response.status, code: (JSON.parse(text) as { error?: { code: string } }).error?.code }).toEqual({ name, path, status: 404, code });
+      }
+    }
+  });
+
+  it('answers 400 InvalidRequest to arguments nested 100 000 levels deep, and keeps serving', async () => {
+    const depth = 100_000;
+    const body = `{"tool":"fx__echo_args","arguments":{"a":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}}`;
+    const response = await api('/mcp/call', { method: 'POST', body });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('InvalidRequest');
+    const breakers = (await (await api('/mcp/circuit-breakers')).json()) as { breakers: Record<string, { state: string }> };
+    expect(breakers.breakers.fx!.state).toBe('closed');
+    expect((await call({ tool: 'fx__echo_args', arguments: { ok: 1 } })).status).toBe(200);
+  });
+
+  it('serves a self-contained page at / naming the product, version and routes', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const page = await fetch(`${service.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain('mcp-switchboard');
+    expect(html).toContain(version);
+    for (const route of ['/mcp/servers', '/mcp/call', '/mcp/events', '/metrics', '/readyz']) expect(html).toContain(route);
+    expect(html).toMatch(/Authorization: Bearer/);
+    // Nothing is fetched from the network: no external script, stylesheet, image or font.
+    expect(html).not.toMatch(/(src|href)\s*=|@import|url\(/i);
+  });
+
+  it('answers 405 with an Allow header to a wrong method on a known route', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/mcp/tools', 'GET, HEAD'],
+      ['GET', '/mcp/call', 'POST'],
+      ['PUT', '/mcp/servers/files/reconnect', 'POST'],
+      ['POST', '/', 'GET, HEAD'],
+      ['POST', '/metrics', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await api(path, { method });
+      expect({ method, path, status: response.status, allow: response.headers.get('allow') }).toEqual({ method, path, status: 405, allow });
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('MethodNotAllowed');
+    }
+    expect((await api('/mcp/nothing', { method: 'DELETE' })).status).toBe(404);
   });
 
   it('serves parseable Prometheus metrics that count calls', async () => {

@@ -1,0 +1,86 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { HealthReport } from '../health.js';
+import type { ServerStatus } from '../serverView.js';
+import type { ErrorInfo, ToolInfo } from '../../machines/types.js';
+import { short, table } from './format.js';
+
+/**
+ * What the read commands print, for people (tables on stdout, notes on stderr) and for scripts
+ * (`--json`, one document on stdout). Shared by the standalone and the `--url` modes.
+ */
+
+const STDERR_LINES = 5;
+
+/** A server that is enabled but not connected, as `tools` and `health` report it. */
+export interface Unavailable {
+  server: string;
+  state: ServerStatus['state'];
+  lastError: ErrorInfo | null;
+  /** The last lines the server wrote to stderr (secrets masked). */
+  stderrTail: string;
+}
+
+export const out = (text: string): void => {
+  process.stdout.write(`${text}\n`);
+};
+const note = (text: string): void => {
+  process.stderr.write(`${text}\n`);
+};
+
+/** The enabled servers that are not connected (of `only`, when given), with what they said last. */
+export function unavailableOf(servers: Pick<ServerStatus, 'name' | 'state' | 'lastError' | 'stderrTail'>[], redact: (t: string) => string, only?: string): Unavailable[] {
+  return servers
+    .filter((s) => (only === undefined || s.name === only) && s.state !== 'connected' && s.state !== 'disabled')
+    .map((s) => ({ server: s.name, state: s.state, lastError: s.lastError, stderrTail: redact(s.stderrTail.trimEnd().split('\n').slice(-STDERR_LINES).join('\n')) }));
+}
+
+const describe = (u: Unavailable) => `${u.state}${u.lastError ? `, ${u.lastError.code}: ${u.lastError.message}` : ''}`;
+
+/** Tools as a table (unconnected servers noted on stderr) or `{ tools, unavailable }` JSON. */
+export function printTools(tools: ToolInfo[], unavailable: Unavailable[], json: boolean | undefined): void {
+  if (json) {
+    out(JSON.stringify({ tools, unavailable }, null, 2));
+    return;
+  }
+  out(table(['TOOL', 'SERVER', 'QUALIFIED NAME', 'DESCRIPTION'], tools.map((t) => [t.name, t.server, t.qualifiedName, short(t.description)])));
+  for (const u of unavailable) {
+    note(`warning: server "${u.server}" is not connected (${describe(u)}); its tools are not listed`);
+    if (u.stderrTail) note(u.stderrTail.split('\n').map((line) => `  ${u.server} stderr: ${line}`).join('\n'));
+  }
+}
+
+/** A tool result: its text content (structuredContent only when there is no text), or all of it as JSON. */
+export function printResult(result: CallToolResult, json: boolean | undefined): number {
+  if (json) out(JSON.stringify(result, null, 2));
+  else {
+    const content = result.content ?? [];
+    for (const item of content) out(item.type === 'text' ? item.text : JSON.stringify(item));
+    if (result.structuredContent && !content.some((item) => item.type === 'text')) out(JSON.stringify(result.structuredContent, null, 2));
+  }
+  return result.isError ? 1 : 0;
+}
+
+/** A health report with, for each server that is not connected, its state and last error. */
+export type HealthView = HealthReport & { state?: ServerStatus['state']; lastError?: ErrorInfo | null };
+
+/** Adds the state and last error of unconnected servers to their health reports. */
+export function withLastErrors(reports: Record<string, HealthReport>, unavailable: Unavailable[]): Record<string, HealthView> {
+  const byName = new Map(unavailable.map((u) => [u.server, u]));
+  return Object.fromEntries(
+    Object.entries(reports).map(([name, report]) => {
+      const u = report.ok ? undefined : byName.get(name);
+      return [name, u ? { ...report, state: u.state, lastError: u.lastError } : report];
+    }),
+  );
+}
+
+/** Health as a table or JSON; exit 1 when any server is unhealthy. */
+export function printHealth(reports: Record<string, HealthView>, json: boolean | undefined): number {
+  const healthy = Object.values(reports).every((r) => r.ok);
+  if (json) out(JSON.stringify({ healthy, servers: reports }, null, 2));
+  else {
+    const why = (r: HealthView) => (r.state ? `not connected (${r.state})${r.lastError ? `: ${r.lastError.code}: ${r.lastError.message}` : ''}` : r.error ? `${r.error.code}: ${r.error.message}` : '');
+    out(table(['SERVER', 'OK', 'LATENCY', 'ERROR'], Object.entries(reports).map(([name, r]) => [name, r.ok ? 'yes' : 'no', r.latencyMs !== undefined ? `${r.latencyMs} ms` : '', why(r)])));
+  }
+  return healthy ? 0 : 1;
+}

@@ -1,0 +1,100 @@
+/**
+ * A server-sent-events body with a bounded queue. Node pulls from it only as fast as the socket
+ * drains, so whatever a client does not read waits here; past `maxQueuedBytes` the client is
+ * dropped (its connection is destroyed) instead of letting the process grow without bound. An
+ * `EventSource` reconnects on its own and can re-read state from the other routes.
+ */
+
+/** 1 MiB: what `/mcp/events` keeps queued for one client before dropping it. */
+export const MAX_QUEUED_EVENT_BYTES = 1024 * 1024;
+
+export interface EventStreamOptions {
+  maxQueuedBytes?: number;
+  /** Called once when the client goes away: it disconnected, or it was dropped for being slow. */
+  onClose(reason: 'closed' | 'slow'): void;
+}
+
+/** One client's event stream: `send` queues an event, `body` is the response body. */
+export class EventStream {
+  readonly body: ReadableStream<Uint8Array>;
+  private readonly encoder = new TextEncoder();
+  private readonly maxQueuedBytes: number;
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private wake: (() => void) | null = null;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private closed = false;
+
+  constructor(private readonly options: EventStreamOptions) {
+    this.maxQueuedBytes = options.maxQueuedBytes ?? MAX_QUEUED_EVENT_BYTES;
+    this.body = new ReadableStream<Uint8Array>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        pull: async (controller) => {
+          while (this.queue.length === 0 && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+          if (this.closed) return;
+          const chunks = this.queue;
+          this.queue = [];
+          this.queuedBytes = 0;
+          controller.enqueue(chunks.length === 1 ? chunks[0]! : concat(chunks));
+        },
+        cancel: () => this.finish('closed'),
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** Queues one event; drops the client when its queue is full. */
+  send(event: string, data: string): void {
+    if (this.closed) return;
+    const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`);
+    const chunk = this.encoder.encode(`event: ${event}\n${lines.join('\n')}\n\n`);
+    if (this.queuedBytes + chunk.byteLength > this.maxQueuedBytes) {
+      // Erroring the body makes @hono/node-server destroy the connection.
+      this.controller.error(new Error('event stream client too slow'));
+      this.finish('slow');
+      return;
+    }
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.byteLength;
+    this.wakeUp();
+  }
+
+  /** Ends the stream (shutdown). */
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.controller.close();
+    } catch {
+      // Already errored or cancelled.
+    }
+    this.finish('closed');
+  }
+
+  private finish(reason: 'closed' | 'slow'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.wakeUp();
+    this.options.onClose(reason);
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+/**
+ * The admin API's routes in one table: the page at `/` lists them and a wrong method on a known
+ * path answers 405 with the `Allow` header built from it.
+ */
+
+export interface RouteInfo {
+  method: 'GET' | 'POST';
+  path: string;
+  what: string;
+  /** Whether the bearer token is required. */
+  token: boolean;
+}
+
+export const ROUTES: readonly RouteInfo[] = [
+  { method: 'GET', path: '/', what: 'this page', token: false },
+  { method: 'GET', path: '/healthz', what: 'liveness: { status }', token: false },
+  { method: 'GET', path: '/readyz', what: 'readiness: 200 once started, 503 while starting or stopping', token: false },
+  { method: 'GET', path: '/mcp/servers', what: 'every server with its state, lastError and stderr tail', token: true },
+  { method: 'GET', path: '/mcp/servers/:name/tools', what: "one server's tools", token: true },
+  { method: 'GET', path: '/mcp/tools', what: 'every tool with its server and qualified name', token: true },
+  { method: 'GET', path: '/mcp/health', what: 'live ping of every server (cached up to 1 s)', token: true },
+  { method: 'POST', path: '/mcp/call', what: 'call a tool: { tool, arguments?, server?, timeoutMs? }', token: true },
+  { method: 'GET', path: '/mcp/circuit-breakers', what: "every server's circuit breaker", token: true },
+  { method: 'POST', path: '/mcp/circuit-breakers/:name/reset', what: 'close one breaker', token: true },
+  { method: 'POST', path: '/mcp/servers/:name/reconnect', what: 'reconnect one server now', token: true },
+  { method: 'GET', path: '/mcp/events', what: 'server-sent events: state, breaker, tools, calls, logs, errors', token: true },
+  { method: 'GET', path: '/metrics', what: 'Prometheus metrics', token: true },
+];
+
+const matchers = ROUTES.map((route) => ({
+  route,
+  pattern: new RegExp(`^${route.path.replace(/:[a-z]+/g, '[^/]+')}/?$`),
+}));
+
+/** The methods a known path accepts (GET implies HEAD), or an empty list for an unknown path. */
+export function allowedMethods(path: string): string[] {
+  const methods = new Set<string>();
+  for (const { route, pattern } of matchers) {
+    if (!pattern.test(path)) continue;
+    methods.add(route.method);
+    if (route.method === 'GET') methods.add('HEAD');
+  }
+  return [...methods];
+}
