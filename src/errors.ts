@@ -111,3 +111,15 @@ export function unavailable(server: string, info: ErrorInfo | null, retryAfterMs
   if (retryAfterMs !== undefined) options.retryAfterMs = retryAfterMs;
   return new SwitchboardError('ServerUnavailable', `server "${server}" is not connected${why}`, options);
 }
+
+/** The error of a call made after (or cut off by) `stop()`. */
+export function stoppedError(): SwitchboardError {
+  return new SwitchboardError('Stopped', 'the switchboard is stopped');
+}
+
+/** The error of a call the manager could not route. */
+export function unroutable(server: string, reason: 'removed' | 'failed' | 'stopping'): SwitchboardError {
+  if (reason === 'stopping') return stoppedError();
+  if (reason === 'failed') return new SwitchboardError('ServerUnavailable', `server "${server}" failed and was stopped (see its lastError)`);
+  return new SwitchboardError('ServerNotFound', `server "${server}" was removed`);
+}

@@ -1,5 +1,5 @@
 import type { AnyActorRef } from 'xstate';
-import { breakerStatus, type BreakerContext, type BreakerStatus } from '../machines/circuitBreaker.js';
+import { breakerStatus, type BreakerContext, type BreakerState, type BreakerStatus } from '../machines/breakerModel.js';
 import { connectionStateOf, type ConnectionContext } from '../machines/serverConnection.js';
 import type { ErrorInfo } from '../machines/types.js';
 import type { RuntimeServer } from './config/schema.js';
@@ -70,7 +70,7 @@ export function describeServer(
     reconnects: context.reconnects,
     retryInMs: context.retryInMs,
     toolsCount: context.toolsCount,
-    breaker: breaker ? breakerStatus(breaker.getSnapshot().value, (breaker.getSnapshot() as { context: BreakerContext }).context, now) : null,
+    breaker: breaker ? breakerStatus(breaker.getSnapshot().value as BreakerState, (breaker.getSnapshot() as { context: BreakerContext }).context, now) : null,
     serverInfo: context.facts?.serverInfo ?? null,
     capabilities: context.facts?.capabilities ?? null,
     instructions: context.facts?.instructions ?? null,

@@ -1,20 +1,22 @@
-import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { createActor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
 import { serverConnectionMachine } from '../machines/serverConnection.js';
 import type { ToolInfo } from '../machines/types.js';
 import { argumentsProblem } from './callInput.js';
 import { PendingCalls } from './calls.js';
-import { toRuntimeClock, type Clock, type RuntimeClock } from './clock.js';
+import { toRuntimeClock, type RuntimeClock } from './clock.js';
+import { ClosingTracker } from './closing.js';
+import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
+import { CallOutbox } from './outbox.js';
 import { loadConfigFileSync } from './config/load.js';
 import { mergePolicy, resolveConfig, serverNameProblem } from './config/resolve.js';
-import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type RuntimeServer, type SwitchboardConfig } from './config/schema.js';
-import { ConfigError, SwitchboardError } from './errors.js';
+import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type RuntimeServer } from './config/schema.js';
+import { ConfigError, stoppedError, SwitchboardError, unroutable } from './errors.js';
 import { EventHub } from './eventHub.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
 import { HealthProbes, type HealthReport } from './health.js';
-import type { Logger } from './logger.js';
 import { toManagedServer } from './managedServer.js';
 import { ServerRegistry } from './registry.js';
 import { describeServer, type ServerStatus } from './serverView.js';
@@ -23,39 +25,7 @@ import type { TransportSource } from './session/connect.js';
 import { createSessionLogic, type SessionPorts } from './session/session.js';
 import { ToolIndex } from './routing.js';
 
-/** Options of `createSwitchboard`. */
-export interface SwitchboardOptions {
-  /** XState inspection observer (e.g. the Stately inspector's). */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** The clock of every timer and deadline; tests pass XState's `SimulatedClock`. Defaults to real time. */
-  clock?: Clock;
-  /** Receives one line per public event (state changes, server logs, internal errors), secrets masked. Defaults to none. */
-  logger?: Logger;
-  /** Ready SDK transports (or factories of fresh ones) by server name; kept out of config and context. */
-  transports?: Record<string, TransportSource>;
-  /** Variables for `${VAR}` in the config. Defaults to `process.env`. */
-  env?: NodeJS.ProcessEnv;
-  /** Source of the backoff jitter seeds. Defaults to `Math.random`. */
-  random?: () => number;
-  /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
-  clientInfo?: { name: string; version: string };
-}
-
-/** Per-call options of `callTool`. */
-export interface CallToolOptions {
-  /** Route to this server (the name may then be bare or qualified). */
-  server?: string;
-  /** Deadline for waiting, queueing and the call itself. Defaults to the server's `timeouts.callMs`. */
-  timeoutMs?: number;
-  /** Aborting it rejects the call with `Cancelled` and sends `notifications/cancelled`. */
-  signal?: AbortSignal;
-  /** Progress notifications; each one extends the deadline up to `timeouts.maxCallMs`. */
-  onProgress?: (progress: Progress) => void;
-  /** Passed to the server as `_meta`. */
-  meta?: Record<string, unknown>;
-}
-
-export type SwitchboardInput = SwitchboardConfig | { configPath: string };
+export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 
 type RootActor = Actor<typeof managerMachine>;
 
@@ -67,7 +37,7 @@ export class Switchboard {
   readonly warnings: readonly string[];
   private readonly clock: RuntimeClock;
   private readonly registry = new ServerRegistry();
-  private readonly closing = new Set<Promise<unknown>>();
+  private readonly closing = new ClosingTracker();
   private readonly hub: EventHub;
   private readonly calls: PendingCalls;
   private readonly probes: HealthProbes;
@@ -77,8 +47,9 @@ export class Switchboard {
   private index: { catalogs: object; index: ToolIndex } | null = null;
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
-  private outbox = new Map<string, string[]>();
-  private flushScheduled = false;
+  private readonly outbox = new CallOutbox((server, requestIds) => {
+    if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
+  });
   private stopPromise: Promise<void> | null = null;
 
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
@@ -89,7 +60,7 @@ export class Switchboard {
     this.admin = config.admin;
     this.hub = new EventHub(options.logger, (text) => this.redact(text));
     for (const warning of config.warnings) options.logger?.log('warn', warning);
-    for (const server of Object.values(config.servers)) this.registry.add(server, options.transports?.[server.name]);
+    for (const server of Object.values(config.servers)) this.registry.add(server, this.transportOf(server.name));
     for (const [name, transport] of Object.entries(options.transports ?? {})) {
       // A server given only as a transport still gets the config's `defaults`.
       if (!this.registry.has(name)) this.registry.add({ ...mergePolicy(DEFAULT_POLICY, config.defaults), name, transport: 'custom', enabled: true, secrets: [] }, transport);
@@ -163,32 +134,9 @@ export class Switchboard {
       signal: options.signal,
       onProgress: options.onProgress,
     });
-    this.enqueueCall(route.server, requestId);
+    this.outbox.push(route.server, requestId);
     return promise;
   }
-
-  /**
-   * Calls travel as `tool.call` events, coalesced per microtask and server: a burst of calls made
-   * in one tick (64 callers woken by one batch of answers) costs one event through the manager and
-   * the connection instead of one each. A lone call waits one microtask.
-   */
-  private enqueueCall(server: string, requestId: string): void {
-    const batch = this.outbox.get(server);
-    if (batch) batch.push(requestId);
-    else this.outbox.set(server, [requestId]);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(this.flushCalls);
-    }
-  }
-
-  private readonly flushCalls = (): void => {
-    this.flushScheduled = false;
-    const batches = this.outbox;
-    this.outbox = new Map();
-    if (this.stopPromise) return;
-    for (const [server, requestIds] of batches) this.actor.send({ type: 'tool.call', requestIds, server });
-  };
 
   /** One server's status, or undefined when no such server is configured. */
   getServer(name: string): ServerStatus | undefined {
@@ -196,7 +144,9 @@ export class Switchboard {
     if (!entry) return undefined;
     const status = describeServer(entry.config, this.child(`server:${name}`), this.child(`breaker:${name}`), entry.stderr, this.clock.now());
     const failed = this.failure(name);
-    return failed ? { ...status, state: 'error', lastError: failed } : status;
+    if (failed) return { ...status, state: 'error', lastError: failed };
+    // After stop() no actor is left: an enabled server is then stopped, not disabled.
+    return this.stopPromise && entry.config.enabled ? { ...status, state: 'disconnected', substate: 'stopped' } : status;
   }
 
   /** Every configured server's status. */
@@ -220,8 +170,8 @@ export class Switchboard {
     if (this.registry.has(name)) throw new ConfigError([{ path: `servers.${name}`, message: 'a server with this name exists already' }]);
     const resolved = resolveConfig({ servers: { [name]: config }, ...(this.defaults ? { defaults: this.defaults } : {}) }, this.envOption());
     const server = resolved.servers[name]!;
-    this.registry.add(server, this.options.transports?.[name]);
-    const transport = this.options.transports?.[name];
+    const transport = this.transportOf(name);
+    this.registry.add(server, transport);
     if (server.enabled) this.actor.send({ type: 'server.add', server: toManagedServer(server, this.seed(), restartable(server, transport)) });
   }
 
@@ -229,7 +179,7 @@ export class Switchboard {
   async removeServer(name: string): Promise<void> {
     if (!this.registry.has(name)) throw new SwitchboardError('ServerNotFound', `no server named "${name}"`);
     this.actor.send({ type: 'server.remove', name });
-    await this.drain();
+    await this.closing.drain();
     this.registry.remove(name);
   }
 
@@ -245,7 +195,7 @@ export class Switchboard {
     this.actor.send({ type: 'breaker.reset', name, at: this.clock.now() });
   }
 
-  /** Masks every configured secret (from `${VAR}`, header and env values of every server) in `text`. */
+  /** Masks every configured secret (every `${VAR}` value, header and env values, URL query values of every server) in `text`. */
   redact(text: string): string {
     return this.registry.redactAll(text);
   }
@@ -267,9 +217,15 @@ export class Switchboard {
       this.calls.rejectAll('stopped', stoppedError);
       this.actor.stop();
       this.settleStart();
-      await this.drain();
+      await this.closing.drain();
     })();
     return this.stopPromise;
+  }
+
+  /** The embedder's transport for a server; own properties only (a server may be named `toString`). */
+  private transportOf(name: string): TransportSource | undefined {
+    const transports = this.options.transports;
+    return transports && Object.hasOwn(transports, name) ? transports[name] : undefined;
   }
 
   private portsOf(name: string): SessionPorts | undefined {
@@ -282,7 +238,7 @@ export class Switchboard {
       clock: this.clock,
       clientInfo: this.options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' },
       annotations: (tool) => this.catalogOf(name).find((t) => t.name === tool)?.annotations,
-      track: (closing) => this.track(closing),
+      track: (closing) => this.closing.track(closing),
       log: (level, message) => this.hub.publish({ type: 'server.log', server: name, level, message }),
       registerProbe: (pinger) => this.probes.register(name, pinger),
     };
@@ -305,20 +261,6 @@ export class Switchboard {
 
   private maskReport(name: string, report: HealthReport): HealthReport {
     return report.error ? { ...report, error: { ...report.error, message: this.registry.redact(name, report.error.message) } } : report;
-  }
-
-  private track(promise: Promise<unknown>): void {
-    const settled = promise.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.closing.add(settled);
-    void settled.then(() => this.closing.delete(settled));
-  }
-
-  /** Waits until every session that is closing has closed (closing may start more). */
-  private async drain(): Promise<void> {
-    while (this.closing.size > 0) await Promise.all([...this.closing]);
   }
 
   /** Enabled servers that are not connected now, for messages that must say why a name is unknown. */
@@ -357,16 +299,6 @@ export class Switchboard {
 /** Whether a stopped session can start again by itself (idle stop needs a fresh transport each time). */
 function restartable(server: RuntimeServer, transport: TransportSource | undefined): boolean {
   return transport ? typeof transport === 'function' : server.transport === 'stdio';
-}
-
-function stoppedError(): SwitchboardError {
-  return new SwitchboardError('Stopped', 'the switchboard is stopped');
-}
-
-function unroutable(server: string, reason: 'removed' | 'failed' | 'stopping'): SwitchboardError {
-  if (reason === 'stopping') return stoppedError();
-  if (reason === 'failed') return new SwitchboardError('ServerUnavailable', `server "${server}" failed and was stopped (see its lastError)`);
-  return new SwitchboardError('ServerNotFound', `server "${server}" was removed`);
 }
 
 /**

@@ -43,7 +43,7 @@ function zodIssues(error: z.ZodError, issues: ConfigIssue[], rename: (path: stri
 }
 
 /** Deep-merges policy overrides onto a full policy; arrays and scalars replace. */
-function mergePolicy(base: Policy, ...layers: (PolicyOverrides | undefined)[]): Policy {
+export function mergePolicy(base: Policy, ...layers: (PolicyOverrides | undefined)[]): Policy {
   const out: Policy = structuredClone(base);
   for (const layer of layers) {
     if (!layer) continue;

@@ -1,0 +1,40 @@
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from './clock.js';
+import type { SwitchboardConfig } from './config/schema.js';
+import type { Logger } from './logger.js';
+import type { TransportSource } from './session/connect.js';
+
+/** Options of `createSwitchboard`. */
+export interface SwitchboardOptions {
+  /** XState inspection observer (e.g. the Stately inspector's). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** The clock of every timer and deadline; tests pass XState's `SimulatedClock`. Defaults to real time. */
+  clock?: Clock;
+  /** Receives one line per public event (state changes, server logs, internal errors), secrets masked. Defaults to none. */
+  logger?: Logger;
+  /** Ready SDK transports (or factories of fresh ones) by server name; kept out of config and context. */
+  transports?: Record<string, TransportSource>;
+  /** Variables for `${VAR}` in the config. Defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Source of the backoff jitter seeds. Defaults to `Math.random`. */
+  random?: () => number;
+  /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
+  clientInfo?: { name: string; version: string };
+}
+
+/** Per-call options of `callTool`. */
+export interface CallToolOptions {
+  /** Route to this server (the name may then be bare or qualified). */
+  server?: string;
+  /** Deadline for waiting, queueing and the call itself. Defaults to the server's `timeouts.callMs`. */
+  timeoutMs?: number;
+  /** Aborting it rejects the call with `Cancelled` and sends `notifications/cancelled`. */
+  signal?: AbortSignal;
+  /** Progress notifications; each one extends the deadline up to `timeouts.maxCallMs`. */
+  onProgress?: (progress: Progress) => void;
+  /** Passed to the server as `_meta`. */
+  meta?: Record<string, unknown>;
+}
+
+export type SwitchboardInput = SwitchboardConfig | { configPath: string };
