@@ -58,12 +58,12 @@ export async function runServe(input: CommandInput, configPath: string): Promise
   try {
     const logger = createJsonLogger({ minimum, redact: (t) => (service ? service.redact(t) : board ? board.redact(t) : t) });
     inspection = input.inspect ? createInspection() : undefined;
-    const options: SwitchboardOptions = {};
+    // The switchboard logs its own events (and the config's warnings) through the same logger.
+    const options: SwitchboardOptions = { logger };
     if (inspection) options.inspect = inspection.inspect;
     // The config is read once, here; a bad one throws ConfigError (exit 2).
     board = createSwitchboard({ configPath }, options);
-    for (const warning of board.warnings) logger.log('warn', warning);
-    service = await serve(board, { logger, ...(port !== undefined ? { port } : {}), ...(input.host ? { host: input.host } : {}) });
+    service = await serve(board, { logger, logEvents: false, ...(port !== undefined ? { port } : {}), ...(input.host ? { host: input.host } : {}) });
     const running = service;
     const inspectorUrl = inspection ? await inspection.listen({ token: running.token, allowedOrigins: running.allowedHosts, redact: (t) => running.redact(t) }) : undefined;
     out(`switchboard serving ${running.url}`);

@@ -19,6 +19,11 @@ export interface ServeOptions {
   /** How long in-flight calls may finish after a shutdown starts. Defaults to 10 000 ms. */
   graceMs?: number;
   heartbeatMs?: number;
+  /**
+   * Whether `serve` writes the switchboard's events to `logger`. Defaults to true; pass false
+   * when the same logger was given to `createSwitchboard`, which logs them itself.
+   */
+  logEvents?: boolean;
 }
 
 /** A running admin service. */
@@ -57,7 +62,7 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
   let inFlight = 0;
   let idle: (() => void) | null = null;
 
-  const offs = [
+  const offs = options.logEvents === false ? [] : [
     sb.on('server.stateChanged', (e) =>
       logger.log(e.to === 'error' ? 'error' : e.to === 'disconnected' ? 'warn' : 'info', 'server state changed', { ...e, error: e.error ? { ...e.error, message: redact(e.error.message) } : undefined }),
     ),

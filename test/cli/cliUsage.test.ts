@@ -49,11 +49,18 @@ describe('switchboard CLI usage', () => {
     for (const flag of ['--version', '-v']) expect(await runCli([flag])).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
   });
 
-  it('prints a result once: text content, and structuredContent only under --json', async () => {
-    const path = healthyConfig();
+  it('prints a result once: text content, structuredContent only without text or under --json', async () => {
+    const path = writeConfig(`
+servers:
+  files: { transport: stdio, command: ${process.execPath}, args: ["${STDIO_FIXTURE}", files] }
+  fx: { transport: stdio, command: ${process.execPath}, args: ["${SERVICE_FIXTURE}"] }
+`);
     expect(await runCli(['call', 'files__add', '--args', '{"a":2,"b":5}', '--config', path])).toMatchObject({ code: 0, stdout: '7\n' });
     const json = await runCli(['call', 'files__add', '--args', '{"a":2,"b":5}', '--config', path, '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ content: [{ type: 'text', text: '7' }], structuredContent: { sum: 7 } });
+    const structured = await runCli(['call', 'fx__structured', '--config', path]);
+    expect(structured).toMatchObject({ code: 0 });
+    expect(JSON.parse(structured.stdout)).toEqual({ answer: 42 });
   });
 
   it('exits 1 with ServerNotFound for tools --server of an unknown server', async () => {

@@ -3,7 +3,8 @@
 //   gate: answer initialize only once <file> exists (never: not at all)
 //   die:  write the text to stderr and exit 1 before reading anything
 // Tools: echo_args (returns its raw arguments as JSON text), flood {count, size} (sends count
-// notifications/message of size characters first), mark {text} (writes text to stderr).
+// notifications/message of size characters first), mark {text} (writes text to stderr),
+// structured (structuredContent and no text content).
 // Every ping is written to stderr as "PING".
 import { existsSync } from 'node:fs';
 
@@ -32,6 +33,7 @@ const tools = [
   { name: 'echo_args', description: 'Returns its arguments as received', inputSchema: { type: 'object' } },
   { name: 'flood', description: 'Sends many log notifications', inputSchema: { type: 'object', properties: { count: { type: 'number' }, size: { type: 'number' } } } },
   { name: 'mark', description: 'Writes a line to stderr', inputSchema: { type: 'object', properties: { text: { type: 'string' } } } },
+  { name: 'structured', description: 'Answers with structuredContent only', inputSchema: { type: 'object' } },
 ];
 
 function handle(message) {
@@ -59,6 +61,7 @@ function handle(message) {
 function call(id, params) {
   const args = params.arguments ?? {};
   if (params.name === 'echo_args') return text(id, JSON.stringify(args));
+  if (params.name === 'structured') return send({ jsonrpc: '2.0', id, result: { content: [], structuredContent: { answer: 42 } } });
   if (params.name === 'mark') {
     process.stderr.write(`${args.text}\n`);
     return text(id, 'marked');

@@ -1,11 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { fixturePid, waitGone } from '../helpers/processes.js';
 import { SERVICE_FIXTURE, startService, writeConfig, type RunningService } from '../helpers/service.js';
-import { until } from '../helpers/switchboard.js';
+import { STDIO_FIXTURE, until } from '../helpers/switchboard.js';
 
 const TOKEN = 'serve-start-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -165,5 +167,37 @@ admin: { token: ${TOKEN} }
     expect(slowBytes).toBeLessThan(count * 4_000);
     controller.abort();
     await reading;
+  });
+
+  it('serves --inspect only to viewers with the generated admin token, without the config\'s secrets', async () => {
+    const secret = 'inspect-env-SECRET-31';
+    const config = writeConfig(`
+servers:
+  files: { transport: stdio, command: ${process.execPath}, args: ["${STDIO_FIXTURE}", files], env: { API_KEY: "\${INSPECT_SECRET}" } }
+`);
+    const stateDir = mkdtempSync(join(tmpdir(), 'sb-state-'));
+    service = await startService(['--config', config, '--inspect'], { INSPECT_SECRET: secret, SWITCHBOARD_STATE_DIR: stateDir, SWITCHBOARD_ADMIN_TOKEN: '' });
+    const inspector = /inspector: (ws:\/\/\S+)/.exec(service.stdout())![1]!;
+    const token = /admin token: (\S+)/.exec(service.stdout())![1]!;
+    const open = (headers: Record<string, string>) =>
+      new Promise<{ status?: number; ws?: WebSocket; text: () => string }>((resolve, reject) => {
+        let text = '';
+        const ws = new WebSocket(inspector, { headers });
+        ws.on('message', (data) => (text += `${data.toString()}\n`));
+        ws.once('open', () => resolve({ ws, text: () => text }));
+        ws.once('unexpected-response', (_req, res) => {
+          resolve({ status: res.statusCode ?? 0, text: () => text });
+          ws.terminate();
+        });
+        ws.once('error', (error) => ws.readyState !== WebSocket.CLOSED && reject(error));
+      });
+    expect((await open({})).status).toBe(401);
+    expect((await open({ authorization: 'Bearer not-the-token' })).status).toBe(401);
+    const viewer = await open({ authorization: `Bearer ${token}` });
+    await until(() => viewer.text().includes('"@xstate.actor"') && viewer.text().includes('"@xstate.snapshot"'), 10_000, 'inspection messages');
+    expect(viewer.text()).toContain('serverConnection');
+    expect(viewer.text()).not.toContain(secret);
+    expect(viewer.text()).not.toContain(token);
+    viewer.ws!.close();
   });
 });
