@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActor, SimulatedClock } from 'xstate';
-import { breakerStatus, type BreakerPolicy, type CallOutcome } from '../../machines/breakerModel.js';
+import { createActor, SimulatedClock, type InspectionEvent } from 'xstate';
+import { breakerStatus, type BreakerPolicy, type CallOutcome, type RecordedCall } from '../../machines/breakerModel.js';
 import { circuitBreakerMachine, type BreakerStateChanged } from '../../machines/circuitBreaker.js';
 
 const policy: BreakerPolicy = {
@@ -18,7 +18,15 @@ const policy: BreakerPolicy = {
 
 function startBreaker(overrides: Partial<BreakerPolicy> = {}) {
   const clock = new SimulatedClock();
-  const actor = createActor(circuitBreakerMachine, { clock, input: { server: 's', policy: { ...policy, ...overrides } } });
+  // Counts the transitions that apply the recording reducer (`recordCalls`), one per microstep taken.
+  let recordings = 0;
+  const inspect = (e: InspectionEvent) => {
+    if (e.type !== '@xstate.microstep') return;
+    for (const t of e._transitions) {
+      for (const a of t.actions) if ((typeof a === 'string' ? a : (a as { type?: unknown }).type) === 'recordCalls') recordings++;
+    }
+  };
+  const actor = createActor(circuitBreakerMachine, { clock, inspect, input: { server: 's', policy: { ...policy, ...overrides } } });
   const changes: BreakerStateChanged[] = [];
   actor.on('breaker.stateChanged', (e) => changes.push(e));
   actor.start();
@@ -53,7 +61,14 @@ function startBreaker(overrides: Partial<BreakerPolicy> = {}) {
     for (let i = 0; i < 5; i++) call('failure');
     expect(state()).toBe('open');
   };
-  return { actor, clock, changes, state, status, call, begin, trip };
+  /** Sends one burst of outcomes and returns how many times the reducer was applied for it. */
+  const burst = (calls: RecordedCall[]): number => {
+    const before = recordings;
+    actor.send({ type: 'calls.recorded', calls });
+    return recordings - before;
+  };
+  const ctx = () => actor.getSnapshot().context;
+  return { actor, clock, changes, state, status, call, begin, trip, burst, ctx };
 }
 
 describe('circuitBreaker', () => {
@@ -267,5 +282,70 @@ describe('circuitBreaker', () => {
     b.call('failure');
     b.call('failure');
     expect(b.state()).toBe('open');
+  });
+  it('applies a tripping burst once and reports exactly one change, with later outcomes late', () => {
+    const b = startBreaker();
+    const epoch = b.ctx().epoch;
+    const outcomes: CallOutcome[] = ['failure', 'ignored', 'failure', 'failure', 'success', 'failure', 'failure', 'ignored', 'success'];
+    const calls = outcomes.map((outcome, i) => ({ requestId: `b${i}`, epoch, outcome, durationMs: 5, at: 40 + i }));
+    expect(b.burst(calls)).toBe(1);
+    expect(b.state()).toBe('open');
+    // The fifth counted outcome (index 5, at 45) trips it; the three after it are late, the
+    // ignored one among them included, and none of them fills the fresh window.
+    expect(b.changes).toEqual([{ type: 'breaker.stateChanged', server: 's', from: 'closed', to: 'open', reason: 'failureRate', epoch: b.ctx().epoch, at: 45 }]);
+    expect(b.status()).toMatchObject({ lateOutcomes: 3, ignoredCalls: 1, bufferedCalls: 0, consecutiveOpens: 1 });
+    expect(b.ctx().openUntil).toBe(5045);
+    expect(b.ctx().change).toBeNull();
+  });
+
+  it('applies a burst that decides nothing once and reports nothing', () => {
+    const b = startBreaker();
+    const epoch = b.ctx().epoch;
+    expect(b.burst([0, 1, 2].map((i) => ({ requestId: `q${i}`, epoch, outcome: 'failure' as const, durationMs: 5, at: i })))).toBe(1);
+    expect(b.state()).toBe('closed');
+    expect(b.changes).toEqual([]);
+    expect(b.status().bufferedCalls).toBe(3);
+  });
+
+  it('closes a half-open breaker on a burst of probes once, counting extra outcomes as late', () => {
+    const b = startBreaker({ permittedNumberOfCallsInHalfOpenState: 2 });
+    b.trip();
+    b.clock.increment(5000);
+    b.actor.send({ type: 'call.acquire', requestId: 'p1' });
+    b.actor.send({ type: 'call.acquire', requestId: 'p2' });
+    const epoch = b.ctx().epoch;
+    const changes = b.changes.length;
+    const recorded = (requestId: string, outcome: CallOutcome): RecordedCall => ({ requestId, epoch, outcome, durationMs: 5, at: 5010 });
+    expect(b.burst([recorded('p1', 'success'), recorded('p2', 'success'), recorded('p1', 'failure'), recorded('stray', 'failure')])).toBe(1);
+    expect(b.state()).toBe('closed');
+    expect(b.changes.slice(changes)).toEqual([expect.objectContaining({ from: 'half-open', to: 'closed', reason: 'probeSucceeded', epoch: b.ctx().epoch })]);
+    expect(b.status()).toMatchObject({ lateOutcomes: 2, bufferedCalls: 0 });
+  });
+
+  it('reports in every change the epoch of the state it enters', () => {
+    const b = startBreaker({ permittedNumberOfCallsInHalfOpenState: 1 });
+    const epochs: [string, number, number][] = [];
+    const check = (step: () => void) => {
+      const before = b.changes.length;
+      step();
+      expect(b.changes).toHaveLength(before + 1);
+      const change = b.changes.at(-1)!;
+      epochs.push([`${change.from}>${change.to}`, change.epoch, b.ctx().epoch]);
+    };
+    check(() => b.trip());
+    check(() => b.clock.increment(5000));
+    check(() => b.call('failure'));
+    check(() => b.clock.increment(10000));
+    check(() => {
+      b.begin();
+      b.clock.increment(1000);
+    });
+    check(() => b.actor.send({ type: 'breaker.reset', at: b.clock.now() }));
+    check(() => b.trip());
+    check(() => b.clock.increment(5000));
+    check(() => b.call('success'));
+    expect(epochs.map(([step]) => step)).toEqual(['closed>open', 'open>half-open', 'half-open>open', 'open>half-open', 'half-open>open', 'open>closed', 'closed>open', 'open>half-open', 'half-open>closed']);
+    for (const [step, reported, actual] of epochs) expect({ step, reported }).toEqual({ step, reported: actual });
+    expect(new Set(epochs.map(([, e]) => e)).size).toBe(epochs.length);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
-import { computeBackoffDelay } from '../../machines/backoff.js';
+import { computeBackoffDelay, nextRandom } from '../../machines/backoff.js';
 import {
   connectionStateOf,
   serverConnectionMachine,
@@ -295,18 +295,128 @@ describe('serverConnection', () => {
   });
 
   it('spreads first retries of many servers that fail together (RC-11)', () => {
-    const delays = new Set<number>();
-    for (let i = 0; i < 50; i++) {
+    // Fixed seeds from a seeded sequence: the runtime draws them at random, the test does not.
+    let state = 20261201;
+    const seeds = Array.from({ length: 50 }, () => {
+      const { value, seed } = nextRandom(state);
+      state = seed;
+      return Math.floor(value * 2 ** 31);
+    });
+    const delays = seeds.map((seed, i) => {
       const clock = new SimulatedClock();
       const machine = serverConnectionMachine.provide({ actors: { session: fromCallback<SessionCommand, { server: string }>(() => undefined) } });
-      const actor = createActor(machine, { clock, input: { server: `s${i}`, policy, seed: Math.floor(Math.random() * 2 ** 31) } }).start();
+      const actor = createActor(machine, { clock, input: { server: `s${i}`, policy, seed } }).start();
       actor.send({ type: 'server.connect' });
       actor.send({ type: 'session.failed', attemptId: actor.getSnapshot().context.attemptId, at: 0, error: LOST });
       const d = actor.getSnapshot().context.retryInMs!;
-      expect(d).toBeGreaterThanOrEqual(policy.reconnect.minMs);
-      delays.add(d);
       actor.stop();
+      return d;
+    });
+    // Each first delay is the full-jitter draw of its own seed, between minMs and baseMs.
+    expect(delays).toEqual(seeds.map((seed) => computeBackoffDelay(0, policy.reconnect, nextRandom(seed).value)));
+    expect(Math.min(...delays)).toBe(257);
+    expect(Math.max(...delays)).toBe(999);
+    // 47 distinct delays for 50 servers: no clump at the floor.
+    expect(new Set(delays).size).toBe(47);
+    expect(delays.filter((d) => d === policy.reconnect.minMs)).toHaveLength(0);
+  });
+
+  it('ignores a session.lost of an earlier attempt while connected, also with maxAttempts 1', () => {
+    for (const maxAttempts of [0, 1]) {
+      const c = startConnection({ reconnect: { ...policy.reconnect, maxAttempts } });
+      c.actor.send({ type: 'server.connect' });
+      c.ready();
+      const old = c.ctx().attemptId;
+      c.actor.send({ type: 'server.reconnect' });
+      c.ready();
+      expect(c.ctx().attemptId).toBe(old + 1);
+      const changes = c.changes.length;
+      c.actor.send({ type: 'session.lost', attemptId: old, at: c.clock.now(), error: LOST });
+      expect(c.state()).toBe('connected');
+      expect(c.changes).toHaveLength(changes);
+      expect(c.ctx()).toMatchObject({ lastError: null, restartLog: [] });
+      // The current attempt's loss still counts: with one attempt allowed it ends in error.
+      c.lose();
+      expect(c.state()).toBe(maxAttempts === 1 ? 'error' : 'disconnected');
     }
-    expect(delays.size).toBeGreaterThanOrEqual(45);
+  });
+
+  it('ignores session.failed and session.ready of an earlier attempt while connecting', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    const old = c.ctx().attemptId;
+    c.actor.send({ type: 'server.reconnect' });
+    const changes = c.changes.length;
+    c.actor.send({ type: 'session.failed', attemptId: old, at: c.clock.now(), error: ENOENT });
+    c.actor.send({ type: 'session.ready', attemptId: old, at: c.clock.now(), facts: {}, tools: [] });
+    expect(c.state()).toBe('connecting');
+    expect(c.changes).toHaveLength(changes);
+    expect(c.ctx()).toMatchObject({ attempt: 0, lastError: null, everConnected: false });
+  });
+
+  it('ignores a session.expired of an earlier attempt while connected', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    const old = c.ctx().attemptId;
+    c.actor.send({ type: 'server.reconnect' });
+    c.ready();
+    const opens = c.opens();
+    c.actor.send({ type: 'session.expired', attemptId: old, at: c.clock.now(), error: { code: 'SessionExpired', message: 'x' } });
+    expect(c.state()).toBe('connected');
+    expect(c.opens()).toBe(opens);
+    expect(c.ctx().restartLog).toEqual([]);
+  });
+
+  it('moves a connected server that lost its session for good to error with authRequired, until reconnect', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    const denied: ErrorInfo = { code: 'AuthRequired', message: 'HTTP 401', retryable: false };
+    c.lose(denied);
+    expect(c.state()).toBe('error');
+    expect(c.changes.at(-1)).toEqual({ type: 'server.stateChanged', server: 'files', from: 'connected', to: 'error', reason: 'authRequired', error: denied });
+    const opens = c.opens();
+    c.clock.increment(600000);
+    c.actor.send({ type: 'server.connect' });
+    c.actor.send({ type: 'tool.call', requestIds: ['q'], server: 'files' });
+    expect(c.state()).toBe('error');
+    expect(c.opens()).toBe(opens);
+    expect(c.commands.at(-1)).toEqual({ type: 'call.refuse', requestIds: ['q'], error: denied, retryInMs: null });
+    c.actor.send({ type: 'server.reconnect' });
+    expect(c.state()).toBe('connecting');
+    expect(c.opens()).toBe(opens + 1);
+  });
+
+  it('tags connected, backoff and error as settled, and no other state', () => {
+    const c = startConnection();
+    const settled = () => c.actor.getSnapshot().hasTag('settled');
+    const seen: [unknown, boolean][] = [[c.actor.getSnapshot().value, settled()]];
+    c.actor.send({ type: 'server.connect' });
+    seen.push([c.actor.getSnapshot().value, settled()]);
+    c.fail();
+    seen.push([c.actor.getSnapshot().value, settled()]);
+    c.waitRetry();
+    c.ready();
+    seen.push([c.state(), settled()]);
+    c.lose(ENOENT);
+    seen.push([c.actor.getSnapshot().value, settled()]);
+    expect(seen).toEqual([
+      [{ disconnected: 'idle' }, false],
+      ['connecting', false],
+      [{ disconnected: 'backoff' }, true],
+      ['connected', true],
+      ['error', true],
+    ]);
+  });
+
+  it('fails at start when no session actor is provided', () => {
+    const errors: unknown[] = [];
+    const actor = createActor(serverConnectionMachine, { clock: new SimulatedClock(), input: { server: 'files', policy, seed: 1 } });
+    actor.subscribe({ error: (error) => errors.push(error) });
+    actor.start();
+    expect(actor.getSnapshot().status).toBe('error');
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toContain('not provided');
   });
 });
