@@ -221,8 +221,9 @@ export class PendingCalls implements CallTable {
     const entry = this.entries.get(requestId);
     if (!entry) return;
     entry.abortCause = cause;
-    this.reject(requestId, error);
+    // Abort first: the server's cancel must go out whatever the settlement's listeners do.
     entry.signal.abort(error);
+    this.reject(requestId, error);
   }
 
   private arm(entry: Entry, delayMs: number): void {
@@ -251,6 +252,10 @@ export class PendingCalls implements CallTable {
       durationMs: this.clock.now() - entry.startedAt,
       ...outcome,
     };
-    this.onCompleted(event);
+    try {
+      this.onCompleted(event);
+    } catch {
+      // The reporter's failure is the host's; the call has settled already.
+    }
   }
 }

@@ -56,7 +56,7 @@ export class SwitchboardError extends Error {
 
   constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = `${code}Error`;
+    this.name = code.endsWith('Error') ? code : `${code}Error`;
     this.code = code;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }

@@ -186,6 +186,13 @@ export class Switchboard {
   /** Forces a fresh connection now, from any state, forgetting earlier failures. */
   reconnect(name: string): void {
     this.requireEnabled(name);
+    if (this.failure(name)) {
+      // Its actors failed and are gone: supervise it afresh.
+      const entry = this.registry.get(name)!;
+      this.actor.send({ type: 'server.remove', name });
+      this.actor.send({ type: 'server.add', server: toManagedServer(entry.config, this.seed(), restartable(entry.config, entry.transport)) });
+      return;
+    }
     this.actor.send({ type: 'server.reconnect', name });
   }
 

@@ -50,6 +50,11 @@ describe('seams of the switchboard', () => {
     expect((await sb.callTool('whoami', {}, { server: 'b' })).content).toEqual([{ type: 'text', text: 'b' }]);
     await expect(sb.callTool('whoami', {}, { server: 'a' })).rejects.toMatchObject({ code: 'ServerUnavailable' });
     expect(sb.actor.getSnapshot().status).toBe('active');
+    // reconnect() supervises the failed server afresh.
+    sb.reconnect('a');
+    await until(() => sb.getServer('a')!.state === 'connected', 5_000, 'a to reconnect');
+    expect((await sb.callTool('whoami', {}, { server: 'a' })).content).toEqual([{ type: 'text', text: 'a' }]);
+    expect(sb.getServer('a')!.breaker).toMatchObject({ state: 'closed' });
   });
 
   it('settles a call whose completion listener throws and reports the listener as an error event', async () => {
