@@ -2,7 +2,7 @@ import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { CallOutcome } from '../../machines/circuitBreaker.js';
+import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../machines/types.js';
 import type { AbortCause } from '../calls.js';
 import { SwitchboardError } from '../errors.js';
@@ -25,6 +25,8 @@ export interface CallFailure {
   undispatched: boolean;
   /** The server no longer knows the session (HTTP 400/404 on a request that carried one). */
   sessionExpired: boolean;
+  /** The server refused our credentials (HTTP 401/403): retrying cannot help, the server goes to `error`. */
+  authFailed: boolean;
 }
 
 function httpStatus(error: unknown): number | undefined {
@@ -34,6 +36,10 @@ function httpStatus(error: unknown): number | undefined {
     if (match) return Number(match[1]);
   }
   return undefined;
+}
+
+function isAuthStatus(status: number | undefined): boolean {
+  return status === 401 || status === 403;
 }
 
 function networkCode(error: unknown): string | undefined {
@@ -47,16 +53,23 @@ function networkCode(error: unknown): string | undefined {
 /** Classifies a failed `tools/call`. */
 export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string): CallFailure {
   const where = `tool "${tool}" on server "${server}"`;
-  const fail = (err: SwitchboardError, outcome: CallOutcome, suspect = false, undispatched = false, sessionExpired = false): CallFailure => ({
+  const fail = (err: SwitchboardError, outcome: CallOutcome, suspect = false, undispatched = false, sessionExpired = false, authFailed = false): CallFailure => ({
     error: err,
     outcome,
     suspectConnection: suspect,
     undispatched,
     sessionExpired,
+    authFailed,
   });
   if (abortCause === 'timeout') return fail(new SwitchboardError('ToolCallTimeout', `${where} timed out`, { cause: error }), 'failure');
   if (abortCause === 'cancelled') return fail(new SwitchboardError('Cancelled', `${where} was cancelled by the caller`, { cause: error }), 'ignored');
   if (abortCause === 'stopped') return fail(new SwitchboardError('Stopped', 'the switchboard is stopping', { cause: error }), 'ignored');
+  // Before McpError: with an authProvider the SDK throws UnauthorizedError for a 401 it could not fix.
+  if (error instanceof UnauthorizedError || isAuthStatus(httpStatus(error))) {
+    const status = httpStatus(error);
+    const why = status === undefined ? 'requires authorization' : `refused our credentials (HTTP ${status})`;
+    return fail(new SwitchboardError('AuthRequired', `${where}: the server ${why}`, { cause: error }), 'ignored', false, false, false, true);
+  }
   if (error instanceof McpError) {
     switch (error.code) {
       case ErrorCode.InvalidParams:
@@ -78,9 +91,6 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
     if (status === 400 || status === 404) {
       return fail(new SwitchboardError('ConnectionLost', `${where}: session rejected (HTTP ${status})`, { cause: error }), 'ignored', false, true, true);
     }
-    if (status === 401 || status === 403) {
-      return fail(new SwitchboardError('ConnectionLost', `${where}: not authorized (HTTP ${status})`, { cause: error }), 'ignored', false, true);
-    }
     const counts = status >= 500 || status === 408 || status === 429;
     return fail(new SwitchboardError('ProtocolError', `${where} failed: HTTP ${status}`, { cause: error }), counts ? 'failure' : 'success');
   }
@@ -91,6 +101,9 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   }
   if (error instanceof Error && error.message === 'Not connected') {
     return fail(new SwitchboardError('ConnectionLost', `${where}: not connected`, { cause: error }), 'ignored', false, true);
+  }
+  if (error instanceof MessageTooLargeError) {
+    return fail(new SwitchboardError('ProtocolError', `${where} failed: ${error.message}`, { cause: error }), 'failure');
   }
   if (error instanceof Error && error.name.includes('ZodError')) {
     return fail(new SwitchboardError('ProtocolError', `${where} returned an invalid result`, { cause: error }), 'failure');
@@ -113,14 +126,88 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number): Err
     return out;
   };
   if (error instanceof CommandError) return info(error.code, error.message, false);
-  if (error instanceof UnauthorizedError) return info('Unauthorized', 'the server requires authorization', false);
+  if (error instanceof UnauthorizedError) return info('AuthRequired', 'the server requires authorization', false);
   const message = error instanceof Error ? error.message : String(error);
   if (/protocol version is not supported/i.test(message)) return info('UnsupportedProtocolVersion', message, false);
   const status = httpStatus(error);
-  if (status === 401 || status === 403) return info(`HTTP${status}`, `the server refused access (HTTP ${status})`, false);
+  if (isAuthStatus(status)) return info('AuthRequired', `the server refused our credentials (HTTP ${status})`, false);
   if (status !== undefined) return info(`HTTP${status}`, `connect failed: HTTP ${status}`, true);
   if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) return info('ConnectionClosed', 'the server closed the connection during initialize', true);
   const net = networkCode(error);
   if (net) return info(net, `connect failed: ${net}`, true);
   return info('ConnectFailed', `connect failed: ${message}`, true);
+}
+
+/** A server message (stdio line, HTTP body, SSE event) larger than `limits.maxMessageBytes`. */
+export class MessageTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the server sent a message of more than ${limit} bytes (limits.maxMessageBytes)`);
+    this.name = 'MessageTooLargeError';
+  }
+}
+
+type RequestId = string | number;
+
+/** The JSON-RPC error answer we deliver in place of a response that cannot be delivered as sent. */
+export function substituteError(id: RequestId, message: string): { jsonrpc: '2.0'; id: RequestId; error: { code: number; message: string } } {
+  return { jsonrpc: '2.0', id, error: { code: ErrorCode.InternalError, message } };
+}
+
+const isRequestId = (id: unknown): id is RequestId => typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));
+const RESPONSE_KEYS = new Set(['jsonrpc', 'id', 'result', 'error']);
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What is wrong with a response's envelope, or null when it has the shape the SDK accepts. */
+function responseProblem(m: Record<string, unknown>): string | null {
+  if (m.jsonrpc !== '2.0') return 'jsonrpc is not "2.0"';
+  const hasResult = 'result' in m;
+  const hasError = 'error' in m;
+  if (hasResult && hasError) return 'both result and error';
+  if (!hasResult && !hasError) return 'neither result nor error';
+  for (const key of Object.keys(m)) if (!RESPONSE_KEYS.has(key)) return `unexpected member "${key}"`;
+  if (hasResult) {
+    const result = m.result;
+    if (!isPlainObject(result)) return `result is ${Array.isArray(result) ? 'an array' : result === null ? 'null' : `a ${typeof result}`}`;
+    return null;
+  }
+  const error = m.error;
+  if (!isPlainObject(error)) return 'error is not an object';
+  if (!Number.isInteger(error.code)) return 'error.code is not an integer';
+  if (typeof error.message !== 'string') return 'error.message is not a string';
+  return null;
+}
+
+/**
+ * Screens one parsed incoming message. A response whose envelope the SDK would reject (its schema
+ * error carries no id, so the call would wait for its deadline) comes back as the id and what is
+ * wrong, so the caller can deliver `substituteError` for exactly that request. Requests,
+ * notifications and messages without a usable id return null and take the SDK's own path.
+ * `strict` is the SDK's verdict when known (stdio); without it a cheap structural check runs.
+ */
+export function brokenResponse(value: unknown, sdkRejected?: boolean): { id: RequestId; problem: string } | null {
+  if (!isPlainObject(value) || 'method' in value || !isRequestId(value.id)) return null;
+  const problem = responseProblem(value);
+  if (problem) return { id: value.id, problem };
+  return sdkRejected ? { id: value.id, problem: 'it does not match the JSON-RPC response schema' } : null;
+}
+
+const ID = String.raw`(-?\d+|"(?:[^"\\]|\\.){0,200}")`;
+const HEAD_ID = new RegExp(String.raw`^\{\s*(?:"jsonrpc"\s*:\s*"2\.0"\s*,\s*)?"id"\s*:\s*` + ID);
+const TAIL_ID = new RegExp(String.raw`"id"\s*:\s*` + ID + String.raw`\s*\}\s*$`);
+
+/**
+ * The request id of a message too large to keep, read from its first and last bytes: servers put
+ * the id first (`{"jsonrpc":"2.0","id":…`) or, like the TypeScript SDK, last (`…,"id":3}`). Only a
+ * top-level id matches: the head must start the object, the tail must close it.
+ */
+export function idFromEdges(head: string, tail: string): RequestId | undefined {
+  const start = head.indexOf('{');
+  const match = (start === -1 ? null : HEAD_ID.exec(head.slice(start))) ?? TAIL_ID.exec(tail);
+  if (!match) return undefined;
+  const raw = match[1]!;
+  try {
+    return JSON.parse(raw) as RequestId;
+  } catch {
+    return undefined;
+  }
 }

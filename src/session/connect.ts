@@ -1,9 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeServer } from '../config/schema.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+import { buildHttpTransport } from './httpTransport.js';
 import { findSetsid, resolveCommand, terminateGroup, trackGroup } from './processGroup.js';
 import type { StderrRing } from './stderrRing.js';
 
@@ -36,14 +37,6 @@ export interface ConnectOptions {
   clientInfo: { name: string; version: string };
 }
 
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve) => {
     // Kept referenced: a close that is awaited must keep the event loop alive until it ends.
@@ -61,76 +54,173 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
   });
 }
 
+/** Bytes kept from each end of a dropped line to find its id. */
+const EDGE = 512;
+
+/**
+ * Replaces the stdio transport's line buffer (the SDK's `ReadBuffer`, a private field) with one
+ * that caps each line, not the whole buffer, at `limits.maxMessageBytes` and never throws: the
+ * SDK's closes the transport on an oversized read, failing every call on the server. A line over
+ * the cap is dropped as it streams in (its first and last bytes kept to find its id) and its
+ * request gets a JSON-RPC error; so does a response whose envelope the SDK's schema rejects.
+ */
+class ScreeningReadBuffer {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private skip: { head: string; tail: Buffer; reported: boolean } | null = null;
+  private ready: (JSONRPCMessage | Error)[] = [];
+
+  constructor(private readonly maxBytes: number) {}
+
+  append(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(10, start);
+      this.take(newline === -1 ? chunk.subarray(start) : chunk.subarray(start, newline));
+      if (newline === -1) return;
+      this.endLine();
+      start = newline + 1;
+    }
+  }
+
+  /** The next message; an error is thrown, which the SDK reports to `onerror` before it reads on. */
+  readMessage(): JSONRPCMessage | null {
+    const next = this.ready.shift();
+    if (next instanceof Error) throw next;
+    return next ?? null;
+  }
+
+  clear(): void {
+    this.parts = [];
+    this.size = 0;
+    this.skip = null;
+  }
+
+  private take(piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (this.skip) {
+      const tail = piece.length >= EDGE ? piece : Buffer.concat([this.skip.tail, piece]);
+      this.skip.tail = Buffer.from(tail.subarray(Math.max(0, tail.length - EDGE)));
+      return;
+    }
+    if (this.size + piece.length <= this.maxBytes) {
+      this.parts.push(piece);
+      this.size += piece.length;
+      return;
+    }
+    const head = Buffer.concat([...this.parts, piece.subarray(0, EDGE)]).subarray(0, EDGE).toString('utf8');
+    this.skip = { head, tail: Buffer.from(piece.subarray(Math.max(0, piece.length - EDGE))), reported: false };
+    this.parts = [];
+    this.size = 0;
+    // An id up front settles the call now; an id at the end (SDK servers) once the line is over.
+    const id = idFromEdges(head, '');
+    if (id !== undefined) this.report(id);
+  }
+
+  private endLine(): void {
+    if (this.skip) {
+      const { head, tail, reported } = this.skip;
+      this.skip = null;
+      const id = reported ? undefined : idFromEdges(head, tail.toString('utf8'));
+      if (id !== undefined) this.report(id);
+      else if (!reported) this.ready.push(new MessageTooLargeError(this.maxBytes));
+      return;
+    }
+    const line = (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8').replace(/\r$/, '');
+    this.parts = [];
+    this.size = 0;
+    if (!line.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      this.ready.push(error as Error);
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (parsed.success) {
+      this.ready.push(parsed.data);
+      return;
+    }
+    const broken = brokenResponse(value, true);
+    this.ready.push(broken ? substituteError(broken.id, `invalid response envelope from the server: ${broken.problem}`) : parsed.error);
+  }
+
+  private report(id: string | number): void {
+    if (this.skip) this.skip.reported = true;
+    this.ready.push(substituteError(id, new MessageTooLargeError(this.maxBytes).message));
+  }
+}
+
+function screenStdout(transport: StdioClientTransport, maxBytes: number): void {
+  const target = transport as unknown as { _readBuffer?: unknown };
+  // Only where the SDK keeps the field we replace; elsewhere its own `maxBufferSize` still caps.
+  if ('_readBuffer' in target) target._readBuffer = new ScreeningReadBuffer(maxBytes);
+}
+
 interface Built {
   transport: Transport;
   close(client: Client): Promise<void>;
   retryAfterMs(): number | undefined;
 }
 
+function buildStdioTransport(server: RuntimeServer & { transport: 'stdio' }, stderr: StderrRing): Built {
+  const env = { ...getDefaultEnvironment(), ...(server.env ?? {}) };
+  const command = resolveCommand(server.command, server.cwd, env.PATH);
+  const setsid = findSetsid();
+  const params: ConstructorParameters<typeof StdioClientTransport>[0] = {
+    command: setsid ?? command,
+    args: setsid ? [command, ...(server.args ?? [])] : (server.args ?? []),
+    env,
+    stderr: 'pipe',
+    maxBufferSize: server.limits.maxMessageBytes,
+  };
+  if (server.cwd) params.cwd = server.cwd;
+  const transport = new StdioClientTransport(params);
+  screenStdout(transport, server.limits.maxMessageBytes);
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  // The group is taken at spawn: the SDK forgets its child on close and on exit (`pid` is null
+  // then), and Client.connect closes the transport itself when initialize fails, before our own
+  // close runs. A group kept only as `transport.pid` leaked on a crash, a failed initialize and
+  // most aborted connects.
+  let group: number | null = null;
+  let untrack: () => void = () => undefined;
+  const originalStart = transport.start.bind(transport);
+  transport.start = () => {
+    const started = originalStart();
+    // spawn() ran synchronously inside start(): the pid is known now, before 'spawn' fires.
+    group = transport.pid;
+    if (group) untrack = trackGroup(group, setsid !== null);
+    return started;
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    transport,
+    retryAfterMs: () => undefined,
+    close: (client: Client) =>
+      (closing ??= (async () => {
+        const closed = withTimeout(client.close(), server.timeouts.shutdownMs + 2_500);
+        if (group) await terminateGroup(group, server.timeouts.shutdownMs, setsid !== null);
+        untrack();
+        await closed;
+      })()),
+  };
+}
+
 async function buildTransport(options: ConnectOptions): Promise<Built> {
   const { server, custom } = options;
-  let retryAfter: number | undefined;
-  const observingFetch = async (url: string | URL, init?: RequestInit) => {
-    const response = await fetch(url, init);
-    if (response.status === 429 || response.status === 503) retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-    return response;
-  };
-  const retryAfterMs = () => retryAfter;
-  const plainClose = async (client: Client) => {
-    await withTimeout(client.close(), server.timeouts.shutdownMs);
-  };
-
   if (custom) {
     const transport = typeof custom === 'function' ? await custom() : custom;
-    return { transport, close: plainClose, retryAfterMs };
+    return { transport, close: (client) => withTimeout(client.close(), server.timeouts.shutdownMs).then(() => undefined), retryAfterMs: () => undefined };
   }
   if (server.transport === 'custom') throw new Error(`server "${server.name}" has no transport: pass one in options.transports`);
-  if (server.transport === 'stdio') {
-    const env = { ...getDefaultEnvironment(), ...(server.env ?? {}) };
-    const command = resolveCommand(server.command, server.cwd, env.PATH);
-    const setsid = findSetsid();
-    const params: ConstructorParameters<typeof StdioClientTransport>[0] = {
-      command: setsid ?? command,
-      args: setsid ? [command, ...(server.args ?? [])] : (server.args ?? []),
-      env,
-      stderr: 'pipe',
-    };
-    if (server.cwd) params.cwd = server.cwd;
-    const transport = new StdioClientTransport(params);
-    transport.stderr?.on('data', (chunk: Buffer) => options.stderr.push(chunk));
-    let untrack: () => void = () => undefined;
-    const originalStart = transport.start.bind(transport);
-    transport.start = async () => {
-      await originalStart();
-      if (transport.pid) untrack = trackGroup(transport.pid);
-    };
-    return {
-      transport,
-      retryAfterMs,
-      close: async (client: Client) => {
-        const pid = transport.pid;
-        const closing = withTimeout(client.close(), server.timeouts.shutdownMs + 2_500);
-        if (pid) await terminateGroup(pid, server.timeouts.shutdownMs);
-        untrack();
-        await closing;
-      },
-    };
-  }
-  const headers = server.headers ?? {};
-  if (server.transport === 'http') {
-    const transport = new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers }, fetch: observingFetch });
-    return {
-      transport,
-      retryAfterMs,
-      close: async (client: Client) => {
-        // End the session on the server (DELETE) so it can free it at once.
-        if (transport.sessionId) await withTimeout(transport.terminateSession(), Math.min(server.timeouts.shutdownMs, 2_000));
-        await plainClose(client);
-      },
-    };
-  }
-  const transport = new SSEClientTransport(new URL(server.url), { requestInit: { headers }, fetch: observingFetch });
-  return { transport, close: plainClose, retryAfterMs };
+  if (server.transport === 'stdio') return buildStdioTransport(server, options.stderr);
+  const http = buildHttpTransport(server, withTimeout);
+  return {
+    transport: http.transport,
+    retryAfterMs: http.retryAfterMs,
+    close: (client) => http.close(() => withTimeout(client.close(), server.timeouts.shutdownMs).then(() => undefined)),
+  };
 }
 
 /**
@@ -154,6 +244,8 @@ export async function openSession(options: ConnectOptions, prepare: (client: Cli
     else options.signal.addEventListener('abort', () => reject(options.signal.reason), { once: true });
   });
   try {
+    // Aborted before it began (stop or reconnect while the transport was built): spawn nothing.
+    if (options.signal.aborted) throw options.signal.reason;
     await Promise.race([client.connect(built.transport, { signal: options.signal, timeout: NO_SDK_TIMEOUT }), aborted]);
   } catch (error) {
     await session.close().catch(() => undefined);

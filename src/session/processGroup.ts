@@ -88,26 +88,28 @@ export function liveGroupMembers(pgid: number): number[] | null {
   return members;
 }
 
-function isGroupAlive(pgid: number): boolean {
-  const members = liveGroupMembers(pgid);
-  if (members !== null) return members.length > 0;
+function isGroupAlive(pgid: number, grouped: boolean): boolean {
+  if (grouped) {
+    const members = liveGroupMembers(pgid);
+    if (members !== null) return members.length > 0;
+  }
   try {
-    process.kill(-pgid, 0);
+    process.kill(grouped ? -pgid : pgid, 0);
     return true;
   } catch {
     return false;
   }
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+/**
+ * Signals the group, or only the process where there is no group of its own (no `setsid`). Never
+ * the pid alone once the group is gone: by then the pid may belong to someone else.
+ */
+function signalGroup(pgid: number, signal: NodeJS.Signals, grouped = true): void {
   try {
-    process.kill(-pgid, signal);
+    process.kill(grouped ? -pgid : pgid, signal);
   } catch {
-    try {
-      process.kill(pgid, signal);
-    } catch {
-      // Already gone.
-    }
+    // Already gone.
   }
 }
 
@@ -116,38 +118,40 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Ends a whole process group: SIGTERM, then SIGKILL once `graceMs` passed. Resolves when no live
- * member is left (zombies waiting for a reaper do not count), or after the kill had 2 s more.
+ * Ends a whole process group (`grouped`, the default) or, without `setsid`, the one process:
+ * SIGTERM, then SIGKILL once `graceMs` passed. Resolves when no live member is left (zombies
+ * waiting for a reaper do not count), or after the kill had 2 s more.
  */
-export async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
-  signalGroup(pgid, 'SIGTERM');
+export async function terminateGroup(pgid: number, graceMs: number, grouped = true): Promise<void> {
+  signalGroup(pgid, 'SIGTERM', grouped);
   const termUntil = Date.now() + graceMs;
-  while (isGroupAlive(pgid)) {
+  while (isGroupAlive(pgid, grouped)) {
     if (Date.now() >= termUntil) {
-      signalGroup(pgid, 'SIGKILL');
+      signalGroup(pgid, 'SIGKILL', grouped);
       const killUntil = Date.now() + 2_000;
-      while (isGroupAlive(pgid) && Date.now() < killUntil) await sleep(20);
+      while (isGroupAlive(pgid, grouped) && Date.now() < killUntil) await sleep(20);
       return;
     }
     await sleep(20);
   }
 }
 
-const liveGroups = new Set<number>();
+/** Live groups by pgid: true for a group of its own, false for a lone process (no `setsid`). */
+const liveGroups = new Map<number, boolean>();
 let exitHookInstalled = false;
 
 /**
  * Remembers a group so that it is killed if the host process exits or is signalled. signal-exit
  * re-raises the signal afterwards, so the host's own signal handling is never swallowed.
  */
-export function trackGroup(pgid: number): () => void {
+export function trackGroup(pgid: number, grouped = true): () => void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     onExit(() => {
-      for (const group of liveGroups) signalGroup(group, 'SIGKILL');
+      for (const [group, isGroup] of liveGroups) signalGroup(group, 'SIGKILL', isGroup);
     });
   }
-  liveGroups.add(pgid);
+  liveGroups.set(pgid, grouped);
   return () => {
     liveGroups.delete(pgid);
   };

@@ -147,11 +147,21 @@ describe('stdio faults', () => {
     expect(s.getServer('raw')!.state).toBe('connected');
   });
 
-  it('drains a flood of stderr into a bounded tail (FM-12)', async () => {
-    const s = open(rawServer(), { ...FAST, limits: { stderrBufferBytes: 4096 } });
+  it('drains a flood of stderr into a tail of the configured size that keeps the newest output (FM-12)', async () => {
+    // 1000 bytes: not the 4096 characters that stderrTail itself shows at most, so only the
+    // configured cap can keep the tail this small.
+    const s = open(rawServer(), { ...FAST, limits: { stderrBufferBytes: 1000 } });
     await s.start();
     for (let i = 0; i < 3; i++) expect((await s.callTool('do', { mode: 'stderr-flood' })).content[0]).toMatchObject({ text: 'flooded' });
-    expect(s.getServer('raw')!.stderrTail.length).toBeLessThanOrEqual(4096);
+    expect((await s.callTool('do', { mode: 'stderr-tail', bytes: 100_000 })).content[0]).toMatchObject({ text: 'written' });
+    await until(() => s.getServer('raw')!.stderrTail.endsWith('TAIL-END\n'), 5_000, 'the last of the output');
+    const tail = s.getServer('raw')!.stderrTail;
+    expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(1000);
+    expect(Buffer.byteLength(tail)).toBeGreaterThan(950);
+    // The fixture writes "line 00000000" … "line 00007142" (14 bytes each) up to 100 000 bytes.
+    const numbers = [...tail.matchAll(/line (\d{8})\n/g)].map((m) => Number(m[1]));
+    expect(numbers.at(-1)).toBe(7142);
+    expect(numbers).toEqual(numbers.map((_, i) => 7142 - numbers.length + 1 + i));
   });
 
   it('kills a server that ignores SIGTERM and stdin EOF (FM-13)', async () => {

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 // @ts-expect-error plain JS fixture shared with the stdio child process
@@ -14,8 +16,13 @@ export interface TestHttpServer {
   requests: number;
   /** tools/call requests received. */
   calls: number;
-  /** Switches: answer tools/call with HTTP 500; never answer initialize; refuse the GET stream (405). */
-  faults: { fail500: boolean; hangInit: boolean; noGetStream: boolean };
+  /** tools/call requests whose socket is still open (a finished or aborted call's socket closes). */
+  openCallSockets: number;
+  /**
+   * Switches: answer tools/call with HTTP 500; never answer initialize; refuse the GET stream
+   * (405); answer every request with this status (401 or 403, with WWW-Authenticate) while set.
+   */
+  faults: { fail500: boolean; hangInit: boolean; noGetStream: boolean; authStatus: 0 | 401 | 403 };
   /** Forget every session (as a restart would). */
   dropSessions(): void;
   close(): Promise<void>;
@@ -47,7 +54,7 @@ function handle(
   server: Server,
   path: string,
   sessions: Map<string, { close(): Promise<void> }>,
-  state: { requests: number; calls: number },
+  state: { requests: number; calls: number; callSockets: Set<unknown> },
   faults: TestHttpServer['faults'],
 ): TestHttpServer {
   const port = (server.address() as AddressInfo).port;
@@ -55,6 +62,9 @@ function handle(
     url: `http://127.0.0.1:${port}${path}`,
     port,
     faults,
+    get openCallSockets() {
+      return state.callSockets.size;
+    },
     get requests() {
       return state.requests;
     },
@@ -73,14 +83,31 @@ function handle(
   };
 }
 
+/** Remembers a tools/call request's socket until the socket closes. */
+function trackCallSocket(req: IncomingMessage, sockets: Set<unknown>): void {
+  const socket = req.socket;
+  if (socket.destroyed || sockets.has(socket)) return;
+  sockets.add(socket);
+  socket.once('close', () => sockets.delete(socket));
+}
+
+/** Answers with the auth fault's status while it is set; true when it did. */
+function refuseAuth(res: ServerResponse, faults: TestHttpServer['faults']): boolean {
+  if (!faults.authStatus) return false;
+  const challenge = faults.authStatus === 401 ? 'Bearer realm="test"' : 'Bearer error="insufficient_scope"';
+  res.writeHead(faults.authStatus, { 'www-authenticate': challenge, 'content-type': 'text/plain' }).end('not authorized');
+  return true;
+}
+
 /** A stateful streamable-HTTP server at `/mcp`, one McpServer per session. */
 export async function startStreamableHttpServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const state = { requests: 0, calls: 0 };
-  const faults = { fail500: false, hangInit: false, noGetStream: false };
+  const state = { requests: 0, calls: 0, callSockets: new Set<unknown>() };
+  const faults: TestHttpServer['faults'] = { fail500: false, hangInit: false, noGetStream: false, authStatus: 0 };
   const server = await listen(async (req, res) => {
     state.requests++;
     try {
+      if (refuseAuth(res, faults)) return;
       if (faults.noGetStream && req.method === 'GET') {
         res.writeHead(405, { allow: 'POST, DELETE' }).end();
         return;
@@ -88,7 +115,10 @@ export async function startStreamableHttpServer(name: string, port = 0): Promise
       const sessionId = req.headers['mcp-session-id'] as string | undefined;
       const body = req.method === 'POST' ? await readJson(req) : undefined;
       const method = (body as { method?: string } | undefined)?.method;
-      if (method === 'tools/call') state.calls++;
+      if (method === 'tools/call') {
+        state.calls++;
+        trackCallSocket(req, state.callSockets);
+      }
       if (faults.fail500 && method === 'tools/call') {
         res.writeHead(500).end('internal failure');
         return;
@@ -123,12 +153,13 @@ export async function startStreamableHttpServer(name: string, port = 0): Promise
 /** A legacy SSE server: GET /sse opens the stream, POST /messages?sessionId= carries requests. */
 export async function startSseServer(name: string, port = 0): Promise<TestHttpServer> {
   const sessions = new Map<string, SSEServerTransport>();
-  const state = { requests: 0, calls: 0 };
-  const faults = { fail500: false, hangInit: false, noGetStream: false };
+  const state = { requests: 0, calls: 0, callSockets: new Set<unknown>() };
+  const faults: TestHttpServer['faults'] = { fail500: false, hangInit: false, noGetStream: false, authStatus: 0 };
   const server = await listen(async (req, res) => {
     state.requests++;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     try {
+      if (refuseAuth(res, faults)) return;
       if (req.method === 'GET' && url.pathname === '/sse') {
         const transport = new SSEServerTransport('/messages', res);
         sessions.set(transport.sessionId, transport);
@@ -151,4 +182,32 @@ export async function startSseServer(name: string, port = 0): Promise<TestHttpSe
     }
   }, port);
   return handle(server, '/sse', sessions, state, faults);
+}
+
+/** A raw (SDK-free) streamable-HTTP server in a child process: test/fixtures/rawHttpServer.mjs. */
+export interface RawHttpServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts test/fixtures/rawHttpServer.mjs and waits for its port. */
+export async function startRawHttpServer(): Promise<RawHttpServer> {
+  const script = fileURLToPath(new URL('../fixtures/rawHttpServer.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`raw HTTP server exited (${code})`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

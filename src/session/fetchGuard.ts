@@ -1,0 +1,134 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { guardBody } from './httpBodies.js';
+
+/**
+ * The `fetch` every HTTP and SSE transport uses. SDK 1.32.2 gives every POST the transport-wide
+ * abort signal (research/sdk-notes.md §11), so a call that timed out or was cancelled kept its
+ * response socket open until undici gave up after 300 s; and it read any response whole, however
+ * large. Here each POST that carries a call gets its own AbortController, linked to the call's
+ * signal, and every body is read through `guardBody` (size cap, broken envelopes).
+ */
+
+/** The part of a call's signal (src/calls.ts `CallSignal`) that the fetch guard needs. */
+export interface CallSignalLike {
+  aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * The call whose request is being handed to a transport right now. A plain slot, not
+ * AsyncLocalStorage: on Node 20 one AsyncLocalStorage.run() turns on promise hooks for the whole
+ * process, which made every `await` 2.5× slower (measured), stdio and in-memory calls included.
+ * The SDK calls `transport.send()` synchronously inside `client.request()`, which is all the slot
+ * has to span; `linkCallSignals` keeps the signal from there, by request id, for the fetch.
+ */
+let current: CallSignalLike | null = null;
+
+/**
+ * Runs `run` (which must send exactly one request, `client.request(...)`) so that an HTTP
+ * transport aborts that request's own fetch when `signal` aborts: the server sees the socket close.
+ */
+export function withCallSignal<T>(signal: CallSignalLike, run: () => T): T {
+  const previous = current;
+  current = signal;
+  try {
+    return run();
+  } finally {
+    current = previous;
+  }
+}
+
+/** The reason our own per-call abort carries: the transport's `onerror` drops it (not a transport fault). */
+export class CallAbortedError extends Error {
+  constructor() {
+    super('the call ended before its response (timeout or cancel)');
+    this.name = 'CallAbortedError';
+  }
+}
+
+/** True for errors caused by aborting a call's own fetch (also when the SDK wrapped it into text). */
+export function isCallAbort(error: unknown): boolean {
+  return error instanceof CallAbortedError || (error instanceof Error && error.message.includes('CallAbortedError'));
+}
+
+export interface GuardOptions {
+  maxMessageBytes: number;
+  /** Sees every response (status, headers) before its body is read. */
+  observe?: (response: Response) => void;
+}
+
+/** The request id at the end of a body the SDK serialized (`{...request, jsonrpc, id}`). */
+function requestIdOf(body: unknown): string | number | undefined {
+  if (typeof body !== 'string') return undefined;
+  const match = /"id":(\d+|"(?:[^"\\]|\\.)*")\}$/.exec(body.slice(-80));
+  if (!match) return undefined;
+  try {
+    return JSON.parse(match[1]!) as string | number;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wraps `transport.send` to remember the call signal (from `withCallSignal`) of each request it
+ * sends, and returns the fetch for that transport. Install before `client.connect()`.
+ */
+export function guardTransport(transport: Transport, options: GuardOptions): typeof fetch {
+  const signals = new Map<string | number, CallSignalLike>();
+  const send = transport.send.bind(transport);
+  transport.send = (message, sendOptions) => {
+    const signal = current;
+    if (!signal || signal.aborted || !('id' in message) || !('method' in message)) return send(message, sendOptions);
+    const id = message.id;
+    signals.set(id, signal);
+    const forget = () => {
+      signals.delete(id);
+    };
+    const sent = send(message, sendOptions);
+    sent.then(forget, forget);
+    return sent;
+  };
+  dropOwnAborts(transport);
+
+  return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    // Known for every POST of a request: its SSE stream answers only that request.
+    const id = init?.method === 'POST' ? requestIdOf(init.body) : undefined;
+    const signal = id === undefined ? undefined : signals.get(id);
+    const controller = new AbortController();
+    const outer = init?.signal;
+    const abortOuter = () => controller.abort(outer?.reason);
+    const abortCall = () => controller.abort(new CallAbortedError());
+    if (outer?.aborted) abortOuter();
+    else outer?.addEventListener('abort', abortOuter, { once: true });
+    signal?.addEventListener('abort', abortCall);
+    const release = () => {
+      outer?.removeEventListener('abort', abortOuter);
+      signal?.removeEventListener('abort', abortCall);
+    };
+    let response: Response;
+    try {
+      response = await fetch(input, { ...init, signal: controller.signal });
+    } catch (error) {
+      release();
+      throw error;
+    }
+    options.observe?.(response);
+    return guardBody(response, { maxBytes: options.maxMessageBytes, requestId: id, controller, release, ownAbort: isCallAbort });
+  };
+}
+
+/**
+ * The SDK reports a failed fetch or body to `transport.onerror`, which the session takes as a sign
+ * the connection may be gone (and pings). An abort we caused for one call is no such sign.
+ */
+function dropOwnAborts(transport: Transport): void {
+  let handler: Transport['onerror'];
+  Object.defineProperty(transport, 'onerror', {
+    configurable: true,
+    get: () => handler,
+    set: (next: Transport['onerror']) => {
+      handler = next && ((error: Error) => (isCallAbort(error) ? undefined : next(error)));
+    },
+  });
+}

@@ -1,0 +1,235 @@
+import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+
+/**
+ * HTTP response bodies read under `limits.maxMessageBytes`. SDK 1.32.2 reads a JSON body whole
+ * (`response.json()`) and an SSE stream event by event without any limit; one 300 MB result grew a
+ * host by 1.1 GiB. A JSON (or any non-SSE) body over the limit errors its stream, so `send()` and
+ * with it the request reject at once. An SSE event over the limit is never kept: its bytes are
+ * dropped as they arrive and the request it answers gets a JSON-RPC error instead (the SDK would
+ * only report a stream error and leave the call to its deadline). The same substitution repairs
+ * an event whose envelope the SDK's schema would reject (`result: 42`, result and error together).
+ */
+
+export interface BodyGuard {
+  maxBytes: number;
+  /** The JSON-RPC id of the request this POST carries; its SSE stream answers only that request. */
+  requestId: string | number | undefined;
+  /** Aborting it ends the underlying request (and closes its socket). */
+  controller: AbortController;
+  /** Called once when the body ended, failed or was cancelled. */
+  release(): void;
+  /** True for an abort the guard's owner caused on purpose (a call that ended). */
+  ownAbort(error: unknown): boolean;
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+/** Bytes kept from each end of a dropped message to find its id. */
+const EDGE = 512;
+const NEWLINE = 10;
+
+/** Wraps `response` so that its body is read under the guard; status and headers are kept. */
+export function guardBody(response: Response, guard: BodyGuard): Response {
+  if (!response.body || NULL_BODY_STATUS.has(response.status)) {
+    guard.release();
+    return response;
+  }
+  const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const reader = response.body.getReader();
+  const events = type === 'text/event-stream' ? new SseEvents(guard.maxBytes, guard.requestId) : null;
+  let bytes = 0;
+  let released = false;
+  const finish = () => {
+    if (released) return;
+    released = true;
+    guard.release();
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    // Loops until it has something to hand on: an SSE chunk may complete no event.
+    async pull(out) {
+      for (;;) {
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          finish();
+          // A stream we ended for a finished call ends quietly: as an error the SDK would call it
+          // a disconnect (and the session would ping).
+          if (events && guard.ownAbort(error)) out.close();
+          else out.error(error);
+          return;
+        }
+        if (chunk.done) {
+          finish();
+          for (const piece of events?.end() ?? []) out.enqueue(piece);
+          out.close();
+          return;
+        }
+        if (events) {
+          const pieces = events.push(chunk.value);
+          for (const piece of pieces) out.enqueue(piece);
+          if (events.finished) {
+            // The request this stream answers has its (substituted) answer: stop downloading.
+            finish();
+            out.close();
+            guard.controller.abort(new MessageTooLargeError(guard.maxBytes));
+            reader.cancel().catch(() => undefined);
+            return;
+          }
+          if (pieces.length > 0) return;
+          continue;
+        }
+        bytes += chunk.value.length;
+        if (bytes > guard.maxBytes) {
+          finish();
+          const error = new MessageTooLargeError(guard.maxBytes);
+          out.error(error);
+          guard.controller.abort(error);
+          reader.cancel(error).catch(() => undefined);
+          return;
+        }
+        out.enqueue(chunk.value);
+        return;
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(stream, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+const encoder = new TextEncoder();
+
+/** An SSE byte stream cut into events; each event is passed on as it was, repaired, or replaced. */
+class SseEvents {
+  /** A substituted answer ended the stream's one request. */
+  finished = false;
+  private lines: Buffer[] = [];
+  private partial: Buffer[] = [];
+  private size = 0;
+  private skip: { head: string; tail: string; line: Buffer; reported: boolean } | null = null;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly requestId: string | number | undefined,
+  ) {}
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    while (!this.finished) {
+      const newline = buffer.indexOf(NEWLINE, start);
+      this.take(buffer.subarray(start, newline === -1 ? buffer.length : newline), out);
+      if (newline === -1 || this.finished) break;
+      this.endLine(out);
+      start = newline + 1;
+    }
+    return out;
+  }
+
+  /** What is left at the end of the stream: an unfinished event goes on as it was. */
+  end(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.skip) this.endSkipped(out);
+    else if (this.lines.length > 0 || this.partial.length > 0) out.push(Buffer.concat([...this.lines.flatMap((l) => [l, Buffer.from('\n')]), ...this.partial]));
+    this.lines = [];
+    this.partial = [];
+    return out;
+  }
+
+  private take(piece: Buffer, out: Uint8Array[]): void {
+    if (piece.length === 0) return;
+    if (this.skip) {
+      // No copy of a large piece: dropped bytes should not even become garbage.
+      this.skip.line = piece.length >= EDGE ? piece.subarray(piece.length - EDGE) : lastBytes(Buffer.concat([this.skip.line, piece]));
+      return;
+    }
+    if (this.size + piece.length <= this.maxBytes) {
+      this.partial.push(piece);
+      this.size += piece.length;
+      return;
+    }
+    // Too large: keep only the edges, from here on drop every byte of this event.
+    const head = Buffer.concat([...this.lines.flatMap((l) => [l, Buffer.from('\n')]), ...this.partial, piece.subarray(0, EDGE)]).subarray(0, EDGE).toString('utf8');
+    this.skip = { head, tail: '', line: lastBytes(piece), reported: false };
+    this.lines = [];
+    this.partial = [];
+    this.size = 0;
+    const id = this.requestId ?? idFromEdges(head, '');
+    if (id !== undefined) this.report(id, out);
+    if (this.requestId !== undefined) this.finished = true;
+  }
+
+  private endLine(out: Uint8Array[]): void {
+    if (this.skip) {
+      const line = this.skip.line;
+      if (line.length === 0 || (line.length === 1 && line[0] === 13)) this.endSkipped(out);
+      else {
+        this.skip.tail = this.skip.line.toString('utf8');
+        this.skip.line = Buffer.alloc(0);
+      }
+      return;
+    }
+    const line = this.partial.length === 1 ? this.partial[0]! : Buffer.concat(this.partial);
+    this.partial = [];
+    this.size += 1;
+    if (line.length === 0 || (line.length === 1 && line[0] === 13)) {
+      const event = this.lines;
+      this.lines = [];
+      this.size = 0;
+      if (event.length > 0) out.push(screenEvent(event));
+      else out.push(Buffer.from('\n'));
+      return;
+    }
+    this.lines.push(line);
+  }
+
+  private endSkipped(out: Uint8Array[]): void {
+    const skip = this.skip!;
+    this.skip = null;
+    if (skip.reported) return;
+    const id = idFromEdges(skip.head, skip.tail.replace(/^data: ?/, ''));
+    if (id !== undefined) this.report(id, out);
+  }
+
+  private report(id: string | number, out: Uint8Array[]): void {
+    if (this.skip) this.skip.reported = true;
+    out.push(encoder.encode(`data: ${JSON.stringify(substituteError(id, new MessageTooLargeError(this.maxBytes).message))}\n\n`));
+  }
+}
+
+function lastBytes(buffer: Buffer): Buffer {
+  return buffer.length <= EDGE ? buffer : buffer.subarray(buffer.length - EDGE);
+}
+
+/** One complete event (its lines, without terminators) as bytes, its data repaired if its envelope is broken. */
+function screenEvent(lines: Buffer[]): Uint8Array {
+  let type: string | undefined;
+  const data: string[] = [];
+  const kept: string[] = [];
+  for (const raw of lines) {
+    const line = raw.toString('utf8').replace(/\r$/, '');
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'data') data.push(value);
+    else {
+      if (field === 'event') type = value;
+      kept.push(line);
+    }
+  }
+  const passOn = () => Buffer.concat([...lines.flatMap((l) => [l, Buffer.from('\n')]), Buffer.from('\n')]);
+  if ((type !== undefined && type !== 'message') || data.length === 0) return passOn();
+  let value: unknown;
+  try {
+    value = JSON.parse(data.join('\n'));
+  } catch {
+    return passOn();
+  }
+  const broken = brokenResponse(value);
+  if (!broken) return passOn();
+  const substitute = substituteError(broken.id, `invalid response envelope from the server: ${broken.problem}`);
+  return encoder.encode([...kept, `data: ${JSON.stringify(substitute)}`, '', ''].join('\n'));
+}

@@ -1,0 +1,58 @@
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { RuntimeServer } from '../config/schema.js';
+import { guardTransport } from './fetchGuard.js';
+
+/**
+ * Streamable HTTP and legacy SSE transports for one connect attempt, each with its own guarded
+ * fetch (per-call abort, size cap, envelope repair: fetchGuard.ts) that also remembers the last
+ * Retry-After the server sent.
+ */
+
+export interface HttpTransport {
+  transport: Transport;
+  /** Ends the session on the server (DELETE for streamable HTTP), then the transport. */
+  close(closeClient: () => Promise<void>): Promise<void>;
+  retryAfterMs(): number | undefined;
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Builds the transport of an `http` or `sse` server. */
+export function buildHttpTransport(server: RuntimeServer & { transport: 'http' | 'sse' }, withTimeout: <T>(p: Promise<T>, ms: number) => Promise<T | undefined>): HttpTransport {
+  let retryAfter: number | undefined;
+  const observe = (response: Response) => {
+    if (response.status === 429 || response.status === 503) retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+  };
+  const headers = server.headers ?? {};
+  const url = new URL(server.url);
+  // The transport needs the fetch at construction and the fetch needs the transport (its send):
+  // hand the constructor a forwarder and fill it in right after.
+  let guarded: typeof fetch = fetch;
+  const forward = ((input: string | URL | Request, init?: RequestInit) => guarded(input, init)) as typeof fetch;
+  const guard = { maxMessageBytes: server.limits.maxMessageBytes, observe };
+  const retryAfterMs = () => retryAfter;
+  if (server.transport === 'http') {
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: forward });
+    guarded = guardTransport(transport, guard);
+    return {
+      transport,
+      retryAfterMs,
+      close: async (closeClient) => {
+        // End the session on the server (DELETE) so it can free it at once.
+        if (transport.sessionId) await withTimeout(transport.terminateSession(), Math.min(server.timeouts.shutdownMs, 2_000));
+        await closeClient();
+      },
+    };
+  }
+  const transport = new SSEClientTransport(url, { requestInit: { headers }, fetch: forward });
+  guarded = guardTransport(transport, guard);
+  return { transport, retryAfterMs, close: (closeClient) => closeClient() };
+}
