@@ -6,6 +6,7 @@ import type { Policy } from '../config/schema.js';
 import { SwitchboardError } from '../errors.js';
 import { classifyCallError, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
+import { withCallSignal } from './fetchGuard.js';
 import { ToolResultSchema, withContent } from './resultShape.js';
 
 /**
@@ -79,11 +80,6 @@ export function invoke(client: Client, call: PendingCall, epoch: number, ports: 
       done({ replay: replay ? safe : null, aftermath: aftermathOf(failure) });
     },
   );
-}
-
-/** Placeholder until the transport's per-call fetch signal lands (runs `run` as is). */
-function withCallSignal<T>(_signal: unknown, run: () => T): T {
-  return run();
 }
 
 function retryOptions(error: SwitchboardError): { retryAfterMs?: number } {

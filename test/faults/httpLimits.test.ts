@@ -134,6 +134,13 @@ describe('HTTP calls: sockets, size caps, broken envelopes, auth', () => {
       expect(result.code).toBe('AuthRequired');
       expect(result.ms).toBeLessThan(5_000);
       expect(s.getServer('web')!.breaker!.failedCalls).toBe(0);
+      // The server goes to error (not retryable) until reconnect(), and refuses calls at once.
+      await until(() => s.getServer('web')!.state === 'error', 5_000, 'web in error');
+      expect(s.getServer('web')!.lastError).toMatchObject({ code: 'AuthRequired', retryable: false });
+      await expect(s.callTool('web__echo', { text: 'y' })).rejects.toMatchObject({ code: 'ServerUnavailable' });
+      server.faults.authStatus = 0;
+      s.reconnect('web');
+      await until(() => s.getServer('web')!.state === 'connected', 10_000, 'web to reconnect');
     });
 
     it(`sends a server that answers initialize with ${status} to error as AuthRequired, without retries`, async () => {
