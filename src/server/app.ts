@@ -87,6 +87,8 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     const length = c.req.header('content-length');
     const hasBody = (length !== undefined && length !== '0') || c.req.header('transfer-encoding') !== undefined;
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && hasBody && !JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+      // Read (and drop) what the client is still sending, so it gets the 415 instead of a reset socket.
+      await drain(c.req.raw.body, MAX_BODY_BYTES);
       throw new HttpError(415, 'UnsupportedMediaType', 'request bodies must be application/json');
     }
     await next();
@@ -191,4 +193,21 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
       for (const close of closers.splice(0)) close();
     },
   };
+}
+
+/** Reads a request body up to `limit` bytes and drops it; a larger body is cut off. */
+async function drain(body: ReadableStream<Uint8Array> | null, limit: number): Promise<void> {
+  if (!body) return;
+  const reader = body.getReader();
+  let read = 0;
+  try {
+    while (read <= limit) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // The client went away: nothing left to answer.
+  }
 }

@@ -14,7 +14,8 @@ const WEB_TOKEN = 'web-bearer-SECRET-77';
 function raw(url: string, options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer | string[] }): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {} }, (res) => {
+    // A fresh socket each time (agent: false): a pooled keep-alive socket the server closed meanwhile would hang up.
+    const req = request({ host: target.hostname, port: target.port, method: options.method ?? 'GET', path: options.path, headers: options.headers ?? {}, agent: false }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
