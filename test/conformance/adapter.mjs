@@ -1,0 +1,83 @@
+/**
+ * The conformance adapter's logic, apart from the process around it (client.mjs) so that
+ * adapter.test.ts can run it in process. It only ever touches the library through the
+ * `createSwitchboard` it is handed: the public API.
+ */
+
+/** The name of the one server every scenario configures. */
+export const SERVER = 'conformance';
+
+/**
+ * Server config every scenario starts from. One connect attempt and no replays: a retried
+ * connect or call would show the suite's server traffic it did not ask for. No health pings
+ * (they would add requests to the logs the checks read).
+ */
+export const BASE_SERVER = {
+  transport: 'http',
+  reconnect: { maxAttempts: 1 },
+  replay: 'never',
+  health: { intervalMs: 0 },
+  timeouts: { connectMs: 10_000, callMs: 15_000, shutdownMs: 2_000 },
+};
+
+/**
+ * The suite's MCP_CONFORMANCE_CONTEXT (JSON text, may be absent) as `CONFORMANCE_<KEY>`
+ * variables: keys upper-cased, runs of other characters as `_`, nested keys joined by `_`;
+ * non-string leaves as JSON. `{ client_id: 'a', idp: { token_endpoint: 'u' } }` gives
+ * `CONFORMANCE_CLIENT_ID=a`, `CONFORMANCE_IDP_TOKEN_ENDPOINT=u`.
+ */
+export function contextEnv(json) {
+  const env = {};
+  if (!json) return env;
+  const visit = (prefix, value) => {
+    if (isPlain(value)) {
+      for (const [key, inner] of Object.entries(value)) visit(`${prefix}_${key.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`, inner);
+    } else {
+      env[prefix] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
+  };
+  visit('CONFORMANCE', JSON.parse(json));
+  return env;
+}
+
+function isPlain(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `over` merged into `base`: plain objects key by key, anything else replaces. */
+export function merge(base, over) {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over ?? {})) out[key] = isPlain(out[key]) && isPlain(value) ? merge(out[key], value) : value;
+  return out;
+}
+
+/**
+ * Runs one scenario entry (see scenarios.mjs) against `url`: start, the entry's calls, stop.
+ * `env` is the process environment (the context is read from its MCP_CONFORMANCE_CONTEXT);
+ * `write` receives diagnostic lines. Resolves 0 when every step worked, 1 when a call returned
+ * `isError`; rejects when the server did not connect or a call threw.
+ */
+export async function runEntry(createSwitchboard, entry, url, { env = process.env, write = () => undefined } = {}) {
+  const config = { servers: { [SERVER]: merge({ ...BASE_SERVER, url }, entry.server) } };
+  const sb = createSwitchboard(config, {
+    env: { ...env, ...contextEnv(env.MCP_CONFORMANCE_CONTEXT) },
+    clientInfo: { name: 'mcp-switchboard-conformance', version: '0.1.0' },
+    logger: { log: (level, message) => write(`${level} ${message}`) },
+    ...entry.options,
+  });
+  let code = 0;
+  try {
+    await sb.start();
+    const status = sb.getServer(SERVER);
+    if (status.state !== 'connected') throw new Error(`server not connected: ${status.state} ${JSON.stringify(status.lastError ?? null)}`);
+    write(`connected; tools: ${sb.listTools(SERVER).map((t) => t.name).join(', ') || '(none)'}`);
+    for (const call of entry.calls ?? []) {
+      const result = await sb.callTool(call.tool, call.arguments ?? {}, { server: SERVER });
+      write(`${call.tool}: ${JSON.stringify(result.content ?? result)}`);
+      if (result.isError) code = 1;
+    }
+  } finally {
+    await sb.stop();
+  }
+  return code;
+}

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createSwitchboard } from '../../src/index.js';
+// @ts-expect-error plain JS: the adapter runs under plain node, without a TypeScript loader
+import { contextEnv, runEntry } from './adapter.mjs';
+// @ts-expect-error plain JS, as above
+import { findScenario, scenarios } from './scenarios.mjs';
+
+/**
+ * The conformance adapter on Node 20 without the suite (which needs Node 22 and runs from
+ * `npm run conformance`): against a local stateless streamable-HTTP McpServer with the suite's
+ * `add_numbers` tool.
+ */
+
+const CLIENT = fileURLToPath(new URL('./client.mjs', import.meta.url));
+
+interface Seen {
+  headers: IncomingHttpHeaders[];
+  calls: Array<{ a: number; b: number }>;
+  clientNames: string[];
+}
+
+let server: Server | undefined;
+
+afterEach(async () => {
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** A stateless server (a fresh McpServer per POST, like the suite's tools_call) on 127.0.0.1:0. */
+async function startAddServer(options: { failing?: boolean; down?: boolean } = {}): Promise<{ url: string; seen: Seen }> {
+  const seen: Seen = { headers: [], calls: [], clientNames: [] };
+  server = createServer(async (req, res) => {
+    seen.headers.push(req.headers);
+    if (options.down) {
+      res.writeHead(500).end('down');
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const mcp = new McpServer({ name: 'add-numbers-server', version: '1.0.0' });
+    mcp.registerTool('add_numbers', { inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
+      seen.calls.push({ a, b });
+      return { isError: options.failing === true, content: [{ type: 'text', text: `The sum of ${a} and ${b} is ${a + b}` }] };
+    });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { method?: string; params?: { clientInfo?: { name: string } } };
+    if (body.method === 'initialize' && body.params?.clientInfo) seen.clientNames.push(body.params.clientInfo.name);
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res, body);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, seen };
+}
+
+/** Runs client.mjs (the built package entry, plain node) as the suite would. */
+function runClient(url: string, scenario: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLIENT, url], { env: { ...process.env, MCP_CONFORMANCE_SCENARIO: scenario }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('conformance adapter', () => {
+  it('configures the four scenarios of issue 9 as required', () => {
+    const names = (scenarios as Array<{ name: string; required?: boolean }>).filter((s) => s.required !== false).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['initialize', 'tools_call', 'elicitation-sep1034-client-defaults', 'sse-retry']));
+  });
+
+  it('runs the tools_call entry through the built package and exits 0', async () => {
+    const { url, seen } = await startAddServer();
+    const { code, stderr } = await runClient(url, 'tools_call');
+    expect(code, stderr).toBe(0);
+    expect(seen.calls).toEqual([{ a: 2, b: 3 }]);
+    expect(seen.clientNames).toEqual(['mcp-switchboard-conformance']);
+  });
+
+  it('exits 1 for a scenario without an entry, naming scenarios.mjs', async () => {
+    const { url, seen } = await startAddServer();
+    const { code, stderr } = await runClient(url, 'no-such-scenario');
+    expect(code).toBe(1);
+    expect(stderr).toContain('scenarios.mjs');
+    expect(seen.headers).toHaveLength(0);
+  });
+
+  it('returns 1 when a call answers isError', async () => {
+    const { url, seen } = await startAddServer({ failing: true });
+    await expect(runEntry(createSwitchboard, findScenario('tools_call'), url)).resolves.toBe(1);
+    expect(seen.calls).toHaveLength(1);
+  });
+
+  it('rejects when the server does not connect, after a single attempt', async () => {
+    const { url, seen } = await startAddServer({ down: true });
+    await expect(runEntry(createSwitchboard, { name: 'x', calls: [] }, url)).rejects.toThrow(/not connected: error/);
+    expect(seen.headers).toHaveLength(1);
+  });
+
+  it('expands ${CONFORMANCE_*} in an entry from MCP_CONFORMANCE_CONTEXT', async () => {
+    const { url, seen } = await startAddServer();
+    const entry = { name: 'with-context', server: { headers: { 'x-client-id': '${CONFORMANCE_CLIENT_ID}' } }, calls: [{ tool: 'add_numbers', arguments: { a: 1, b: 1 } }] };
+    const env = { MCP_CONFORMANCE_CONTEXT: JSON.stringify({ name: 'with-context', client_id: 'client-7' }) };
+    await expect(runEntry(createSwitchboard, entry, url, { env })).resolves.toBe(0);
+    expect(seen.headers.length).toBeGreaterThan(0);
+    expect(seen.headers.every((h) => h['x-client-id'] === 'client-7')).toBe(true);
+  });
+
+  it('flattens the context into CONFORMANCE_ variables', () => {
+    const json = JSON.stringify({ name: 'auth/x', client_id: 'a', 'token-endpoint': 'u', idp: { id_token: 't' }, scopes: ['r'], n: 2 });
+    expect(contextEnv(json)).toEqual({
+      CONFORMANCE_NAME: 'auth/x',
+      CONFORMANCE_CLIENT_ID: 'a',
+      CONFORMANCE_TOKEN_ENDPOINT: 'u',
+      CONFORMANCE_IDP_ID_TOKEN: 't',
+      CONFORMANCE_SCOPES: '["r"]',
+      CONFORMANCE_N: '2',
+    });
+    expect(contextEnv(undefined)).toEqual({});
+  });
+});
