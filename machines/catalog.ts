@@ -1,22 +1,29 @@
-import type { ToolInfo } from './types.js';
+import type { CatalogKind, ServerCatalog } from './types.js';
 
-/** What changed between two catalogs of one server, by tool name. */
+/** What changed between two lists of one catalog kind, by key (name, uri or uriTemplate). */
 export interface CatalogDiff {
   added: string[];
   removed: string[];
   changed: string[];
 }
 
-/** Compares two catalogs; `changed` lists tools whose definition differs. */
-export function diffCatalog(before: readonly ToolInfo[], after: readonly ToolInfo[]): CatalogDiff {
-  const old = new Map(before.map((t) => [t.name, t]));
+/** The key that identifies an entry of each kind. */
+export function keyOf(kind: CatalogKind, entry: object): string {
+  const record = entry as Record<string, string>;
+  return kind === 'resources' ? record.uri! : kind === 'templates' ? record.uriTemplate! : record.name!;
+}
+
+/** Compares two lists of one kind; `changed` lists entries whose definition differs. */
+export function diffEntries(kind: CatalogKind, before: readonly object[], after: readonly object[]): CatalogDiff {
+  const old = new Map(before.map((e) => [keyOf(kind, e), e]));
   const added: string[] = [];
   const changed: string[] = [];
-  for (const tool of after) {
-    const previous = old.get(tool.name);
-    if (!previous) added.push(tool.name);
-    else if (JSON.stringify(previous) !== JSON.stringify(tool)) changed.push(tool.name);
-    old.delete(tool.name);
+  for (const entry of after) {
+    const key = keyOf(kind, entry);
+    const previous = old.get(key);
+    if (!previous) added.push(key);
+    else if (JSON.stringify(previous) !== JSON.stringify(entry)) changed.push(key);
+    old.delete(key);
   }
   return { added, removed: [...old.keys()], changed };
 }
@@ -24,4 +31,9 @@ export function diffCatalog(before: readonly ToolInfo[], after: readonly ToolInf
 /** True when a diff holds no change. */
 export function isEmptyDiff(diff: CatalogDiff): boolean {
   return diff.added.length === 0 && diff.removed.length === 0 && diff.changed.length === 0;
+}
+
+/** An empty catalog (a server not listed yet, or lacking every capability). */
+export function emptyCatalog(): ServerCatalog {
+  return { tools: [], resources: [], templates: [], prompts: [] };
 }

@@ -1,4 +1,4 @@
-import type { ErrorInfo, ServerFacts, ToolInfo } from './types.js';
+import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts } from './types.js';
 
 /**
  * The vocabulary of the `serverConnection` machine: its policy, context, the events it takes,
@@ -71,6 +71,8 @@ export interface ConnectionContext {
   healthFailures: number;
   facts: ServerFacts | null;
   toolsCount: number;
+  /** Kinds announced by list_changed and waiting for the debounced relist. */
+  staleKinds: CatalogKind[];
 }
 
 export type ConnectionEvent =
@@ -78,7 +80,7 @@ export type ConnectionEvent =
   | { type: 'server.reconnect' }
   /** Calls for this server, coalesced by the facade per microtask (one event for a burst). */
   | { type: 'tool.call'; requestIds: string[]; server: string }
-  | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; tools: ToolInfo[] }
+  | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; catalog: ServerCatalog }
   | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
   | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
   /** The server forgot the session (HTTP 400/404 on a request with a session id): re-initialize now. */
@@ -86,8 +88,10 @@ export type ConnectionEvent =
   /** Calls started (busy) or the last one ended (idle); sent only when an idle timeout is set. */
   | { type: 'session.busy'; attemptId: number }
   | { type: 'session.idle'; attemptId: number }
-  | { type: 'tools.listChanged'; attemptId: number }
-  | { type: 'tools.listed'; attemptId: number; tools: ToolInfo[] }
+  /** A list_changed notification for one kind of the catalog. */
+  | { type: 'catalog.listChanged'; attemptId: number; kind: CatalogKind }
+  /** The kinds relisted after list_changed. */
+  | { type: 'catalog.listed'; attemptId: number; catalog: Partial<ServerCatalog> }
   | { type: 'health.passed'; attemptId: number }
   | { type: 'health.failed'; attemptId: number; error: ErrorInfo };
 
@@ -97,7 +101,7 @@ export type SessionCommand =
   | { type: 'session.activate'; attemptId: number }
   | { type: 'session.close'; error: ErrorInfo | null; retryInMs: number | null }
   | { type: 'session.ping'; attemptId: number }
-  | { type: 'session.listTools'; attemptId: number }
+  | { type: 'session.relist'; attemptId: number; kinds: CatalogKind[] }
   | { type: 'call.dispatch'; requestIds: string[] }
   | { type: 'call.hold'; requestIds: string[] }
   | { type: 'call.refuse'; requestIds: string[]; error: ErrorInfo | null; retryInMs: number | null };
@@ -112,11 +116,12 @@ export interface ServerStateChanged {
   retryInMs?: number;
 }
 
-export interface ServerToolsListed {
-  type: 'server.toolsListed';
+export interface ServerCatalogListed {
+  type: 'server.catalogListed';
   server: string;
-  tools: ToolInfo[];
+  /** The kinds listed (all of them after a connect, the stale ones after list_changed). */
+  catalog: Partial<ServerCatalog>;
   facts: ServerFacts | null;
 }
 
-export type ConnectionEmitted = ServerStateChanged | ServerToolsListed;
+export type ConnectionEmitted = ServerStateChanged | ServerCatalogListed;

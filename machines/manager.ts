@@ -1,8 +1,8 @@
 import { emit, enqueueActions, setup, type AnyActorRef } from 'xstate';
-import { diffCatalog, isEmptyDiff } from './catalog.js';
+import { diffEntries, emptyCatalog, isEmptyDiff, type CatalogDiff } from './catalog.js';
 import { circuitBreakerMachine, type BreakerInput, type BreakerStateChanged } from './circuitBreaker.js';
-import { connectionStateOf, serverConnectionMachine, type ConnectionInput, type ServerStateChanged, type ServerToolsListed } from './serverConnection.js';
-import type { ErrorInfo, ToolInfo } from './types.js';
+import { connectionStateOf, serverConnectionMachine, type ConnectionInput, type ServerStateChanged, type ServerCatalogListed } from './serverConnection.js';
+import { CATALOG_KINDS, type CatalogKind, type ErrorInfo, type ServerCatalog } from './types.js';
 
 /**
  * The supervisor: spawns one `serverConnection` and one `circuitBreaker` per enabled server
@@ -24,8 +24,8 @@ export interface ManagerInput {
 }
 
 export interface ManagerContext {
-  /** Last known catalog of each supervised server, kept while it is down so routing stays stable. */
-  catalogs: Record<string, ToolInfo[]>;
+  /** Last known catalog of each supervised server (the one copy), kept while it is down so routing stays stable. */
+  catalogs: Record<string, ServerCatalog>;
   /** Servers whose connection or breaker actor failed (a bug), with what it threw. */
   failed: Record<string, ErrorInfo>;
 }
@@ -39,15 +39,52 @@ export type ManagerEvent =
   | { type: 'breaker.reset'; name: string; at: number }
   | { type: 'tool.call'; requestIds: string[]; server: string }
   | ServerStateChanged
-  | ServerToolsListed
+  | ServerCatalogListed
   | BreakerStateChanged;
 
-export interface ToolsChanged {
+/** A server's tools changed (by name). */
+export interface ToolsChanged extends CatalogDiff {
   type: 'tools.changed';
   server: string;
-  added: string[];
-  removed: string[];
-  changed: string[];
+}
+
+/** A server's resources (by uri) or resource templates (by uriTemplate) changed. */
+export interface ResourcesChanged extends CatalogDiff {
+  type: 'resources.changed';
+  server: string;
+}
+
+/** A server's prompts changed (by name). */
+export interface PromptsChanged extends CatalogDiff {
+  type: 'prompts.changed';
+  server: string;
+}
+
+export type CatalogChanged = ToolsChanged | ResourcesChanged | PromptsChanged;
+
+const CHANGE_EVENT: Record<CatalogKind, CatalogChanged['type']> = {
+  tools: 'tools.changed',
+  resources: 'resources.changed',
+  templates: 'resources.changed',
+  prompts: 'prompts.changed',
+};
+
+/** The change events between two catalogs (resources and templates share one event). */
+function changesOf(server: string, before: ServerCatalog, after: Partial<ServerCatalog>): CatalogChanged[] {
+  const events = new Map<CatalogChanged['type'], CatalogChanged>();
+  for (const kind of CATALOG_KINDS) {
+    const next = after[kind];
+    if (!next) continue;
+    const diff = diffEntries(kind, before[kind], next);
+    if (isEmptyDiff(diff)) continue;
+    const type = CHANGE_EVENT[kind];
+    const event: CatalogChanged = events.get(type) ?? ({ type, server, added: [] as string[], removed: [] as string[], changed: [] as string[] } as CatalogChanged);
+    event.added.push(...diff.added);
+    event.removed.push(...diff.removed);
+    event.changed.push(...diff.changed);
+    events.set(type, event);
+  }
+  return [...events.values()];
 }
 
 /** Calls the manager could not route: the server was removed, its actor failed, or it is stopping. */
@@ -64,7 +101,7 @@ export interface ManagerErrorEvent {
   error: ErrorInfo;
 }
 
-export type ManagerEmitted = ServerStateChanged | BreakerStateChanged | ToolsChanged | CallUnroutable | ManagerErrorEvent;
+export type ManagerEmitted = ServerStateChanged | BreakerStateChanged | CatalogChanged | CallUnroutable | ManagerErrorEvent;
 
 const serverId = (name: string) => `server:${name}`;
 const breakerId = (name: string) => `breaker:${name}`;
@@ -105,11 +142,11 @@ export const managerMachine = setup({
     removeServer: enqueueActions(({ context, self, enqueue }, params: { name: string }) => {
       const { name } = params;
       if (!child(self, serverId(name)) && !Object.hasOwn(context.failed, name)) return;
-      const oldTools = Object.hasOwn(context.catalogs, name) ? context.catalogs[name]! : [];
+      const old = Object.hasOwn(context.catalogs, name) ? context.catalogs[name]! : emptyCatalog();
       enqueue.stopChild(serverId(name));
       enqueue.stopChild(breakerId(name));
       enqueue.assign({ catalogs: without(context.catalogs, name), failed: without(context.failed, name) });
-      if (oldTools.length > 0) enqueue(emit({ type: 'tools.changed', server: name, added: [], removed: oldTools.map((t) => t.name), changed: [] } satisfies ToolsChanged));
+      for (const change of changesOf(name, old, emptyCatalog())) enqueue(emit(change));
     }),
     /** Sends a command to a child that exists; a missing one would make XState send it to the manager itself. */
     forward: enqueueActions(({ self, enqueue }, params: { id: string; event: { type: 'server.reconnect' } | { type: 'breaker.reset'; at: number } }) => {
@@ -126,13 +163,14 @@ export const managerMachine = setup({
       const reason = params.stopping ? 'stopping' : Object.hasOwn(context.failed, params.server) ? 'failed' : 'removed';
       enqueue(emit({ type: 'call.unroutable', requestIds: params.requestIds, server: params.server, reason } satisfies CallUnroutable));
     }),
-    updateCatalog: enqueueActions(({ context, self, enqueue }, params: { server: string; tools: ToolInfo[] }) => {
+    updateCatalog: enqueueActions(({ context, self, enqueue }, params: { server: string; catalog: Partial<ServerCatalog> }) => {
       if (!child(self, serverId(params.server))) return;
       const known = Object.hasOwn(context.catalogs, params.server);
-      const diff = diffCatalog(known ? context.catalogs[params.server]! : [], params.tools);
-      if (isEmptyDiff(diff) && known) return;
-      enqueue.assign({ catalogs: { ...context.catalogs, [params.server]: params.tools } });
-      if (!isEmptyDiff(diff)) enqueue(emit({ type: 'tools.changed', server: params.server, ...diff } satisfies ToolsChanged));
+      const before = known ? context.catalogs[params.server]! : emptyCatalog();
+      const changes = changesOf(params.server, before, params.catalog);
+      if (changes.length === 0 && known) return;
+      enqueue.assign({ catalogs: { ...context.catalogs, [params.server]: { ...before, ...params.catalog } } });
+      for (const change of changes) enqueue(emit(change));
     }),
     relay: emit((_, params: { fact: ServerStateChanged | BreakerStateChanged }) => params.fact),
     /**
@@ -169,7 +207,7 @@ export const managerMachine = setup({
     'tool.call': { actions: { type: 'routeCall', params: ({ event }) => ({ requestIds: event.requestIds, server: event.server, stopping: false }) } },
     'server.stateChanged': { actions: { type: 'relay', params: ({ event }) => ({ fact: event }) } },
     'breaker.stateChanged': { actions: { type: 'relay', params: ({ event }) => ({ fact: event }) } },
-    'server.toolsListed': { actions: { type: 'updateCatalog', params: ({ event }) => ({ server: event.server, tools: event.tools }) } },
+    'server.catalogListed': { actions: { type: 'updateCatalog', params: ({ event }) => ({ server: event.server, catalog: event.catalog }) } },
     'xstate.error.actor.*': {
       actions: { type: 'isolateFailure', params: ({ event }: { event: { type: string } }) => ({ actorId: event.type.slice('xstate.error.actor.'.length), error: (event as unknown as { error: unknown }).error }) },
     },

@@ -9,10 +9,10 @@ import type {
   ConnectionReason,
   ConnectionStateName,
   ServerStateChanged,
-  ServerToolsListed,
+  ServerCatalogListed,
   SessionCommand,
 } from './connectionTypes.js';
-import type { ErrorInfo, ServerFacts, ToolInfo } from './types.js';
+import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts } from './types.js';
 
 export type * from './connectionTypes.js';
 
@@ -90,7 +90,11 @@ export const serverConnectionMachine = setup({
     activateSession: sendTo('session', ({ context }) => ({ type: 'session.activate', attemptId: context.attemptId }) satisfies SessionCommand),
     closeSession: sendTo('session', ({ context }) => ({ type: 'session.close', error: context.lastError, retryInMs: context.retryInMs }) satisfies SessionCommand),
     pingSession: sendTo('session', ({ context }) => ({ type: 'session.ping', attemptId: context.attemptId }) satisfies SessionCommand),
-    listTools: sendTo('session', ({ context }) => ({ type: 'session.listTools', attemptId: context.attemptId }) satisfies SessionCommand),
+    relist: enqueueActions(({ context, enqueue }) => {
+      enqueue.sendTo('session', { type: 'session.relist', attemptId: context.attemptId, kinds: context.staleKinds } satisfies SessionCommand);
+      enqueue.assign({ staleKinds: [] });
+    }),
+    markStale: assign({ staleKinds: ({ context }, params: { kind: CatalogKind }) => (context.staleKinds.includes(params.kind) ? context.staleKinds : [...context.staleKinds, params.kind]) }),
     dispatchCall: sendTo('session', (_, params: { requestIds: string[] }) => ({ type: 'call.dispatch', requestIds: params.requestIds }) satisfies SessionCommand),
     holdCall: sendTo('session', (_, params: { requestIds: string[] }) => ({ type: 'call.hold', requestIds: params.requestIds }) satisfies SessionCommand),
     refuseCall: sendTo('session', ({ context }, params: { requestIds: string[] }) => ({
@@ -121,13 +125,14 @@ export const serverConnectionMachine = setup({
       healthFailures: 0,
     })),
     markDisconnected: assign({ connectedAt: null }),
+    clearStale: assign({ staleKinds: [] }),
     countHealthFailure: assign({ healthFailures: ({ context }) => context.healthFailures + 1 }),
     clearHealthFailures: assign({ healthFailures: 0 }),
     /** Hands the freshly listed catalog to the manager, which keeps the one copy of it. */
-    reportTools: enqueueActions(({ context, system, enqueue }, params: { tools: ToolInfo[] }) => {
-      enqueue.assign({ toolsCount: params.tools.length });
+    reportCatalog: enqueueActions(({ context, system, enqueue }, params: { catalog: Partial<ServerCatalog> }) => {
+      if (params.catalog.tools) enqueue.assign({ toolsCount: params.catalog.tools.length });
       const manager = system.get(MANAGER_SYSTEM_ID);
-      const fact: ServerToolsListed = { type: 'server.toolsListed', server: context.server, tools: params.tools, facts: context.facts };
+      const fact: ServerCatalogListed = { type: 'server.catalogListed', server: context.server, catalog: params.catalog, facts: context.facts };
       if (manager) enqueue.sendTo(manager, fact);
     }),
     /** Tells listeners of this actor and the manager (by system id) about one transition. */
@@ -155,6 +160,7 @@ export const serverConnectionMachine = setup({
     healthFailures: 0,
     facts: null,
     toolsCount: 0,
+    staleKinds: [],
   }),
   invoke: { id: 'session', src: 'session', input: ({ context }) => ({ server: context.server }) },
   initial: 'disconnected',
@@ -200,8 +206,8 @@ export const serverConnectionMachine = setup({
           {
             target: 'connected',
             actions: [
-              { type: 'markConnected', params: ({ event }) => ({ at: event.at, facts: event.facts, toolsCount: event.tools.length }) },
-              { type: 'reportTools', params: ({ event }) => ({ tools: event.tools }) },
+              { type: 'markConnected', params: ({ event }) => ({ at: event.at, facts: event.facts, toolsCount: event.catalog.tools.length }) },
+              { type: 'reportCatalog', params: ({ event }) => ({ catalog: event.catalog }) },
               announce('connecting', 'connected', 'ready'),
             ],
           },
@@ -221,7 +227,7 @@ export const serverConnectionMachine = setup({
       description: 'Initialized and listed: calls are dispatched, pings check health, list_changed relists.',
       tags: ['settled'],
       entry: 'activateSession',
-      exit: 'markDisconnected',
+      exit: ['markDisconnected', 'clearStale'],
       type: 'parallel',
       after: { stableAfter: { actions: 'resetAttempts' } },
       on: {
@@ -276,15 +282,17 @@ export const serverConnectionMachine = setup({
         catalog: {
           initial: 'current',
           states: {
-            current: { on: { 'tools.listChanged': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'stale' } } },
+            current: { on: { 'catalog.listChanged': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'stale', actions: { type: 'markStale', params: ({ event }) => ({ kind: event.kind }) } } } },
             stale: {
-              description: 'Debounces bursts of list_changed notifications into one relist.',
-              after: { toolsRefreshDebounce: { target: 'current', actions: 'listTools' } },
-              on: { 'tools.listChanged': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'stale', reenter: true } },
+              description: 'Debounces bursts of list_changed notifications (of any kinds) into one relist of the stale kinds.',
+              after: { toolsRefreshDebounce: { target: 'current', actions: 'relist' } },
+              on: {
+                'catalog.listChanged': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'stale', reenter: true, actions: { type: 'markStale', params: ({ event }) => ({ kind: event.kind }) } },
+              },
             },
           },
           on: {
-            'tools.listed': { guard: { type: 'isCurrentAttempt', params: attemptOf }, actions: { type: 'reportTools', params: ({ event }) => ({ tools: event.tools }) } },
+            'catalog.listed': { guard: { type: 'isCurrentAttempt', params: attemptOf }, actions: { type: 'reportCatalog', params: ({ event }) => ({ catalog: event.catalog }) } },
           },
         },
       },

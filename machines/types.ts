@@ -24,6 +24,14 @@ export interface ToolInfo {
   outputSchema?: Record<string, unknown>;
   annotations?: Record<string, unknown>;
   title?: string;
+  /** How the tool runs: `taskSupport: 'required'` tools are called as tasks. */
+  execution?: { taskSupport?: 'forbidden' | 'optional' | 'required' };
+  _meta?: Record<string, unknown>;
+  /**
+   * Whether a call can be admitted now: its server connected and its breaker not open. Computed
+   * when listed (never stored), so a host can hide what would fail.
+   */
+  available?: boolean;
 }
 
 /** Server facts learned at initialize time. */
@@ -35,3 +43,51 @@ export interface ServerFacts {
 }
 
 export type TransportKind = 'stdio' | 'http' | 'sse' | 'custom';
+
+/** A resource as the switchboard exposes it: the server's listing plus the server's name. */
+export interface ResourceInfo {
+  uri: string;
+  name: string;
+  server: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  size?: number;
+  annotations?: Record<string, unknown>;
+}
+
+/** A resource template (RFC 6570 `uriTemplate`) of one server. */
+export interface ResourceTemplateInfo {
+  uriTemplate: string;
+  name: string;
+  server: string;
+  title?: string;
+  description?: string;
+  mimeType?: string;
+  annotations?: Record<string, unknown>;
+}
+
+/** A prompt as the switchboard exposes it, with a routing name like tools'. */
+export interface PromptInfo {
+  name: string;
+  server: string;
+  /** `server__prompt`, same rules as a tool's qualified name. */
+  qualifiedName: string;
+  title?: string;
+  description?: string;
+  arguments?: { name: string; description?: string; required?: boolean }[];
+}
+
+/** Everything one server offers, as last listed. Kinds the server lacks are empty. */
+export interface ServerCatalog {
+  tools: ToolInfo[];
+  resources: ResourceInfo[];
+  templates: ResourceTemplateInfo[];
+  prompts: PromptInfo[];
+}
+
+/** The parts of a catalog, each listed (and relisted on its list_changed) on its own. */
+export type CatalogKind = 'tools' | 'resources' | 'templates' | 'prompts';
+
+/** The kinds of a catalog, in listing order. */
+export const CATALOG_KINDS: readonly CatalogKind[] = ['tools', 'resources', 'templates', 'prompts'];

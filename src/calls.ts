@@ -54,9 +54,19 @@ export type AbortCause = 'timeout' | 'cancelled' | 'stopped';
 export interface PendingCall {
   readonly requestId: string;
   readonly server: string;
+  /** What is called: a tool (`tools/call`) or another request (`method` with `params`). */
+  readonly kind: CallKind;
+  /** The tool's name, or what the request is about (a uri, a prompt name, a level). */
   readonly tool: string;
   readonly args: Record<string, unknown> | undefined;
   readonly meta: Record<string, unknown> | undefined;
+  /** For kinds other than `tool`: the JSON-RPC method and params sent. */
+  readonly method: string | undefined;
+  readonly params: Record<string, unknown> | undefined;
+  /** Safe to send again after a reconnect (reads); tools decide by their annotations. */
+  readonly readOnly: boolean;
+  /** Called as a task (a tool whose `execution.taskSupport` is `required`). */
+  readonly task: boolean;
   readonly startedAt: number;
   /** Aborted on deadline, caller cancel or stop; passed to the SDK so it sends `notifications/cancelled`. */
   readonly signal: CallSignal;
@@ -65,10 +75,15 @@ export interface PendingCall {
   attempts: number;
 }
 
+/** What a call is: a tool call, or a request of the rest of the MCP surface. */
+export type CallKind = 'tool' | 'resource' | 'prompt' | 'completion' | 'logging' | 'subscription';
+
 /** What a finished call reports (`call.completed`). */
 export interface CallCompleted {
   type: 'call.completed';
   server: string;
+  kind: CallKind;
+  /** The tool's name, or what the request was about (uri, prompt name, level). */
   tool: string;
   requestId: string;
   durationMs: number;
@@ -79,7 +94,7 @@ export interface CallCompleted {
 }
 
 interface Entry extends PendingCall {
-  resolve(result: CallToolResult): void;
+  resolve(result: unknown): void;
   reject(error: unknown): void;
   timer: unknown;
   deadline: number;
@@ -91,9 +106,16 @@ interface Entry extends PendingCall {
 
 export interface OpenCallOptions {
   server: string;
+  /** Defaults to `tool`. */
+  kind?: CallKind;
   tool: string;
   args: Record<string, unknown> | undefined;
   meta: Record<string, unknown> | undefined;
+  method?: string;
+  params?: Record<string, unknown>;
+  /** Defaults to false (true for every kind but tools is the caller's to say). */
+  readOnly?: boolean;
+  task?: boolean;
   timeoutMs: number;
   maxTimeoutMs: number;
   signal: AbortSignal | undefined;
@@ -103,7 +125,7 @@ export interface OpenCallOptions {
 /** The narrow view of the table that a session uses: look up, settle, report progress. */
 export interface CallTable {
   get(requestId: string): PendingCall | undefined;
-  resolve(requestId: string, result: CallToolResult): void;
+  resolve(requestId: string, result: unknown): void;
   reject(requestId: string, error: SwitchboardError): void;
   progress(requestId: string, progress: Progress): void;
 }
@@ -127,21 +149,26 @@ export class PendingCalls implements CallTable {
   }
 
   /** Registers a call and arms its deadline; the promise settles exactly once. */
-  open(options: OpenCallOptions): { requestId: string; promise: Promise<CallToolResult> } {
+  open<T = CallToolResult>(options: OpenCallOptions): { requestId: string; promise: Promise<T> } {
     const requestId = `c${++this.sequence}`;
     const now = this.clock.now();
-    let resolve!: (r: CallToolResult) => void;
+    let resolve!: (r: unknown) => void;
     let reject!: (e: unknown) => void;
-    const promise = new Promise<CallToolResult>((res, rej) => {
-      resolve = res;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res as (r: unknown) => void;
       reject = rej;
     });
     const entry: Entry = {
       requestId,
       server: options.server,
+      kind: options.kind ?? 'tool',
       tool: options.tool,
       args: options.args,
       meta: options.meta,
+      method: options.method,
+      params: options.params,
+      readOnly: options.readOnly ?? false,
+      task: options.task ?? false,
       startedAt: now,
       signal: new CallSignal(),
       abortCause: null,
@@ -192,12 +219,12 @@ export class PendingCalls implements CallTable {
     }
   }
 
-  resolve(requestId: string, result: CallToolResult): void {
+  resolve(requestId: string, result: unknown): void {
     const entry = this.take(requestId);
     if (!entry) return;
     // Settle first: a listener of call.completed can never keep the caller waiting.
     entry.resolve(result);
-    this.report(entry, { ok: true, isError: result.isError === true });
+    this.report(entry, { ok: true, isError: (result as { isError?: unknown } | null)?.isError === true });
   }
 
   reject(requestId: string, error: SwitchboardError): void {
@@ -229,7 +256,8 @@ export class PendingCalls implements CallTable {
   private arm(entry: Entry, delayMs: number): void {
     entry.timer = this.clock.setTimeout(() => {
       const elapsed = this.clock.now() - entry.startedAt;
-      this.abort(entry.requestId, 'timeout', new SwitchboardError('ToolCallTimeout', `tool "${entry.tool}" on server "${entry.server}" did not answer within ${elapsed} ms`));
+      const what = entry.kind === 'tool' ? `tool "${entry.tool}"` : `${entry.method} (${entry.tool})`;
+      this.abort(entry.requestId, 'timeout', new SwitchboardError('ToolCallTimeout', `${what} on server "${entry.server}" did not answer within ${elapsed} ms`));
     }, delayMs);
   }
 
@@ -247,6 +275,7 @@ export class PendingCalls implements CallTable {
     const event: CallCompleted = {
       type: 'call.completed',
       server: entry.server,
+      kind: entry.kind,
       tool: entry.tool,
       requestId: entry.requestId,
       durationMs: this.clock.now() - entry.startedAt,

@@ -9,11 +9,18 @@ export interface ServerLog {
   message: string;
 }
 
+/** A resource this switchboard subscribed to changed on its server (`notifications/resources/updated`). */
+export interface ResourceUpdated {
+  type: 'resource.updated';
+  server: string;
+  uri: string;
+}
+
 /**
  * Every public event: what the machines emit (relayed by the manager) plus what the facade adds
  * per call and per log line. `call.unroutable` is internal and not part of it.
  */
-export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' }> | CallCompleted | ServerLog;
+export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' }> | CallCompleted | ServerLog | ResourceUpdated;
 
 export type SwitchboardEventType = SwitchboardEvent['type'];
 

@@ -1,5 +1,6 @@
 import type { ManagedServer } from '../machines/manager.js';
 import type { RuntimeServer } from './config/schema.js';
+import type { TransportSource } from './session/connect.js';
 
 /** Debounce of `notifications/tools/list_changed` bursts. */
 const TOOLS_REFRESH_DEBOUNCE_MS = 100;
@@ -25,4 +26,9 @@ export function toManagedServer(server: RuntimeServer, seed: number, restartable
     },
     breaker: { server: server.name, policy: { ...server.breaker } },
   };
+}
+
+/** Whether a stopped session can start again by itself (idle stop needs a fresh transport each time). */
+export function restartable(server: RuntimeServer, transport: TransportSource | undefined): boolean {
+  return transport ? typeof transport === 'function' : server.transport === 'stdio';
 }

@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { SwitchboardConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { TransportSource } from './session/connect.js';
+import type { ServerRequestHandlers } from './session/serverRequests.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
@@ -19,6 +20,12 @@ export interface SwitchboardOptions {
   env?: NodeJS.ProcessEnv;
   /** Source of the backoff jitter seeds. Defaults to `Math.random`. */
   random?: () => number;
+  /**
+   * Answers to server → client requests (sampling, elicitation, roots). A capability is declared
+   * to a server only when its handler is given (and the server's `capabilities` config does not
+   * withhold it). Defaults to none.
+   */
+  handlers?: ServerRequestHandlers;
   /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
   clientInfo?: { name: string; version: string };
 }

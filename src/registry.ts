@@ -1,4 +1,5 @@
-import type { RuntimeServer } from './config/schema.js';
+import { mergePolicy } from './config/resolve.js';
+import { DEFAULT_POLICY, type PolicyOverrides, type RuntimeServer } from './config/schema.js';
 import { redactText, secretsOf } from './redact.js';
 import type { TransportSource } from './session/connect.js';
 import { StderrRing } from './session/stderrRing.js';
@@ -34,6 +35,11 @@ export class ServerRegistry {
     };
     this.entries.set(config.name, entry);
     return entry;
+  }
+
+  /** Registers a server given only as a transport; it still gets the config's `defaults`. */
+  addCustom(name: string, transport: TransportSource, defaults: PolicyOverrides | undefined): RegisteredServer {
+    return this.add({ ...mergePolicy(DEFAULT_POLICY, defaults), name, transport: 'custom', enabled: true, secrets: [] }, transport);
   }
 
   remove(name: string): void {

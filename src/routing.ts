@@ -1,81 +1,112 @@
-import type { ToolInfo } from '../machines/types.js';
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../machines/types.js';
 import { AmbiguousToolError, SwitchboardError } from './errors.js';
 import { distinctQualifiedName, splitQualified } from './naming.js';
 
 /**
- * Tool routing (DESIGN §5): a bare name routes when exactly one server has it; `server__tool`,
- * a qualified name or `{ server }` always works. Built from every enabled server's last known
- * catalog, so a bare name never silently moves to another server while its owner is down. Two
- * tools whose plain qualified names collide both get a hashed, distinct one, and the plain name
- * itself is ambiguous: a call never lands on whichever server won.
+ * Routing (DESIGN §5, §10): a bare tool or prompt name routes when exactly one server has it;
+ * `server__name`, a qualified name or `{ server }` always works. Built from every enabled server's
+ * last known catalog, so a bare name never silently moves to another server while its owner is
+ * down. Two entries whose plain qualified names collide both get a hashed, distinct one, and the
+ * plain name itself is ambiguous: a call never lands on whichever server won. A resource uri goes
+ * to the server that lists it, or whose template matches it.
  */
 
 /** Where a call goes. */
 export interface Route {
   server: string;
+  /** The name (or uri) as the server knows it. */
   tool: string;
 }
 
-export class ToolIndex {
-  private readonly all: ToolInfo[] = [];
-  private readonly byName = new Map<string, ToolInfo[]>();
-  private readonly byQualified = new Map<string, ToolInfo>();
-  /** Plain qualified names shared by several tools, with the tools that share them. */
-  private readonly collided = new Map<string, ToolInfo[]>();
-  /** Tools per server, so a call with `{ server }` is checked in O(1) whatever the catalog size. */
-  private readonly byServer = new Map<string, { names: Set<string>; tools: ToolInfo[] }>();
+type Named = { name: string; server: string; qualifiedName: string };
 
-  constructor(catalogs: Readonly<Record<string, readonly ToolInfo[]>>) {
+/** What differs between the tool and the prompt index: the noun and the error codes. */
+interface Nouns {
+  noun: 'tool' | 'prompt';
+  notFound: 'ToolNotFound' | 'PromptNotFound';
+  ambiguous: (name: string, servers: string[], message?: string) => SwitchboardError;
+}
+
+const TOOL_NOUNS: Nouns = { noun: 'tool', notFound: 'ToolNotFound', ambiguous: (name, servers, message) => new AmbiguousToolError(name, servers, message) };
+const PROMPT_NOUNS: Nouns = {
+  noun: 'prompt',
+  notFound: 'PromptNotFound',
+  ambiguous: (name, servers, message) =>
+    Object.assign(new SwitchboardError('AmbiguousPrompt', message ?? `prompt "${name}" exists on servers ${servers.map((s) => `"${s}"`).join(' and ')}; use "<server>__${name}" or { server }`), { servers }),
+};
+
+/** An index of named entries (tools or prompts) across servers. */
+export class NameIndex<T extends Named> {
+  private readonly all: T[] = [];
+  private readonly byName = new Map<string, T[]>();
+  private readonly byQualified = new Map<string, T>();
+  /** Plain qualified names shared by several entries, with the entries that share them. */
+  private readonly collided = new Map<string, T[]>();
+  /** Entries per server, so a call with `{ server }` is checked in O(1) whatever the catalog size. */
+  private readonly byServer = new Map<string, { names: Set<string>; entries: T[] }>();
+
+  constructor(
+    catalogs: Readonly<Record<string, readonly T[]>>,
+    private readonly nouns: Nouns,
+  ) {
     const sharing = new Map<string, number>();
-    for (const tools of Object.values(catalogs)) for (const tool of tools) sharing.set(tool.qualifiedName, (sharing.get(tool.qualifiedName) ?? 0) + 1);
-    for (const [server, tools] of Object.entries(catalogs)) {
-      const own = { names: new Set<string>(), tools: [] as ToolInfo[] };
+    for (const entries of Object.values(catalogs)) for (const e of entries) sharing.set(e.qualifiedName, (sharing.get(e.qualifiedName) ?? 0) + 1);
+    for (const [server, entries] of Object.entries(catalogs)) {
+      const own = { names: new Set<string>(), entries: [] as T[] };
       this.byServer.set(server, own);
-      for (const listed of tools) {
+      for (const listed of entries) {
         const shared = sharing.get(listed.qualifiedName)! > 1;
-        const tool = shared ? { ...listed, qualifiedName: distinctQualifiedName(listed.server, listed.name) } : listed;
-        if (shared) this.collided.set(listed.qualifiedName, [...(this.collided.get(listed.qualifiedName) ?? []), tool]);
-        own.names.add(tool.name);
-        own.tools.push(tool);
-        this.all.push(tool);
-        const list = this.byName.get(tool.name);
-        if (list) list.push(tool);
-        else this.byName.set(tool.name, [tool]);
-        this.byQualified.set(tool.qualifiedName, tool);
+        const entry = shared ? { ...listed, qualifiedName: distinctQualifiedName(listed.server, listed.name) } : listed;
+        if (shared) this.collided.set(listed.qualifiedName, [...(this.collided.get(listed.qualifiedName) ?? []), entry]);
+        own.names.add(entry.name);
+        own.entries.push(entry);
+        this.all.push(entry);
+        const list = this.byName.get(entry.name);
+        if (list) list.push(entry);
+        else this.byName.set(entry.name, [entry]);
+        this.byQualified.set(entry.qualifiedName, entry);
       }
     }
   }
 
-  /** Every tool, with its final (collision-free) qualified name. */
-  tools(): ToolInfo[] {
+  /** Every entry, with its final (collision-free) qualified name. */
+  entries(): T[] {
     return [...this.all];
   }
 
-  /** One server's tools (none for an unknown server). */
-  toolsOf(server: string): ToolInfo[] {
-    return [...(this.byServer.get(server)?.tools ?? [])];
+  /** One server's entries (none for an unknown server). */
+  entriesOf(server: string): T[] {
+    return [...(this.byServer.get(server)?.entries ?? [])];
+  }
+
+  /** The entry a route lands on, when its server listed it. */
+  find(route: Route): T | undefined {
+    return this.byServer.get(route.server)?.entries.find((e) => e.name === route.tool);
   }
 
   /**
    * Resolves a name; `hasServer` says whether a server is configured and enabled, `unconnected`
-   * which enabled servers are not connected (named in ToolNotFound: their tools are unknown).
+   * which enabled servers are not connected (named when a name is unknown: their catalogs are).
    */
   resolve(name: string, server: string | undefined, hasServer: (server: string) => boolean, unconnected: () => string[] = () => []): Route {
+    const { noun } = this.nouns;
     if (server !== undefined) return this.onServer(server, name, hasServer);
     const qualified = this.byQualified.get(name);
     if (qualified) return { server: qualified.server, tool: qualified.name };
     const sharers = this.collided.get(name);
     if (sharers) {
-      throw new AmbiguousToolError(name, sharers.map((t) => t.server), `qualified name "${name}" fits tools of several servers; use ${sharers.map((t) => `"${t.qualifiedName}"`).join(' or ')}, or { server }`);
+      const message = `qualified name "${name}" fits ${noun}s of several servers; use ${sharers.map((t) => `"${t.qualifiedName}"`).join(' or ')}, or { server }`;
+      throw this.nouns.ambiguous(name, sharers.map((t) => t.server), message);
     }
     const owners = this.byName.get(name);
     if (owners && owners.length === 1) return { server: owners[0]!.server, tool: name };
-    if (owners && owners.length > 1) throw new AmbiguousToolError(name, owners.map((t) => t.server));
+    if (owners && owners.length > 1) throw this.nouns.ambiguous(name, owners.map((t) => t.server));
     const split = splitQualified(name);
     if (split && hasServer(split.server)) return this.onServer(split.server, split.tool, hasServer);
     const down = unconnected();
-    const why = down.length > 0 ? `; not connected (tools unknown): ${down.map((s) => `"${s}"`).join(', ')}` : '';
-    throw new SwitchboardError('ToolNotFound', `no server has a tool named "${name}"${why}`);
+    const why = down.length > 0 ? `; not connected (${noun}s unknown): ${down.map((s) => `"${s}"`).join(', ')}` : '';
+    throw new SwitchboardError(this.nouns.notFound, `no server has a ${noun} named "${name}"${why}`);
   }
 
   private onServer(server: string, name: string, hasServer: (server: string) => boolean): Route {
@@ -88,6 +119,69 @@ export class ToolIndex {
     if (qualified?.server === server) return { server, tool: qualified.name };
     const split = splitQualified(name);
     if (split?.server === server && own.names.has(split.tool)) return { server, tool: split.tool };
-    throw new SwitchboardError('ToolNotFound', `server "${server}" has no tool named "${name}"`);
+    throw new SwitchboardError(this.nouns.notFound, `server "${server}" has no ${this.nouns.noun} named "${name}"`);
+  }
+}
+
+/** The tool index (kept under its own name: embedders and tests use it). */
+export class ToolIndex extends NameIndex<ToolInfo> {
+  constructor(catalogs: Readonly<Record<string, readonly ToolInfo[]>>) {
+    super(catalogs, TOOL_NOUNS);
+  }
+
+  tools(): ToolInfo[] {
+    return this.entries();
+  }
+
+  toolsOf(server: string): ToolInfo[] {
+    return this.entriesOf(server);
+  }
+}
+
+/** Everything the facade routes by, built once per catalogs snapshot. */
+export class CatalogIndex {
+  readonly tools: ToolIndex;
+  readonly prompts: NameIndex<PromptInfo>;
+  readonly resources: ResourceInfo[] = [];
+  readonly templates: ResourceTemplateInfo[] = [];
+  private readonly matchers: { template: ResourceTemplateInfo; matcher: UriTemplate | null }[] = [];
+
+  constructor(catalogs: Readonly<Record<string, ServerCatalog>>) {
+    const tools: Record<string, ToolInfo[]> = {};
+    const prompts: Record<string, PromptInfo[]> = {};
+    for (const [server, catalog] of Object.entries(catalogs)) {
+      tools[server] = catalog.tools;
+      prompts[server] = catalog.prompts;
+      this.resources.push(...catalog.resources);
+      this.templates.push(...catalog.templates);
+      for (const template of catalog.templates) this.matchers.push({ template, matcher: compile(template.uriTemplate) });
+    }
+    this.tools = new ToolIndex(tools);
+    this.prompts = new NameIndex(prompts, PROMPT_NOUNS);
+  }
+
+  /** The server a resource uri goes to: the one listing it, else the one whose template matches. */
+  resolveResource(uri: string, server: string | undefined, hasServer: (server: string) => boolean, unconnected: () => string[] = () => []): Route {
+    if (server !== undefined) {
+      if (!hasServer(server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${server}"`);
+      return { server, tool: uri };
+    }
+    let owners = [...new Set(this.resources.filter((r) => r.uri === uri).map((r) => r.server))];
+    if (owners.length === 0) owners = [...new Set(this.matchers.filter((m) => m.matcher?.match(uri)).map((m) => m.template.server))];
+    if (owners.length === 1) return { server: owners[0]!, tool: uri };
+    if (owners.length > 1) {
+      throw Object.assign(new SwitchboardError('AmbiguousResource', `resource "${uri}" is offered by servers ${owners.map((s) => `"${s}"`).join(' and ')}; pass { server }`), { servers: owners });
+    }
+    const down = unconnected();
+    const why = down.length > 0 ? `; not connected (resources unknown): ${down.map((s) => `"${s}"`).join(', ')}` : '';
+    throw new SwitchboardError('ResourceNotFound', `no server lists or has a template for resource "${uri}"${why}`);
+  }
+}
+
+function compile(template: string): UriTemplate | null {
+  try {
+    return new UriTemplate(template);
+  } catch {
+    return null;
   }
 }

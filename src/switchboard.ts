@@ -1,36 +1,40 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
-import { serverConnectionMachine } from '../machines/serverConnection.js';
 import type { ToolInfo } from '../machines/types.js';
+import type { Root } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { argumentsProblem } from './callInput.js';
-import { PendingCalls } from './calls.js';
+import { PendingCalls, type OpenCallOptions } from './calls.js';
 import { toRuntimeClock, type RuntimeClock } from './clock.js';
 import { ClosingTracker } from './closing.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 import { CallOutbox } from './outbox.js';
 import { loadConfigFileSync } from './config/load.js';
-import { mergePolicy, resolveConfig, serverNameProblem } from './config/resolve.js';
-import { DEFAULT_POLICY, type PolicyOverrides, type ResolvedConfig, type RuntimeServer } from './config/schema.js';
+import { resolveConfig, serverNameProblem } from './config/resolve.js';
+import type { PolicyOverrides, ResolvedConfig } from './config/schema.js';
 import { ConfigError, stoppedError, SwitchboardError, unroutable } from './errors.js';
 import { EventHub } from './eventHub.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
 import { HealthProbes, type HealthReport } from './health.js';
-import { toManagedServer } from './managedServer.js';
+import { restartable, toManagedServer } from './managedServer.js';
 import { ServerRegistry } from './registry.js';
-import { describeServer, type ServerStatus } from './serverView.js';
-import { BreakerGate } from './session/breakerGate.js';
+import type { ServerStatus } from './serverView.js';
 import type { TransportSource } from './session/connect.js';
-import { createSessionLogic, type SessionPorts } from './session/session.js';
-import { ToolIndex } from './routing.js';
+import { CatalogIndex } from './routing.js';
+import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
+import { SurfaceMethods } from './surfaceMethods.js';
+import { notifyRootsChanged } from './session/serverRequests.js';
+import { supervisedLogic, type PortSources } from './ports.js';
+import { ServerStatusView } from './status.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 
 type RootActor = Actor<typeof managerMachine>;
 
 /** The switchboard: many MCP servers behind one supervised, typed facade. Create it with `createSwitchboard`. */
-export class Switchboard {
+export class Switchboard extends SurfaceMethods {
   /** The root XState actor (the manager), for inspection. */
   readonly actor: RootActor;
   /** Non-fatal notes about the config, e.g. unknown keys skipped in an `mcpServers` file. */
@@ -44,7 +48,14 @@ export class Switchboard {
   private readonly random: () => number;
   private readonly defaults: PolicyOverrides | undefined;
   private readonly admin: ResolvedConfig['admin'];
-  private index: { catalogs: object; index: ToolIndex } | null = null;
+  private index: { catalogs: object; index: CatalogIndex } | null = null;
+  private readonly clientSurface: ClientSurface;
+  private readonly status: ServerStatusView;
+  /** Subscribed resource uris per server (with subscriber counts), re-sent after every connect. */
+  private readonly subscriptions = new Map<string, Map<string, number>>();
+  /** The live SDK client of each connected server, for roots notifications. */
+  private readonly clients = new Map<string, Client>();
+  private roots: Root[] | undefined;
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
   private readonly outbox = new CallOutbox((server, requestIds) => {
@@ -53,6 +64,7 @@ export class Switchboard {
   private stopPromise: Promise<void> | null = null;
 
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
+    super();
     this.clock = toRuntimeClock(options.clock);
     this.random = options.random ?? Math.random;
     this.defaults = config.defaults;
@@ -62,14 +74,40 @@ export class Switchboard {
     for (const warning of config.warnings) options.logger?.log('warn', warning);
     for (const server of Object.values(config.servers)) this.registry.add(server, this.transportOf(server.name));
     for (const [name, transport] of Object.entries(options.transports ?? {})) {
-      // A server given only as a transport still gets the config's `defaults`.
-      if (!this.registry.has(name)) this.registry.add({ ...mergePolicy(DEFAULT_POLICY, config.defaults), name, transport: 'custom', enabled: true, secrets: [] }, transport);
+      if (!this.registry.has(name)) this.registry.addCustom(name, transport, config.defaults);
     }
     this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
     this.probes = new HealthProbes(this.clock);
-    const logic = managerMachine.provide({
-      actors: { connection: serverConnectionMachine.provide({ actors: { session: createSessionLogic((name) => this.portsOf(name)) } }) },
+    this.status = new ServerStatusView(this.registry, { getSnapshot: () => this.actor.getSnapshot() }, this.probes, this.clock, () => this.stopPromise !== null);
+    this.clientSurface = new ClientSurface({
+      index: () => this.catalogIndex(),
+      isEnabled: (name) => this.registry.isEnabled(name),
+      unconnected: () => this.status.unconnected(),
+      facts: (name) => this.status.facts(name),
+      connected: () => this.status.connected(),
+      maxMessageBytes: (name) => this.registry.get(name)!.config.limits.maxMessageBytes,
+      request: (server, spec, options) => this.request(server, spec, options),
+      subscriptions: this.subscriptions,
     });
+    const sources: PortSources = {
+      registry: this.registry,
+      calls: this.calls,
+      clock: this.clock,
+      hub: this.hub,
+      probes: this.probes,
+      closing: this.closing,
+      clientInfo: options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' },
+      handlers: options.handlers,
+      breaker: (name) => this.actor.system.get(`breaker:${name}`),
+      tools: (name) => {
+        const catalogs = this.actor.getSnapshot().context.catalogs;
+        return Object.hasOwn(catalogs, name) ? catalogs[name]!.tools : [];
+      },
+      roots: () => this.roots,
+      subscriptions: this.subscriptions,
+      clients: this.clients,
+    };
+    const logic = supervisedLogic(sources);
     const enabled = this.registry.all().filter((s) => s.config.enabled);
     const actorOptions: Parameters<typeof createActor<typeof logic>>[1] = {
       input: { servers: enabled.map((s) => toManagedServer(s.config, this.seed(), restartable(s.config, s.transport))) },
@@ -92,7 +130,7 @@ export class Switchboard {
     if (this.stopPromise) return Promise.reject(stoppedError());
     this.startPromise ??= new Promise<void>((resolve) => {
       const check = () => {
-        if (!this.stopPromise && !this.allSettled()) return;
+        if (!this.stopPromise && !this.status.allSettled()) return;
         off();
         resolve();
       };
@@ -105,61 +143,71 @@ export class Switchboard {
     return this.startPromise;
   }
 
-  /** Every tool of every enabled server (or of one), from the last known catalogs. */
+  /** Every tool of every enabled server (or of one), from the last known catalogs, with `available`. */
   listTools(server?: string): ToolInfo[] {
-    const index = this.toolIndex();
-    return server === undefined ? index.tools() : index.toolsOf(server);
+    const tools = this.catalogIndex().tools;
+    return this.status.withAvailability(server === undefined ? tools.tools() : tools.toolsOf(server));
+  }
+
+  /** Replaces the roots given to servers and tells every connected server (`notifications/roots/list_changed`). */
+  setRoots(roots: Root[]): void {
+    this.roots = roots.map((root) => ({ ...root }));
+    for (const client of this.clients.values()) void notifyRootsChanged(client);
+  }
+
+  protected surface(): ClientSurface {
+    return this.clientSurface;
+  }
+
+  protected statusView(): ServerStatusView {
+    return this.status;
   }
 
   /** Calls a tool by bare, qualified or `server__tool` name; resolves with the server's result unchanged. */
   callTool(name: string, args?: Record<string, unknown>, options: CallToolOptions = {}): Promise<CallToolResult> {
     if (this.stopPromise) return Promise.reject(stoppedError());
     let route;
+    let task = false;
     try {
-      route = this.toolIndex().resolve(name, options.server, (s) => this.registry.isEnabled(s), () => this.unconnected());
+      const index = this.catalogIndex().tools;
+      route = index.resolve(name, options.server, (s) => this.registry.isEnabled(s), () => this.status.unconnected());
+      task = index.find(route)?.execution?.taskSupport === 'required';
     } catch (error) {
       return Promise.reject(error);
     }
     const server = this.registry.get(route.server)!.config;
     const problem = argumentsProblem(args, server.limits.maxMessageBytes);
     if (problem) return Promise.reject(problem);
-    const timeoutMs = Math.min(options.timeoutMs ?? server.timeouts.callMs, server.timeouts.maxCallMs);
-    const { requestId, promise } = this.calls.open({
-      server: route.server,
-      tool: route.tool,
-      args,
-      meta: options.meta,
-      timeoutMs,
-      maxTimeoutMs: server.timeouts.maxCallMs,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
-    this.outbox.push(route.server, requestId);
+    return this.open<CallToolResult>(route.server, { tool: route.tool, args, meta: options.meta, task }, options);
+  }
+
+  /** Admits one request of the surface beyond tools, through the same path as a tool call. */
+  private request<T>(server: string, spec: RequestSpec, options: RequestOptions): Promise<T> {
+    if (this.stopPromise) return Promise.reject(stoppedError());
+    return this.open<T>(server, { kind: spec.kind, tool: spec.name, args: undefined, meta: undefined, method: spec.method, params: spec.params, readOnly: spec.readOnly }, options);
+  }
+
+  private open<T>(server: string, call: Pick<OpenCallOptions, 'kind' | 'tool' | 'args' | 'meta' | 'method' | 'params' | 'readOnly' | 'task'>, options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined; onProgress?: OpenCallOptions['onProgress'] }): Promise<T> {
+    const config = this.registry.get(server)!.config;
+    const timeoutMs = Math.min(options.timeoutMs ?? config.timeouts.callMs, config.timeouts.maxCallMs);
+    const { requestId, promise } = this.calls.open<T>({ ...call, server, timeoutMs, maxTimeoutMs: config.timeouts.maxCallMs, signal: options.signal, onProgress: options.onProgress });
+    this.outbox.push(server, requestId);
     return promise;
   }
 
   /** One server's status, or undefined when no such server is configured. */
   getServer(name: string): ServerStatus | undefined {
-    const entry = this.registry.get(name);
-    if (!entry) return undefined;
-    const status = describeServer(entry.config, this.child(`server:${name}`), this.child(`breaker:${name}`), entry.stderr, this.clock.now());
-    const failed = this.failure(name);
-    if (failed) return { ...status, state: 'error', lastError: failed };
-    // After stop() no actor is left: an enabled server is then stopped, not disabled.
-    return this.stopPromise && entry.config.enabled ? { ...status, state: 'disconnected', substate: 'stopped' } : status;
+    return this.status.getServer(name);
   }
 
   /** Every configured server's status. */
   listServers(): ServerStatus[] {
-    return this.registry.all().map((entry) => this.getServer(entry.name)!);
+    return this.status.listServers();
   }
 
   /** Live ping round trip of every enabled server (or one); error messages are masked. */
-  async health(server?: string): Promise<Record<string, HealthReport>> {
-    if (server !== undefined && !this.registry.has(server)) throw new SwitchboardError('ServerNotFound', `no server named "${server}"`);
-    const names = server !== undefined ? [server] : this.registry.all().filter((s) => s.config.enabled).map((s) => s.name);
-    const reports = await Promise.all(names.map(async (name) => [name, this.maskReport(name, await this.probes.probe(name, this.registry.get(name)!.config.health.timeoutMs))] as const));
-    return Object.fromEntries(reports);
+  health(server?: string): Promise<Record<string, HealthReport>> {
+    return this.status.health(server);
   }
 
   /** Adds and (once started) connects a server; a bad config throws ConfigError. */
@@ -186,7 +234,7 @@ export class Switchboard {
   /** Forces a fresh connection now, from any state, forgetting earlier failures. */
   reconnect(name: string): void {
     this.requireEnabled(name);
-    if (this.failure(name)) {
+    if (this.status.failure(name)) {
       // Its actors failed and are gone: supervise it afresh.
       const entry = this.registry.get(name)!;
       this.actor.send({ type: 'server.remove', name });
@@ -235,58 +283,9 @@ export class Switchboard {
     return transports && Object.hasOwn(transports, name) ? transports[name] : undefined;
   }
 
-  private portsOf(name: string): SessionPorts | undefined {
-    const server = this.registry.get(name);
-    if (!server) return undefined;
-    return {
-      server,
-      calls: this.calls,
-      breaker: new BreakerGate(() => this.actor.system.get(`breaker:${name}`), name, this.clock),
-      clock: this.clock,
-      clientInfo: this.options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' },
-      annotations: (tool) => this.catalogOf(name).find((t) => t.name === tool)?.annotations,
-      track: (closing) => this.closing.track(closing),
-      log: (level, message) => this.hub.publish({ type: 'server.log', server: name, level, message }),
-      registerProbe: (pinger) => this.probes.register(name, pinger),
-    };
-  }
-
-  private catalogOf(name: string): ToolInfo[] {
+  private catalogIndex(): CatalogIndex {
     const catalogs = this.actor.getSnapshot().context.catalogs;
-    return Object.hasOwn(catalogs, name) ? catalogs[name]! : [];
-  }
-
-  private failure(name: string) {
-    const failed = this.actor.getSnapshot().context.failed;
-    return Object.hasOwn(failed, name) ? failed[name]! : undefined;
-  }
-
-  private child(id: string): AnyActorRef | undefined {
-    const children = this.actor.getSnapshot().children as Record<string, AnyActorRef | undefined>;
-    return Object.hasOwn(children, id) ? children[id] : undefined;
-  }
-
-  private maskReport(name: string, report: HealthReport): HealthReport {
-    return report.error ? { ...report, error: { ...report.error, message: this.registry.redact(name, report.error.message) } } : report;
-  }
-
-  /** Enabled servers that are not connected now, for messages that must say why a name is unknown. */
-  private unconnected(): string[] {
-    return this.registry.all().filter((s) => s.config.enabled && this.getServer(s.name)?.state !== 'connected').map((s) => s.name);
-  }
-
-  private allSettled(): boolean {
-    for (const entry of this.registry.all()) {
-      if (!entry.config.enabled || this.failure(entry.name)) continue;
-      const child = this.child(`server:${entry.name}`);
-      if (child && !child.getSnapshot().hasTag('settled')) return false;
-    }
-    return true;
-  }
-
-  private toolIndex(): ToolIndex {
-    const catalogs = this.actor.getSnapshot().context.catalogs;
-    if (this.index?.catalogs !== catalogs) this.index = { catalogs, index: new ToolIndex(catalogs) };
+    if (this.index?.catalogs !== catalogs) this.index = { catalogs, index: new CatalogIndex(catalogs) };
     return this.index.index;
   }
 
@@ -301,11 +300,6 @@ export class Switchboard {
   private envOption(): { env?: NodeJS.ProcessEnv } {
     return this.options.env ? { env: this.options.env } : {};
   }
-}
-
-/** Whether a stopped session can start again by itself (idle stop needs a fresh transport each time). */
-function restartable(server: RuntimeServer, transport: TransportSource | undefined): boolean {
-  return transport ? typeof transport === 'function' : server.transport === 'stdio';
 }
 
 /**

@@ -184,7 +184,7 @@ describe('PendingCalls', () => {
     const call = t.open();
     t.clock.increment(30);
     t.table.resolve(call.requestId, { ...RESULT, isError: true });
-    expect(t.completed).toEqual([{ type: 'call.completed', server: 'files', tool: 'read', requestId: call.requestId, durationMs: 30, ok: true, isError: true }]);
+    expect(t.completed).toEqual([{ type: 'call.completed', server: 'files', kind: 'tool', tool: 'read', requestId: call.requestId, durationMs: 30, ok: true, isError: true }]);
   });
 
   it('rejects every pending call on rejectAll with the given cause', async () => {

@@ -1,13 +1,21 @@
 import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { LoggingMessageNotificationSchema, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import {
+  LoggingMessageNotificationSchema,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  EmptyResultSchema,
+  type ClientCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ConnectionEvent } from '../../machines/serverConnection.js';
-import type { ErrorInfo, ServerFacts, ToolInfo } from '../../machines/types.js';
+import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.js';
 import type { RuntimeClock } from '../clock.js';
 import type { RegisteredServer } from '../registry.js';
 import { classifyConnectError, isSessionRejection } from './classify.js';
-import { openSession, type OpenSession } from './connect.js';
+import { NO_SDK_TIMEOUT, openSession, type OpenSession } from './connect.js';
 import { pingServer, requestSignal } from './requests.js';
-import { listAllTools, toCatalog } from './tools.js';
+import { listCatalog } from './catalog.js';
 
 /**
  * The lifecycle of connect attempts: each `session.open` builds a fresh SDK Client and transport,
@@ -28,6 +36,14 @@ export interface AttemptPorts {
   redact(text: string): string;
   /** Reports to the connection machine (dropped once the session actor stopped). */
   send(event: ConnectionEvent): void;
+  /** What this client declares (sampling, elicitation, roots: only where a handler exists). */
+  capabilities: ClientCapabilities;
+  /** Installs the server → client request handlers on a fresh client. */
+  prepareClient(client: OpenSession['client']): void;
+  /** A subscribed resource changed on the server. */
+  resourceUpdated(uri: string): void;
+  /** The resource uris subscribed on this server, re-sent after every connect. */
+  subscriptions(): readonly string[];
 }
 
 /** One connect attempt. */
@@ -66,7 +82,14 @@ export class Attempts {
     const work = (async () => {
       try {
         const session = await openSession(
-          { server: server.config, custom: server.transport, stderr: server.stderr, signal: current.controller.signal, clientInfo: this.ports.clientInfo },
+          {
+            server: server.config,
+            custom: server.transport,
+            stderr: server.stderr,
+            signal: current.controller.signal,
+            clientInfo: this.ports.clientInfo,
+            capabilities: this.ports.capabilities,
+          },
           (client) => this.prepare(current, client),
         );
         if (this.current !== current) {
@@ -75,10 +98,11 @@ export class Attempts {
         }
         current.session = session;
         const listing = requestSignal(current.controller.signal);
-        const tools = await listAllTools(session.client, listing.signal, (message) => this.ports.log('warning', message)).finally(listing.done);
+        const catalog = await listCatalog(session.client, this.listingServer(), listing.signal, this.warn).finally(listing.done);
         if (this.current !== current) return;
         current.ready = true;
-        this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), tools: this.catalog(tools) });
+        this.resubscribe(current);
+        this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
         if (this.current !== current) return;
         const info = classifyConnectError(error, current.session?.retryAfterMs());
@@ -140,24 +164,42 @@ export class Attempts {
       .finally(done);
   }
 
-  /** Lists the catalog again (after list_changed) and reports `tools.listed`. */
-  relist(id: number): void {
+  /** Lists the stale kinds again (after list_changed) and reports `catalog.listed`. */
+  relist(id: number, kinds: readonly CatalogKind[]): void {
     const current = this.current;
-    if (!current?.session || current.id !== id) return;
+    if (!current?.session || current.id !== id || kinds.length === 0) return;
     const { signal, done } = requestSignal(current.controller.signal);
-    listAllTools(current.session.client, signal, (message) => this.ports.log('warning', message))
+    listCatalog(current.session.client, this.listingServer(), signal, this.warn, kinds)
       .then(
-        (tools) => {
-          if (this.current !== current) return;
-          this.ports.send({ type: 'tools.listed', attemptId: id, tools: this.catalog(tools) });
+        (catalog) => {
+          if (this.current === current) this.ports.send({ type: 'catalog.listed', attemptId: id, catalog });
         },
-        (error: unknown) => this.ports.log('warning', this.ports.redact(`relisting tools failed: ${(error as Error)?.message ?? error}`)),
+        (error: unknown) => this.ports.log('warning', this.ports.redact(`relisting ${kinds.join(', ')} failed: ${(error as Error)?.message ?? error}`)),
       )
       .finally(done);
   }
 
-  private catalog(tools: readonly Tool[]): ToolInfo[] {
-    return toCatalog(this.name, tools, this.ports.server.config.tools);
+  /** Sends `resources/subscribe` for every subscribed uri again: a fresh session knows none. */
+  private resubscribe(current: Attempt): void {
+    const client = current.session?.client;
+    if (!client || !client.getServerCapabilities()?.resources?.subscribe) return;
+    for (const uri of this.ports.subscriptions()) {
+      const { signal, done } = requestSignal(current.controller.signal);
+      client
+        .request({ method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT })
+        .then(
+          () => undefined,
+          (error: unknown) => this.ports.log('warning', this.ports.redact(`re-subscribing to ${uri} failed: ${(error as Error)?.message ?? error}`)),
+        )
+        .finally(done);
+    }
+  }
+
+  private readonly warn = (message: string): void => this.ports.log('warning', this.ports.redact(message));
+
+  private listingServer(): { name: string; tools?: { allow?: string[]; deny?: string[] } } {
+    const { config } = this.ports.server;
+    return config.tools ? { name: this.name, tools: config.tools } : { name: this.name };
   }
 
   private prepare(current: Attempt, client: OpenSession['client']): void {
@@ -168,9 +210,19 @@ export class Attempts {
       if (error instanceof SseError) this.lose(current, lost(this.name, 'lost its SSE stream'));
       else if (this.ports.server.config.transport === 'http') this.check(current);
     };
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
-      if (this.current === current) this.ports.send({ type: 'tools.listChanged', attemptId: current.id });
+    const changed = (kind: CatalogKind) => () => {
+      if (this.current === current) this.ports.send({ type: 'catalog.listChanged', attemptId: current.id, kind });
+    };
+    client.setNotificationHandler(ToolListChangedNotificationSchema, changed('tools'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, changed('prompts'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+      changed('resources')();
+      changed('templates')();
     });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+      if (this.current === current) this.ports.resourceUpdated(notification.params.uri);
+    });
+    this.ports.prepareClient(client);
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
       const { level, data, logger } = notification.params;
       const text = typeof data === 'string' ? data : JSON.stringify(data);

@@ -5,7 +5,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../machines/types.js';
 import type { AbortCause } from '../calls.js';
-import { SwitchboardError } from '../errors.js';
+import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../errors.js';
 import { CommandError } from './processGroup.js';
 
 /**
@@ -51,65 +51,79 @@ function networkCode(error: unknown): string | undefined {
 }
 
 /** Classifies a failed `tools/call`. */
-export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string): CallFailure {
-  const where = `tool "${tool}" on server "${server}"`;
-  const fail = (err: SwitchboardError, outcome: CallOutcome, suspect = false, undispatched = false, sessionExpired = false, authFailed = false): CallFailure => ({
-    error: err,
-    outcome,
-    suspectConnection: suspect,
-    undispatched,
-    sessionExpired,
-    authFailed,
+/** How the breaker counts a code, from the one error table (DESIGN §5). */
+function outcomeOf(code: Code): CallOutcome {
+  const breaker = ruleOf(code).breaker;
+  return breaker === 'success' || breaker === 'failure' ? breaker : 'ignored';
+}
+
+interface Flags {
+  /** The connection itself is suspect: check it at once. */
+  suspect?: boolean;
+  /** Provably not processed by the tool: safe to send again on a new session. */
+  undispatched?: boolean;
+  /** Never reached the server at all: the breaker does not record it, whatever its code. */
+  unsent?: boolean;
+  sessionExpired?: boolean;
+  authFailed?: boolean;
+}
+
+/**
+ * Classifies a failed request. `subject` names it in messages (defaults to `tool "<tool>"`);
+ * the breaker outcome comes from the error table, except for requests that never reached the server.
+ */
+export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string, subject = `tool "${tool}"`): CallFailure {
+  const where = `${subject} on server "${server}"`;
+  const fail = (code: Code, message: string, flags: Flags = {}): CallFailure => ({
+    error: new SwitchboardError(code, message, { cause: error }),
+    outcome: flags.unsent ? 'ignored' : outcomeOf(code),
+    suspectConnection: flags.suspect ?? false,
+    undispatched: flags.undispatched ?? false,
+    sessionExpired: flags.sessionExpired ?? false,
+    authFailed: flags.authFailed ?? false,
   });
-  if (abortCause === 'timeout') return fail(new SwitchboardError('ToolCallTimeout', `${where} timed out`, { cause: error }), 'failure');
-  if (abortCause === 'cancelled') return fail(new SwitchboardError('Cancelled', `${where} was cancelled by the caller`, { cause: error }), 'ignored');
-  if (abortCause === 'stopped') return fail(new SwitchboardError('Stopped', 'the switchboard is stopping', { cause: error }), 'ignored');
+  if (abortCause === 'timeout') return fail('ToolCallTimeout', `${where} timed out`);
+  if (abortCause === 'cancelled') return fail('Cancelled', `${where} was cancelled by the caller`);
+  if (abortCause === 'stopped') return fail('Stopped', 'the switchboard is stopping');
   // Before McpError: with an authProvider the SDK throws UnauthorizedError for a 401 it could not fix.
   if (error instanceof UnauthorizedError || isAuthStatus(httpStatus(error))) {
     const status = httpStatus(error);
     const why = status === undefined ? 'requires authorization' : `refused our credentials (HTTP ${status})`;
-    return fail(new SwitchboardError('AuthRequired', `${where}: the server ${why}`, { cause: error }), 'ignored', false, false, false, true);
+    return fail('AuthRequired', `${where}: the server ${why}`, { authFailed: true });
   }
   if (error instanceof McpError) {
     switch (error.code) {
       case ErrorCode.InvalidParams:
-        return fail(new SwitchboardError('InvalidArguments', `${where} rejected its arguments: ${error.message}`, { cause: error }), 'success');
+        return fail('InvalidArguments', `${where} rejected its arguments: ${error.message}`);
       case ErrorCode.ConnectionClosed:
-        return fail(new SwitchboardError('ConnectionLost', `${where}: connection lost`, { cause: error }), 'failure');
+        return fail('ConnectionLost', `${where}: connection lost`);
       case ErrorCode.RequestTimeout:
-        return fail(new SwitchboardError('ToolCallTimeout', `${where} timed out`, { cause: error }), 'failure');
+        return fail('ToolCallTimeout', `${where} timed out`);
       case ErrorCode.InternalError:
       case ErrorCode.ParseError:
-        return fail(new SwitchboardError('ProtocolError', `${where} failed: ${error.message}`, { cause: error }), 'failure');
+        return fail('ProtocolError', `${where} failed: ${error.message}`);
       default:
         // Method not found, invalid request and application codes: the server is alive and answered.
-        return fail(new SwitchboardError('ProtocolError', `${where} failed: ${error.message}`, { cause: error }), 'success');
+        return fail('ServerError', `${where} failed: ${error.message}`);
     }
   }
   const status = httpStatus(error);
   if (status !== undefined) {
     if (status === 400 || status === 404) {
-      return fail(new SwitchboardError('ConnectionLost', `${where}: session rejected (HTTP ${status})`, { cause: error }), 'ignored', false, true, true);
+      return fail('ConnectionLost', `${where}: session rejected (HTTP ${status})`, { undispatched: true, unsent: true, sessionExpired: true });
     }
     const counts = status >= 500 || status === 408 || status === 429;
-    return fail(new SwitchboardError('ProtocolError', `${where} failed: HTTP ${status}`, { cause: error }), counts ? 'failure' : 'success');
+    return fail(counts ? 'ProtocolError' : 'ServerError', `${where} failed: HTTP ${status}`);
   }
   const net = networkCode(error);
-  if (net) {
-    const undispatched = net === 'ECONNREFUSED';
-    return fail(new SwitchboardError('ConnectionLost', `${where}: ${net}`, { cause: error }), 'failure', true, undispatched);
-  }
+  if (net) return fail('ConnectionLost', `${where}: ${net}`, { suspect: true, undispatched: net === 'ECONNREFUSED' });
   if (error instanceof Error && error.message === 'Not connected') {
-    return fail(new SwitchboardError('ConnectionLost', `${where}: not connected`, { cause: error }), 'ignored', false, true);
+    return fail('ConnectionLost', `${where}: not connected`, { undispatched: true, unsent: true });
   }
-  if (error instanceof MessageTooLargeError) {
-    return fail(new SwitchboardError('ProtocolError', `${where} failed: ${error.message}`, { cause: error }), 'failure');
-  }
-  if (error instanceof Error && error.name.includes('ZodError')) {
-    return fail(new SwitchboardError('ProtocolError', `${where} returned an invalid result`, { cause: error }), 'failure');
-  }
+  if (error instanceof MessageTooLargeError) return fail('ProtocolError', `${where} failed: ${error.message}`);
+  if (error instanceof Error && error.name.includes('ZodError')) return fail('ProtocolError', `${where} returned an invalid result`);
   const message = error instanceof Error ? error.message : String(error);
-  return fail(new SwitchboardError('ProtocolError', `${where} failed: ${message}`, { cause: error }), 'failure');
+  return fail('ProtocolError', `${where} failed: ${message}`);
 }
 
 /** True when a request error says the server forgot our session (HTTP 400 or 404). */

@@ -1,4 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { CallTable, PendingCall } from '../calls.js';
 import type { RuntimeClock } from '../clock.js';
@@ -7,6 +8,8 @@ import { SwitchboardError } from '../errors.js';
 import { classifyCallError, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
 import { withCallSignal } from './fetchGuard.js';
+import { CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 import { ToolResultSchema, withContent } from './resultShape.js';
 
 /**
@@ -37,12 +40,50 @@ export interface Settlement {
   aftermath: Aftermath;
 }
 
-/** A call cut off by the connection is sent again once: always when it never reached the tool, else only for safe tools. */
+/** A call cut off by the connection is sent again once: always when it never reached the server, else only for safe ones. */
 export function shouldReplay(call: PendingCall, failure: CallFailure, ports: Pick<InvokePorts, 'replay' | 'annotations'>): boolean {
   if (call.attempts >= 2 || call.abortCause || failure.error.code !== 'ConnectionLost') return false;
   if (failure.undispatched) return true;
+  if (ports.replay() !== 'annotated') return false;
+  if (call.kind !== 'tool') return call.readOnly;
   const hints = ports.annotations(call.tool);
-  return ports.replay() === 'annotated' && (hints?.readOnlyHint === true || hints?.idempotentHint === true);
+  return hints?.readOnlyHint === true || hints?.idempotentHint === true;
+}
+
+/** Result schemas of the requests other than tools/call (results pass through unchanged). */
+const RESULT_SCHEMAS: Record<string, z.ZodType> = {
+  'resources/read': ReadResourceResultSchema,
+  'prompts/get': GetPromptResultSchema,
+  'completion/complete': CompleteResultSchema,
+  'logging/setLevel': EmptyResultSchema,
+  'resources/subscribe': EmptyResultSchema,
+  'resources/unsubscribe': EmptyResultSchema,
+};
+
+/** The JSON-RPC request of a call and the schema of its answer. */
+function requestOf(call: PendingCall): { method: string; params: Record<string, unknown>; schema: z.ZodType } {
+  if (call.kind !== 'tool') return { method: call.method!, params: call.params ?? {}, schema: RESULT_SCHEMAS[call.method!] ?? EmptyResultSchema };
+  const params: Record<string, unknown> = { name: call.tool, arguments: call.args ?? {} };
+  if (call.meta) params._meta = call.meta;
+  return { method: 'tools/call', params, schema: ToolResultSchema };
+}
+
+/** How a call is named in messages. */
+function subjectOf(call: PendingCall): string {
+  return call.kind === 'tool' ? `tool "${call.tool}"` : `${call.method} "${call.tool}"`;
+}
+
+/**
+ * A tool whose `execution.taskSupport` is `required` runs as a task: the SDK's request stream
+ * creates it, polls it and yields its result; to the caller it is one call like any other.
+ */
+async function requestAsTask(client: Client, request: { method: string; params: Record<string, unknown> }, schema: z.ZodType, options: Record<string, unknown>): Promise<unknown> {
+  const stream = (client as unknown as { requestStream(r: unknown, s: z.ZodType, o: unknown): AsyncIterable<{ type: string; result?: unknown; error?: unknown }> }).requestStream(request, schema, { ...options, task: {} });
+  for await (const message of stream) {
+    if (message.type === 'result') return message.result;
+    if (message.type === 'error') throw message.error;
+  }
+  throw new Error('the task ended without a result');
 }
 
 function aftermathOf(failure: CallFailure): Aftermath {
@@ -55,23 +96,19 @@ function aftermathOf(failure: CallFailure): Aftermath {
 export function invoke(client: Client, call: PendingCall, epoch: number, ports: InvokePorts, done: (settlement: Settlement) => void): void {
   call.attempts++;
   const startedAt = ports.clock.now();
-  const params: Record<string, unknown> = { name: call.tool, arguments: call.args ?? {} };
-  if (call.meta) params._meta = call.meta;
+  const { method, params, schema } = requestOf(call);
+  const options = { signal: call.signal.asAbortSignal, timeout: NO_SDK_TIMEOUT, onprogress: (progress: Progress) => ports.calls.progress(call.requestId, progress) };
   // One callback pair, no .finally: each extra promise is paid on every call.
   withCallSignal(call.signal, () =>
-    client.request({ method: 'tools/call', params } as { method: 'tools/call'; params: { name: string } }, ToolResultSchema, {
-      signal: call.signal.asAbortSignal,
-      timeout: NO_SDK_TIMEOUT,
-      onprogress: (progress) => ports.calls.progress(call.requestId, progress),
-    }),
+    call.task ? requestAsTask(client, { method, params }, schema, options) : client.request({ method, params } as { method: 'tools/call'; params: { name: string } }, schema, options),
   ).then(
     (result) => {
       ports.record(call.requestId, epoch, 'success', startedAt);
-      ports.calls.resolve(call.requestId, withContent(result));
+      ports.calls.resolve(call.requestId, call.kind === 'tool' ? withContent(result as CallToolResult) : result);
       done({ replay: null, aftermath: 'none' });
     },
     (error: unknown) => {
-      const failure = classifyCallError(error, call.abortCause, ports.name, call.tool);
+      const failure = classifyCallError(error, call.abortCause, ports.name, call.tool, subjectOf(call));
       ports.record(call.requestId, epoch, failure.outcome, startedAt);
       const message = ports.redact(failure.error.message);
       const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message, retryOptions(failure.error));

@@ -7,7 +7,8 @@ import { SwitchboardError, unavailable } from '../errors.js';
 import { redactText } from '../redact.js';
 import type { RegisteredServer } from '../registry.js';
 import { Admission, type BreakerView, type Decision } from './admission.js';
-import { Attempts } from './attempt.js';
+import { Attempts, type AttemptPorts } from './attempt.js';
+import type { OpenSession } from './connect.js';
 import { invoke, type Settlement } from './invoke.js';
 import { pingServer } from './requests.js';
 
@@ -38,6 +39,13 @@ export interface SessionPorts {
   log(level: string, message: string): void;
   /** Makes the live session answer `health()`; returns the unregister function. */
   registerProbe(pinger: (signal: AbortSignal) => Promise<void>): () => void;
+  /** Client capabilities, server → client handlers, subscriptions: see AttemptPorts. */
+  capabilities: AttemptPorts['capabilities'];
+  prepareClient: AttemptPorts['prepareClient'];
+  resourceUpdated: AttemptPorts['resourceUpdated'];
+  subscriptions: AttemptPorts['subscriptions'];
+  /** Whether the live session of this server is ready for requests now (for clients of `clientOf`). */
+  onClient?(client: OpenSession['client'] | null): void;
 }
 
 /** Creates the `session` actor logic; `portsOf` gives a server's ports (undefined once removed). */
@@ -58,7 +66,19 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
     const send = (event: ConnectionEvent) => {
       if (!stopped) sendBack(event);
     };
-    const attempts = new Attempts({ server, clock: ports.clock, clientInfo: ports.clientInfo, track: ports.track, log: ports.log, redact, send });
+    const attempts = new Attempts({
+      server,
+      clock: ports.clock,
+      clientInfo: ports.clientInfo,
+      track: ports.track,
+      log: ports.log,
+      redact,
+      send,
+      capabilities: ports.capabilities,
+      prepareClient: ports.prepareClient,
+      resourceUpdated: ports.resourceUpdated,
+      subscriptions: ports.subscriptions,
+    });
     const admission = new Admission(name, () => server.config.limits, ports.breaker, (id) => calls.get(id) !== undefined);
     const invokePorts = {
       name,
@@ -115,6 +135,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       retryAt = null;
       const client = current.session.client;
       unregisterProbe = ports.registerProbe((signal) => pingServer(client, signal));
+      ports.onClient?.(client);
       const replays = [...replaying.keys()];
       replaying.clear();
       admitAll([...replays, ...admission.takeHeld()]);
@@ -123,6 +144,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
     function close(error: SessionCommand & { type: 'session.close' }): void {
       active = false;
       unregisterProbe();
+      ports.onClient?.(null);
       attempts.close();
       admission.clearRunning();
       retryAt = error.retryInMs === null ? null : ports.clock.now() + error.retryInMs;
@@ -138,6 +160,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
           case 'session.open':
             active = false;
             unregisterProbe();
+            ports.onClient?.(null);
             admission.clearRunning();
             attempts.open(command.attemptId);
             break;
@@ -150,8 +173,8 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
           case 'session.ping':
             attempts.ping(command.attemptId);
             break;
-          case 'session.listTools':
-            attempts.relist(command.attemptId);
+          case 'session.relist':
+            attempts.relist(command.attemptId, command.kinds);
             break;
           case 'call.dispatch':
             admitAll(command.requestIds);
@@ -175,6 +198,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       stopped = true;
       active = false;
       unregisterProbe();
+      ports.onClient?.(null);
       attempts.close();
       rejectReplays();
       rejectWaiting(() => new SwitchboardError('ServerUnavailable', `server "${name}" was stopped`));

@@ -42,7 +42,7 @@ describe('seams of the switchboard', () => {
     await sb.start();
     const a = sb.actor.getSnapshot().children['server:a'] as AnyActorRef;
     // A malformed event makes an action of the connection machine throw: the actor fails.
-    a.send({ type: 'tools.listed', attemptId: a.getSnapshot().context.attemptId, tools: null });
+    a.send({ type: 'catalog.listed', attemptId: a.getSnapshot().context.attemptId, catalog: null });
     await until(() => sb.getServer('a')!.state === 'error', 5_000, 'a in error');
     expect(sb.getServer('a')!.lastError).toMatchObject({ code: 'InternalError' });
     expect(sb.actor.getSnapshot().children['breaker:a']).toBeUndefined();

@@ -211,7 +211,7 @@ describe('manager', () => {
   it('removes a server: stops both children, drops its catalog and announces the removed tools', () => {
     const m = startManager([server('a'), server('b')]);
     m.send({ type: 'manager.start' });
-    m.send({ type: 'server.toolsListed', server: 'a', tools: [tool('a', 'echo'), tool('a', 'add')], facts: null });
+    m.send({ type: 'server.catalogListed', server: 'a', catalog: { tools: [tool('a', 'echo'), tool('a', 'add')] }, facts: null });
     const pair = [m.children()['server:a']!, m.children()['breaker:a']!];
     m.send({ type: 'server.remove', name: 'a' });
     expect(pair.map((ref) => ref.getSnapshot().status)).toEqual(['stopped', 'stopped']);
@@ -241,9 +241,9 @@ describe('manager', () => {
 
   it('keeps one catalog per server and announces only real changes', () => {
     const m = startManager([server('a')]);
-    const listed = (tools: ToolInfo[]) => m.send({ type: 'server.toolsListed', server: 'a', tools, facts: null });
+    const listed = (tools: ToolInfo[]) => m.send({ type: 'server.catalogListed', server: 'a', catalog: { tools }, facts: null });
     listed([tool('a', 'echo')]);
-    expect(m.ctx().catalogs).toEqual({ a: [tool('a', 'echo')] });
+    expect(m.ctx().catalogs).toEqual({ a: { tools: [tool('a', 'echo')], resources: [], templates: [], prompts: [] } });
     expect(m.emittedOf<ToolsChanged>('tools.changed')).toEqual([{ type: 'tools.changed', server: 'a', added: ['echo'], removed: [], changed: [] }]);
     const catalogs = m.ctx().catalogs;
     listed([tool('a', 'echo')]);
@@ -251,16 +251,32 @@ describe('manager', () => {
     expect(m.emittedOf('tools.changed')).toHaveLength(1);
     listed([tool('a', 'echo', 'new text'), tool('a', 'add')]);
     expect(m.emittedOf<ToolsChanged>('tools.changed').at(-1)).toEqual({ type: 'tools.changed', server: 'a', added: ['add'], removed: [], changed: ['echo'] });
-    expect(m.ctx().catalogs.a).toHaveLength(2);
+    expect(m.ctx().catalogs.a!.tools).toHaveLength(2);
   });
 
   it('records an empty first catalog without announcing it, and ignores catalogs of unknown servers', () => {
     const m = startManager([server('a')]);
-    m.send({ type: 'server.toolsListed', server: 'a', tools: [], facts: null });
-    expect(m.ctx().catalogs).toEqual({ a: [] });
-    m.send({ type: 'server.toolsListed', server: 'ghost', tools: [tool('ghost', 'x')], facts: null });
-    expect(m.ctx().catalogs).toEqual({ a: [] });
+    m.send({ type: 'server.catalogListed', server: 'a', catalog: { tools: [] }, facts: null });
+    expect(m.ctx().catalogs).toEqual({ a: { tools: [], resources: [], templates: [], prompts: [] } });
+    m.send({ type: 'server.catalogListed', server: 'ghost', catalog: { tools: [tool('ghost', 'x')] }, facts: null });
+    expect(m.ctx().catalogs).toEqual({ a: { tools: [], resources: [], templates: [], prompts: [] } });
     expect(m.emittedOf('tools.changed')).toEqual([]);
+  });
+
+  it('announces resource, template and prompt changes in their own events, and keeps the kinds not relisted', () => {
+    const m = startManager([server('a')]);
+    const resource = { uri: 'file:///x', name: 'x', server: 'a' };
+    const template = { uriTemplate: 'file:///{path}', name: 'files', server: 'a' };
+    const prompt = { name: 'greet', server: 'a', qualifiedName: 'a__greet' };
+    m.send({ type: 'server.catalogListed', server: 'a', catalog: { tools: [tool('a', 'echo')], resources: [resource], templates: [], prompts: [prompt] }, facts: null });
+    expect(m.emittedOf('resources.changed')).toEqual([{ type: 'resources.changed', server: 'a', added: ['file:///x'], removed: [], changed: [] }]);
+    expect(m.emittedOf('prompts.changed')).toEqual([{ type: 'prompts.changed', server: 'a', added: ['greet'], removed: [], changed: [] }]);
+    m.send({ type: 'server.catalogListed', server: 'a', catalog: { templates: [template] }, facts: null });
+    expect(m.emittedOf('resources.changed').at(-1)).toEqual({ type: 'resources.changed', server: 'a', added: ['file:///{path}'], removed: [], changed: [] });
+    expect(m.ctx().catalogs.a).toEqual({ tools: [tool('a', 'echo')], resources: [resource], templates: [template], prompts: [prompt] });
+    m.send({ type: 'server.remove', name: 'a' });
+    expect(m.emittedOf('prompts.changed').at(-1)).toEqual({ type: 'prompts.changed', server: 'a', added: [], removed: ['greet'], changed: [] });
+    expect(m.emittedOf('resources.changed').at(-1)).toEqual({ type: 'resources.changed', server: 'a', added: [], removed: ['file:///x', 'file:///{path}'], changed: [] });
   });
 
   it('relays its children facts to its own listeners', () => {

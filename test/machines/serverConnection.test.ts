@@ -35,7 +35,7 @@ function startConnection(overrides: Partial<ConnectionPolicy> = {}) {
   const state = () => connectionStateOf(actor.getSnapshot().value);
   const opens = () => commands.filter((c) => c.type === 'session.open').length;
   const ready = () =>
-    actor.send({ type: 'session.ready', attemptId: ctx().attemptId, at: clock.now(), facts: {}, tools: [] });
+    actor.send({ type: 'session.ready', attemptId: ctx().attemptId, at: clock.now(), facts: {}, catalog: { tools: [], resources: [], templates: [], prompts: [] } });
   const fail = (error: ErrorInfo = LOST) => actor.send({ type: 'session.failed', attemptId: ctx().attemptId, at: clock.now(), error });
   const lose = (error: ErrorInfo = LOST) => actor.send({ type: 'session.lost', attemptId: ctx().attemptId, at: clock.now(), error });
   /** Lets the backoff timer fire. */
@@ -114,7 +114,7 @@ describe('serverConnection', () => {
     const stale = c.ctx().attemptId;
     c.clock.increment(1500);
     c.waitRetry();
-    c.actor.send({ type: 'session.ready', attemptId: stale, at: c.clock.now(), facts: {}, tools: [] });
+    c.actor.send({ type: 'session.ready', attemptId: stale, at: c.clock.now(), facts: {}, catalog: { tools: [], resources: [], templates: [], prompts: [] } });
     expect(c.state()).toBe('connecting');
   });
 
@@ -258,12 +258,26 @@ describe('serverConnection', () => {
     c.actor.send({ type: 'server.connect' });
     c.ready();
     for (let i = 0; i < 5; i++) {
-      c.actor.send({ type: 'tools.listChanged', attemptId: c.ctx().attemptId });
+      c.actor.send({ type: 'catalog.listChanged', attemptId: c.ctx().attemptId, kind: 'tools' });
       c.clock.increment(50);
     }
-    expect(c.commands.filter((x) => x.type === 'session.listTools')).toHaveLength(0);
+    expect(c.commands.filter((x) => x.type === 'session.relist')).toHaveLength(0);
     c.clock.increment(100);
-    expect(c.commands.filter((x) => x.type === 'session.listTools')).toHaveLength(1);
+    expect(c.commands.filter((x) => x.type === 'session.relist')).toEqual([{ type: 'session.relist', attemptId: c.ctx().attemptId, kinds: ['tools'] }]);
+  });
+
+  it('relists only the kinds that changed, several kinds in one debounced relist', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    c.actor.send({ type: 'catalog.listChanged', attemptId: c.ctx().attemptId, kind: 'prompts' });
+    c.actor.send({ type: 'catalog.listChanged', attemptId: c.ctx().attemptId, kind: 'resources' });
+    c.actor.send({ type: 'catalog.listChanged', attemptId: c.ctx().attemptId, kind: 'prompts' });
+    c.clock.increment(100);
+    expect(c.commands.filter((x) => x.type === 'session.relist')).toEqual([{ type: 'session.relist', attemptId: c.ctx().attemptId, kinds: ['prompts', 'resources'] }]);
+    c.actor.send({ type: 'catalog.listChanged', attemptId: c.ctx().attemptId, kind: 'tools' });
+    c.clock.increment(100);
+    expect(c.commands.filter((x) => x.type === 'session.relist').at(-1)).toMatchObject({ kinds: ['tools'] });
   });
 
   it('re-initializes at once, without backoff, when the server forgot the session', () => {
@@ -348,7 +362,7 @@ describe('serverConnection', () => {
     c.actor.send({ type: 'server.reconnect' });
     const changes = c.changes.length;
     c.actor.send({ type: 'session.failed', attemptId: old, at: c.clock.now(), error: ENOENT });
-    c.actor.send({ type: 'session.ready', attemptId: old, at: c.clock.now(), facts: {}, tools: [] });
+    c.actor.send({ type: 'session.ready', attemptId: old, at: c.clock.now(), facts: {}, catalog: { tools: [], resources: [], templates: [], prompts: [] } });
     expect(c.state()).toBe('connecting');
     expect(c.changes).toHaveLength(changes);
     expect(c.ctx()).toMatchObject({ attempt: 0, lastError: null, everConnected: false });

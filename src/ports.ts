@@ -1,0 +1,81 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Root } from '@modelcontextprotocol/sdk/types.js';
+import type { AnyActorRef } from 'xstate';
+import type { ToolInfo } from '../machines/types.js';
+import type { PendingCalls } from './calls.js';
+import type { ClosingTracker } from './closing.js';
+import type { RuntimeClock } from './clock.js';
+import type { EventHub } from './eventHub.js';
+import type { HealthProbes } from './health.js';
+import type { ServerRegistry } from './registry.js';
+import { BreakerGate } from './session/breakerGate.js';
+import { clientCapabilities, installServerRequests, type ServerRequestHandlers } from './session/serverRequests.js';
+import { createSessionLogic, type SessionPorts } from './session/session.js';
+import { managerMachine } from '../machines/manager.js';
+import { serverConnectionMachine } from '../machines/serverConnection.js';
+
+/** What the facade lends to the sessions, once; each session gets narrow ports cut from it. */
+export interface PortSources {
+  registry: ServerRegistry;
+  calls: PendingCalls;
+  clock: RuntimeClock;
+  hub: EventHub;
+  probes: HealthProbes;
+  closing: ClosingTracker;
+  clientInfo: { name: string; version: string };
+  handlers: ServerRequestHandlers | undefined;
+  /** The breaker actor of a server (looked up when used: a reconnect() may respawn it). */
+  breaker(name: string): AnyActorRef | undefined;
+  /** A server's tools in the one catalog (the manager's). */
+  tools(name: string): readonly ToolInfo[];
+  /** Roots set by `setRoots`, when any. */
+  roots(): Root[] | undefined;
+  /** Subscribed resource uris per server. */
+  subscriptions: Map<string, Map<string, number>>;
+  /** Live SDK clients by server (for roots notifications). */
+  clients: Map<string, Client>;
+}
+
+/** The ports of one server's session; undefined for a server that is not registered. */
+export function sessionPorts(name: string, from: PortSources): SessionPorts | undefined {
+  const server = from.registry.get(name);
+  if (!server) return undefined;
+  const log = (level: string, message: string) => from.hub.publish({ type: 'server.log', server: name, level, message });
+  const capabilities = clientCapabilities(from.handlers, server.config.capabilities);
+  return {
+    server,
+    calls: from.calls,
+    breaker: new BreakerGate(() => from.breaker(name), name, from.clock),
+    clock: from.clock,
+    clientInfo: from.clientInfo,
+    annotations: (tool) => from.tools(name).find((t) => t.name === tool)?.annotations,
+    track: (closing) => from.closing.track(closing),
+    log,
+    registerProbe: (pinger) => from.probes.register(name, pinger),
+    capabilities,
+    prepareClient: (client) =>
+      installServerRequests(client, {
+        server: name,
+        handlers: from.handlers,
+        capabilities,
+        timeoutMs: server.config.timeouts.callMs,
+        clock: from.clock,
+        log,
+        roots: () => from.roots(),
+        redact: (text) => from.registry.redact(name, text),
+      }),
+    resourceUpdated: (uri) => from.hub.publish({ type: 'resource.updated', server: name, uri }),
+    subscriptions: () => [...(from.subscriptions.get(name)?.keys() ?? [])],
+    onClient: (client) => {
+      if (client) from.clients.set(name, client);
+      else from.clients.delete(name);
+    },
+  };
+}
+
+/** The manager machine with the runtime's session actor provided to every connection. */
+export function supervisedLogic(from: PortSources) {
+  return managerMachine.provide({
+    actors: { connection: serverConnectionMachine.provide({ actors: { session: createSessionLogic((name) => sessionPorts(name, from)) } }) },
+  });
+}

@@ -1,0 +1,165 @@
+import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../machines/types.js';
+import type { CallKind } from './calls.js';
+import { argumentsProblem } from './callInput.js';
+import { SwitchboardError } from './errors.js';
+import type { CatalogIndex, Route } from './routing.js';
+
+/**
+ * The MCP client surface beyond tools (DESIGN §10): resources, templates, subscriptions, prompts,
+ * completion and logging. Every request goes through the same path as a tool call (routing,
+ * admission with breaker, backpressure, deadline and cancellation, `call.completed` with a kind):
+ * this module only routes and shapes requests, the facade's `request` runs them.
+ */
+
+/** Per-request options of the surface's methods. */
+export interface RequestOptions {
+  /** Route to this server; needed when a name or uri is on several servers. */
+  server?: string;
+  /** Deadline for waiting, queueing and the request. Defaults to the server's `timeouts.callMs`. */
+  timeoutMs?: number;
+  /** Aborting it rejects with `Cancelled` and sends `notifications/cancelled`. */
+  signal?: AbortSignal;
+  /** Passed to the server as `_meta`. */
+  meta?: Record<string, unknown>;
+}
+
+/** One request for the facade to admit and send. */
+export interface RequestSpec {
+  kind: CallKind;
+  /** What it is about, for events and messages (a uri, a prompt name, a level). */
+  name: string;
+  method: string;
+  params: Record<string, unknown>;
+  readOnly: boolean;
+}
+
+/** What the surface needs from the facade. */
+export interface SurfaceHost {
+  index(): CatalogIndex;
+  isEnabled(server: string): boolean;
+  unconnected(): string[];
+  facts(server: string): ServerFacts | null;
+  /** Enabled servers that are connected now. */
+  connected(): string[];
+  maxMessageBytes(server: string): number;
+  request<T>(server: string, spec: RequestSpec, options: RequestOptions): Promise<T>;
+  /** Subscriptions: kept per server so that a reconnect re-sends them. */
+  subscriptions: Map<string, Map<string, number>>;
+}
+
+/** The capability a method needs (checked when the server's capabilities are known). */
+const CAPABILITY: Record<string, string> = {
+  'resources/read': 'resources',
+  'resources/subscribe': 'resources',
+  'resources/unsubscribe': 'resources',
+  'prompts/get': 'prompts',
+  'completion/complete': 'completions',
+  'logging/setLevel': 'logging',
+};
+
+export class ClientSurface {
+  constructor(private readonly host: SurfaceHost) {}
+
+  listResources(server?: string): ResourceInfo[] {
+    const all = this.host.index().resources;
+    return server === undefined ? [...all] : all.filter((r) => r.server === server);
+  }
+
+  listResourceTemplates(server?: string): ResourceTemplateInfo[] {
+    const all = this.host.index().templates;
+    return server === undefined ? [...all] : all.filter((t) => t.server === server);
+  }
+
+  listPrompts(server?: string): PromptInfo[] {
+    const prompts = this.host.index().prompts;
+    return server === undefined ? prompts.entries() : prompts.entriesOf(server);
+  }
+
+  readResource(uri: string, options: RequestOptions = {}): Promise<ReadResourceResult> {
+    return this.send<ReadResourceResult>(() => this.resourceRoute(uri, options), (route) => ({ kind: 'resource', name: uri, method: 'resources/read', params: { uri: route.tool }, readOnly: true }), options);
+  }
+
+  getPrompt(name: string, args: Record<string, string> = {}, options: RequestOptions = {}): Promise<GetPromptResult> {
+    const route = () => this.host.index().prompts.resolve(name, options.server, (s) => this.host.isEnabled(s), () => this.host.unconnected());
+    return this.send<GetPromptResult>(route, (r) => ({ kind: 'prompt', name: r.tool, method: 'prompts/get', params: { name: r.tool, arguments: args }, readOnly: true }), options, args);
+  }
+
+  complete(params: CompleteRequest['params'], options: RequestOptions = {}): Promise<CompleteResult> {
+    const route = (): Route => {
+      if (options.server !== undefined || params.ref.type !== 'ref/prompt') {
+        if (params.ref.type === 'ref/resource' && options.server === undefined) return this.resourceRoute(params.ref.uri, options);
+        if (options.server === undefined) throw new SwitchboardError('ServerNotFound', 'complete() needs { server } for this reference');
+        if (!this.host.isEnabled(options.server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${options.server}"`);
+        return { server: options.server, tool: params.ref.type === 'ref/prompt' ? params.ref.name : params.ref.uri };
+      }
+      return this.host.index().prompts.resolve(params.ref.name, undefined, (s) => this.host.isEnabled(s), () => this.host.unconnected());
+    };
+    const label = params.ref.type === 'ref/prompt' ? params.ref.name : params.ref.uri;
+    return this.send<CompleteResult>(route, (r) => {
+      const ref = params.ref.type === 'ref/prompt' ? { ...params.ref, name: r.tool } : params.ref;
+      return { kind: 'completion', name: label, method: 'completion/complete', params: { ...params, ref }, readOnly: true };
+    }, options);
+  }
+
+  /** `logging/setLevel` on one server, or on every connected server that declares logging. */
+  async setLogLevel(level: LoggingLevel, options: RequestOptions = {}): Promise<void> {
+    const servers = options.server !== undefined ? [options.server] : this.host.connected().filter((s) => this.host.facts(s)?.capabilities?.logging !== undefined);
+    const spec = (): RequestSpec => ({ kind: 'logging', name: level, method: 'logging/setLevel', params: { level }, readOnly: true });
+    const results = await Promise.allSettled(servers.map((server) => this.send(() => this.serverRoute(server, level), spec, { ...options, server })));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Subscribes to a resource; `resource.updated` events follow. Returns the unsubscribe function. */
+  async subscribeResource(uri: string, options: RequestOptions = {}): Promise<() => Promise<void>> {
+    const route = this.resourceRoute(uri, options);
+    const spec = (method: string) => (): RequestSpec => ({ kind: 'subscription', name: uri, method, params: { uri }, readOnly: true });
+    const subscribed = this.host.subscriptions.get(route.server) ?? new Map<string, number>();
+    if (!subscribed.has(uri)) await this.send(() => route, spec('resources/subscribe'), options);
+    subscribed.set(uri, (subscribed.get(uri) ?? 0) + 1);
+    this.host.subscriptions.set(route.server, subscribed);
+    let done = false;
+    return async () => {
+      if (done) return;
+      done = true;
+      const left = (subscribed.get(uri) ?? 1) - 1;
+      if (left > 0) {
+        subscribed.set(uri, left);
+        return;
+      }
+      subscribed.delete(uri);
+      if (this.host.connected().includes(route.server)) await this.send(() => route, spec('resources/unsubscribe'), { ...options, server: route.server });
+    };
+  }
+
+  private resourceRoute(uri: string, options: RequestOptions): Route {
+    return this.host.index().resolveResource(uri, options.server, (s) => this.host.isEnabled(s), () => this.host.unconnected());
+  }
+
+  private serverRoute(server: string, name: string): Route {
+    if (!this.host.isEnabled(server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${server}"`);
+    return { server, tool: name };
+  }
+
+  /** Routes, checks the capability and the input, then hands the request to the facade. */
+  private send<T>(route: () => Route, spec: (route: Route) => RequestSpec, options: RequestOptions, input?: unknown): Promise<T> {
+    let target: Route;
+    let request: RequestSpec;
+    try {
+      target = route();
+      request = spec(target);
+      const needed = CAPABILITY[request.method];
+      const capabilities = this.host.facts(target.server)?.capabilities;
+      if (needed && capabilities && capabilities[needed] === undefined) {
+        throw new SwitchboardError('NotSupported', `server "${target.server}" does not offer ${needed} (${request.method})`);
+      }
+      const problem = input === undefined ? null : argumentsProblem(input, this.host.maxMessageBytes(target.server));
+      if (problem) throw problem;
+      if (options.meta) request.params = { ...request.params, _meta: options.meta };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.host.request<T>(target.server, request, options);
+  }
+}
