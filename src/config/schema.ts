@@ -131,9 +131,20 @@ export const ToolFilterSchema = z.strictObject({
   deny: z.array(z.string().min(1)).optional(),
 });
 
+/**
+ * Server → client capabilities offered to one server (DESIGN §10). Each is declared when the
+ * embedder gives its handler; `false` withholds it from this server. Each defaults to true.
+ */
+export const CapabilitiesSchema = z.strictObject({
+  sampling: z.boolean().optional(),
+  elicitation: z.boolean().optional(),
+  roots: z.boolean().optional(),
+});
+
 const common = {
   enabled: z.boolean().optional(),
   tools: ToolFilterSchema.optional(),
+  capabilities: CapabilitiesSchema.optional(),
   ...PolicyOverridesSchema.shape,
 };
 
@@ -218,6 +229,8 @@ export const McpServerEntrySchema = z.looseObject({
   transport: z.string().optional(),
   disabled: z.boolean().optional(),
   enabled: z.boolean().optional(),
+  /** As in our format; checked when the converted entry is. */
+  capabilities: CapabilitiesSchema.optional(),
 });
 
 /** The `mcpServers` format as a whole; converted to our format when resolved. */
@@ -230,6 +243,7 @@ export type ServerConfig = z.output<typeof ServerSchema>;
 export type Policy = z.output<typeof PolicySchema>;
 export type PolicyOverrides = z.output<typeof PolicyOverridesSchema>;
 export type AdminConfig = z.output<typeof AdminSchema>;
+export type CapabilitiesConfig = z.output<typeof CapabilitiesSchema>;
 
 /**
  * One server with every policy field filled in. `secrets` holds every value that `${VAR}`
@@ -254,6 +268,8 @@ export interface CustomServer extends Policy {
   transport: 'custom';
   enabled: boolean;
   tools?: { allow?: string[]; deny?: string[] };
+  /** Server → client capabilities withheld from it, as in config. Defaults to none withheld. */
+  capabilities?: CapabilitiesConfig;
   /** Values to mask in its messages, as for a configured server. Defaults to none. */
   secrets?: string[];
 }

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type ClientCapabilities, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
 import { buildHttpTransport } from './httpTransport.js';
 import { findSetsid, resolveCommand, terminateGroup, trackGroup } from './processGroup.js';
@@ -35,6 +35,11 @@ export interface ConnectOptions {
   stderr: StderrRing;
   signal: AbortSignal;
   clientInfo: { name: string; version: string };
+  /**
+   * What the client declares in `initialize` (serverRequests.ts `clientCapabilities`): sampling,
+   * elicitation, roots. Defaults to none.
+   */
+  capabilities?: ClientCapabilities;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -229,7 +234,7 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
  */
 export async function openSession(options: ConnectOptions, prepare: (client: Client) => void): Promise<OpenSession> {
   const built = await buildTransport(options);
-  const client = new Client(options.clientInfo, { capabilities: {} });
+  const client = new Client(options.clientInfo, { capabilities: options.capabilities ?? {} });
   prepare(client);
   const session: OpenSession = {
     client,
