@@ -41,7 +41,11 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
   const server = from.registry.get(name);
   if (!server) return undefined;
   const log = (level: string, message: string) => from.hub.publish({ type: 'server.log', server: name, level, message });
-  const capabilities = clientCapabilities(from.handlers, server.config.capabilities);
+  // Roots set by setRoots() are declared on the next connect even without a roots handler.
+  const capabilities = () => {
+    const roots = from.roots();
+    return clientCapabilities(roots && !from.handlers?.roots ? { ...from.handlers, roots } : from.handlers, server.config.capabilities);
+  };
   return {
     server,
     calls: from.calls,
@@ -52,12 +56,14 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
     track: (closing) => from.closing.track(closing),
     log,
     registerProbe: (pinger) => from.probes.register(name, pinger),
-    capabilities,
+    get capabilities() {
+      return capabilities();
+    },
     prepareClient: (client) =>
       installServerRequests(client, {
         server: name,
         handlers: from.handlers,
-        capabilities,
+        capabilities: capabilities(),
         timeoutMs: server.config.timeouts.callMs,
         clock: from.clock,
         log,

@@ -1,6 +1,7 @@
 import {
   AdminSchema,
   BreakerSchema,
+  CapabilitiesSchema,
   ConfigSchema,
   HealthSchema,
   HttpServerSchema,
@@ -28,7 +29,7 @@ export const SERVER_KEYS: ReadonlySet<string> = new Set([
 const ALL_KEYS: readonly string[] = [
   ...new Set([
     ...SERVER_KEYS,
-    ...[TimeoutsSchema, ReconnectSchema, BreakerSchema, HealthSchema, LimitsSchema, ToolFilterSchema, AdminSchema, ConfigSchema].flatMap((s) => Object.keys(s.shape)),
+    ...[TimeoutsSchema, ReconnectSchema, BreakerSchema, HealthSchema, LimitsSchema, ToolFilterSchema, CapabilitiesSchema, AdminSchema, ConfigSchema].flatMap((s) => Object.keys(s.shape)),
     'mcpServers',
   ]),
 ];
