@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,8 @@ interface Seen {
   headers: IncomingHttpHeaders[];
   calls: Array<{ a: number; b: number }>;
   clientNames: string[];
+  /** Params of every notifications/cancelled received. */
+  cancelled: unknown[];
 }
 
 let server: Server | undefined;
@@ -34,32 +37,36 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A stateless server (a fresh McpServer per POST, like the suite's tools_call) on 127.0.0.1:0. */
+/**
+ * A streamable-HTTP server with one session (the adapter opens one), like the suite's stateful
+ * scenario servers, on 127.0.0.1:0; it records what the tests look at.
+ */
 async function startAddServer(options: { failing?: boolean; down?: boolean } = {}): Promise<{ url: string; seen: Seen }> {
-  const seen: Seen = { headers: [], calls: [], clientNames: [] };
+  const seen: Seen = { headers: [], calls: [], clientNames: [], cancelled: [] };
+  const mcp = new McpServer({ name: 'add-numbers-server', version: '1.0.0' });
+  mcp.registerTool('add_numbers', { inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
+    seen.calls.push({ a, b });
+    return { isError: options.failing === true, content: [{ type: 'text', text: `The sum of ${a} and ${b} is ${a + b}` }] };
+  });
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID() });
+  await mcp.connect(transport);
   server = createServer(async (req, res) => {
     seen.headers.push(req.headers);
     if (options.down) {
       res.writeHead(500).end('down');
       return;
     }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
+    let body: { method?: string; params?: { clientInfo?: { name: string } } } | undefined;
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+      if (body?.method === 'notifications/cancelled') seen.cancelled.push(body.params);
+      if (body?.method === 'initialize' && body.params?.clientInfo) seen.clientNames.push(body.params.clientInfo.name);
     }
-    const mcp = new McpServer({ name: 'add-numbers-server', version: '1.0.0' });
-    mcp.registerTool('add_numbers', { inputSchema: { a: z.number(), b: z.number() } }, async ({ a, b }) => {
-      seen.calls.push({ a, b });
-      return { isError: options.failing === true, content: [{ type: 'text', text: `The sum of ${a} and ${b} is ${a + b}` }] };
-    });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { method?: string; params?: { clientInfo?: { name: string } } };
-    if (body.method === 'initialize' && body.params?.clientInfo) seen.clientNames.push(body.params.clientInfo.name);
-    await mcp.connect(transport);
     await transport.handleRequest(req, res, body);
   });
+  server.on('close', () => void mcp.close());
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, seen };
 }
