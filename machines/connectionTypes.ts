@@ -82,6 +82,9 @@ export type ConnectionEvent =
   | { type: 'tool.call'; requestIds: string[]; server: string }
   | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; catalog: ServerCatalog }
   | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
+  /** OAuth consent is being waited for (the authorize callback or the loopback redirect), and got. */
+  | { type: 'session.authorizing'; attemptId: number }
+  | { type: 'session.authorized'; attemptId: number }
   | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
   /** The server forgot the session (HTTP 400/404 on a request with a session id): re-initialize now. */
   | { type: 'session.expired'; attemptId: number; at: number; error: ErrorInfo }

@@ -51,6 +51,15 @@ const LOST = [
   },
 ] as const;
 
+/** A connect (or an authorization) that took too long: back off, or give up at the attempt limit. */
+const CONNECT_TIMED_OUT = [
+  { guard: 'isAttemptLimitReached', target: '#serverConnection.error', actions: ['rememberTimeout', announce('connecting', 'error', 'maxAttempts')] },
+  {
+    target: '#serverConnection.disconnected.backoff',
+    actions: ['rememberTimeout', { type: 'scheduleRetry', params: { error: null } }, announce('connecting', 'disconnected', 'connectTimeout')],
+  },
+] as const;
+
 const CONNECT_TIMEOUT: ErrorInfo = { code: 'ConnectTimeout', message: 'connect timed out', retryable: true };
 const HEALTH_FAILED: ErrorInfo = { code: 'HealthCheckFailed', message: 'health check failed', retryable: true };
 
@@ -74,6 +83,7 @@ export const serverConnectionMachine = setup({
   },
   delays: {
     connectTimeout: ({ context }) => context.policy.connectTimeoutMs,
+    authorizeTimeout: ({ context }) => context.policy.connectTimeoutMs * 30,
     retryDelay: ({ context }) => context.retryInMs ?? context.policy.reconnect.minMs,
     stableAfter: ({ context }) => context.policy.reconnect.stableAfterMs,
     healthInterval: ({ context }) => Math.max(1, context.policy.health.intervalMs),
@@ -192,11 +202,18 @@ export const serverConnectionMachine = setup({
     connecting: {
       description: 'A fresh client initializes and lists its catalog; calls wait within their deadlines.',
       entry: 'openSession',
-      after: {
-        connectTimeout: [
-          { guard: 'isAttemptLimitReached', target: 'error', actions: ['rememberTimeout', announce('connecting', 'error', 'maxAttempts')] },
-          { target: 'disconnected.backoff', actions: ['rememberTimeout', { type: 'scheduleRetry', params: { error: null } }, announce('connecting', 'disconnected', 'connectTimeout')] },
-        ],
+      initial: 'initializing',
+      states: {
+        initializing: {
+          description: 'Spawn or connect, initialize, list the catalog, within timeouts.connectMs.',
+          after: { connectTimeout: CONNECT_TIMED_OUT },
+          on: { 'session.authorizing': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'authorizing' } },
+        },
+        authorizing: {
+          description: 'OAuth: waiting for the consent of the user (the redirect), within timeouts.connectMs × 30.',
+          after: { authorizeTimeout: CONNECT_TIMED_OUT },
+          on: { 'session.authorized': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'initializing' } },
+        },
       },
       on: {
         'server.reconnect': manualReconnect('connecting'),

@@ -10,7 +10,7 @@ import type { StderrRing } from './session/stderrRing.js';
 export interface ServerStatus {
   name: string;
   state: 'disconnected' | 'connecting' | 'connected' | 'error' | 'disabled';
-  /** `backoff` while waiting for the next attempt, `idle` when not started or stopped. */
+  /** `backoff` while waiting for the next attempt, `idle` when not started or stopped; `initializing` or `authorizing` (OAuth consent) while connecting. */
   substate?: string;
   transport: RuntimeServer['transport'];
   target: string;
@@ -75,6 +75,7 @@ export function describeServer(
     capabilities: context.facts?.capabilities ?? null,
     instructions: context.facts?.instructions ?? null,
   };
-  if (state === 'disconnected' && typeof value === 'object' && value !== null) status.substate = String((value as Record<string, unknown>).disconnected);
+  // `backoff`/`idle` while disconnected, `initializing`/`authorizing` while connecting.
+  if ((state === 'disconnected' || state === 'connecting') && typeof value === 'object' && value !== null) status.substate = String((value as Record<string, unknown>)[state]);
   return status;
 }

@@ -417,11 +417,37 @@ describe('serverConnection', () => {
     seen.push([c.actor.getSnapshot().value, settled()]);
     expect(seen).toEqual([
       [{ disconnected: 'idle' }, false],
-      ['connecting', false],
+      [{ connecting: 'initializing' }, false],
       [{ disconnected: 'backoff' }, true],
       ['connected', true],
       ['error', true],
     ]);
+  });
+
+  it('waits for OAuth consent in connecting.authorizing, with 30 connect timeouts of patience', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.actor.send({ type: 'session.authorizing', attemptId: c.ctx().attemptId - 1 });
+    expect(c.actor.getSnapshot().value).toEqual({ connecting: 'initializing' });
+    c.actor.send({ type: 'session.authorizing', attemptId: c.ctx().attemptId });
+    expect(c.actor.getSnapshot().value).toEqual({ connecting: 'authorizing' });
+    c.clock.increment(1500 * 30 - 1);
+    expect(c.state()).toBe('connecting');
+    c.actor.send({ type: 'session.authorized', attemptId: c.ctx().attemptId });
+    expect(c.actor.getSnapshot().value).toEqual({ connecting: 'initializing' });
+    c.clock.increment(1499);
+    expect(c.state()).toBe('connecting');
+    c.clock.increment(1);
+    expect(c.state()).toBe('disconnected');
+    expect(c.ctx().lastError).toMatchObject({ code: 'ConnectTimeout' });
+  });
+
+  it('gives up waiting for consent after 30 connect timeouts', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.actor.send({ type: 'session.authorizing', attemptId: c.ctx().attemptId });
+    c.clock.increment(1500 * 30);
+    expect(c.actor.getSnapshot().value).toEqual({ disconnected: 'backoff' });
   });
 
   it('fails at start when no session actor is provided', () => {
