@@ -76,6 +76,8 @@ export interface PromptInfo {
   title?: string;
   description?: string;
   arguments?: { name: string; description?: string; required?: boolean }[];
+  /** Whether a request can be admitted now (its server connected, its breaker not open); computed when listed. */
+  available?: boolean;
 }
 
 /** Everything one server offers, as last listed. Kinds the server lacks are empty. */

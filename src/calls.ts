@@ -8,44 +8,8 @@ import { SwitchboardError } from './errors.js';
  * and no argument is ever copied into inspected context.
  */
 
-/**
- * The abort signal handed to the SDK's `request()` for one call. The SDK only reads `aborted` and
- * `reason`, calls `throwIfAborted()` and adds one `abort` listener, and a real AbortController costs
- * about a tenth of an in-memory call on Node 20 (measured with --cpu-prof: its EventTarget), so each
- * call gets this small object instead. It never reaches fetch: SDK 1.32 does not pass request
- * signals to the transport.
- */
-export class CallSignal {
-  aborted = false;
-  reason: unknown = undefined;
-  private listeners: (() => void)[] | null = null;
-
-  throwIfAborted(): void {
-    if (this.aborted) throw this.reason;
-  }
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    (this.listeners ??= []).push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners = this.listeners?.filter((l) => l !== listener) ?? null;
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    const listeners = this.listeners;
-    this.listeners = null;
-    for (const listener of listeners ?? []) listener();
-  }
-
-  /** Typed as the SDK expects. */
-  get asAbortSignal(): AbortSignal {
-    return this as unknown as AbortSignal;
-  }
-}
+export { CallSignal } from './callSignal.js';
+import { CallSignal } from './callSignal.js';
 
 /** Why the switchboard aborted a call's signal. */
 export type AbortCause = 'timeout' | 'cancelled' | 'stopped';
@@ -133,6 +97,8 @@ export interface CallTable {
 export class PendingCalls implements CallTable {
   private readonly entries = new Map<string, Entry>();
   private sequence = 0;
+  /** Who waits for a server's last pending call to settle (reload, before a restart). */
+  private readonly idleWaiters = new Map<string, Set<() => void>>();
 
   /**
    * @param onCompleted receives `call.completed`.
@@ -239,6 +205,30 @@ export class PendingCalls implements CallTable {
     this.abort(requestId, 'cancelled', new SwitchboardError('Cancelled', 'the call was cancelled by the caller'));
   }
 
+  /**
+   * Resolves once no call of `server` is pending, or after `ms` on the runtime clock; then the
+   * calls still pending are rejected with `error()`. Used before a server is stopped on purpose.
+   */
+  settleServer(server: string, ms: number, error: () => SwitchboardError): Promise<void> {
+    const pending = () => [...this.entries.values()].filter((e) => e.server === server);
+    if (pending().length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiters = this.idleWaiters.get(server) ?? new Set<() => void>();
+      this.idleWaiters.set(server, waiters);
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.idleWaiters.delete(server);
+        resolve();
+      };
+      const timer = this.clock.setTimeout(() => {
+        for (const entry of pending()) this.abort(entry.requestId, 'stopped', error());
+        done();
+      }, ms);
+      waiters.add(done);
+    });
+  }
+
   /** Rejects every pending call with `error` (used by stop()). */
   rejectAll(cause: AbortCause, error: () => SwitchboardError): void {
     for (const requestId of [...this.entries.keys()]) this.abort(requestId, cause, error());
@@ -267,6 +257,9 @@ export class PendingCalls implements CallTable {
     this.entries.delete(requestId);
     this.clock.clearTimeout(entry.timer);
     entry.detach();
+    // Only while a reload waits for this server: the hot path pays one map lookup.
+    const waiters = this.idleWaiters.get(entry.server);
+    if (waiters && ![...this.entries.values()].some((e) => e.server === entry.server)) for (const wake of [...waiters]) wake();
     return entry;
   }
 

@@ -1,5 +1,6 @@
 import type { ManagerEmitted } from '../machines/manager.js';
 import type { CallCompleted } from './calls.js';
+import type { ConfigIssue } from './errors.js';
 
 /** A log line a server sent (`notifications/message`) or wrote to stderr, or a runtime note. */
 export interface ServerLog {
@@ -16,11 +17,26 @@ export interface ResourceUpdated {
   uri: string;
 }
 
+/** A reload took effect (DESIGN §13). */
+export interface ConfigReloaded {
+  type: 'config.reloaded';
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+}
+
+/** A new config was refused; what runs is unchanged. */
+export interface ConfigRejected {
+  type: 'config.rejected';
+  issues: ConfigIssue[];
+}
+
 /**
  * Every public event: what the machines emit (relayed by the manager) plus what the facade adds
  * per call and per log line. `call.unroutable` is internal and not part of it.
  */
-export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' }> | CallCompleted | ServerLog | ResourceUpdated;
+export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' }> | CallCompleted | ServerLog | ResourceUpdated | ConfigReloaded | ConfigRejected;
 
 export type SwitchboardEventType = SwitchboardEvent['type'];
 

@@ -12,9 +12,11 @@ import { ClosingTracker } from './closing.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 import { CallOutbox } from './outbox.js';
 import { loadConfigFileSync } from './config/load.js';
-import { resolveConfig, serverNameProblem } from './config/resolve.js';
-import type { PolicyOverrides, ResolvedConfig } from './config/schema.js';
-import { ConfigError, stoppedError, SwitchboardError, unroutable } from './errors.js';
+import { resolveConfig } from './config/resolve.js';
+import type { ResolvedConfig } from './config/schema.js';
+import type { ReloadResult } from './reload.js';
+import { ServerSet } from './serverSet.js';
+import { stoppedError, SwitchboardError, unroutable } from './errors.js';
 import { EventHub } from './eventHub.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
 import { HealthProbes, type HealthReport } from './health.js';
@@ -45,8 +47,7 @@ export class Switchboard extends SurfaceMethods {
   private readonly hub: EventHub;
   private readonly calls: PendingCalls;
   private readonly probes: HealthProbes;
-  private readonly random: () => number;
-  private readonly defaults: PolicyOverrides | undefined;
+  private readonly servers: ServerSet;
   private readonly admin: ResolvedConfig['admin'];
   private index: { catalogs: object; index: CatalogIndex } | null = null;
   private readonly clientSurface: ClientSurface;
@@ -66,8 +67,6 @@ export class Switchboard extends SurfaceMethods {
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
     super();
     this.clock = toRuntimeClock(options.clock);
-    this.random = options.random ?? Math.random;
-    this.defaults = config.defaults;
     this.warnings = config.warnings;
     this.admin = config.admin;
     this.hub = new EventHub(options.logger, (text) => this.redact(text));
@@ -107,10 +106,24 @@ export class Switchboard extends SurfaceMethods {
       subscriptions: this.subscriptions,
       clients: this.clients,
     };
+    this.servers = new ServerSet(
+      {
+        registry: this.registry,
+        calls: this.calls,
+        closing: this.closing,
+        hub: this.hub,
+        send: (event) => this.actor.send(event),
+        failure: (name) => this.status.failure(name),
+        transportOf: (name) => this.transportOf(name),
+        env: options.env ? { env: options.env } : {},
+        random: options.random ?? Math.random,
+      },
+      config.defaults,
+    );
     const logic = supervisedLogic(sources);
     const enabled = this.registry.all().filter((s) => s.config.enabled);
     const actorOptions: Parameters<typeof createActor<typeof logic>>[1] = {
-      input: { servers: enabled.map((s) => toManagedServer(s.config, this.seed(), restartable(s.config, s.transport))) },
+      input: { servers: enabled.map((s) => toManagedServer(s.config, this.servers.seed(), restartable(s.config, s.transport))) },
       clock: this.clock,
       systemId: MANAGER_SYSTEM_ID,
     };
@@ -213,35 +226,29 @@ export class Switchboard extends SurfaceMethods {
   /** Adds and (once started) connects a server; a bad config throws ConfigError. */
   addServer(name: string, config: unknown): void {
     if (this.stopPromise) throw stoppedError();
-    const problem = serverNameProblem(name);
-    if (problem) throw new ConfigError([{ path: `servers.${name}`, message: problem }]);
-    if (this.registry.has(name)) throw new ConfigError([{ path: `servers.${name}`, message: 'a server with this name exists already' }]);
-    const resolved = resolveConfig({ servers: { [name]: config }, ...(this.defaults ? { defaults: this.defaults } : {}) }, this.envOption());
-    const server = resolved.servers[name]!;
-    const transport = this.transportOf(name);
-    this.registry.add(server, transport);
-    if (server.enabled) this.actor.send({ type: 'server.add', server: toManagedServer(server, this.seed(), restartable(server, transport)) });
+    this.servers.add(name, config);
   }
 
   /** Stops and forgets a server; its tools disappear and its process is ended before this resolves. */
-  async removeServer(name: string): Promise<void> {
-    if (!this.registry.has(name)) throw new SwitchboardError('ServerNotFound', `no server named "${name}"`);
-    this.actor.send({ type: 'server.remove', name });
-    await this.closing.drain();
-    this.registry.remove(name);
+  removeServer(name: string): Promise<void> {
+    return this.servers.remove(name);
+  }
+
+  /**
+   * Applies a new config without a restart (DESIGN §13): validated first (a bad one throws
+   * ConfigError, emits `config.rejected` and changes nothing), then added servers start, removed
+   * ones stop, changed ones restart — their calls in flight get `timeouts.shutdownMs` to finish,
+   * then `Stopped` — and unchanged ones are not touched (same process, session and breaker).
+   */
+  async reload(input: SwitchboardInput): Promise<ReloadResult> {
+    if (this.stopPromise) throw stoppedError();
+    return this.servers.reload(resolveInput, input);
   }
 
   /** Forces a fresh connection now, from any state, forgetting earlier failures. */
   reconnect(name: string): void {
     this.requireEnabled(name);
-    if (this.status.failure(name)) {
-      // Its actors failed and are gone: supervise it afresh.
-      const entry = this.registry.get(name)!;
-      this.actor.send({ type: 'server.remove', name });
-      this.actor.send({ type: 'server.add', server: toManagedServer(entry.config, this.seed(), restartable(entry.config, entry.transport)) });
-      return;
-    }
-    this.actor.send({ type: 'server.reconnect', name });
+    this.servers.reconnect(name);
   }
 
   /** Closes a server's circuit breaker and clears its window. */
@@ -293,13 +300,6 @@ export class Switchboard extends SurfaceMethods {
     if (!this.registry.isEnabled(name)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${name}"`);
   }
 
-  private seed(): number {
-    return Math.floor(this.random() * 2 ** 31);
-  }
-
-  private envOption(): { env?: NodeJS.ProcessEnv } {
-    return this.options.env ? { env: this.options.env } : {};
-  }
 }
 
 /**
@@ -307,8 +307,11 @@ export class Switchboard extends SurfaceMethods {
  * a bad config throws ConfigError synchronously. Nothing connects until `start()`.
  */
 export function createSwitchboard(input: SwitchboardInput, options: SwitchboardOptions = {}): Switchboard {
-  const env = options.env ? { env: options.env } : {};
+  return new Switchboard(resolveInput(input, options.env ? { env: options.env } : {}), options);
+}
+
+/** Resolves a config object or `{ configPath }`; throws ConfigError listing every problem. */
+function resolveInput(input: SwitchboardInput, env: { env?: NodeJS.ProcessEnv }): ResolvedConfig {
   const isPath = input && typeof input === 'object' && 'configPath' in input && typeof input.configPath === 'string';
-  const resolved = isPath ? loadConfigFileSync((input as { configPath: string }).configPath, env) : resolveConfig(input, env);
-  return new Switchboard(resolved, options);
+  return isPath ? loadConfigFileSync((input as { configPath: string }).configPath, env) : resolveConfig(input, env);
 }

@@ -251,7 +251,9 @@ export async function openSession(options: ConnectOptions, prepare: (client: Cli
   try {
     // Aborted before it began (stop or reconnect while the transport was built): spawn nothing.
     if (options.signal.aborted) throw options.signal.reason;
-    await Promise.race([client.connect(built.transport, { signal: options.signal, timeout: NO_SDK_TIMEOUT }), aborted]);
+    // No signal for initialize: the SDK keeps its abort listener and would later cancel the
+    // answered initialize (typescript-sdk #998), which the spec forbids; `aborted` ends the attempt.
+    await Promise.race([client.connect(built.transport, { timeout: NO_SDK_TIMEOUT }), aborted]);
   } catch (error) {
     await session.close().catch(() => undefined);
     throw error;

@@ -93,6 +93,8 @@ describe('conformance adapter', () => {
     expect(code, stderr).toBe(0);
     expect(seen.calls).toEqual([{ a: 2, b: 3 }]);
     expect(seen.clientNames).toEqual(['mcp-switchboard-conformance']);
+    // "A client MUST NOT attempt to cancel its initialize request", not even after stop().
+    expect(seen.cancelled).toEqual([]);
   });
 
   it('exits 1 for a scenario without an entry, naming scenarios.mjs', async () => {

@@ -1,0 +1,101 @@
+import { resolveConfig, serverNameProblem } from './config/resolve.js';
+import type { PolicyOverrides, ResolvedConfig, ResolvedServer } from './config/schema.js';
+import type { ManagerEvent } from '../machines/manager.js';
+import type { PendingCalls } from './calls.js';
+import type { ClosingTracker } from './closing.js';
+import { ConfigError, SwitchboardError } from './errors.js';
+import type { EventHub } from './eventHub.js';
+import { restartable, toManagedServer } from './managedServer.js';
+import type { SwitchboardInput } from './options.js';
+import type { ServerRegistry } from './registry.js';
+import { diffServers, type ReloadResult } from './reload.js';
+import type { TransportSource } from './session/connect.js';
+
+/** What changing the set of servers needs from the facade. */
+export interface ServerSetPorts {
+  registry: ServerRegistry;
+  calls: PendingCalls;
+  closing: ClosingTracker;
+  hub: EventHub;
+  /** Sends to the manager actor. */
+  send(event: ManagerEvent): void;
+  /** What a server's actor threw, when it failed. */
+  failure(name: string): unknown;
+  transportOf(name: string): TransportSource | undefined;
+  env: { env?: NodeJS.ProcessEnv };
+  /** Seeds of the backoff jitter. */
+  random: () => number;
+}
+
+/**
+ * Changes to the set of supervised servers: add, remove, reconnect a failed one, and reload a
+ * whole config (DESIGN §13). The registry and the manager's children change together here, so
+ * the one registry and the actor system never disagree about which servers exist.
+ */
+export class ServerSet {
+  constructor(
+    private readonly ports: ServerSetPorts,
+    /** The `defaults` block of the config in force, applied to servers added later too. */
+    private defaults: PolicyOverrides | undefined,
+  ) {}
+
+  add(name: string, config: unknown): void {
+    const problem = serverNameProblem(name);
+    if (problem) throw new ConfigError([{ path: `servers.${name}`, message: problem }]);
+    if (this.ports.registry.has(name)) throw new ConfigError([{ path: `servers.${name}`, message: 'a server with this name exists already' }]);
+    const resolved = resolveConfig({ servers: { [name]: config }, ...(this.defaults ? { defaults: this.defaults } : {}) }, this.ports.env);
+    this.admit(resolved.servers[name]!);
+  }
+
+  async remove(name: string): Promise<void> {
+    if (!this.ports.registry.has(name)) throw new SwitchboardError('ServerNotFound', `no server named "${name}"`);
+    this.ports.send({ type: 'server.remove', name });
+    await this.ports.closing.drain();
+    this.ports.registry.remove(name);
+  }
+
+  /** A fresh connection now; a server whose actors failed (and are gone) is supervised afresh. */
+  reconnect(name: string): void {
+    if (!this.ports.failure(name)) {
+      this.ports.send({ type: 'server.reconnect', name });
+      return;
+    }
+    const entry = this.ports.registry.get(name)!;
+    this.ports.send({ type: 'server.remove', name });
+    this.ports.send({ type: 'server.add', server: toManagedServer(entry.config, this.seed(), restartable(entry.config, entry.transport)) });
+  }
+
+  async reload(resolve: (input: SwitchboardInput, env: { env?: NodeJS.ProcessEnv }) => ResolvedConfig, input: SwitchboardInput): Promise<ReloadResult> {
+    let next: ResolvedConfig;
+    try {
+      next = resolve(input, this.ports.env);
+    } catch (error) {
+      if (error instanceof ConfigError) this.ports.hub.publish({ type: 'config.rejected', issues: error.issues });
+      throw error;
+    }
+    const diff = diffServers(this.ports.registry.all(), next.servers);
+    this.defaults = next.defaults;
+    await Promise.all(
+      [...diff.removed, ...diff.changed].map(async (name) => {
+        const old = this.ports.registry.get(name)!.config;
+        await this.ports.calls.settleServer(name, old.timeouts.shutdownMs, () => new SwitchboardError('Stopped', `server "${name}" was restarted by a reload`));
+        await this.remove(name);
+      }),
+    );
+    for (const name of [...diff.changed, ...diff.added]) this.admit(next.servers[name]!);
+    this.ports.hub.publish({ type: 'config.reloaded', ...diff });
+    return diff;
+  }
+
+  /** Registers a resolved server and, when enabled, supervises it. */
+  private admit(server: ResolvedServer): void {
+    const transport = this.ports.transportOf(server.name);
+    this.ports.registry.add(server, transport);
+    if (server.enabled) this.ports.send({ type: 'server.add', server: toManagedServer(server, this.seed(), restartable(server, transport)) });
+  }
+
+  /** A seed for one server's backoff jitter. */
+  seed(): number {
+    return Math.floor(this.ports.random() * 2 ** 31);
+  }
+}
