@@ -1,8 +1,10 @@
 /**
- * Benchmark runner: `npm run bench` (full, under 10 minutes) or `npm run bench:quick` (under a
- * minute). Every measurement runs in a fresh Node process; each is repeated and the median kept.
- * Prints a table with ratios to the floor (a bare SDK Client per server with a Map router) and
- * writes bench/results/latest.json.
+ * Benchmark runner: `npm run bench` (full, about 10 minutes) or `npm run bench:quick` (about 2).
+ * Measurements are interleaved (DESIGN §9): each round runs every target of a cell — floor,
+ * switchboard, langchain, mastra, the order rotated per round — each in a fresh Node process, so a
+ * busy neighbour during one round moves every target of that round alike. A ratio is the median of
+ * the per-round ratios to the floor, printed with its min–max. Client CPU per call is the headline.
+ * Every round is kept in bench/results/<latest|quick>.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,19 +16,24 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const measureScript = fileURLToPath(new URL('./lib/measure.ts', import.meta.url));
 
 type Result = Record<string, number | string>;
-interface Job {
+type Transport = 'memory' | 'stdio' | 'http';
+interface Cell {
   workload: 'seq' | 'conc' | 'fanout' | 'scale';
-  target: string;
-  transport: string;
+  transport: Transport;
   size: number;
-  repeats: number;
+  targets: string[];
+}
+interface Round {
+  round: number;
+  order: string[];
+  results: Record<string, Result | { error: string }>;
 }
 
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
-const NO_MEMORY = new Set(['langchain', 'mastra']);
-const sizes = quick
-  ? { seq: { memory: 200, stdio: 200, http: 100 }, conc: { memory: 1000, stdio: 1000, http: 300 }, fanout: [3], scale: 50, repeats: 1 }
-  : { seq: { memory: 5000, stdio: 5000, http: 1000 }, conc: { memory: 20000, stdio: 20000, http: 3000 }, fanout: [1, 10, 50], scale: 1000, repeats: 3 };
+const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
+const plan = quick
+  ? { rounds: 3, seq: { memory: 400, stdio: 400, http: 150 }, conc: { memory: 2000, stdio: 2000, http: 400 }, fanout: [3], scale: 50, warmup: 50 }
+  : { rounds: 5, seq: { memory: 3000, stdio: 3000, http: 600 }, conc: { memory: 12000, stdio: 12000, http: 1500 }, fanout: [10, 50], scale: 1000, warmup: 200 };
 
 function ensurePeers(): void {
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;
@@ -34,96 +41,126 @@ function ensurePeers(): void {
   execFileSync('npm', ['ci', '--prefix', `${root}/bench/peers`, '--no-audit', '--no-fund', '--loglevel=error'], { stdio: 'inherit' });
 }
 
-function measure(job: Job): Result | { error: string } {
-  const runs: Result[] = [];
-  for (let i = 0; i < job.repeats; i++) {
-    const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', measureScript, job.workload, job.target, job.transport, String(job.size), '64'], {
-      cwd: root,
-      env: { ...process.env, BENCH_WARMUP: quick ? '50' : '200' },
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
-    const line = out.stdout.split('\n').find((l) => l.startsWith('{'));
-    if (!line) return { error: (out.stderr || out.error?.message || 'no output').split('\n').slice(-3).join(' ') };
-    runs.push(JSON.parse(line) as Result);
-  }
-  const median: Result = { ...runs[0]! };
-  for (const key of Object.keys(median)) {
-    if (typeof median[key] !== 'number' || key === 'size') continue;
-    const values = runs.map((r) => r[key] as number).sort((a, b) => a - b);
-    median[key] = values[Math.floor(values.length / 2)]!;
-  }
-  return median;
+function measureOnce(cell: Cell, target: string): Result | { error: string } {
+  const out = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', measureScript, cell.workload, target, cell.transport, String(cell.size), '64'], {
+    cwd: root,
+    env: { ...process.env, BENCH_WARMUP: String(plan.warmup) },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  const line = out.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) return { error: (out.stderr || out.error?.message || 'no output').split('\n').slice(-3).join(' ') };
+  return JSON.parse(line) as Result;
 }
 
-function jobs(): Job[] {
-  const list: Job[] = [];
+function cells(): Cell[] {
+  const list: Cell[] = [];
   for (const transport of ['memory', 'stdio', 'http'] as const) {
-    for (const target of TARGETS) {
-      if (transport === 'memory' && NO_MEMORY.has(target)) continue;
-      list.push({ workload: 'seq', target, transport, size: sizes.seq[transport], repeats: sizes.repeats });
-      list.push({ workload: 'conc', target, transport, size: sizes.conc[transport], repeats: sizes.repeats });
-    }
+    list.push({ workload: 'seq', transport, size: plan.seq[transport], targets: PEERS_OVER[transport] });
+    list.push({ workload: 'conc', transport, size: plan.conc[transport], targets: PEERS_OVER[transport] });
   }
-  // Fan-out is dominated by process start-up, so one run each keeps the full bench under 10 minutes.
-  for (const n of sizes.fanout) for (const target of TARGETS) list.push({ workload: 'fanout', target, transport: 'stdio', size: n, repeats: 1 });
-  for (const target of ['floor', 'switchboard']) {
-    // The one-server routing baseline is part of the full run only (it keeps the quick run under a minute).
-    if (!quick) list.push({ workload: 'scale', target, transport: 'memory', size: 1, repeats: sizes.repeats });
-    list.push({ workload: 'scale', target, transport: 'memory', size: sizes.scale, repeats: sizes.repeats });
-  }
+  for (const n of plan.fanout) list.push({ workload: 'fanout', transport: 'stdio', size: n, targets: TARGETS });
+  list.push({ workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
+  list.push({ workload: 'scale', transport: 'memory', size: plan.scale, targets: ['floor', 'switchboard'] });
   return list;
 }
 
-const fmt = (n: unknown, digits = 0) => (typeof n === 'number' ? n.toFixed(digits) : '–');
-const ratio = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+/** Rotates `targets` by `round`, so no target always runs first (or right after the floor). */
+function rotated(targets: string[], round: number): string[] {
+  const k = round % targets.length;
+  return [...targets.slice(k), ...targets.slice(0, k)];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A metric of one target in one cell: the median over rounds, and its per-round ratio to the floor. */
+function summary(rounds: Round[], target: string, metric: string) {
+  const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
+  const values = rounds.map((r) => value(r, target)).filter((v): v is number => typeof v === 'number');
+  const ratios = rounds
+    .map((r) => [value(r, target), value(r, 'floor')] as const)
+    .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && typeof p[1] === 'number' && p[1] > 0)
+    .map(([v, f]) => v / f);
+  return {
+    value: values.length ? median(values) : undefined,
+    ratio: ratios.length ? median(ratios) : undefined,
+    min: ratios.length ? Math.min(...ratios) : undefined,
+    max: ratios.length ? Math.max(...ratios) : undefined,
+  };
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
+const ratioText = (s: { ratio?: number | undefined; min?: number | undefined; max?: number | undefined }) =>
+  s.ratio === undefined ? '–' : `${s.ratio.toFixed(2)}× (${s.min!.toFixed(2)}–${s.max!.toFixed(2)})`;
+
+function tables(measured: { cell: Cell; rounds: Round[] }[]): string {
+  const find = (workload: string, transport: string, size?: number) =>
+    measured.find((m) => m.cell.workload === workload && m.cell.transport === transport && (size === undefined || m.cell.size === size));
+  const lines: string[] = [];
+  lines.push('| transport | target | CPU µs/call (64 in flight) | × floor | calls/s, 64 in flight | × floor | seq p50 µs | seq p99 µs | p50 − floor µs |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const transport of ['memory', 'stdio', 'http'] as const) {
+    const conc = find('conc', transport);
+    const seq = find('seq', transport);
+    if (!conc || !seq) continue;
+    for (const target of conc.cell.targets) {
+      const cpu = summary(conc.rounds, target, 'cpuUsPerCall');
+      const tput = summary(conc.rounds, target, 'callsPerSec');
+      const p50 = summary(seq.rounds, target, 'p50Us');
+      const p99 = summary(seq.rounds, target, 'p99Us');
+      const floorP50 = summary(seq.rounds, 'floor', 'p50Us').value;
+      const overhead = p50.value !== undefined && floorP50 !== undefined ? p50.value - floorP50 : undefined;
+      lines.push(`| ${transport} | ${target} | ${fmt(cpu.value)} | ${ratioText(cpu)} | ${fmt(tput.value)} | ${ratioText(tput)} | ${fmt(p50.value)} | ${fmt(p99.value)} | ${fmt(overhead)} |`);
+    }
+  }
+  lines.push('', '| fan-out (stdio) | target | ready ms | × floor | RSS MB |', '| --- | --- | ---: | ---: | ---: |');
+  for (const n of plan.fanout) {
+    const cell = find('fanout', 'stdio', n);
+    for (const target of TARGETS) {
+      const ready = cell ? summary(cell.rounds, target, 'readyMs') : {};
+      const rss = cell ? summary(cell.rounds, target, 'rssMB') : {};
+      lines.push(`| ${n} servers | ${target} | ${fmt(ready.value)} | ${ratioText(ready)} | ${fmt(rss.value, 1)} |`);
+    }
+  }
+  lines.push('', '| scale (in memory) | target | route p50 µs, 1 server | route p50 µs, N servers | heap KB per server |', '| --- | --- | ---: | ---: | ---: |');
+  for (const target of ['floor', 'switchboard']) {
+    const one = find('scale', 'memory', 1);
+    const many = find('scale', 'memory', plan.scale);
+    const oneP50 = one ? summary(one.rounds, target, 'routeP50Us').value : undefined;
+    const manyP50 = many ? summary(many.rounds, target, 'routeP50Us').value : undefined;
+    const heap = many ? summary(many.rounds, target, 'heapPerServerKB').value : undefined;
+    lines.push(`| N = ${plan.scale} | ${target} | ${fmt(oneP50, 1)} | ${fmt(manyP50, 1)} | ${fmt(heap, 1)} |`);
+  }
+  return lines.join('\n');
+}
 
 function main(): void {
   ensurePeers();
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   const started = Date.now();
-  const results: (Result & { error?: string })[] = [];
-  for (const job of jobs()) {
-    const result = { ...job, ...measure(job) } as Result & { error?: string };
-    results.push(result);
-    process.stderr.write(`${job.workload} ${job.target} ${job.transport} ${job.size}: ${result.error ?? 'ok'}\n`);
-  }
-  const find = (workload: string, target: string, transport: string, size?: number) =>
-    results.find((r) => r.workload === workload && r.target === target && r.transport === transport && (size === undefined || r.size === size));
-
-  const lines: string[] = [];
-  lines.push(`| transport | target | seq p50 µs | seq p99 µs | seq calls/s | CPU µs/call | 64-in-flight calls/s | × floor (64 in flight) |`);
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const transport of ['memory', 'stdio', 'http']) {
-    for (const target of TARGETS) {
-      const seq = find('seq', target, transport);
-      const conc = find('conc', target, transport);
-      if (!seq && !conc) continue;
-      lines.push(
-        `| ${transport} | ${target} | ${fmt(seq?.p50Us)} | ${fmt(seq?.p99Us)} | ${fmt(seq?.callsPerSec)} | ${fmt(seq?.cpuUsPerCall)} | ${fmt(conc?.callsPerSec)} | ${ratio(conc?.callsPerSec, find('conc', 'floor', transport)?.callsPerSec)} |`,
-      );
+  const measured = cells().map((cell) => ({ cell, rounds: [] as Round[] }));
+  // Rounds outermost: every cell is measured once per round, its targets back to back.
+  const fanoutRounds = quick ? 1 : 2;
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const m of measured) {
+      if (m.cell.workload === 'fanout' && round >= fanoutRounds) continue;
+      const order = rotated(m.cell.targets, round);
+      const results: Round['results'] = {};
+      for (const target of order) results[target] = measureOnce(m.cell, target);
+      m.rounds.push({ round, order, results });
+      const errors = Object.entries(results).filter(([, r]) => 'error' in r);
+      process.stderr.write(`round ${round + 1}/${plan.rounds} ${m.cell.workload} ${m.cell.transport} ${m.cell.size}: ${errors.length ? errors.map(([t, r]) => `${t}: ${(r as { error: string }).error}`).join('; ') : 'ok'}\n`);
     }
   }
-  lines.push('', '| fan-out (stdio) | target | ready ms | × floor | RSS MB |', '| --- | --- | ---: | ---: | ---: |');
-  for (const n of sizes.fanout) {
-    for (const target of TARGETS) {
-      const r = find('fanout', target, 'stdio', n);
-      lines.push(`| ${n} servers | ${target} | ${fmt(r?.readyMs)} | ${ratio(r?.readyMs, find('fanout', 'floor', 'stdio', n)?.readyMs)} | ${fmt(r?.rssMB, 1)} |`);
-    }
-  }
-  lines.push('', '| scale (in memory) | target | route p50 µs, 1 server | route p50 µs, N servers | heap KB per server |', '| --- | --- | ---: | ---: | ---: |');
-  for (const target of ['floor', 'switchboard']) {
-    const one = find('scale', target, 'memory', 1);
-    const many = find('scale', target, 'memory', sizes.scale);
-    lines.push(`| N = ${sizes.scale} | ${target} | ${fmt(one?.routeP50Us, 1)} | ${fmt(many?.routeP50Us, 1)} | ${fmt(many?.heapPerServerKB, 1)} |`);
-  }
-  const table = lines.join('\n');
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
-  console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, ${machine}, ${((Date.now() - started) / 1000).toFixed(0)} s\n\n${table}\n`);
-  const errors = results.filter((r) => r.error);
-  for (const e of errors) console.log(`failed: ${e.workload} ${e.target} ${e.transport} ${e.size}: ${e.error}`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, ${plan.rounds} interleaved rounds, ${machine}, ${seconds} s\n\n${tables(measured)}\n`);
   mkdirSync(`${root}/bench/results`, { recursive: true });
-  writeFileSync(`${root}/bench/results/${quick ? 'quick' : 'latest'}.json`, JSON.stringify({ machine, quick, at: new Date().toISOString(), results }, null, 2));
+  writeFileSync(`${root}/bench/results/${quick ? 'quick' : 'latest'}.json`, JSON.stringify({ machine, quick, at: new Date().toISOString(), plan, measured }, null, 2));
 }
 
 main();

@@ -68,6 +68,7 @@ async function main(): Promise<Record<string, unknown>> {
           return { p50Us: percentile(latencies, 50), p99Us: percentile(latencies, 99), callsPerSec: (size / elapsed) * 1000, cpuUsPerCall: (used.user + used.system) / size };
         }
         let next = 0;
+        const cpu = process.cpuUsage();
         const started = performance.now();
         await Promise.all(
           Array.from({ length: inflight }, async () => {
@@ -77,7 +78,9 @@ async function main(): Promise<Record<string, unknown>> {
             }
           }),
         );
-        return { callsPerSec: (size / (performance.now() - started)) * 1000 };
+        const elapsed = performance.now() - started;
+        const used = process.cpuUsage(cpu);
+        return { callsPerSec: (size / elapsed) * 1000, cpuUsPerCall: (used.user + used.system) / size };
       });
     }
     if (workload === 'fanout') {
