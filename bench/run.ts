@@ -121,8 +121,9 @@ function tables(measured: { cell: Cell; rounds: Round[] }[]): string {
   for (const n of plan.fanout) {
     const cell = find('fanout', 'stdio', n);
     for (const target of TARGETS) {
-      const ready = cell ? summary(cell.rounds, target, 'readyMs') : {};
-      const rss = cell ? summary(cell.rounds, target, 'rssMB') : {};
+      const none = { value: undefined, ratio: undefined, min: undefined, max: undefined };
+      const ready = cell ? summary(cell.rounds, target, 'readyMs') : none;
+      const rss = cell ? summary(cell.rounds, target, 'rssMB') : none;
       lines.push(`| ${n} servers | ${target} | ${fmt(ready.value)} | ${ratioText(ready)} | ${fmt(rss.value, 1)} |`);
     }
   }
