@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { SwitchboardEventType } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Switchboard } from '../switchboard.js';
+import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
 import { EventStream, MAX_QUEUED_EVENT_BYTES } from './eventStream.js';
 import { hostOrOriginProblem, presentsToken } from './guards.js';
 import { HealthCache } from './healthCache.js';
@@ -11,13 +12,32 @@ import { errorResponse, HttpError } from './httpErrors.js';
 import { createMetrics } from './metrics.js';
 import { indexPage } from './page.js';
 import { allowedMethods } from './routes.js';
+import { addSurfaceRoutes } from './surfaceRoutes.js';
 import { packageVersion } from './version.js';
 
 /** 1 MiB: the largest JSON body the admin API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Every public event type, as a record so that the compiler refuses a missing or unknown type
+ * (a new event in `SwitchboardEvent` cannot be left off the stream).
+ */
+const STREAMED: Record<SwitchboardEventType, true> = {
+  'server.stateChanged': true,
+  'breaker.stateChanged': true,
+  'tools.changed': true,
+  'resources.changed': true,
+  'prompts.changed': true,
+  'resource.updated': true,
+  'call.completed': true,
+  'server.log': true,
+  'config.reloaded': true,
+  'config.rejected': true,
+  error: true,
+};
+
 /** What `/mcp/events` streams: every public event. */
-export const PUBLIC_EVENTS: SwitchboardEventType[] = ['server.stateChanged', 'breaker.stateChanged', 'tools.changed', 'call.completed', 'server.log', 'error'];
+export const PUBLIC_EVENTS = Object.keys(STREAMED) as SwitchboardEventType[];
 
 export interface AdminAppOptions {
   token: string;
@@ -29,15 +49,14 @@ export interface AdminAppOptions {
   maxQueuedEventBytes?: number;
   redact(text: string): string;
   logger?: Logger;
-  /** Called around each tool call so shutdown can wait for in-flight calls. */
+  /** Called around each tool call and surface request so shutdown can wait for what is in flight. */
   lifecycle: { accepting(): boolean; ready(): boolean; begin(): void; end(): void };
 }
 
 const CallBodySchema = z.strictObject({
   tool: z.string().min(1),
   arguments: z.record(z.string(), z.unknown()).optional(),
-  server: z.string().min(1).optional(),
-  timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
+  ...ROUTING_FIELDS,
 });
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -113,7 +132,11 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     serverNamed(name);
     return c.json({ tools: sb.listTools(name) });
   });
-  app.get('/mcp/tools', (c) => c.json({ tools: sb.listTools() }));
+  app.get('/mcp/tools', (c) => {
+    const server = c.req.query('server');
+    if (server !== undefined) serverNamed(server);
+    return c.json({ tools: sb.listTools(server) });
+  });
   app.get('/mcp/health', async (c) => {
     const reports = await health.get();
     const healthy = Object.values(reports).every((r) => r.ok);
@@ -137,31 +160,18 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
 
   app.post('/mcp/call', async (c) => {
     if (!options.lifecycle.accepting()) throw new HttpError(503, 'Stopped', 'shutting down');
-    let raw: unknown;
-    try {
-      raw = await c.req.json();
-    } catch {
-      throw new HttpError(400, 'InvalidRequest', 'the body is not valid JSON');
-    }
-    const parsed = CallBodySchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new HttpError(400, 'InvalidRequest', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
-    // zod's record output drops a `__proto__` key (it assigns into a fresh object); the parsed
-    // JSON keeps it as an own property, so pass the caller's object on unchanged.
-    const args = (raw as { arguments?: Record<string, unknown> }).arguments;
-    const { tool, server, timeoutMs } = parsed.data;
+    const { data, raw } = await readBody(c, CallBodySchema);
+    // The caller's object, not zod's copy: it keeps a `__proto__` key (see readBody).
+    const args = raw.arguments as Record<string, unknown> | undefined;
     options.lifecycle.begin();
     try {
-      const callOptions: Parameters<Switchboard['callTool']>[2] = { signal: c.req.raw.signal };
-      if (server !== undefined) callOptions.server = server;
-      if (timeoutMs !== undefined) callOptions.timeoutMs = timeoutMs;
-      return c.json(await sb.callTool(tool, args, callOptions));
+      return c.json(await sb.callTool(data.tool, args, requestOptions(data, c.req.raw.signal)));
     } finally {
       options.lifecycle.end();
     }
   });
+
+  addSurfaceRoutes(app, sb, { lifecycle: options.lifecycle, serverNamed });
 
   app.get('/mcp/events', () => {
     const offs: (() => void)[] = [];

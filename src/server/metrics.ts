@@ -5,15 +5,16 @@ const SERVER_STATES = ['disconnected', 'connecting', 'connected', 'error', 'disa
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
 /**
- * Prometheus metrics of one switchboard: call counters and durations fed by `call.completed`,
+ * Prometheus metrics of one switchboard: request counters (by kind) and durations fed by `call.completed`,
  * and state gauges read from the servers' snapshots at scrape time.
  */
 export function createMetrics(sb: Switchboard): { registry: Registry; close(): void } {
   const registry = new Registry();
-  const calls = new Counter({ name: 'switchboard_calls_total', help: 'Tool calls by server and outcome code', labelNames: ['server', 'code'], registers: [registry] });
+  // `kind` tells tool calls from resource reads, prompts, completions, logging and subscriptions.
+  const calls = new Counter({ name: 'switchboard_calls_total', help: 'Requests (tool calls and the other kinds) by server, outcome code and kind', labelNames: ['server', 'code', 'kind'], registers: [registry] });
   const duration = new Histogram({
     name: 'switchboard_call_duration_seconds',
-    help: 'Tool call duration, from callTool() to settlement',
+    help: 'Request duration, from the call to settlement',
     labelNames: ['server'],
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60],
     registers: [registry],
@@ -63,7 +64,7 @@ export function createMetrics(sb: Switchboard): { registry: Registry; close(): v
   });
   const off = sb.on('call.completed', (event) => {
     const code = event.ok ? (event.isError ? 'tool_error' : 'ok') : (event.errorCode ?? 'error');
-    calls.inc({ server: event.server, code });
+    calls.inc({ server: event.server, code, kind: event.kind });
     duration.observe({ server: event.server }, event.durationMs / 1000);
   });
   return { registry, close: off };

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 /** The raw fixture server of the service tests (gate, die, echo_args, flood, mark; see the file). */
 export const SERVICE_FIXTURE = fileURLToPath(new URL('../server/fixtureServer.mjs', import.meta.url));
 
+/** The SDK fixture server with resources, templates, prompts and completion (see the file). */
+export const SURFACE_FIXTURE = fileURLToPath(new URL('../server/surfaceServer.mjs', import.meta.url));
+
 /** The built CLI entry point. */
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 

@@ -266,7 +266,7 @@ admin: { token: "\${ADMIN_TOKEN}" }
   it('serves parseable Prometheus metrics that count calls', async () => {
     await call({ tool: 'files__whoami' });
     const text = await (await api('/metrics')).text();
-    const line = text.split('\n').find((l) => l.startsWith('switchboard_calls_total{server="files",code="ok"}'));
+    const line = text.split('\n').find((l) => l.startsWith('switchboard_calls_total{server="files",code="ok",kind="tool"}'));
     expect(Number(line?.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/switchboard_server_state\{server="broken",state="error"\} 1/);
     expect(text).toMatch(/switchboard_call_duration_seconds_bucket/);
