@@ -1,5 +1,6 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { RuntimeClock } from './clock.js';
+import { DeadlineQueue } from './deadlines.js';
 import { SwitchboardError } from './errors.js';
 
 /**
@@ -60,7 +61,6 @@ export interface CallCompleted {
 interface Entry extends PendingCall {
   resolve(result: unknown): void;
   reject(error: unknown): void;
-  timer: unknown;
   deadline: number;
   hardDeadline: number;
   timeoutMs: number;
@@ -99,6 +99,7 @@ export class PendingCalls implements CallTable {
   private sequence = 0;
   /** Who waits for a server's last pending call to settle (reload, before a restart). */
   private readonly idleWaiters = new Map<string, Set<() => void>>();
+  private readonly deadlines: DeadlineQueue;
 
   /**
    * @param onCompleted receives `call.completed`.
@@ -108,7 +109,16 @@ export class PendingCalls implements CallTable {
     private readonly clock: RuntimeClock,
     private readonly onCompleted: (event: CallCompleted) => void,
     private readonly wantsCompleted: () => boolean = () => true,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineQueue(
+      clock,
+      (requestId, now) => {
+        const entry = this.entries.get(requestId);
+        return entry !== undefined && entry.deadline <= now;
+      },
+      (requestId) => this.expire(requestId),
+    );
+  }
 
   get size(): number {
     return this.entries.size;
@@ -141,7 +151,6 @@ export class PendingCalls implements CallTable {
       attempts: 0,
       resolve,
       reject,
-      timer: undefined,
       timeoutMs: options.timeoutMs,
       deadline: now + options.timeoutMs,
       hardDeadline: now + Math.max(options.timeoutMs, options.maxTimeoutMs),
@@ -149,7 +158,7 @@ export class PendingCalls implements CallTable {
       detach: () => undefined,
     };
     this.entries.set(requestId, entry);
-    this.arm(entry, options.timeoutMs);
+    this.deadlines.add(requestId, entry.deadline);
     const { signal } = options;
     if (signal) {
       const onAbort = () => this.cancel(requestId);
@@ -174,9 +183,8 @@ export class PendingCalls implements CallTable {
     const now = this.clock.now();
     const next = Math.min(now + entry.timeoutMs, entry.hardDeadline);
     if (next > entry.deadline) {
-      this.clock.clearTimeout(entry.timer);
       entry.deadline = next;
-      this.arm(entry, next - now);
+      this.deadlines.add(requestId, next);
     }
     try {
       entry.onProgress?.(progress);
@@ -243,19 +251,20 @@ export class PendingCalls implements CallTable {
     this.reject(requestId, error);
   }
 
-  private arm(entry: Entry, delayMs: number): void {
-    entry.timer = this.clock.setTimeout(() => {
-      const elapsed = this.clock.now() - entry.startedAt;
-      const what = entry.kind === 'tool' ? `tool "${entry.tool}"` : `${entry.method} (${entry.tool})`;
-      this.abort(entry.requestId, 'timeout', new SwitchboardError('ToolCallTimeout', `${what} on server "${entry.server}" did not answer within ${elapsed} ms`));
-    }, delayMs);
+  private expire(requestId: string): void {
+    const entry = this.entries.get(requestId);
+    if (!entry) return;
+    const elapsed = this.clock.now() - entry.startedAt;
+    const what = entry.kind === 'tool' ? `tool "${entry.tool}"` : `${entry.method} (${entry.tool})`;
+    this.abort(requestId, 'timeout', new SwitchboardError('ToolCallTimeout', `${what} on server "${entry.server}" did not answer within ${elapsed} ms`));
   }
 
   private take(requestId: string): Entry | undefined {
     const entry = this.entries.get(requestId);
     if (!entry) return undefined;
     this.entries.delete(requestId);
-    this.clock.clearTimeout(entry.timer);
+    // The last call settled: no deadline timer stays armed to keep a host's event loop alive.
+    if (this.entries.size === 0) this.deadlines.clear();
     entry.detach();
     // Only while a reload waits for this server: the hot path pays one map lookup.
     const waiters = this.idleWaiters.get(entry.server);

@@ -1,0 +1,96 @@
+import type { RuntimeClock } from './clock.js';
+
+/**
+ * Call deadlines on one timer: a min-heap of (deadline, key) and a single clock timer armed for
+ * the earliest. A timer per call cost an allocation and two timer-list operations per call (and
+ * garbage), measured on the hot path; here a call pays one heap push. Entries are never removed
+ * from the heap when a call settles or its deadline moves: when the timer fires, each popped entry
+ * is checked against `isDue` (lazy deletion), so a stale one costs nothing but its pop.
+ */
+export class DeadlineQueue {
+  private readonly heap: { at: number; key: string }[] = [];
+  private timer: unknown = undefined;
+  private armedAt = Infinity;
+
+  /**
+   * @param isDue whether the call `key` is still live and due at `now` (its current deadline passed).
+   * @param expire ends one due call.
+   */
+  constructor(
+    private readonly clock: RuntimeClock,
+    private readonly isDue: (key: string, now: number) => boolean,
+    private readonly expire: (key: string) => void,
+  ) {}
+
+  /** Schedules `key` at time `at` (an earlier entry of the same key stays, and is skipped when popped). */
+  add(key: string, at: number): void {
+    const heap = this.heap;
+    heap.push({ at, key });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.at <= at) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = { at, key };
+    if (at < this.armedAt) this.arm(at);
+  }
+
+  /** Stops the timer and forgets every deadline. */
+  clear(): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    this.heap.length = 0;
+  }
+
+  private arm(at: number): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.armedAt = at;
+    this.timer = this.clock.setTimeout(this.fire, Math.max(0, at - this.clock.now()));
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.armedAt = Infinity;
+    const now = this.clock.now();
+    const due: string[] = [];
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const { key } = this.pop();
+      if (this.isDue(key, now)) due.push(key);
+    }
+    // With nothing live left, no timer stays armed (it would keep a host's event loop alive).
+    this.compact();
+    if (this.heap.length > 0) this.arm(this.heap[0]!.at);
+    for (const key of due) this.expire(key);
+  };
+
+  private pop(): { at: number; key: string } {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        const at = (j: number) => (j === i ? last.at : heap[j]!.at);
+        if (left < heap.length && heap[left]!.at < at(smallest)) smallest = left;
+        if (right < heap.length && heap[right]!.at < at(smallest)) smallest = right;
+        if (smallest === i) break;
+        heap[i] = heap[smallest]!;
+        i = smallest;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+
+  /** Drops entries of settled calls from the heap's top, so an idle table arms no timer. */
+  private compact(): void {
+    const far = Infinity;
+    while (this.heap.length > 0 && !this.isDue(this.heap[0]!.key, far)) this.pop();
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { DeadlineQueue } from '../src/deadlines.js';
+
+function setup() {
+  const base = new SimulatedClock();
+  let armed = 0;
+  const clock = {
+    now: () => base.now(),
+    setTimeout: (fn: () => void, ms: number) => {
+      armed++;
+      return base.setTimeout(() => {
+        armed--;
+        fn();
+      }, ms);
+    },
+    clearTimeout: (id: unknown) => {
+      armed--;
+      base.clearTimeout(id as number);
+    },
+  };
+  const deadlines = new Map<string, number>();
+  const expired: string[] = [];
+  const queue = new DeadlineQueue(
+    clock,
+    (key, now) => deadlines.has(key) && deadlines.get(key)! <= now,
+    (key) => {
+      deadlines.delete(key);
+      expired.push(key);
+    },
+  );
+  const add = (key: string, at: number) => {
+    deadlines.set(key, at);
+    queue.add(key, at);
+  };
+  return { base, queue, deadlines, expired, add, armed: () => armed };
+}
+
+describe('DeadlineQueue', () => {
+  it('expires calls in deadline order on one timer', () => {
+    const q = setup();
+    q.add('b', 200);
+    q.add('a', 100);
+    q.add('c', 300);
+    expect(q.armed()).toBe(1);
+    q.base.increment(99);
+    expect(q.expired).toEqual([]);
+    q.base.increment(1);
+    expect(q.expired).toEqual(['a']);
+    q.base.increment(100);
+    expect(q.expired).toEqual(['a', 'b']);
+    q.base.increment(100);
+    expect(q.expired).toEqual(['a', 'b', 'c']);
+    expect(q.armed()).toBe(0);
+  });
+
+  it('skips settled calls and moved deadlines, and arms no timer once nothing is live', () => {
+    const q = setup();
+    q.add('a', 100);
+    q.add('b', 150);
+    q.deadlines.delete('a'); // settled
+    q.add('b', 400); // progress moved b's deadline; the old entry stays in the heap
+    q.base.increment(150);
+    expect(q.expired).toEqual([]);
+    expect(q.armed()).toBe(1);
+    q.base.increment(250);
+    expect(q.expired).toEqual(['b']);
+    q.add('c', 1_000);
+    q.deadlines.delete('c');
+    q.queue.clear();
+    expect(q.armed()).toBe(0);
+  });
+
+  it('keeps the heap ordered under many interleaved deadlines', () => {
+    const q = setup();
+    const order = [50, 10, 40, 30, 20, 60, 5, 45, 15, 35];
+    order.forEach((at, i) => q.add(`k${i}`, at));
+    q.base.increment(100);
+    expect(q.expired).toEqual([...order.keys()].sort((i, j) => order[i]! - order[j]!).map((i) => `k${i}`));
+  });
+});
