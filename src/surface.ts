@@ -86,14 +86,11 @@ export class ClientSurface {
   }
 
   complete(params: CompleteRequest['params'], options: RequestOptions = {}): Promise<CompleteResult> {
+    const enabled = (s: string) => this.host.isEnabled(s);
     const route = (): Route => {
-      if (options.server !== undefined || params.ref.type !== 'ref/prompt') {
-        if (params.ref.type === 'ref/resource' && options.server === undefined) return this.resourceRoute(params.ref.uri, options);
-        if (options.server === undefined) throw new SwitchboardError('ServerNotFound', 'complete() needs { server } for this reference');
-        if (!this.host.isEnabled(options.server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${options.server}"`);
-        return { server: options.server, tool: params.ref.type === 'ref/prompt' ? params.ref.name : params.ref.uri };
-      }
-      return this.host.index().prompts.resolve(params.ref.name, undefined, (s) => this.host.isEnabled(s), () => this.host.unconnected());
+      // A prompt reference routes like getPrompt (bare, qualified or with { server }).
+      if (params.ref.type === 'ref/prompt') return this.host.index().prompts.resolve(params.ref.name, options.server, enabled, () => this.host.unconnected());
+      return this.resourceRoute(params.ref.uri, options);
     };
     const label = params.ref.type === 'ref/prompt' ? params.ref.name : params.ref.uri;
     return this.send<CompleteResult>(route, (r) => {

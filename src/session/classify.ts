@@ -2,6 +2,7 @@ import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { AuthError } from '../auth/errors.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../machines/types.js';
 import type { AbortCause } from '../calls.js';
@@ -72,7 +73,7 @@ interface Flags {
  * Classifies a failed request. `subject` names it in messages (defaults to `tool "<tool>"`);
  * the breaker outcome comes from the error table, except for requests that never reached the server.
  */
-export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string, subject = `tool "${tool}"`): CallFailure {
+export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string, subject = `tool "${tool}"`, kind: 'tool' | 'other' = 'tool'): CallFailure {
   const where = `${subject} on server "${server}"`;
   const fail = (code: Code, message: string, flags: Flags = {}): CallFailure => ({
     error: new SwitchboardError(code, message, { cause: error }),
@@ -86,6 +87,8 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   if (abortCause === 'cancelled') return fail('Cancelled', `${where} was cancelled by the caller`);
   if (abortCause === 'stopped') return fail('Stopped', 'the switchboard is stopping');
   // Before McpError: with an authProvider the SDK throws UnauthorizedError for a 401 it could not fix.
+  // Our own authorization's failures say what happened and hold no secret.
+  if (error instanceof AuthError) return fail('AuthRequired', `${where}: ${error.message}`, { authFailed: true });
   if (error instanceof UnauthorizedError || isAuthStatus(httpStatus(error))) {
     const status = httpStatus(error);
     const why = status === undefined ? 'requires authorization' : `refused our credentials (HTTP ${status})`;
@@ -100,6 +103,10 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
       case ErrorCode.RequestTimeout:
         return fail('ToolCallTimeout', `${where} timed out`);
       case ErrorCode.InternalError:
+        // SDK servers answer a prompt or resource callback that threw (a bad name, a bad uri:
+        // the caller's mistake) with -32603; only a tool's -32603 means the server itself broke,
+        // because McpServer turns a tool's exceptions into isError results.
+        return fail(kind === 'tool' ? 'ProtocolError' : 'ServerError', `${where} failed: ${error.message}`);
       case ErrorCode.ParseError:
         return fail('ProtocolError', `${where} failed: ${error.message}`);
       default:
@@ -140,6 +147,9 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number): Err
     return out;
   };
   if (error instanceof CommandError) return info(error.code, error.message, false);
+  // AuthError: consent needed, credentials refused, resource mismatch (a person must act), or the
+  // authorization server unreachable (retryable).
+  if (error instanceof AuthError) return info('AuthRequired', error.message, error.retryable);
   if (error instanceof UnauthorizedError) return info('AuthRequired', 'the server requires authorization', false);
   const message = error instanceof Error ? error.message : String(error);
   if (/protocol version is not supported/i.test(message)) return info('UnsupportedProtocolVersion', message, false);

@@ -108,7 +108,7 @@ export function invoke(client: Client, call: PendingCall, epoch: number, ports: 
       done({ replay: null, aftermath: 'none' });
     },
     (error: unknown) => {
-      const failure = classifyCallError(error, call.abortCause, ports.name, call.tool, subjectOf(call));
+      const failure = classifyCallError(error, call.abortCause, ports.name, call.tool, subjectOf(call), call.kind === 'tool' ? 'tool' : 'other');
       ports.record(call.requestId, epoch, failure.outcome, startedAt);
       const message = ports.redact(failure.error.message);
       const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message, retryOptions(failure.error));
