@@ -54,6 +54,8 @@ export interface ResourceInfo {
   mimeType?: string;
   size?: number;
   annotations?: Record<string, unknown>;
+  icons?: unknown[];
+  _meta?: Record<string, unknown>;
 }
 
 /** A resource template (RFC 6570 `uriTemplate`) of one server. */
@@ -65,6 +67,8 @@ export interface ResourceTemplateInfo {
   description?: string;
   mimeType?: string;
   annotations?: Record<string, unknown>;
+  icons?: unknown[];
+  _meta?: Record<string, unknown>;
 }
 
 /** A prompt as the switchboard exposes it, with a routing name like tools'. */
@@ -76,6 +80,8 @@ export interface PromptInfo {
   title?: string;
   description?: string;
   arguments?: { name: string; description?: string; required?: boolean }[];
+  icons?: unknown[];
+  _meta?: Record<string, unknown>;
   /** Whether a request can be admitted now (its server connected, its breaker not open); computed when listed. */
   available?: boolean;
 }

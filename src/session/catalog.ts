@@ -105,19 +105,20 @@ export function toolEntries(server: string, tools: readonly Tool[], filter: { al
       'outputSchema',
       'annotations',
       'execution',
+      'icons',
       '_meta',
     ]),
   );
 }
 
 function resourceEntry(server: string, resource: Resource): ResourceInfo {
-  return withOptional({ uri: resource.uri, name: resource.name, server } as ResourceInfo, resource, ['title', 'description', 'mimeType', 'size', 'annotations']);
+  return withOptional({ uri: resource.uri, name: resource.name, server } as ResourceInfo, resource, ['title', 'description', 'mimeType', 'size', 'annotations', 'icons', '_meta']);
 }
 
 function templateEntry(server: string, template: ResourceTemplate): ResourceTemplateInfo {
-  return withOptional({ uriTemplate: template.uriTemplate, name: template.name, server } as ResourceTemplateInfo, template, ['title', 'description', 'mimeType', 'annotations']);
+  return withOptional({ uriTemplate: template.uriTemplate, name: template.name, server } as ResourceTemplateInfo, template, ['title', 'description', 'mimeType', 'annotations', 'icons', '_meta']);
 }
 
 function promptEntry(server: string, prompt: Prompt): PromptInfo {
-  return withOptional({ name: prompt.name, server, qualifiedName: qualifiedName(server, prompt.name) } as PromptInfo, prompt, ['title', 'description', 'arguments']);
+  return withOptional({ name: prompt.name, server, qualifiedName: qualifiedName(server, prompt.name) } as PromptInfo, prompt, ['title', 'description', 'arguments', 'icons', '_meta']);
 }
