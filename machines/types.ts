@@ -26,6 +26,7 @@ export interface ToolInfo {
   title?: string;
   /** How the tool runs: `taskSupport: 'required'` tools are called as tasks. */
   execution?: { taskSupport?: 'forbidden' | 'optional' | 'required' };
+  icons?: unknown[];
   _meta?: Record<string, unknown>;
   /**
    * Whether a call can be admitted now: its server connected and its breaker not open. Computed
