@@ -12,7 +12,7 @@ import { until } from '../helpers/switchboard.js';
  * The surface beyond tools goes through the same admission as tool calls (DESIGN §10, issue 9
  * item 8), on XState's SimulatedClock: backoff → ServerUnavailable, open breaker → CircuitOpen,
  * full queue → ServerBusy, deadline → ToolCallTimeout with a cancel to the server, caller abort →
- * Cancelled, `call.completed` with a kind, and failing reads counted on the breaker.
+ * Cancelled, `call.completed` with a kind, and reads that time out counted on the breaker.
  */
 
 interface Probe {
@@ -90,24 +90,37 @@ describe('admission of resources, prompts and completion', () => {
     expect(sb.listTools().map((t) => t.available)).toEqual([false]);
   });
 
-  it('counts failing reads on the breaker and refuses with CircuitOpen while it is open', async () => {
-    const { sb, completed } = await setup({ breaker: { minimumNumberOfCalls: 2, slidingWindowSize: 2, waitDurationInOpenMs: 5_000 } });
+  it('counts reads that time out on the breaker and refuses with CircuitOpen while it is open', async () => {
+    const { clock, probe, sb, completed } = await setup({ breaker: { minimumNumberOfCalls: 2, slidingWindowSize: 2, waitDurationInOpenMs: 5_000 } });
     for (let i = 0; i < 2; i++) {
-      const error = await sb.readResource('res://bad').catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'ProtocolError' });
-      expect((error as Error).message).toContain('disk error');
+      const read = sb.readResource('res://slow', { timeoutMs: 1_000 }).catch((e: unknown) => e);
+      await until(() => probe.waiting.length === i + 1, 5_000, 'the slow read');
+      clock.increment(1_000);
+      expect(await read).toMatchObject({ code: 'ToolCallTimeout' });
     }
     await settle();
     expect(sb.getServer('store')!.breaker!.state).toBe('open');
-    await expect(sb.readResource('res://a')).rejects.toMatchObject({ code: 'CircuitOpen' });
+    await expect(sb.readResource('res://a')).rejects.toMatchObject({ code: 'CircuitOpen', retryAfterMs: 5_000 });
     await expect(sb.getPrompt('p')).rejects.toMatchObject({ code: 'CircuitOpen' });
     await expect(sb.complete(COMPLETE)).rejects.toMatchObject({ code: 'CircuitOpen' });
+    await expect(sb.callTool('echo')).rejects.toMatchObject({ code: 'CircuitOpen' });
     expect(sb.listPrompts().some((p) => p.available)).toBe(false);
     expect(sb.listTools()[0]!.available).toBe(false);
     expect(completed.slice(0, 2).map((e) => [e.kind, e.tool, e.ok, e.errorCode])).toEqual([
-      ['resource', 'res://bad', false, 'ProtocolError'],
-      ['resource', 'res://bad', false, 'ProtocolError'],
+      ['resource', 'res://slow', false, 'ToolCallTimeout'],
+      ['resource', 'res://slow', false, 'ToolCallTimeout'],
     ]);
+  });
+
+  it('answers a read whose callback throws (-32603) with ServerError and leaves the breaker closed', async () => {
+    const { sb } = await setup({ breaker: { minimumNumberOfCalls: 2, slidingWindowSize: 2 } });
+    for (let i = 0; i < 3; i++) {
+      const error = await sb.readResource('res://bad').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ServerError' });
+      expect((error as Error).message).toContain('disk error');
+    }
+    await settle();
+    expect(sb.getServer('store')!.breaker!.state).toBe('closed');
   });
 
   it('does not count a read the server rejects as invalid (InvalidArguments) as a breaker failure', async () => {
@@ -174,7 +187,7 @@ describe('admission of resources, prompts and completion', () => {
       ['store', 'subscription', 'res://a', true],
       ['store', 'resource', 'res://bad', false],
     ]);
-    expect(completed.at(-1)!.errorCode).toBe('ProtocolError');
+    expect(completed.at(-1)!.errorCode).toBe('ServerError');
     for (const event of completed) expect(typeof event.requestId).toBe('string');
   });
 });
