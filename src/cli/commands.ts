@@ -1,52 +1,18 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfigFile } from '../config/load.js';
-import { ConfigError, SwitchboardError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { HealthReport } from '../health.js';
-import type { ServerStatus } from '../serverView.js';
-import { createSwitchboard, type Switchboard } from '../switchboard.js';
 import type { ToolInfo } from '../../machines/types.js';
+import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
 import { out, printHealth, printResult, printTools, unavailableOf, withLastErrors } from './report.js';
 import { runServe, SERVE_HELP } from './serveCommand.js';
+import { surfaceCommands } from './surfaceCommands.js';
 import { argsFlag, integerFlag, UsageError } from './usage.js';
 
-export interface CommandInput {
-  config?: string | undefined;
-  url?: string | undefined;
-  token?: string | undefined;
-  json?: boolean | undefined;
-  args?: string | undefined;
-  server?: string | undefined;
-  timeout?: string | undefined;
-  port?: string | undefined;
-  host?: string | undefined;
-  inspect?: boolean | undefined;
-  'log-level'?: string | undefined;
-  positionals: string[];
-}
+export type { CommandInput } from './local.js';
 
-interface Command {
-  help: string;
-  run(input: CommandInput): Promise<number>;
-}
-
-const configPath = (input: CommandInput) => input.config ?? process.env.SWITCHBOARD_CONFIG ?? 'config/switchboard.yaml';
-
-/** Runs `work` against a switchboard started from the config, then stops it. */
-async function withLocal<T>(input: CommandInput, work: (sb: Switchboard) => Promise<T>): Promise<T> {
-  const sb = createSwitchboard({ configPath: configPath(input) });
-  try {
-    await sb.start();
-    return await work(sb);
-  } finally {
-    await sb.stop();
-  }
-}
-
-const notFound = (name: string) => new SwitchboardError('ServerNotFound', `no server named "${name}"`);
-type Listing = { servers: ServerStatus[] };
-const same = (text: string) => text;
-
+/** Every command by name; `main` dispatches on it. */
 export const commands = {
   serve: {
     help: SERVE_HELP,
@@ -130,6 +96,7 @@ status stays 0 when listing worked, even if some servers are not connected.`,
       return 0;
     },
   },
+  ...surfaceCommands,
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof commands;

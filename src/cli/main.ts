@@ -6,7 +6,7 @@ import { commands, type CommandName } from './commands.js';
 import { UsageError } from './usage.js';
 
 /**
- * `switchboard <command>`: serve, tools, call, health, validate. Exit codes: 0 ok, 1 a failed
+ * `switchboard <command>`: serve, tools, call, resources, read, prompts, prompt, health, validate. Exit codes: 0 ok, 1 a failed
  * call or unhealthy server, 2 bad config or usage, 130 cancelled (DESIGN §5, §8).
  */
 
@@ -16,6 +16,10 @@ Commands:
   serve      run the switchboard with its admin HTTP API
   tools      list every tool and where it routes
   call       call a tool:  switchboard call <tool> [--args JSON] [--server S]
+  resources  list every resource and resource template
+  read       read a resource:  switchboard read <uri> [--server S]
+  prompts    list every prompt and where it routes
+  prompt     get a prompt:  switchboard prompt <name> [--args JSON] [--server S]
   health     ping every server
   validate   check a config file and list every problem
 

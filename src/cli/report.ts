@@ -43,8 +43,13 @@ export function printTools(tools: ToolInfo[], unavailable: Unavailable[], json: 
     return;
   }
   out(table(['TOOL', 'SERVER', 'QUALIFIED NAME', 'DESCRIPTION'], tools.map((t) => [t.name, t.server, t.qualifiedName, short(t.description)])));
+  noteUnavailable(unavailable, 'its tools are not listed');
+}
+
+/** Names each unconnected server on stderr with its state, last error and stderr lines. */
+export function noteUnavailable(unavailable: Unavailable[], consequence: string): void {
   for (const u of unavailable) {
-    note(`warning: server "${u.server}" is not connected (${describe(u)}); its tools are not listed`);
+    note(`warning: server "${u.server}" is not connected (${describe(u)}); ${consequence}`);
     if (u.stderrTail) note(u.stderrTail.split('\n').map((line) => `  ${u.server} stderr: ${line}`).join('\n'));
   }
 }

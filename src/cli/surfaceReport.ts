@@ -1,0 +1,88 @@
+import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../../machines/types.js';
+import { short, table } from './format.js';
+import { noteUnavailable, out, type Unavailable } from './report.js';
+
+/**
+ * What `resources`, `read`, `prompts` and `prompt` print: tables and text for people, one JSON
+ * document for scripts (`--json`). Shared by the standalone and the `--url` modes.
+ */
+
+/** Writes text as it is, ending it with one newline. */
+const text = (value: string): void => {
+  process.stdout.write(value.endsWith('\n') ? value : `${value}\n`);
+};
+
+/** Resources as a table, then the templates under their own heading; `{ resources, resourceTemplates, unavailable }` with --json. */
+export function printResources(resources: ResourceInfo[], resourceTemplates: ResourceTemplateInfo[], unavailable: Unavailable[], json: boolean | undefined): void {
+  if (json) {
+    out(JSON.stringify({ resources, resourceTemplates, unavailable }, null, 2));
+    return;
+  }
+  out(table(['URI', 'SERVER', 'NAME', 'MIME'], resources.map((r) => [r.uri, r.server, r.name, r.mimeType ?? ''])));
+  if (resourceTemplates.length > 0) {
+    out('\nTemplates (read them with a matching uri):');
+    out(table(['URI TEMPLATE', 'SERVER', 'NAME', 'MIME'], resourceTemplates.map((t) => [t.uriTemplate, t.server, t.name, t.mimeType ?? ''])));
+  }
+  noteUnavailable(unavailable, 'its resources cannot be read now');
+}
+
+/** How a blob is shown: its size and type, never its bytes. */
+export function blobSummary(blob: string, mimeType: string | undefined): string {
+  return `<${Buffer.byteLength(blob, 'base64')} bytes of ${mimeType ?? 'application/octet-stream'}>`;
+}
+
+/** A read result: each content's text, blobs as `<N bytes of MIME>`; the whole result with --json. */
+export function printRead(result: ReadResourceResult, json: boolean | undefined): number {
+  if (json) {
+    out(JSON.stringify(result, null, 2));
+    return 0;
+  }
+  for (const content of result.contents) {
+    if ('text' in content && typeof content.text === 'string') text(content.text);
+    else if ('blob' in content && typeof content.blob === 'string') out(blobSummary(content.blob, content.mimeType));
+  }
+  return 0;
+}
+
+/** A prompt's arguments for a table cell: required ones bare, optional ones with `?`. */
+const argumentsCell = (prompt: PromptInfo) => (prompt.arguments ?? []).map((a) => (a.required ? a.name : `${a.name}?`)).join(', ');
+
+/** Prompts as a table or `{ prompts, unavailable }` JSON. */
+export function printPrompts(prompts: PromptInfo[], unavailable: Unavailable[], json: boolean | undefined): void {
+  if (json) {
+    out(JSON.stringify({ prompts, unavailable }, null, 2));
+    return;
+  }
+  out(table(['PROMPT', 'SERVER', 'QUALIFIED NAME', 'ARGUMENTS', 'DESCRIPTION'], prompts.map((p) => [p.name, p.server, p.qualifiedName, argumentsCell(p), short(p.description)])));
+  noteUnavailable(unavailable, 'its prompts cannot be got now');
+}
+
+type PromptContent = GetPromptResult['messages'][number]['content'];
+
+/** One message's content as a line: text as is, other kinds by what they are. */
+function contentText(content: PromptContent): string {
+  switch (content.type) {
+    case 'text':
+      return content.text;
+    case 'image':
+    case 'audio':
+      return blobSummary(content.data, content.mimeType);
+    case 'resource': {
+      const resource = content.resource;
+      if ('text' in resource && typeof resource.text === 'string') return resource.text;
+      return `${resource.uri} ${'blob' in resource && typeof resource.blob === 'string' ? blobSummary(resource.blob, resource.mimeType) : ''}`.trimEnd();
+    }
+    case 'resource_link':
+      return `<link ${content.uri}>`;
+    default:
+      return JSON.stringify(content);
+  }
+}
+
+/** A prompt's messages as `role: text`; the whole result with --json. */
+export function printPrompt(result: GetPromptResult, json: boolean | undefined): number {
+  if (json) out(JSON.stringify(result, null, 2));
+  else for (const message of result.messages) text(`${message.role}: ${contentText(message.content)}`);
+  return 0;
+}
