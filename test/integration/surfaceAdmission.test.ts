@@ -4,8 +4,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { SubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { createSwitchboard, type CallCompleted, type Switchboard } from '../../src/index.js';
-import type { PolicyOverrides } from '../../src/config/schema.js';
+import { createSwitchboard, type CallCompleted, type PolicyOverrides, type Switchboard } from '../../src/index.js';
 import { until } from '../helpers/switchboard.js';
 
 /**

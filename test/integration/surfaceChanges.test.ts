@@ -5,8 +5,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ListPromptsRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, type Prompt, type Resource } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import type { EventOf } from '../../src/events.js';
+import { createSwitchboard, type EventOf, type Switchboard } from '../../src/index.js';
 import { until } from '../helpers/switchboard.js';
 
 /**

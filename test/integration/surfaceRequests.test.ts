@@ -5,8 +5,7 @@ import { RootsListChangedNotificationSchema, type CreateMessageResult, type Elic
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
-import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import type { SwitchboardOptions } from '../../src/switchboard.js';
+import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../../src/index.js';
 import { until } from '../helpers/switchboard.js';
 
 /**

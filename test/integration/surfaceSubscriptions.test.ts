@@ -3,8 +3,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ReadResourceRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import type { EventOf } from '../../src/events.js';
+import { createSwitchboard, type EventOf, type Switchboard } from '../../src/index.js';
 import { until } from '../helpers/switchboard.js';
 
 /**
