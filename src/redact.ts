@@ -1,11 +1,12 @@
+import { configuredSecrets } from './auth/secrets.js';
 import type { RuntimeServer } from './config/schema.js';
 
 /**
  * Secrets never leave the process. A server's secrets are every value its `${VAR}` references
  * took from the environment (wherever it sits: command, args, cwd, URL, headers, env), its header
- * and env values, the tokens inside `Bearer …` values and its URL's query values. They are masked
- * in every message we pass on, and targets are shown without them, without credentials and
- * without query strings.
+ * and env values, the credentials of its `auth` block, the tokens inside `Bearer …` values and its
+ * URL's query values. They are masked in every message we pass on, and targets are shown without
+ * them, without credentials and without query strings.
  */
 
 const MASK = '***';
@@ -47,6 +48,8 @@ function collect(server: RuntimeServer): string[] {
   const values: string[] = [...(server.secrets ?? [])];
   if ('headers' in server && server.headers) values.push(...Object.values(server.headers));
   if ('env' in server && server.env) values.push(...Object.values(server.env));
+  // Every credential of an `auth` block, even when written inline rather than as ${VAR}.
+  if ((server.transport === 'http' || server.transport === 'sse') && server.auth) values.push(...configuredSecrets(server.auth));
   for (const value of [...values]) {
     const token = /^(?:Bearer|Basic|Token)\s+(.+)$/i.exec(value)?.[1];
     if (token) values.push(token);

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { ServerAuth } from '../auth/index.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { JSONRPCMessageSchema, type ClientCapabilities, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
@@ -40,6 +41,13 @@ export interface ConnectOptions {
    * elicitation, roots. Defaults to none.
    */
   capabilities?: ClientCapabilities;
+  /**
+   * The server's authorization for this attempt (src/auth `createAuthProvider`), for http and sse
+   * servers with an `auth` block. It works inside the transport's fetch: a 401 during initialize
+   * is authorized (consent included) and the request sent again, so the connect simply succeeds.
+   * Defaults to none (static headers only).
+   */
+  auth?: ServerAuth;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -220,7 +228,7 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
   }
   if (server.transport === 'custom') throw new Error(`server "${server.name}" has no transport: pass one in options.transports`);
   if (server.transport === 'stdio') return buildStdioTransport(server, options.stderr);
-  const http = buildHttpTransport(server, withTimeout);
+  const http = buildHttpTransport(server, withTimeout, options.auth?.wrapFetch);
   return {
     transport: http.transport,
     retryAfterMs: http.retryAfterMs,

@@ -1,6 +1,6 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { guardTransport } from './fetchGuard.js';
 
@@ -25,8 +25,15 @@ function parseRetryAfter(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-/** Builds the transport of an `http` or `sse` server. */
-export function buildHttpTransport(server: RuntimeServer & { transport: 'http' | 'sse' }, withTimeout: <T>(p: Promise<T>, ms: number) => Promise<T | undefined>): HttpTransport {
+/**
+ * Builds the transport of an `http` or `sse` server. `wrapFetch` (the server's authorization,
+ * src/auth) goes outside the guard, so its retries after a 401 are guarded like any request.
+ */
+export function buildHttpTransport(
+  server: RuntimeServer & { transport: 'http' | 'sse' },
+  withTimeout: <T>(p: Promise<T>, ms: number) => Promise<T | undefined>,
+  wrapFetch?: (next: FetchLike) => FetchLike,
+): HttpTransport {
   let retryAfter: number | undefined;
   const observe = (response: Response) => {
     if (response.status === 429 || response.status === 503) retryAfter = parseRetryAfter(response.headers.get('retry-after'));
@@ -36,7 +43,9 @@ export function buildHttpTransport(server: RuntimeServer & { transport: 'http' |
   // The transport needs the fetch at construction and the fetch needs the transport (its send):
   // hand the constructor a forwarder and fill it in right after.
   let guarded: typeof fetch = fetch;
-  const forward = ((input: string | URL | Request, init?: RequestInit) => guarded(input, init)) as typeof fetch;
+  const inner: FetchLike = (input, init) => guarded(input, init);
+  const outer = wrapFetch ? wrapFetch(inner) : inner;
+  const forward = ((input: string | URL, init?: RequestInit) => outer(input, init)) as typeof fetch;
   const guard = { maxMessageBytes: server.limits.maxMessageBytes, observe };
   const retryAfterMs = () => retryAfter;
   if (server.transport === 'http') {

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { AuthError, type FlowSecrets } from './errors.js';
+import { startLoopback, type Loopback } from './loopback.js';
+
+/**
+ * The one interactive step of an authorization-code flow: hand the authorization URL to the
+ * host's `authorize` callback and take the code it returns, or the one the loopback listener
+ * receives. One flow at a time per server: a new flow closes the previous one's listener.
+ */
+
+/** What `authorize` is given: the server, the URL to show or open, and where the redirect goes. */
+export interface AuthorizeRequest {
+  server: string;
+  authorizationUrl: URL;
+  redirectUrl: URL;
+}
+
+/**
+ * The host's interactive step (DESIGN §11). Returning `{ code }` hands the code over (a host that
+ * caught the redirect itself); returning nothing lets the library wait on its loopback listener.
+ */
+export type Authorize = (request: AuthorizeRequest) => Promise<{ code: string } | void>;
+
+export interface ConsentOptions {
+  server: string;
+  authorize: Authorize;
+  /** `auth.redirectUrl` from config, else an ephemeral loopback port. */
+  redirectUrl?: string;
+  /** `timeouts.connectMs × 30`. */
+  timeoutMs: number;
+  clock: Clock;
+  secrets: FlowSecrets;
+  onAuthorizing?(): void;
+  onAuthorized?(): void;
+}
+
+/** The open flow of each server: starting another closes it (one flow at a time per server). */
+const openFlows = new Map<string, ConsentFlow>();
+
+/** One authorization-code flow: its state, its loopback listener, its code. */
+export class ConsentFlow {
+  readonly state = randomBytes(24).toString('base64url');
+  private loopback: Loopback | undefined;
+  private closed = false;
+
+  private constructor(private readonly options: ConsentOptions) {}
+
+  /** Starts a flow for `options.server`: binds the loopback port before any URL is built or registered. */
+  static async start(options: ConsentOptions, signal?: AbortSignal): Promise<ConsentFlow> {
+    await openFlows.get(options.server)?.close();
+    const flow = new ConsentFlow(options);
+    openFlows.set(options.server, flow);
+    try {
+      flow.loopback = await startLoopback({ redirectUrl: options.redirectUrl, state: flow.state, timeoutMs: options.timeoutMs, clock: options.clock });
+    } catch (error) {
+      await flow.close();
+      throw error;
+    }
+    if (signal?.aborted) await flow.close();
+    else signal?.addEventListener('abort', () => void flow.close(), { once: true });
+    return flow;
+  }
+
+  /** The redirect URL of this flow (its loopback listener's). */
+  get redirectUrl(): URL {
+    if (!this.loopback) throw new AuthError('the authorization flow has no redirect listener');
+    return this.loopback.redirectUrl;
+  }
+
+  /**
+   * Asks for consent: `authorize` gets the URL; its code, or the loopback's, is the answer.
+   * Rejects with AuthError on an error redirect, a timeout, an abort or a throwing callback.
+   */
+  async obtainCode(authorizationUrl: URL): Promise<string> {
+    if (this.closed || !this.loopback) throw new AuthError('the authorization flow was closed');
+    const loopback = this.loopback;
+    this.options.onAuthorizing?.();
+    try {
+      const fromHost = this.options
+        .authorize({ server: this.options.server, authorizationUrl: new URL(authorizationUrl), redirectUrl: new URL(loopback.redirectUrl) })
+        .then(
+          (answer) => (answer && typeof answer.code === 'string' && answer.code ? answer.code : undefined),
+          (error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            throw new AuthError(`the authorize callback failed: ${this.options.secrets.redact(message)}`);
+          },
+        );
+      // Whichever comes first: a code from the host, or the redirect on the loopback listener.
+      const first = await Promise.race([fromHost, loopback.code]);
+      const code = first ?? (await loopback.code);
+      this.options.secrets.add(code);
+      return code;
+    } finally {
+      this.options.onAuthorized?.();
+    }
+  }
+
+  /** Releases the loopback port; idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (openFlows.get(this.options.server) === this) openFlows.delete(this.options.server);
+    await this.loopback?.close();
+  }
+}
