@@ -47,3 +47,18 @@ export type SwitchboardEventMap = {
 
 /** The event of one type. */
 export type EventOf<T extends SwitchboardEventType> = Extract<SwitchboardEvent, { type: T }>;
+
+/** Every public event type, at run time (a missing or unknown type is a compile error). */
+export const PUBLIC_EVENT_TYPES = Object.keys({
+  'server.stateChanged': true,
+  'breaker.stateChanged': true,
+  'tools.changed': true,
+  'resources.changed': true,
+  'prompts.changed': true,
+  'resource.updated': true,
+  'call.completed': true,
+  'server.log': true,
+  'config.reloaded': true,
+  'config.rejected': true,
+  error: true,
+} satisfies Record<SwitchboardEventType, true>) as SwitchboardEventType[];

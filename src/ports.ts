@@ -70,7 +70,10 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
         roots: () => from.roots(),
         redact: (text) => from.registry.redact(name, text),
       }),
-    resourceUpdated: (uri) => from.hub.publish({ type: 'resource.updated', server: name, uri }),
+    // Only for uris this switchboard subscribed to (and has not let go of).
+    resourceUpdated: (uri) => {
+      if (from.subscriptions.get(name)?.has(uri)) from.hub.publish({ type: 'resource.updated', server: name, uri });
+    },
     subscriptions: () => [...(from.subscriptions.get(name)?.keys() ?? [])],
     onClient: (client) => {
       if (client) from.clients.set(name, client);

@@ -59,6 +59,9 @@ const CAPABILITY: Record<string, string> = {
 };
 
 export class ClientSurface {
+  /** Subscribes in flight, by server and uri, so simultaneous subscribers wait on one. */
+  private readonly subscribing = new Map<string, Promise<unknown>>();
+
   constructor(private readonly host: SurfaceHost) {}
 
   listResources(server?: string): ResourceInfo[] {
@@ -112,21 +115,39 @@ export class ClientSurface {
   async subscribeResource(uri: string, options: RequestOptions = {}): Promise<() => Promise<void>> {
     const route = this.resourceRoute(uri, options);
     const spec = (method: string) => (): RequestSpec => ({ kind: 'subscription', name: uri, method, params: { uri }, readOnly: true });
-    const subscribed = this.host.subscriptions.get(route.server) ?? new Map<string, number>();
-    if (!subscribed.has(uri)) await this.send(() => route, spec('resources/subscribe'), options);
-    subscribed.set(uri, (subscribed.get(uri) ?? 0) + 1);
-    this.host.subscriptions.set(route.server, subscribed);
+    // Counted before any await: subscribers arriving together share one subscribe (and one map).
+    let subscribed = this.host.subscriptions.get(route.server);
+    if (!subscribed) this.host.subscriptions.set(route.server, (subscribed = new Map<string, number>()));
+    const counts = subscribed;
+    const first = !counts.has(uri);
+    counts.set(uri, (counts.get(uri) ?? 0) + 1);
+    let sending = this.subscribing.get(`${route.server}\n${uri}`);
+    if (first) {
+      sending = this.send<unknown>(() => route, spec('resources/subscribe'), options, undefined, 'subscribe');
+      this.subscribing.set(`${route.server}\n${uri}`, sending);
+      void sending.then(
+        () => this.subscribing.delete(`${route.server}\n${uri}`),
+        () => this.subscribing.delete(`${route.server}\n${uri}`),
+      );
+    }
+    const release = () => {
+      const left = (counts.get(uri) ?? 1) - 1;
+      if (left > 0) counts.set(uri, left);
+      else counts.delete(uri);
+      return left;
+    };
+    try {
+      await sending;
+    } catch (error) {
+      release();
+      throw error;
+    }
     let done = false;
     return async () => {
       if (done) return;
       done = true;
-      const left = (subscribed.get(uri) ?? 1) - 1;
-      if (left > 0) {
-        subscribed.set(uri, left);
-        return;
-      }
-      subscribed.delete(uri);
-      if (this.host.connected().includes(route.server)) await this.send(() => route, spec('resources/unsubscribe'), { ...options, server: route.server });
+      if (release() > 0) return;
+      if (this.host.connected().includes(route.server)) await this.send(() => route, spec('resources/unsubscribe'), { ...options, server: route.server }, undefined, 'subscribe');
     };
   }
 
@@ -140,17 +161,15 @@ export class ClientSurface {
   }
 
   /** Routes, checks the capability and the input, then hands the request to the facade. */
-  private send<T>(route: () => Route, spec: (route: Route) => RequestSpec, options: RequestOptions, input?: unknown): Promise<T> {
+  private send<T>(route: () => Route, spec: (route: Route) => RequestSpec, options: RequestOptions, input?: unknown, feature?: 'subscribe'): Promise<T> {
     let target: Route;
     let request: RequestSpec;
     try {
+      // With { server }, a missing capability is the answer, whatever the name: check it first.
+      if (options.server !== undefined) this.checkCapability(options.server, spec({ server: options.server, tool: '' }).method, feature);
       target = route();
       request = spec(target);
-      const needed = CAPABILITY[request.method];
-      const capabilities = this.host.facts(target.server)?.capabilities;
-      if (needed && capabilities && capabilities[needed] === undefined) {
-        throw new SwitchboardError('NotSupported', `server "${target.server}" does not offer ${needed} (${request.method})`);
-      }
+      this.checkCapability(target.server, request.method, feature);
       const problem = input === undefined ? null : argumentsProblem(input, this.host.maxMessageBytes(target.server));
       if (problem) throw problem;
       if (options.meta) request.params = { ...request.params, _meta: options.meta };
@@ -158,5 +177,15 @@ export class ClientSurface {
       return Promise.reject(error);
     }
     return this.host.request<T>(target.server, request, options);
+  }
+
+  /** Throws NotSupported when the server's known capabilities lack what `method` needs. */
+  private checkCapability(server: string, method: string, feature: 'subscribe' | undefined): void {
+    const needed = CAPABILITY[method];
+    const capabilities = this.host.facts(server)?.capabilities;
+    if (!needed || !capabilities) return;
+    const offered = capabilities[needed] as Record<string, unknown> | undefined;
+    if (offered === undefined) throw new SwitchboardError('NotSupported', `server "${server}" does not offer ${needed} (${method})`);
+    if (feature === 'subscribe' && !offered.subscribe) throw new SwitchboardError('NotSupported', `server "${server}" does not offer resource subscriptions (${method})`);
   }
 }

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import type { SwitchboardEventType } from '../events.js';
+import { PUBLIC_EVENT_TYPES } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Switchboard } from '../switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
@@ -18,26 +18,8 @@ import { packageVersion } from './version.js';
 /** 1 MiB: the largest JSON body the admin API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/**
- * Every public event type, as a record so that the compiler refuses a missing or unknown type
- * (a new event in `SwitchboardEvent` cannot be left off the stream).
- */
-const STREAMED: Record<SwitchboardEventType, true> = {
-  'server.stateChanged': true,
-  'breaker.stateChanged': true,
-  'tools.changed': true,
-  'resources.changed': true,
-  'prompts.changed': true,
-  'resource.updated': true,
-  'call.completed': true,
-  'server.log': true,
-  'config.reloaded': true,
-  'config.rejected': true,
-  error: true,
-};
-
-/** What `/mcp/events` streams: every public event. */
-export const PUBLIC_EVENTS = Object.keys(STREAMED) as SwitchboardEventType[];
+/** What `/mcp/events` streams: every public event (the one list lives in src/events.ts). */
+export const PUBLIC_EVENTS = PUBLIC_EVENT_TYPES;
 
 export interface AdminAppOptions {
   token: string;

@@ -1,5 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
+  ErrorCode,
+  McpError,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
@@ -71,7 +73,17 @@ export async function listCatalog(
       catalog[kind] = [];
       continue;
     }
-    const items = await listPages<Tool & Resource & ResourceTemplate & Prompt>(client, kind, signal, warn);
+    let items: (Tool & Resource & ResourceTemplate & Prompt)[];
+    try {
+      items = await listPages<Tool & Resource & ResourceTemplate & Prompt>(client, kind, signal, warn);
+    } catch (error) {
+      // Many servers declare resources but implement only list and read: a missing list method
+      // leaves that kind empty instead of making the whole server unreachable.
+      if (kind === 'tools' || !(error instanceof McpError) || error.code !== ErrorCode.MethodNotFound) throw error;
+      warn(`${LISTS[kind].method} is not implemented by the server (-32601); its ${kind} stay empty`);
+      catalog[kind] = [];
+      continue;
+    }
     if (kind === 'tools') catalog.tools = toolEntries(server.name, items, server.tools);
     else if (kind === 'resources') catalog.resources = dedupe(items.map((r) => resourceEntry(server.name, r)), (r) => r.uri);
     else if (kind === 'templates') catalog.templates = dedupe(items.map((t) => templateEntry(server.name, t)), (t) => t.uriTemplate);

@@ -8,7 +8,7 @@ import { SwitchboardError } from '../errors.js';
 import { classifyCallError, type CallFailure } from './classify.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
 import { withCallSignal } from './fetchGuard.js';
-import { CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CancelTaskResultSchema, CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { ToolResultSchema, withContent } from './resultShape.js';
 
@@ -77,13 +77,26 @@ function subjectOf(call: PendingCall): string {
  * A tool whose `execution.taskSupport` is `required` runs as a task: the SDK's request stream
  * creates it, polls it and yields its result; to the caller it is one call like any other.
  */
-async function requestAsTask(client: Client, request: { method: string; params: Record<string, unknown> }, schema: z.ZodType, options: Record<string, unknown>): Promise<unknown> {
-  const stream = (client as unknown as { requestStream(r: unknown, s: z.ZodType, o: unknown): AsyncIterable<{ type: string; result?: unknown; error?: unknown }> }).requestStream(request, schema, { ...options, task: {} });
-  for await (const message of stream) {
-    if (message.type === 'result') return message.result;
-    if (message.type === 'error') throw message.error;
+async function requestAsTask(client: Client, request: { method: string; params: Record<string, unknown> }, schema: z.ZodType, options: { signal: AbortSignal } & Record<string, unknown>): Promise<unknown> {
+  type Message = { type: string; result?: unknown; error?: unknown; task?: { taskId?: string } };
+  const stream = (client as unknown as { requestStream(r: unknown, s: z.ZodType, o: unknown): AsyncIterable<Message> }).requestStream(request, schema, { ...options, task: {} });
+  let taskId: string | undefined;
+  // The SDK only stops polling when the call is aborted; the task must be cancelled on the server.
+  const cancel = () => {
+    if (taskId === undefined) return;
+    client.request({ method: 'tasks/cancel', params: { taskId } }, CancelTaskResultSchema, { timeout: NO_SDK_TIMEOUT }).catch(() => undefined);
+  };
+  options.signal.addEventListener('abort', cancel);
+  try {
+    for await (const message of stream) {
+      if (message.type === 'taskCreated') taskId = message.task?.taskId;
+      if (message.type === 'result') return message.result;
+      if (message.type === 'error') throw message.error;
+    }
+    throw new Error('the task ended without a result');
+  } finally {
+    options.signal.removeEventListener('abort', cancel);
   }
-  throw new Error('the task ended without a result');
 }
 
 function aftermathOf(failure: CallFailure): Aftermath {
