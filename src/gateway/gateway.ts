@@ -1,0 +1,194 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { LoggingLevelSchema, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../logger.js';
+import { toolFilter } from '../naming.js';
+import { packageVersion } from '../server/version.js';
+import type { Switchboard } from '../switchboard.js';
+import { installHandlers, type GatewaySession } from './handlers.js';
+import { GatewayRouter } from './router.js';
+
+/**
+ * The switchboard as one MCP server (DESIGN §12). Built on the SDK's low-level `Server`, not
+ * `McpServer`: an aggregating proxy forwards other servers' JSON Schemas, results and errors as
+ * they are, and its tool set changes at run time. `McpServer` wants zod shapes per registered
+ * tool, validates arguments and structured output itself (the upstream server already does, and
+ * a schema it cannot express would be rewritten), and turns every thrown error — an unknown tool
+ * too — into an `isError` result; `Server` lets each request handler answer exactly what the
+ * switchboard decided. One `Server` serves one downstream session: stdio has one, HTTP one per
+ * `Mcp-Session-Id`.
+ */
+
+/** Options of `createGateway`. */
+export interface GatewayOptions {
+  /** Globs (`*`, `?`) of qualified tool names to expose and to hide (deny wins). Defaults to every tool. */
+  tools?: { allow?: string[]; deny?: string[] };
+  /** `serverInfo.name` of the gateway. Defaults to `mcp-switchboard`. */
+  name?: string;
+  /** `serverInfo.version`. Defaults to the package's version. */
+  version?: string;
+  /** `instructions` sent at initialize. Defaults to none. */
+  instructions?: string;
+  /** Gets the gateway's own lines (sessions, refusals). Never stdout: over stdio that is the protocol. Defaults to none. */
+  logger?: Logger;
+  /**
+   * The router whose `handlers` the switchboard was created with; without one, upstream sampling,
+   * elicitation and roots requests are not forwarded. Defaults to a router of its own.
+   */
+  router?: GatewayRouter;
+  /** A burst of catalog changes within this many ms is one `list_changed` per kind. Defaults to 50 ms. */
+  listChangedDebounceMs?: number;
+}
+
+type ListKind = 'tools' | 'prompts' | 'resources';
+
+const SEVERITY = new Map<string, number>(LoggingLevelSchema.options.map((level, index) => [level, index]));
+
+/** A gateway: serves any number of downstream MCP sessions from one switchboard. */
+export class Gateway {
+  /** The router of server → client requests (its `handlers` go to `createSwitchboard`). */
+  readonly router: GatewayRouter;
+  private readonly sessions = new Set<GatewaySession>();
+  private exposes: (name: string) => boolean;
+  private readonly pending = new Set<ListKind>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Counts catalog changes: a session that initialized after the last one lists fresh anyway. */
+  private generation = 0;
+  private readonly offs: (() => void)[];
+  private closed: Promise<void> | null = null;
+
+  constructor(private readonly sb: Switchboard, private readonly options: GatewayOptions = {}) {
+    this.router = options.router ?? new GatewayRouter();
+    this.router.attach(options.logger);
+    this.exposes = toolFilter(options.tools);
+    this.offs = [
+      sb.on('tools.changed', () => this.changed('tools')),
+      sb.on('prompts.changed', () => this.changed('prompts')),
+      sb.on('resources.changed', () => this.changed('resources')),
+      sb.on('resource.updated', (event) => {
+        for (const session of this.sessions) if (session.subscriptions.has(event.uri)) this.notify(session, (s) => s.sendResourceUpdated({ uri: event.uri }));
+      }),
+      sb.on('server.log', (event) => this.forwardLog(event.server, event.level, event.message)),
+    ];
+  }
+
+  /** Downstream sessions connected now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Serves one downstream session over `transport` (stdio, streamable HTTP, in memory) with a new
+   * SDK `Server`; resolves once the transport is started. The session ends when the transport
+   * closes; its requests in flight are cancelled upstream.
+   */
+  async connect(transport: Transport): Promise<void> {
+    if (this.closed) throw new Error('the gateway is closed');
+    const server = new Server(
+      { name: this.options.name ?? 'mcp-switchboard', version: this.options.version ?? packageVersion() },
+      {
+        capabilities: {
+          tools: { listChanged: true },
+          prompts: { listChanged: true },
+          resources: { listChanged: true, subscribe: true },
+          completions: {},
+          logging: {},
+        },
+        ...(this.options.instructions === undefined ? {} : { instructions: this.options.instructions }),
+      },
+    );
+    const session: GatewaySession = { server, subscriptions: new Map(), logLevel: undefined, initialized: false, generation: 0 };
+    installHandlers(session, { sb: this.sb, router: this.router, exposes: (name) => this.exposes(name), redact: (text) => this.sb.redact(text) });
+    server.oninitialized = () => {
+      session.initialized = true;
+      session.generation = this.generation;
+      const client = server.getClientVersion();
+      this.options.logger?.log('info', `gateway: client ${client?.name ?? 'unknown'} ${client?.version ?? ''} connected`.trim());
+    };
+    server.onclose = () => this.forget(session);
+    server.onerror = (error) => this.options.logger?.log('warn', `gateway: ${this.sb.redact(error.message)}`);
+    this.sessions.add(session);
+    this.router.addSession(session);
+    try {
+      await server.connect(transport);
+    } catch (error) {
+      this.forget(session);
+      throw error;
+    }
+  }
+
+  /** Replaces the allow/deny filter (e.g. after a config reload) and tells every session its tools changed. */
+  setToolFilter(tools: GatewayOptions['tools']): void {
+    this.exposes = toolFilter(tools);
+    this.changed('tools');
+  }
+
+  /** Ends every session (their calls in flight are cancelled upstream). Does not stop the switchboard. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      for (const off of this.offs) off();
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.pending.clear();
+      await Promise.allSettled([...this.sessions].map((session) => session.server.close()));
+      for (const session of [...this.sessions]) this.forget(session);
+    })();
+    return this.closed;
+  }
+
+  private forget(session: GatewaySession): void {
+    if (!this.sessions.delete(session)) return;
+    this.router.removeSession(session);
+    const subscriptions = [...session.subscriptions.values()];
+    session.subscriptions.clear();
+    for (const unsubscribe of subscriptions) void unsubscribe().catch(() => undefined);
+    this.options.logger?.log('info', 'gateway: session closed');
+  }
+
+  /** Coalesces a burst of catalog changes (a reload, a reconnect) into one notification per kind. */
+  private changed(kind: ListKind): void {
+    if (this.closed) return;
+    this.pending.add(kind);
+    this.generation++;
+    this.timer ??= setTimeout(() => this.flush(), this.options.listChangedDebounceMs ?? 50);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const kinds = [...this.pending];
+    this.pending.clear();
+    for (const session of this.sessions) {
+      if (!session.initialized || session.generation === this.generation) continue;
+      session.generation = this.generation;
+      for (const kind of kinds) {
+        if (kind === 'tools') this.notify(session, (s) => s.sendToolListChanged());
+        else if (kind === 'prompts') this.notify(session, (s) => s.sendPromptListChanged());
+        else this.notify(session, (s) => s.sendResourceListChanged());
+      }
+    }
+  }
+
+  /** Upstream log lines to each session that asked for logs (`logging/setLevel`) at that level or above. */
+  private forwardLog(server: string, level: string, message: string): void {
+    const mcpLevel: LoggingLevel = SEVERITY.has(level) ? (level as LoggingLevel) : level === 'warn' ? 'warning' : 'info';
+    for (const session of this.sessions) {
+      if (!session.initialized || session.logLevel === undefined) continue;
+      if (SEVERITY.get(mcpLevel)! < SEVERITY.get(session.logLevel)!) continue;
+      this.notify(session, (s) => s.sendLoggingMessage({ level: mcpLevel, logger: server, data: this.sb.redact(message) }));
+    }
+  }
+
+  /** A notification to a session that may be closing: a failure to send is not an error of the gateway. */
+  private notify(session: GatewaySession, send: (server: Server) => Promise<void>): void {
+    send(session.server).catch((error: unknown) => this.options.logger?.log('debug', `gateway: notification not sent: ${error instanceof Error ? error.message : String(error)}`));
+  }
+}
+
+/**
+ * Creates the gateway of a switchboard. For upstream sampling, elicitation and roots, create the
+ * router first and give its handlers to the switchboard:
+ * `const router = createGatewayRouter(); const sb = createSwitchboard(config, { handlers: router.handlers }); const gateway = createGateway(sb, { router });`.
+ * The switchboard's lifecycle stays the caller's: `gateway.close()` does not stop it.
+ */
+export function createGateway(sb: Switchboard, options: GatewayOptions = {}): Gateway {
+  return new Gateway(sb, options);
+}

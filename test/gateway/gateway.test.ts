@@ -1,0 +1,227 @@
+import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { stdioServer, until } from '../helpers/switchboard.js';
+import { ANSWERING, answering, connectClient, setup, teardown } from './upstream.js';
+
+/**
+ * The gateway in memory (DESIGN §12): a plain SDK Client talks to the gateway, the gateway to a
+ * switchboard, the switchboard to SDK McpServers. Qualified names, filters, results unchanged,
+ * progress and cancellation across, prompts, resources, completion, list_changed.
+ */
+
+afterEach(teardown);
+
+describe('catalog', () => {
+  it('lists every tool under its qualified name with the server schemas, annotations and title', async () => {
+    const { gateway } = await setup({ other: true });
+    const client = await connectClient(gateway);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['ask', 'add', 'echo', 'hang', 'progress', 'roots', 'sample'].flatMap((t) => [`other__${t}`, `up__${t}`]).sort());
+    const add = tools.find((t) => t.name === 'up__add')!;
+    expect(add).toMatchObject({ title: 'Add', description: 'Adds', annotations: { readOnlyHint: true } });
+    expect(add.inputSchema).toMatchObject({ type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] });
+    expect(add.outputSchema).toMatchObject({ type: 'object', properties: { sum: { type: 'number' } } });
+    expect(client.getServerCapabilities()).toMatchObject({ tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true, subscribe: true }, completions: {}, logging: {} });
+  });
+
+  it('exposes only the tools that allow admits and deny does not hide, and refuses the others as unknown', async () => {
+    const { gateway } = await setup({ other: true, gateway: { tools: { allow: ['up__*', 'other__echo'], deny: ['*__hang', 'up__s*'] } } });
+    const client = await connectClient(gateway);
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['other__echo', 'up__add', 'up__ask', 'up__echo', 'up__progress', 'up__roots']);
+    await expect(client.callTool({ name: 'up__hang' })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Tool up__hang not found') });
+    await expect(client.callTool({ name: 'other__add', arguments: { a: 1, b: 2 } })).rejects.toMatchObject({ code: -32602 });
+  });
+
+  it('answers an unknown tool, a bare name and a server__ typo with JSON-RPC -32602', async () => {
+    const { gateway } = await setup();
+    const client = await connectClient(gateway);
+    for (const name of ['nope', 'echo', 'up__nope', 'down__echo']) {
+      const error = await client.callTool({ name, arguments: { text: 'x' } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(McpError);
+      expect(error).toMatchObject({ code: -32602, message: `MCP error -32602: Tool ${name} not found` });
+    }
+  });
+
+  it('lists prompts by qualified name and gets one through the switchboard', async () => {
+    const { gateway } = await setup({ other: true });
+    const client = await connectClient(gateway);
+    const { prompts } = await client.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual(['other__greet', 'up__greet']);
+    expect(prompts.find((p) => p.name === 'up__greet')).toEqual({ name: 'up__greet', title: 'Greet', description: 'Greets', arguments: [{ name: 'who', required: true }] });
+    expect(await client.getPrompt({ name: 'other__greet', arguments: { who: 'Ada' } })).toEqual({ messages: [{ role: 'user', content: { type: 'text', text: 'Hello Ada from other' } }] });
+    await expect(client.getPrompt({ name: 'greet', arguments: { who: 'x' } })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Prompt greet not found') });
+  });
+
+  it('lists resources and templates with uris unchanged and reads both', async () => {
+    const { gateway } = await setup({ other: true });
+    const client = await connectClient(gateway);
+    const { resources } = await client.listResources();
+    expect(resources.sort((a, b) => a.uri.localeCompare(b.uri))).toEqual([
+      { uri: 'mem://other/readme', name: 'readme', description: 'Read me', mimeType: 'text/plain' },
+      { uri: 'mem://up/readme', name: 'readme', description: 'Read me', mimeType: 'text/plain' },
+    ]);
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(['mem://other/items/{id}', 'mem://up/items/{id}']);
+    expect(await client.readResource({ uri: 'mem://up/readme' })).toEqual({ contents: [{ uri: 'mem://up/readme', text: 'readme of up' }] });
+    expect(await client.readResource({ uri: 'mem://other/items/7' })).toEqual({ contents: [{ uri: 'mem://other/items/7', text: 'item 7' }] });
+    const error = await client.readResource({ uri: 'mem://nowhere/x' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: -32002, data: { 'mcp-switchboard/error': { code: 'ResourceNotFound' } } });
+  });
+
+  it('completes prompt arguments by qualified name and template variables by uri template', async () => {
+    const { gateway } = await setup({ other: true });
+    const client = await connectClient(gateway);
+    const prompt = await client.complete({ ref: { type: 'ref/prompt', name: 'up__greet' }, argument: { name: 'who', value: 'a' } });
+    expect(prompt.completion.values).toEqual(['ada', 'alan']);
+    const template = await client.complete({ ref: { type: 'ref/resource', uri: 'mem://other/items/{id}' }, argument: { name: 'id', value: '1' } });
+    expect(template.completion.values).toEqual(['1', '12']);
+  });
+});
+
+describe('calls', () => {
+  it('returns the upstream result unchanged, structuredContent and _meta included', async () => {
+    const { sb, gateway } = await setup();
+    const client = await connectClient(gateway);
+    const direct = await sb.callTool('up__add', { a: 2, b: 3 });
+    const result = await client.callTool({ name: 'up__add', arguments: { a: 2, b: 3 } });
+    expect(result).toEqual({ content: [{ type: 'text', text: '5' }], structuredContent: { sum: 5 }, _meta: { from: 'up' } });
+    expect(result).toEqual(direct);
+  });
+
+  it('forwards upstream progress to the downstream progress handler', async () => {
+    const { gateway } = await setup();
+    const client = await connectClient(gateway);
+    const seen: unknown[] = [];
+    const result = await client.callTool({ name: 'up__progress' }, undefined, { onprogress: (p) => seen.push(p) });
+    expect((result as CallToolResult).content).toEqual([{ type: 'text', text: 'done' }]);
+    expect(seen).toEqual([
+      { progress: 1, total: 2, message: 'step 1' },
+      { progress: 2, total: 2, message: 'step 2' },
+    ]);
+  });
+
+  it('cancels the upstream call with notifications/cancelled when the downstream client cancels', async () => {
+    const { gateway, probe } = await setup();
+    const client = await connectClient(gateway);
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'up__hang' }, undefined, { signal: controller.signal });
+    await until(() => probe.hanging === 1, 5_000, 'the call to reach the upstream');
+    controller.abort('user stop');
+    await expect(call).rejects.toThrow();
+    await until(() => probe.cancelled.length === 1, 5_000, 'notifications/cancelled upstream');
+  });
+
+  it('cancels the upstream calls of a session that closes', async () => {
+    const { gateway, probe } = await setup();
+    const client = await connectClient(gateway);
+    void client.callTool({ name: 'up__hang' }).catch(() => undefined);
+    await until(() => probe.hanging === 1, 5_000, 'the call to reach the upstream');
+    await client.close();
+    await until(() => probe.cancelled.length === 1, 5_000, 'notifications/cancelled upstream');
+    await until(() => gateway.sessionCount === 0, 5_000, 'the session to end');
+  });
+
+  it('answers a tool whose server was removed after the listing as unknown (-32602)', async () => {
+    const { sb, gateway } = await setup();
+    const client = await connectClient(gateway);
+    await sb.removeServer('up');
+    // Listed before the removal, gone now: unknown, not a refusal.
+    await expect(client.callTool({ name: 'up__echo', arguments: { text: 'x' } })).rejects.toMatchObject({ code: -32602 });
+  });
+});
+
+describe('list_changed', () => {
+  it('tells the client after addServer, and the new tools are listed', async () => {
+    const { sb, gateway } = await setup();
+    let changes = 0;
+    const client = await connectClient(gateway, {}, (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++));
+    sb.addServer('late', stdioServer('late'));
+    await until(() => changes > 0, 10_000, 'tools/list_changed');
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('late__only_late');
+  });
+
+  it('tells the client after a reload that adds a server', async () => {
+    const { sb, gateway } = await setup();
+    let changes = 0;
+    const client = await connectClient(gateway, {}, (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++));
+    const result = await sb.reload({ servers: { added: stdioServer('added') }, defaults: { health: { intervalMs: 0 } } });
+    expect(result.added).toEqual(['added']);
+    await until(() => changes > 0, 10_000, 'tools/list_changed');
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(['added__only_added', 'up__echo']));
+  });
+
+  it('sends one tools/list_changed for a burst of changes', async () => {
+    // Faked from the start: the debounce timer of the first listing at start is fake too.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { gateway } = await setup();
+      let changes = 0;
+      const client = await connectClient(gateway, {}, (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++));
+      vi.advanceTimersByTime(10);
+      await client.ping();
+      expect(changes).toBe(0);
+      gateway.setToolFilter({ deny: ['up__hang'] });
+      gateway.setToolFilter({ deny: ['up__ask'] });
+      gateway.setToolFilter({});
+      await client.ping();
+      expect(changes).toBe(0);
+      vi.advanceTimersByTime(10);
+      await client.ping();
+      expect(changes).toBe(1);
+      vi.advanceTimersByTime(1_000);
+      await client.ping();
+      expect(changes).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('tells the client when the tool filter changes', async () => {
+    const { gateway } = await setup();
+    let changes = 0;
+    const client = await connectClient(gateway, {}, (c) => c.setNotificationHandler(ToolListChangedNotificationSchema, () => void changes++));
+    gateway.setToolFilter({ allow: ['up__echo'] });
+    await until(() => changes === 1, 5_000, 'tools/list_changed');
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['up__echo']);
+  });
+});
+
+describe('server -> client requests', () => {
+  it('sends sampling from the upstream during a call to the calling client', async () => {
+    const { gateway } = await setup();
+    const client = await connectClient(gateway, ANSWERING, answering);
+    expect((await client.callTool({ name: 'up__sample' })).content).toEqual([{ type: 'text', text: 'sampled: question' }]);
+  });
+
+  it('sends elicitation and roots during a call to the calling client', async () => {
+    const { gateway } = await setup();
+    const client = await connectClient(gateway, ANSWERING, answering);
+    expect((await client.callTool({ name: 'up__ask' })).content).toEqual([{ type: 'text', text: 'accept Ada' }]);
+    expect((await client.callTool({ name: 'up__roots' })).content).toEqual([{ type: 'text', text: 'file:///work/a' }]);
+  });
+
+  it('refuses sampling outside a call', async () => {
+    const { gateway, probe } = await setup();
+    await connectClient(gateway, ANSWERING, answering);
+    const ask = probe.server!.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'q' } }], maxTokens: 5 });
+    await expect(ask).rejects.toThrow(/refused: the gateway forwards it only during a client's request to that server/);
+  });
+
+  it('refuses sampling for a client that did not declare it', async () => {
+    const { gateway } = await setup();
+    const client = await connectClient(gateway);
+    const result = await client.callTool({ name: 'up__sample' });
+    expect(result.isError).toBe(true);
+    expect((result.content as { text: string }[])[0]!.text).toMatch(/the client of this call did not declare sampling/);
+  });
+
+  it('refuses sampling while calls of two clients run on the same server', async () => {
+    const { gateway, probe } = await setup();
+    const first = await connectClient(gateway, ANSWERING, answering);
+    const second = await connectClient(gateway, ANSWERING, answering);
+    void first.callTool({ name: 'up__hang' }).catch(() => undefined);
+    await until(() => probe.hanging === 1, 5_000, 'the first call to arrive');
+    const result = await second.callTool({ name: 'up__sample' });
+    expect((result.content as { text: string }[])[0]!.text).toMatch(/requests of 2 clients are running on it/);
+  });
+});
