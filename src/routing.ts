@@ -44,7 +44,7 @@ export class NameIndex<T extends Named> {
   /** Plain qualified names shared by several entries, with the entries that share them. */
   private readonly collided = new Map<string, T[]>();
   /** Entries per server, so a call with `{ server }` is checked in O(1) whatever the catalog size. */
-  private readonly byServer = new Map<string, { names: Set<string>; entries: T[] }>();
+  private readonly byServer = new Map<string, { names: Map<string, T>; entries: T[] }>();
 
   constructor(
     catalogs: Readonly<Record<string, readonly T[]>>,
@@ -53,13 +53,13 @@ export class NameIndex<T extends Named> {
     const sharing = new Map<string, number>();
     for (const entries of Object.values(catalogs)) for (const e of entries) sharing.set(e.qualifiedName, (sharing.get(e.qualifiedName) ?? 0) + 1);
     for (const [server, entries] of Object.entries(catalogs)) {
-      const own = { names: new Set<string>(), entries: [] as T[] };
+      const own = { names: new Map<string, T>(), entries: [] as T[] };
       this.byServer.set(server, own);
       for (const listed of entries) {
         const shared = sharing.get(listed.qualifiedName)! > 1;
         const entry = shared ? { ...listed, qualifiedName: distinctQualifiedName(listed.server, listed.name) } : listed;
         if (shared) this.collided.set(listed.qualifiedName, [...(this.collided.get(listed.qualifiedName) ?? []), entry]);
-        own.names.add(entry.name);
+        own.names.set(entry.name, entry);
         own.entries.push(entry);
         this.all.push(entry);
         const list = this.byName.get(entry.name);
@@ -82,7 +82,7 @@ export class NameIndex<T extends Named> {
 
   /** The entry a route lands on, when its server listed it. */
   find(route: Route): T | undefined {
-    return this.byServer.get(route.server)?.entries.find((e) => e.name === route.tool);
+    return this.byServer.get(route.server)?.names.get(route.tool);
   }
 
   /**
