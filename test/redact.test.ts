@@ -37,6 +37,28 @@ describe('secretsOf', () => {
   });
 });
 
+describe('secretsOf an auth block', () => {
+  it('holds every credential written inline, and not the type, scopes, algorithm or URLs', () => {
+    const pem = `-----BEGIN PRIVATE KEY-----\n${'A'.repeat(64)}\n${'B'.repeat(20)}\n-----END PRIVATE KEY-----\n`;
+    const cc = resolved({ url: 'https://mcp.example.test/mcp', auth: { type: 'client_credentials', clientId: 'service-7', privateKey: pem, algorithm: 'ES256', scopes: ['jobs:read'] } }, {});
+    expect(secretsOf(cc)).toEqual(expect.arrayContaining(['service-7', pem, 'A'.repeat(64) + 'B'.repeat(20), 'A'.repeat(64), 'B'.repeat(20)]));
+    const xaa = resolved(
+      {
+        url: 'https://mcp.example.test/mcp',
+        auth: { type: 'cross_app', clientId: 'mcp-client', clientSecret: 'inline-secret', idp: { tokenEndpoint: 'https://idp.example.test/token', idToken: 'eyJ.id.token', clientId: 'idp-client', clientSecret: 'idp-secret' } },
+      },
+      {},
+    );
+    const secrets = secretsOf(xaa);
+    expect(secrets).toEqual(expect.arrayContaining(['mcp-client', 'inline-secret', 'eyJ.id.token', 'idp-client', 'idp-secret']));
+    for (const shown of ['cross_app', 'https://idp.example.test/token', 'ES256', 'jobs:read']) {
+      expect(secrets).not.toContain(shown);
+      expect(secretsOf(cc)).not.toContain(shown);
+    }
+    expect(redactText('token exchange for idp-client with eyJ.id.token failed', secrets)).toBe('token exchange for *** with *** failed');
+  });
+});
+
 describe('displayTarget', () => {
   it('masks args, command parts and URL parts that hold a secret', () => {
     const env = { ARG_TOKEN: TOKEN, TENANT: 'acme-corp', PORT: '81' };

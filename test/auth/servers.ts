@@ -29,6 +29,8 @@ export interface AuthServerOptions {
   refreshTokens?: boolean;
   /** The key that verifies private_key_jwt assertions and ID-JAGs. */
   assertionKey?: KeyObject;
+  /** Refuses refresh grants with this error body (given the refresh token presented). */
+  refreshError?: (refreshToken: string) => Record<string, string>;
 }
 
 export interface TestAuthServer {
@@ -136,6 +138,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         return issue(entry.scope, res);
       }
       if (grant === 'refresh_token') {
+        if (options.refreshError) return json(res, 400, options.refreshError(form.refresh_token ?? ''));
         const scope = refresh.get(form.refresh_token ?? '');
         if (!scope) return json(res, 400, { error: 'invalid_grant' });
         return issue(scope, res);
@@ -175,6 +178,8 @@ export interface ResourceServerOptions {
   resource?: () => string;
   /** PRM `scopes_supported`. */
   scopesSupported?: string[];
+  /** The tokens it accepts. Defaults to those `auth` issued. */
+  validTokens?: () => Map<string, string[]>;
 }
 
 export interface TestResourceServer {
@@ -207,7 +212,7 @@ export async function startResourceServer(auth: TestAuthServer, options: Resourc
     const message = JSON.parse(text) as { method?: string };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (token) presented.push(token);
-    const granted = token ? auth.tokens.get(token) : undefined;
+    const granted = token ? (options.validTokens?.() ?? auth.tokens).get(token) : undefined;
     if (!granted) {
       statuses.push(401);
       return res.writeHead(401, { 'WWW-Authenticate': `Bearer resource_metadata="${resourceMetadata}"` }).end();

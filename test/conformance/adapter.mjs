@@ -52,6 +52,25 @@ export function merge(base, over) {
 }
 
 /**
+ * The interactive step as a browser does it against the suite's authorization servers, which
+ * approve at once: fetch the authorization URL without following its redirect and hand back the
+ * code from the Location header (checking it answers our `state`). A host with a real user would
+ * show or open the URL instead (or return nothing and let the library's loopback listener catch
+ * the redirect).
+ */
+export async function followRedirect({ authorizationUrl }) {
+  const response = await fetch(authorizationUrl, { redirect: 'manual' });
+  await response.body?.cancel();
+  const location = response.headers.get('location');
+  if (!location) throw new Error(`the authorization endpoint did not redirect (HTTP ${response.status})`);
+  const redirect = new URL(location);
+  if (redirect.searchParams.get('state') !== authorizationUrl.searchParams.get('state')) throw new Error('the redirect does not carry our state');
+  const code = redirect.searchParams.get('code');
+  if (!code) throw new Error(`the redirect carries no code (${redirect.searchParams.get('error') ?? 'no error either'})`);
+  return { code };
+}
+
+/**
  * Runs one scenario entry (see scenarios.mjs) against `url`: start, the entry's calls, stop.
  * `env` is the process environment (the context is read from its MCP_CONFORMANCE_CONTEXT);
  * `write` receives diagnostic lines. Resolves 0 when every step worked, 1 when a call returned
@@ -63,6 +82,10 @@ export async function runEntry(createSwitchboard, entry, url, { env = process.en
     env: { ...env, ...contextEnv(env.MCP_CONFORMANCE_CONTEXT) },
     clientInfo: { name: 'mcp-switchboard-conformance', version: '0.1.0' },
     logger: { log: (level, message) => write(`${level} ${message}`) },
+    // What an embedder with OAuth servers passes: the consent step, and tokens kept in memory
+    // (a file store under ~ would carry tokens from one scenario run into the next).
+    authorize: followRedirect,
+    tokenStore: 'memory',
     ...entry.options,
   });
   let code = 0;
