@@ -1,4 +1,4 @@
-import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, McpError, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stdioServer, until } from '../helpers/switchboard.js';
 import { ANSWERING, answering, connectClient, setup, teardown } from './upstream.js';
@@ -127,6 +127,38 @@ describe('calls', () => {
     await sb.removeServer('up');
     // Listed before the removal, gone now: unknown, not a refusal.
     await expect(client.callTool({ name: 'up__echo', arguments: { text: 'x' } })).rejects.toMatchObject({ code: -32602 });
+  });
+});
+
+describe('subscriptions and logs', () => {
+  it('forwards resources/updated of a subscribed uri and unsubscribes upstream when asked and when the session ends', async () => {
+    const { gateway, probe } = await setup();
+    const updated: string[] = [];
+    const client = await connectClient(gateway, {}, (c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri)));
+    const other = await connectClient(gateway);
+    await client.subscribeResource({ uri: 'mem://up/readme' });
+    await other.subscribeResource({ uri: 'mem://up/readme' });
+    expect(probe.subscriptions).toEqual(['sub mem://up/readme']);
+    await probe.server!.server.sendResourceUpdated({ uri: 'mem://up/readme' });
+    await until(() => updated.length === 1, 5_000, 'notifications/resources/updated');
+    expect(updated).toEqual(['mem://up/readme']);
+    await client.unsubscribeResource({ uri: 'mem://up/readme' });
+    // The other session still holds its subscription: the upstream keeps it.
+    expect(probe.subscriptions).toEqual(['sub mem://up/readme']);
+    await other.close();
+    await until(() => probe.subscriptions.length === 2, 5_000, 'the upstream unsubscribe');
+    expect(probe.subscriptions).toEqual(['sub mem://up/readme', 'unsub mem://up/readme']);
+  });
+
+  it('forwards upstream log messages at or above the level the client set', async () => {
+    const { gateway, probe } = await setup();
+    const logs: unknown[] = [];
+    const client = await connectClient(gateway, {}, (c) => c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params)));
+    await client.setLoggingLevel('warning');
+    await probe.server!.server.sendLoggingMessage({ level: 'info', data: 'quiet' });
+    await probe.server!.server.sendLoggingMessage({ level: 'error', data: 'loud' });
+    await until(() => logs.length > 0, 5_000, 'a forwarded log');
+    expect(logs).toEqual([{ level: 'error', logger: 'up', data: 'loud' }]);
   });
 });
 

@@ -3,7 +3,15 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, type ClientCapabilities, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type ClientCapabilities,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { createGateway, createGatewayRouter, type Gateway, type GatewayOptions } from '../../src/gateway/index.js';
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../../src/index.js';
@@ -24,10 +32,12 @@ export interface Probe {
   server: McpServer | undefined;
   /** When set, the next connects fail (the server is down). */
   refuse: boolean;
+  /** `resources/subscribe` and `resources/unsubscribe` the upstream received, as `sub <uri>` / `unsub <uri>`. */
+  subscriptions: string[];
 }
 
 export function newProbe(): Probe {
-  return { cancelled: [], hanging: 0, server: undefined, refuse: false };
+  return { cancelled: [], hanging: 0, server: undefined, refuse: false, subscriptions: [] };
 }
 
 const ASK = { messages: [{ role: 'user' as const, content: { type: 'text' as const, text: 'question' } }], maxTokens: 10 };
@@ -76,6 +86,15 @@ export function buildUpstream(name: string, probe: Probe): McpServer {
     { description: 'An item' },
     async (uri, { id }) => ({ contents: [{ uri: uri.href, text: `item ${String(id)}` }] }),
   );
+  server.server.registerCapabilities({ resources: { subscribe: true } });
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    probe.subscriptions.push(`sub ${request.params.uri}`);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    probe.subscriptions.push(`unsub ${request.params.uri}`);
+    return {};
+  });
   probe.server = server;
   return server;
 }
@@ -140,7 +159,7 @@ export async function teardown(): Promise<void> {
 export function answering(client: Client): void {
   client.setRequestHandler(CreateMessageRequestSchema, async (request) => ({
     role: 'assistant',
-    content: { type: 'text', text: `sampled: ${request.params.messages[0]!.content.type === 'text' ? (request.params.messages[0]!.content as { text: string }).text : ''}` },
+    content: { type: 'text', text: `sampled: ${(request.params.messages[0]!.content as { text?: string }).text ?? ''}` },
     model: 'test-model',
   }));
   client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }));
