@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ import { z } from 'zod';
  */
 
 function buildDemoServer(name: string): McpServer {
-  const server = new McpServer({ name, version: '0.1.0' }, { capabilities: { tools: {} } });
+  const server = new McpServer({ name, version: '0.1.0' }, { capabilities: { tools: {}, resources: {}, prompts: {}, completions: {} } });
   server.registerTool(
     'echo',
     { description: 'Returns the text it is given', inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } },
@@ -53,6 +53,19 @@ function buildDemoServer(name: string): McpServer {
   );
   server.registerTool('time', { description: 'The server time in ISO 8601', annotations: { readOnlyHint: true } }, async () => ({
     content: [{ type: 'text', text: new Date().toISOString() }],
+  }));
+  // A resource, a template and a prompt, so the whole client surface can be tried offline.
+  server.registerResource('about', `demo://${name}/about`, { description: `What the ${name} server is`, mimeType: 'text/plain' }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: `${name}: a demo MCP server shipped with mcp-switchboard` }],
+  }));
+  server.registerResource(
+    'note',
+    new ResourceTemplate(`demo://${name}/notes/{id}`, { list: undefined, complete: { id: (value) => ['1', '2', '3'].filter((id) => id.startsWith(value)) } }),
+    { description: 'A numbered note', mimeType: 'text/plain' },
+    async (uri, { id }) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: `note ${String(id)} of ${name}` }] }),
+  );
+  server.registerPrompt('greet', { description: 'Greets someone', argsSchema: { who: z.string() } }, ({ who }) => ({
+    messages: [{ role: 'user', content: { type: 'text', text: `Say hello to ${who}, from ${name}.` } }],
   }));
   return server;
 }
