@@ -47,7 +47,7 @@ export interface TestAuthServer {
   close(): Promise<void>;
 }
 
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => unknown): Promise<Server> {
   const server = createServer((req, res) => {
     Promise.resolve(handler(req, res)).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500).end(String(error));
@@ -196,7 +196,7 @@ export async function startResourceServer(auth: TestAuthServer, options: Resourc
   let base = '';
   const statuses: number[] = [];
   const presented: string[] = [];
-  const server = await listen(async (req, res) => {
+  const server = await listen(async (req, res): Promise<unknown> => {
     const at = new URL(req.url ?? '/', base);
     const resourceMetadata = `${base}/.well-known/oauth-protected-resource/mcp`;
     if (req.method === 'GET' && at.pathname === '/.well-known/oauth-protected-resource/mcp') {
@@ -227,7 +227,7 @@ export async function startResourceServer(auth: TestAuthServer, options: Resourc
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await mcp.connect(transport);
     res.on('close', () => void mcp.close());
-    await transport.handleRequest(req, res, JSON.parse(text));
+    return transport.handleRequest(req, res, JSON.parse(text));
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url: `${base}/mcp`, statuses, presented, close: () => stop(server) };

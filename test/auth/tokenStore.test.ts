@@ -63,13 +63,12 @@ describe('fileTokenStore', () => {
     expect(() => store.load('s-0001')).toThrow(TokenStoreError);
     expect(() => store.load('s-0001')).toThrow(`the token file ${path} is not valid JSON`);
     writeFileSync(path, JSON.stringify({ version: 1, server: 's', tokens: { access_token: 'secret-access-token-1' } }));
-    const error = (() => {
-      try {
-        store.load('s-0001');
-      } catch (e) {
-        return e as Error;
-      }
-    })();
+    let error: Error | undefined;
+    try {
+      store.load('s-0001');
+    } catch (e) {
+      error = e as Error;
+    }
     expect(error?.message).toContain(`the token file ${path} is not a token record (resource, tokens.token_type)`);
     expect(error?.message).not.toContain('secret-access-token-1');
   });
