@@ -14,3 +14,4 @@ export * from './config/index.js';
 export type { ToolInfo, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, CatalogKind, ErrorInfo, ServerFacts, TransportKind } from '../machines/types.js';
 export type { BreakerStatus, BreakerState } from '../machines/breakerModel.js';
 export type { ConnectionStateName } from '../machines/serverConnection.js';
+export * from './gateway/index.js';

@@ -25,6 +25,8 @@ export interface ServerSetPorts {
   env: { env?: NodeJS.ProcessEnv };
   /** Seeds of the backoff jitter. */
   random: () => number;
+  /** A new config took effect (after its servers were applied). */
+  applied(config: ResolvedConfig): void;
 }
 
 /**
@@ -83,6 +85,7 @@ export class ServerSet {
       }),
     );
     for (const name of [...diff.changed, ...diff.added]) this.admit(next.servers[name]!);
+    this.ports.applied(next);
     this.ports.hub.publish({ type: 'config.reloaded', ...diff });
     return diff;
   }

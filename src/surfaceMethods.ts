@@ -1,16 +1,34 @@
 import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../machines/types.js';
+import type { HealthReport } from './health.js';
+import type { ServerStatus } from './serverView.js';
 import type { ServerStatusView } from './status.js';
 import type { ClientSurface, RequestOptions } from './surface.js';
 
 /**
- * The public methods of the MCP surface beyond tools (DESIGN §10), as the base of `Switchboard`:
- * resources, templates, subscriptions, prompts, completion and logging. Each one routes through
- * `ClientSurface` into the facade's one request path.
+ * The public methods that only read or route, as the base of `Switchboard`: server status and
+ * health, and the MCP surface beyond tools (DESIGN §10) — resources, templates, subscriptions,
+ * prompts, completion and logging — each routed through `ClientSurface` into the facade's one
+ * request path.
  */
 export abstract class SurfaceMethods {
   protected abstract surface(): ClientSurface;
   protected abstract statusView(): ServerStatusView;
+
+  /** One server's status, or undefined when no such server is configured. */
+  getServer(name: string): ServerStatus | undefined {
+    return this.statusView().getServer(name);
+  }
+
+  /** Every configured server's status. */
+  listServers(): ServerStatus[] {
+    return this.statusView().listServers();
+  }
+
+  /** Live ping round trip of every enabled server (or one); error messages are masked. */
+  health(server?: string): Promise<Record<string, HealthReport>> {
+    return this.statusView().health(server);
+  }
 
   /** Every resource of every enabled server (or of one), from the last known catalogs. */
   listResources(server?: string): ResourceInfo[] {

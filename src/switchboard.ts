@@ -1,33 +1,29 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Root } from '@modelcontextprotocol/sdk/types.js';
 import { createActor, type Actor } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
 import type { ToolInfo } from '../machines/types.js';
-import type { Root } from '@modelcontextprotocol/sdk/types.js';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { argumentsProblem } from './callInput.js';
 import { PendingCalls, type OpenCallOptions } from './calls.js';
 import { toRuntimeClock, type RuntimeClock } from './clock.js';
 import { ClosingTracker } from './closing.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 import { CallOutbox } from './outbox.js';
-import { loadConfigFileSync } from './config/load.js';
-import { resolveConfig } from './config/resolve.js';
+import { resolveInput } from './config/load.js';
 import type { ResolvedConfig } from './config/schema.js';
 import type { ReloadResult } from './reload.js';
 import { ServerSet } from './serverSet.js';
 import { stoppedError, SwitchboardError, unroutable } from './errors.js';
 import { EventHub } from './eventHub.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
-import { HealthProbes, type HealthReport } from './health.js';
+import { HealthProbes } from './health.js';
 import { restartable, toManagedServer } from './managedServer.js';
 import { ServerRegistry } from './registry.js';
-import type { ServerStatus } from './serverView.js';
 import type { TransportSource } from './session/connect.js';
 import { CatalogIndex } from './routing.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
 import { SurfaceMethods } from './surfaceMethods.js';
-import { notifyRootsChanged } from './session/serverRequests.js';
+import { LiveClients } from './liveClients.js';
 import { supervisedLogic, type PortSources } from './ports.js';
 import { ServerStatusView } from './status.js';
 
@@ -49,14 +45,12 @@ export class Switchboard extends SurfaceMethods {
   private readonly probes: HealthProbes;
   private readonly servers: ServerSet;
   private readonly admin: ResolvedConfig['admin'];
+  private gateway: ResolvedConfig['gateway'];
   private index: { catalogs: object; index: CatalogIndex } | null = null;
   private readonly clientSurface: ClientSurface;
   private readonly status: ServerStatusView;
   /** Subscribed resource uris per server (with subscriber counts), re-sent after every connect. */
-  private readonly subscriptions = new Map<string, Map<string, number>>();
-  /** The live SDK client of each connected server, for roots notifications. */
-  private readonly clients = new Map<string, Client>();
-  private roots: Root[] | undefined;
+  private readonly live = new LiveClients();
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
   private readonly outbox = new CallOutbox((server, requestIds) => {
@@ -69,6 +63,7 @@ export class Switchboard extends SurfaceMethods {
     this.clock = toRuntimeClock(options.clock);
     this.warnings = config.warnings;
     this.admin = config.admin;
+    this.gateway = config.gateway;
     this.hub = new EventHub(options.logger, (text) => this.redact(text));
     for (const warning of config.warnings) options.logger?.log('warn', warning);
     for (const server of Object.values(config.servers)) this.registry.add(server, this.transportOf(server.name));
@@ -86,7 +81,7 @@ export class Switchboard extends SurfaceMethods {
       connected: () => this.status.connected(),
       maxMessageBytes: (name) => this.registry.get(name)!.config.limits.maxMessageBytes,
       request: (server, spec, options) => this.request(server, spec, options),
-      subscriptions: this.subscriptions,
+      subscriptions: this.live.subscriptions,
     });
     const sources: PortSources = {
       registry: this.registry,
@@ -102,9 +97,9 @@ export class Switchboard extends SurfaceMethods {
         const catalogs = this.actor.getSnapshot().context.catalogs;
         return Object.hasOwn(catalogs, name) ? catalogs[name]!.tools : [];
       },
-      roots: () => this.roots,
-      subscriptions: this.subscriptions,
-      clients: this.clients,
+      roots: () => this.live.roots(),
+      subscriptions: this.live.subscriptions,
+      clients: this.live.clients,
     };
     this.servers = new ServerSet(
       {
@@ -117,6 +112,9 @@ export class Switchboard extends SurfaceMethods {
         transportOf: (name) => this.transportOf(name),
         env: options.env ? { env: options.env } : {},
         random: options.random ?? Math.random,
+        applied: (next) => {
+          this.gateway = next.gateway;
+        },
       },
       config.defaults,
     );
@@ -164,8 +162,7 @@ export class Switchboard extends SurfaceMethods {
 
   /** Replaces the roots given to servers and tells every connected server (`notifications/roots/list_changed`). */
   setRoots(roots: Root[]): void {
-    this.roots = roots.map((root) => ({ ...root }));
-    for (const client of this.clients.values()) void notifyRootsChanged(client);
+    this.live.setRoots(roots);
   }
 
   protected surface(): ClientSurface {
@@ -222,21 +219,6 @@ export class Switchboard extends SurfaceMethods {
     return promise;
   }
 
-  /** One server's status, or undefined when no such server is configured. */
-  getServer(name: string): ServerStatus | undefined {
-    return this.status.getServer(name);
-  }
-
-  /** Every configured server's status. */
-  listServers(): ServerStatus[] {
-    return this.status.listServers();
-  }
-
-  /** Live ping round trip of every enabled server (or one); error messages are masked. */
-  health(server?: string): Promise<Record<string, HealthReport>> {
-    return this.status.health(server);
-  }
-
   /** Adds and (once started) connects a server; a bad config throws ConfigError. */
   addServer(name: string, config: unknown): void {
     if (this.stopPromise) throw stoppedError();
@@ -274,6 +256,16 @@ export class Switchboard extends SurfaceMethods {
   /** Masks every configured secret (every `${VAR}` value, header and env values, URL query values of every server) in `text`. */
   redact(text: string): string {
     return this.registry.redactAll(text);
+  }
+
+  /** The gateway settings of the config in force (`gateway:` block; a reload updates them). */
+  get gatewayConfig(): ResolvedConfig['gateway'] {
+    return this.gateway;
+  }
+
+  /** Tells every connected server that the roots changed (`notifications/roots/list_changed`), keeping them. */
+  notifyRootsChanged(): void {
+    this.live.announceRoots();
   }
 
   /** The admin settings of the config (`admin:` block). */
@@ -322,10 +314,4 @@ export class Switchboard extends SurfaceMethods {
  */
 export function createSwitchboard(input: SwitchboardInput, options: SwitchboardOptions = {}): Switchboard {
   return new Switchboard(resolveInput(input, options.env ? { env: options.env } : {}), options);
-}
-
-/** Resolves a config object or `{ configPath }`; throws ConfigError listing every problem. */
-function resolveInput(input: SwitchboardInput, env: { env?: NodeJS.ProcessEnv }): ResolvedConfig {
-  const isPath = input && typeof input === 'object' && 'configPath' in input && typeof input.configPath === 'string';
-  return isPath ? loadConfigFileSync((input as { configPath: string }).configPath, env) : resolveConfig(input, env);
 }

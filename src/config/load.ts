@@ -32,3 +32,9 @@ export async function loadConfigFile(path: string, options: Omit<ResolveOptions,
   }
   return resolveConfig(parseConfigText(await readFile(path, 'utf8'), path), { ...options, source: path });
 }
+
+/** Resolves a config object or `{ configPath }` (what `createSwitchboard` and `reload` take); throws ConfigError listing every problem. */
+export function resolveInput(input: unknown, options: Omit<ResolveOptions, 'source'> = {}): ResolvedConfig {
+  const isPath = input !== null && typeof input === 'object' && 'configPath' in input && typeof (input as { configPath: unknown }).configPath === 'string';
+  return isPath ? loadConfigFileSync((input as { configPath: string }).configPath, options) : resolveConfig(input, options);
+}

@@ -158,7 +158,7 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
     resolved[name] = resolveServer(name, server, parsed.data.defaults, issues, secrets.get(name));
   }
   if (issues.length > 0) throw new ConfigError(issues.map((issue) => ({ ...issue, path: rename(issue.path) })), options.source);
-  const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, warnings };
+  const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, gateway: { tools: { ...parsed.data.gateway?.tools } }, warnings };
   if (parsed.data.defaults) config.defaults = parsed.data.defaults;
   return config;
 }

@@ -315,10 +315,16 @@ export const AdminSchema = z.strictObject({
   allowedHosts: z.array(z.string().min(1)).optional(),
 });
 
+/** What `switchboard gateway` (and `/mcp` on serve) exposes: globs on qualified tool names, deny wins. */
+export const GatewaySchema = z.strictObject({
+  tools: ToolFilterSchema.optional(),
+});
+
 export const ConfigSchema = z.strictObject({
   servers: z.record(z.string(), ServerSchema),
   defaults: PolicyOverridesSchema.optional(),
   admin: AdminSchema.optional(),
+  gateway: GatewaySchema.optional(),
 });
 
 /** A config as written (after variable expansion), in our own format. */
@@ -369,6 +375,8 @@ export type ResolvedServer = ServerConfig & Policy & { name: string; enabled: bo
 export interface ResolvedConfig {
   servers: Record<string, ResolvedServer>;
   admin: AdminConfig;
+  /** The `gateway:` block; `{ tools: {} }` when absent. */
+  gateway: { tools: { allow?: string[]; deny?: string[] } };
   /** The `defaults` block as written (expanded), applied to servers added later too. */
   defaults?: PolicyOverrides;
   /** Non-fatal notes, e.g. unknown keys skipped in an `mcpServers` file. */
