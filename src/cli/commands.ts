@@ -6,6 +6,7 @@ import type { ToolInfo } from '../../machines/types.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
 import { out, printHealth, printResult, printTools, unavailableOf, withLastErrors } from './report.js';
+import { GATEWAY_HELP, runGateway } from './gatewayCommand.js';
 import { runServe, SERVE_HELP } from './serveCommand.js';
 import { surfaceCommands } from './surfaceCommands.js';
 import { argsFlag, integerFlag, UsageError } from './usage.js';
@@ -17,6 +18,10 @@ export const commands = {
   serve: {
     help: SERVE_HELP,
     run: (input) => runServe(input, configPath(input)),
+  },
+  gateway: {
+    help: GATEWAY_HELP,
+    run: (input) => runGateway(input, configPath(input)),
   },
   tools: {
     help: `Usage: switchboard tools [--server S] [--config F | --url U] [--json]

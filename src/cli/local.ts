@@ -19,6 +19,8 @@ export interface CommandInput {
   port?: string | undefined;
   host?: string | undefined;
   inspect?: boolean | undefined;
+  'inspect-port'?: string | undefined;
+  watch?: boolean | undefined;
   'log-level'?: string | undefined;
   positionals: string[];
 }

@@ -6,14 +6,15 @@ import { commands, type CommandName } from './commands.js';
 import { UsageError } from './usage.js';
 
 /**
- * `switchboard <command>`: serve, tools, call, resources, read, prompts, prompt, health, validate. Exit codes: 0 ok, 1 a failed
+ * `switchboard <command>`: serve, gateway, tools, call, resources, read, prompts, prompt, health, validate. Exit codes: 0 ok, 1 a failed
  * call or unhealthy server, 2 bad config or usage, 130 cancelled (DESIGN §5, §8).
  */
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
-  serve      run the switchboard with its admin HTTP API
+  serve      run the switchboard with its admin HTTP API, live view and MCP gateway at /mcp
+  gateway    every configured server as one MCP server over stdio (for Claude Desktop, Cursor, …)
   tools      list every tool and where it routes
   call       call a tool:  switchboard call <tool> [--args JSON] [--server S]
   resources  list every resource and resource template
@@ -44,6 +45,8 @@ const OPTIONS = {
   port: { type: 'string' },
   host: { type: 'string' },
   inspect: { type: 'boolean', default: false },
+  'inspect-port': { type: 'string' },
+  watch: { type: 'boolean', default: false },
   'log-level': { type: 'string' },
 } as const;
 

@@ -19,10 +19,10 @@ export function integerFlag(value: string | undefined, flag: string): number | u
   return n;
 }
 
-/** A TCP port flag (0 = any free port). */
-export function portFlag(value: string | undefined): number | undefined {
-  const n = integerFlag(value, '--port');
-  if (n !== undefined && n > 65535) throw new UsageError(`--port must be between 0 and 65535, got ${n}`);
+/** A TCP port flag (0 = any free port); `flag` names it in the message (default `--port`). */
+export function portFlag(value: string | undefined, flag = '--port'): number | undefined {
+  const n = integerFlag(value, flag);
+  if (n !== undefined && n > 65535) throw new UsageError(`${flag} must be between 0 and 65535, got ${n}`);
   return n;
 }
 

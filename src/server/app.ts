@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { PUBLIC_EVENT_TYPES } from '../events.js';
 import type { Logger } from '../logger.js';
+import type { ReloadResult } from '../reload.js';
 import type { Switchboard } from '../switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
 import { EventStream, MAX_QUEUED_EVENT_BYTES } from './eventStream.js';
@@ -33,6 +34,11 @@ export interface AdminAppOptions {
   logger?: Logger;
   /** Called around each tool call and surface request so shutdown can wait for what is in flight. */
   lifecycle: { accepting(): boolean; ready(): boolean; begin(): void; end(): void };
+  /**
+   * Reloads the config file (`POST /mcp/config/reload`); rejects with ConfigError for a bad one.
+   * Defaults to none: a service not started from a file answers that route 501 NotSupported.
+   */
+  reload?: () => Promise<ReloadResult>;
 }
 
 const CallBodySchema = z.strictObject({
@@ -109,6 +115,10 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     return server;
   };
   app.get('/mcp/servers', (c) => c.json({ servers: sb.listServers().map((s) => ({ ...s, stderrTail: options.redact(s.stderrTail) })) }));
+  app.get('/mcp/servers/:name', (c) => {
+    const server = serverNamed(c.req.param('name'));
+    return c.json({ ...server, stderrTail: options.redact(server.stderrTail) });
+  });
   app.get('/mcp/servers/:name/tools', (c) => {
     const name = c.req.param('name');
     serverNamed(name);
@@ -151,6 +161,25 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     } finally {
       options.lifecycle.end();
     }
+  });
+
+  // Servers change through the config file only: no route adds one (a route that adds a stdio
+  // server would let any token holder run commands on this host).
+  app.post('/mcp/config/reload', async (c) => {
+    const text = await c.req.text();
+    if (text.trim() !== '') {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new HttpError(400, 'InvalidRequest', 'the body is not valid JSON');
+      }
+      if (body === null || typeof body !== 'object' || Array.isArray(body) || Object.keys(body).length > 0) {
+        throw new HttpError(400, 'InvalidRequest', 'body: the reload takes no parameters (send no body or {}); it reads the config file again');
+      }
+    }
+    if (!options.reload) throw new HttpError(501, 'NotSupported', 'this service was not started from a config file');
+    return c.json(await options.reload());
   });
 
   addSurfaceRoutes(app, sb, { lifecycle: options.lifecycle, serverNamed });

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createInspector } from '@statelyai/inspect';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { hostOrOriginProblem, hostWithPort, presentsToken } from './guards.js';
+import { BRIDGE_CSS, BRIDGE_JS, bridgeHtml, bridgePolicy, STATELY_INSPECTOR_URL } from './inspectorPage.js';
 
 /**
  * Live inspection for the Stately inspector (DESIGN §6) in two steps. `createInspection()` runs
@@ -10,7 +11,9 @@ import { hostOrOriginProblem, hostWithPort, presentsToken } from './guards.js';
  * from the first actor on (new viewers get the recent history replayed, so they see every actor's
  * definition). `listen()` runs once `serve` knows its token: a WebSocket relay on 127.0.0.1 that
  * accepts only viewers presenting the admin token, from an accepted Origin, and masks the
- * switchboard's secrets in every message it sends. The runtime feeds the relay in process (no
+ * switchboard's secrets in every message it sends. Over plain HTTP the same port serves the
+ * bridge page (inspectorPage.ts) that a browser opens: it embeds the hosted inspector and feeds
+ * it the relay's messages. The runtime feeds the relay in process (no
  * WebSocket of its own: `@statelyai/inspect`'s adapter retries a failed socket every 5 s forever,
  * which would keep a stopping process alive).
  */
@@ -45,13 +48,23 @@ export interface InspectorListenOptions {
   redact(text: string): string;
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
+  /** The inspector the bridge page embeds. Defaults to the hosted Stately inspector, https://stately.ai/inspect. */
+  inspectorUrl?: string;
+  /** The offline live view, linked from the bridge page. Defaults to none. */
+  viewUrl?: string;
+}
+
+/** Where a listening relay is: `url` is the bridge page to open in a browser, `wsUrl` the stream. */
+export interface InspectorUrls {
+  url: string;
+  wsUrl: string;
 }
 
 export interface Inspection {
   /** Pass to `createSwitchboard(config, { inspect })`. */
   inspect: ReturnType<typeof createInspector>['inspect'];
-  /** Starts the relay; resolves with its `ws://` URL. */
-  listen(options: InspectorListenOptions): Promise<string>;
+  /** Starts the relay; resolves with the bridge page's `http://` URL and the stream's `ws://` URL. */
+  listen(options: InspectorListenOptions): Promise<InspectorUrls>;
   close(): Promise<void>;
 }
 
@@ -97,9 +110,19 @@ export function createInspection(): Inspection {
     inspect: inspector.inspect,
     async listen(options) {
       if (relay) throw new Error('the inspector relay is already listening');
-      const http = createServer((_req, res) => {
-        res.writeHead(426, { 'content-type': 'application/json', upgrade: 'websocket' });
-        res.end(JSON.stringify({ error: { code: 'UpgradeRequired', message: 'connect with a WebSocket' } }));
+      const inspectorUrl = options.inspectorUrl ?? STATELY_INSPECTOR_URL;
+      // Known once the port is bound; no request is served before.
+      let hosts: Set<string> = new Set();
+      let origins: Set<string> = new Set();
+      const http = createServer((req, res) => {
+        const problem = hostOrOriginProblem(req.headers.host, req.headers.origin, hosts, origins);
+        const page = bridgeResponse(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!, problem, () =>
+          bridgeHtml({ inspectorUrl, protocol: INSPECT_PROTOCOL, viewUrl: options.viewUrl }),
+        );
+        const headers: Record<string, string> = { 'content-type': page.type, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'no-cache', ...page.headers };
+        if (page.type.startsWith('text/html')) headers['content-security-policy'] = bridgePolicy(String(req.headers.host), inspectorUrl);
+        res.writeHead(page.status, headers);
+        res.end(req.method === 'HEAD' ? undefined : page.body);
       });
       const wss = new WebSocketServer({
         noServer: true,
@@ -112,8 +135,8 @@ export function createInspection(): Inspection {
       });
       const port = (http.address() as AddressInfo).port;
       const own = [hostWithPort('127.0.0.1', port), hostWithPort('localhost', port)];
-      const hosts = new Set(own);
-      const origins = new Set([...own, ...options.allowedOrigins.map((o) => o.toLowerCase())]);
+      hosts = new Set(own);
+      origins = new Set([...own, ...options.allowedOrigins.map((o) => o.toLowerCase())]);
       http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
         const problem = hostOrOriginProblem(request.headers.host, request.headers.origin, hosts, origins);
         if (problem) return refuse(socket, 403, 'Forbidden', problem);
@@ -135,11 +158,26 @@ export function createInspection(): Inspection {
           await new Promise<void>((resolve) => http.close(() => resolve()));
         },
       };
-      return `ws://127.0.0.1:${port}`;
+      return { url: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}` };
     },
     async close() {
       inspector.stop();
       await relay?.close();
     },
   };
+}
+
+/** What the relay answers over plain HTTP: the bridge page and its two files; JSON errors otherwise. */
+function bridgeResponse(method: string, path: string, problem: string | null, html: () => string): { status: number; type: string; body: string; headers?: Record<string, string> } {
+  const error = (status: number, code: string, message: string, headers?: Record<string, string>) => ({ status, type: 'application/json', body: JSON.stringify({ error: { code, message } }), ...(headers ? { headers } : {}) });
+  if (problem) return error(403, 'Forbidden', problem);
+  const files: Record<string, () => { type: string; body: string }> = {
+    '/': () => ({ type: 'text/html; charset=utf-8', body: html() }),
+    '/bridge.js': () => ({ type: 'text/javascript; charset=utf-8', body: BRIDGE_JS }),
+    '/bridge.css': () => ({ type: 'text/css; charset=utf-8', body: BRIDGE_CSS }),
+  };
+  const file = Object.hasOwn(files, path) ? files[path]! : undefined;
+  if (!file) return error(404, 'NotFound', `no page at ${path}: open / (the inspection stream is a WebSocket on this port)`);
+  if (method !== 'GET' && method !== 'HEAD') return error(405, 'MethodNotAllowed', `${method} is not allowed on ${path}`, { allow: 'GET, HEAD' });
+  return { status: 200, ...file() };
 }

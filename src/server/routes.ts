@@ -4,7 +4,7 @@
  */
 
 export interface RouteInfo {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   path: string;
   what: string;
   /** Whether the bearer token is required. */
@@ -16,6 +16,7 @@ export const ROUTES: readonly RouteInfo[] = [
   { method: 'GET', path: '/healthz', what: 'liveness: { status }', token: false },
   { method: 'GET', path: '/readyz', what: 'readiness: 200 once started, 503 while starting or stopping', token: false },
   { method: 'GET', path: '/mcp/servers', what: 'every server with its state, lastError and stderr tail', token: true },
+  { method: 'GET', path: '/mcp/servers/:name', what: 'one server as getServer shows it (404 ServerNotFound)', token: true },
   { method: 'GET', path: '/mcp/servers/:name/tools', what: "one server's tools", token: true },
   { method: 'GET', path: '/mcp/tools', what: 'every tool with its server, qualified name and availability (?server=S for one)', token: true },
   { method: 'GET', path: '/mcp/resources', what: 'every resource with its server (?server=S for one)', token: true },
@@ -32,7 +33,11 @@ export const ROUTES: readonly RouteInfo[] = [
   { method: 'GET', path: '/mcp/circuit-breakers', what: "every server's circuit breaker", token: true },
   { method: 'POST', path: '/mcp/circuit-breakers/:name/reset', what: 'close one breaker', token: true },
   { method: 'POST', path: '/mcp/servers/:name/reconnect', what: 'reconnect one server now', token: true },
+  { method: 'POST', path: '/mcp/config/reload', what: 'reload the config file: { added, removed, changed, unchanged }, or 400 ConfigError with issues (what runs is unchanged)', token: true },
   { method: 'GET', path: '/mcp/events', what: 'server-sent events: state, breaker, catalogs, resource updates, calls, logs, errors', token: true },
+  { method: 'POST', path: '/mcp', what: 'streamable HTTP MCP (the gateway): initialize opens a session, later requests carry its Mcp-Session-Id', token: true },
+  { method: 'GET', path: '/mcp', what: "a gateway session's stream of server-to-client messages", token: true },
+  { method: 'DELETE', path: '/mcp', what: 'end a gateway session', token: true },
   { method: 'GET', path: '/metrics', what: 'Prometheus metrics', token: true },
 ];
 

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
+import { createGatewayHttpHandler, type Gateway } from '../gateway/index.js';
 import { toLogLevel, type Logger } from '../logger.js';
+import type { ReloadResult } from '../reload.js';
 import type { Switchboard } from '../switchboard.js';
 import { createAdminApp } from './app.js';
 import { generateToken, tokenFilePath, writeTokenFile } from './auth.js';
 import { allowedHostNames, bindsEveryInterface, hostWithPort } from './guards.js';
+import { MCP_PATH, mcpEndpoint } from './mcpEndpoint.js';
 
 /** Options of the admin service around a switchboard. */
 export interface ServeOptions {
@@ -24,6 +27,14 @@ export interface ServeOptions {
    * when the same logger was given to `createSwitchboard`, which logs them itself.
    */
   logEvents?: boolean;
+  /**
+   * Served as streamable HTTP MCP at `/mcp` (same token and Host/Origin checks); its sessions end
+   * at `close()`. Create the switchboard with the gateway router's handlers (see createGateway).
+   * Defaults to none: `/mcp` answers 404.
+   */
+  gateway?: Gateway;
+  /** Reloads the config file for `POST /mcp/config/reload`. Defaults to none (that route answers 501). */
+  reload?: () => Promise<ReloadResult>;
 }
 
 /** A running admin service. */
@@ -85,23 +96,32 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
   }
   const boundPort = (server.address() as AddressInfo).port;
   const allowedHosts = allowedHostNames(host, boundPort, admin.allowedHosts ?? []);
+  const lifecycle = {
+    accepting: () => accepting,
+    ready: () => ready && accepting,
+    begin: () => void inFlight++,
+    end: () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    },
+  };
   const { app, close: closeApp } = createAdminApp(sb, {
     token,
     allowedHosts,
     redact,
     logger,
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
-    lifecycle: {
-      accepting: () => accepting,
-      ready: () => ready && accepting,
-      begin: () => void inFlight++,
-      end: () => {
-        inFlight--;
-        if (inFlight === 0) idle?.();
-      },
-    },
+    ...(options.reload ? { reload: options.reload } : {}),
+    lifecycle,
   });
-  server.on('request', getRequestListener(app.fetch));
+  const adminListener = getRequestListener(app.fetch);
+  const gatewayHttp = options.gateway ? createGatewayHttpHandler(options.gateway) : undefined;
+  const mcp = gatewayHttp ? mcpEndpoint({ handler: gatewayHttp, token, allowedHosts: new Set(allowedHosts), lifecycle }) : undefined;
+  // `/mcp` itself is the gateway (node:http, the SDK transport reads the request); the rest is Hono.
+  server.on('request', (req, res) => {
+    if (mcp && (req.url ?? '').split('?')[0] === MCP_PATH) mcp(req, res);
+    else void adminListener(req, res);
+  });
 
   let tokenFile: string | undefined;
   if (!configured) {
@@ -109,7 +129,7 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     writeTokenFile(tokenFile, token);
   }
   const url = `http://${hostWithPort(host, boundPort)}`;
-  logger.log('info', 'admin API listening', { url, tokenFile, allowedHosts });
+  logger.log('info', 'admin API listening', { url, tokenFile, allowedHosts, mcp: gatewayHttp ? `${url}${MCP_PATH}` : undefined });
   if (bindsEveryInterface(host)) {
     logger.log('warn', `listening on every interface (${host}); the Host header must be one of the accepted names, add the names clients use to admin.allowedHosts`, { allowedHosts });
   }
@@ -146,6 +166,9 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
             };
           });
         }
+        // Downstream sessions end before the upstreams stop: a host sees its session close, not errors.
+        await gatewayHttp?.close();
+        await options.gateway?.close();
         closeApp();
         await sb.stop();
         await started;

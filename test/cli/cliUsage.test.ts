@@ -33,6 +33,8 @@ describe('switchboard CLI usage', () => {
       [['call', 'echo', '--args', 'not json', '--config', path], /--args must be a JSON object/],
       [['serve', '--port', '99999', '--config', path], /--port must be between 0 and 65535/],
       [['serve', '--log-level', 'loud', '--config', path], /--log-level must be one of debug, info, warn, error/],
+      [['serve', '--inspect-port', '70000', '--config', path], /--inspect-port must be between 0 and 65535/],
+      [['gateway', '--log-level', 'loud', '--config', path], /--log-level must be one of debug, info, warn, error/],
       [['tools', '--bogus'], /Unknown option '--bogus'/],
       [['toString'], /unknown command "toString"/],
     ];

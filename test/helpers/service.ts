@@ -91,3 +91,42 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     });
   });
 }
+
+/** A reader of `GET /mcp/events`: everything received so far as text, and `close()`. */
+export interface EventReader {
+  text(): string;
+  close(): Promise<void>;
+}
+
+/** Opens `/mcp/events` of a running service; resolves once the stream said `ready`. */
+export async function readEvents(url: string, token: string): Promise<EventReader> {
+  const controller = new AbortController();
+  const response = await fetch(`${url}/mcp/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  if (response.status !== 200) throw new Error(`/mcp/events answered ${response.status}`);
+  const reader = response.body!.getReader();
+  let seen = '';
+  let ready: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (ready = resolve));
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      seen += Buffer.from(value!).toString();
+      if (seen.includes('event: ready')) ready();
+    }
+  })();
+  await Promise.race([opened, reading.then(() => Promise.reject(new Error('/mcp/events ended before ready')))]);
+  return {
+    text: () => seen,
+    close: async () => {
+      controller.abort();
+      await reading;
+    },
+  };
+}
+
+/** The data of every event of `type` in an event-stream text, parsed. */
+export function eventsOf<T = Record<string, unknown>>(text: string, type: string): T[] {
+  const pattern = new RegExp(`^event: ${type.replace(/\./g, '\\.')}\\ndata: (.*)$`, 'gm');
+  return [...text.matchAll(pattern)].map((m) => JSON.parse(m[1]!) as T);
+}

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createActor, setup } from 'xstate';
@@ -26,6 +27,19 @@ function connect(url: string, options: { headers?: Record<string, string>; proto
   });
 }
 
+/** The status of a GET with any Host header (fetch cannot set it). */
+function rawStatus(url: string, host: string): Promise<number> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, path: '/', headers: { host }, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('inspector relay', () => {
   let inspection: Inspection | undefined;
   afterEach(async () => {
@@ -35,8 +49,10 @@ describe('inspector relay', () => {
 
   it('refuses viewers without the admin token or from a foreign origin, at the upgrade', async () => {
     inspection = createInspection();
-    const url = await inspection.listen({ token: TOKEN, allowedOrigins: ['127.0.0.1:7300'], redact: (t) => t });
-    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const urls = await inspection.listen({ token: TOKEN, allowedOrigins: ['127.0.0.1:7300'], redact: (t) => t });
+    expect(urls.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const url = urls.wsUrl;
+    expect(url).toBe(urls.url.replace(/^http:/, 'ws:').replace(/\/$/, ''));
     const bearer = { authorization: `Bearer ${TOKEN}` };
     expect((await connect(url)).status).toBe(401);
     expect((await connect(url, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
@@ -69,7 +85,7 @@ describe('inspector relay', () => {
       },
       { env, inspect: inspection.inspect },
     );
-    const url = await inspection.listen({ token: TOKEN, allowedOrigins: [], redact: (t) => sb.redact(t) });
+    const url = (await inspection.listen({ token: TOKEN, allowedOrigins: [], redact: (t) => sb.redact(t) })).wsUrl;
     // One viewer watches live from the start, one joins later and gets the history replayed.
     const live = await connect(url, { headers: { authorization: `Bearer ${TOKEN}` } });
     // A second actor in the same inspected system whose context carries the secrets, under a
@@ -104,6 +120,42 @@ describe('inspector relay', () => {
     control.stop();
     relayed.stop();
     await sb.stop();
+  });
+
+  it('serves the bridge page, its script and stylesheet over HTTP on the relay port, nothing else, and only to its own Host', async () => {
+    inspection = createInspection();
+    const { url } = await inspection.listen({ token: TOKEN, allowedOrigins: [], redact: (t) => t, inspectorUrl: 'http://127.0.0.1:9/inspect', viewUrl: 'http://127.0.0.1:7300/' });
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    // The page may talk to the relay and frame the inspector it embeds, nothing else.
+    expect(policy).toContain(`connect-src ws://${new URL(url).host};`);
+    expect(policy).toContain('frame-src http://127.0.0.1:9;');
+    expect(policy).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('data-inspector-url="http://127.0.0.1:9/inspect"');
+    expect(html).toContain(`data-protocol="${INSPECT_PROTOCOL}"`);
+    expect(html).toContain('needs the internet');
+    expect(html).toContain('href="http://127.0.0.1:7300/"');
+    // Only files of the relay itself: no script or stylesheet from the network.
+    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])).toEqual(['data:,', '/bridge.css', '/bridge.js', 'http://127.0.0.1:7300/']);
+    expect(html).not.toContain(TOKEN);
+    const script = await fetch(new URL('/bridge.js', url));
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    const js = await script.text();
+    // The token goes as a subprotocol and is kept per tab; messages go to the inspector's origin only.
+    expect(js).toContain("'bearer.' + token");
+    expect(js).toContain('sessionStorage.setItem');
+    expect(js).toContain('postMessage(message, inspectorOrigin)');
+    expect(js).not.toContain("'*'");
+    expect((await fetch(new URL('/bridge.css', url))).headers.get('content-type')).toMatch(/^text\/css/);
+    const missing = await fetch(new URL('/nope', url));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NotFound');
+    expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+    // DNS rebinding: a page of another name resolving to 127.0.0.1 gets nothing.
+    expect(await rawStatus(url, 'evil.example')).toBe(403);
   });
 
   it('masks secret-looking keys in context', () => {

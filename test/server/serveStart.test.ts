@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -169,15 +169,22 @@ admin: { token: ${TOKEN} }
     await reading;
   });
 
-  it('serves --inspect only to viewers with the generated admin token, without the config\'s secrets', async () => {
+  it('serves --inspect-port N: the bridge page at http://127.0.0.1:N/, the stream only to viewers with the generated admin token, without the config\'s secrets', async () => {
     const secret = 'inspect-env-SECRET-31';
     const config = writeConfig(`
 servers:
   files: { transport: stdio, command: ${process.execPath}, args: ["${STDIO_FIXTURE}", files], env: { API_KEY: "\${INSPECT_SECRET}" } }
 `);
     const stateDir = mkdtempSync(join(tmpdir(), 'sb-state-'));
-    service = await startService(['--config', config, '--inspect'], { INSPECT_SECRET: secret, SWITCHBOARD_STATE_DIR: stateDir, SWITCHBOARD_ADMIN_TOKEN: '' });
-    const inspector = /inspector: (ws:\/\/\S+)/.exec(service.stdout())![1]!;
+    const port = await freePort();
+    service = await startService(['--config', config, '--inspect-port', String(port)], { INSPECT_SECRET: secret, SWITCHBOARD_STATE_DIR: stateDir, SWITCHBOARD_ADMIN_TOKEN: '' });
+    const page = /inspector: open (http:\/\/\S+)/.exec(service.stdout())![1]!;
+    expect(page).toBe(`http://127.0.0.1:${port}/`);
+    expect(service.stdout()).toMatch(/hosted Stately inspector, https:\/\/stately\.ai\/inspect, which needs the internet/);
+    const bridge = await fetch(page);
+    expect(bridge.status).toBe(200);
+    expect(await bridge.text()).toContain('<iframe id="inspector"');
+    const inspector = page.replace(/^http:/, 'ws:');
     const token = /admin token: (\S+)/.exec(service.stdout())![1]!;
     const open = (headers: Record<string, string>) =>
       new Promise<{ status?: number; ws?: WebSocket; text: () => string }>((resolve, reject) => {
@@ -201,3 +208,12 @@ servers:
     viewer.ws!.close();
   });
 });
+
+/** A port that was free a moment ago (the OS picks it; the service binds it right after). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

@@ -1,0 +1,59 @@
+import { createGateway, createGatewayRouter, serveStdio } from '../gateway/index.js';
+import { createJsonLogger } from '../logger.js';
+import { createConfigReloader } from '../server/configReload.js';
+import { createSwitchboard, type Switchboard } from '../switchboard.js';
+import type { CommandInput } from './commands.js';
+import { reloadTriggers, stopSignal } from './lifecycle.js';
+import { logLevelFlag } from './usage.js';
+
+export const GATEWAY_HELP = `Usage: switchboard gateway [--config F] [--watch] [--log-level debug|info|warn|error]
+
+Serves every configured server as one MCP server over stdio, for hosts that start MCP servers
+as commands (Claude Desktop, Cursor, VS Code, agent frameworks): tools under their qualified
+names (server__tool), prompts, resources, templates and completion, each server supervised
+(reconnects, circuit breaker, deadlines). stdout carries only the protocol; every log line goes
+to stderr as JSON. SIGHUP (and, with --watch, every change of the file) reloads the config; an
+invalid file is logged and changes nothing. Closing stdin, SIGTERM or SIGINT stops every
+upstream server and exits 0.`;
+
+/** `switchboard gateway`: MCP over stdin/stdout until the host goes away or a signal arrives. */
+export async function runGateway(input: CommandInput, configPath: string): Promise<number> {
+  const minimum = logLevelFlag(input['log-level']);
+  const signal = stopSignal();
+  let board: Switchboard | undefined;
+  let disposeReload: (() => void) | undefined;
+  // stderr only: stdout is the protocol, one stray byte there breaks the host's session.
+  const logger = createJsonLogger({ minimum, redact: (t) => (board ? board.redact(t) : t) });
+  try {
+    const router = createGatewayRouter();
+    // A bad config throws ConfigError here (exit 2, the message on stderr).
+    const sb = (board = createSwitchboard({ configPath }, { logger, handlers: router.handlers }));
+    const gateway = createGateway(sb, { router, logger });
+    disposeReload = reloadTriggers(createConfigReloader(sb, { configPath, logger }), { configPath, watch: input.watch === true, logger });
+    // Servers connect (or settle into error and backoff) before the host's initialize is
+    // answered: a host that lists tools once then sees them all. Its messages wait in the pipe.
+    // A signal during a slow start stops at once.
+    const started = await Promise.race([sb.start().then(() => 'started' as const, () => 'started' as const), signal.promise]);
+    let reason: string;
+    if (started === 'started') {
+      logger.log('info', 'gateway: serving MCP on stdio', { servers: sb.listServers().map((s) => ({ name: s.name, state: s.state })) });
+      const { ended } = await serveStdio(gateway);
+      reason = await Promise.race([ended, signal.promise]);
+    } else reason = started;
+    logger.log('info', `gateway: stopping (${reason})`);
+    disposeReload();
+    await gateway.close();
+    await sb.stop();
+    // Nothing else may hold the process: the host waits for it to exit.
+    process.stdin.pause();
+    process.stdin.unref?.();
+    logger.log('info', 'gateway: stopped');
+    return 0;
+  } catch (error) {
+    disposeReload?.();
+    await board?.stop();
+    throw error;
+  } finally {
+    signal.dispose();
+  }
+}

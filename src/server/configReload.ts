@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { watch, readFileSync, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { ConfigError, isSwitchboardError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ReloadResult } from '../reload.js';
+import type { Switchboard } from '../switchboard.js';
+
+/**
+ * Config reload for `serve` and `gateway` (DESIGN §13): one place that runs `sb.reload()` for
+ * every trigger (SIGHUP, `POST /mcp/config/reload`, `--watch`), one at a time, and logs what each
+ * did. A file that does not validate never stops what runs: the library refuses it (and emits
+ * `config.rejected`), this logs every problem and the old config keeps serving.
+ */
+
+/** What asked for a reload; it is named in the log line. */
+export type ReloadTrigger = 'SIGHUP' | 'http' | 'watch';
+
+/** Options of `createConfigReloader`. */
+export interface ConfigReloaderOptions {
+  /** The config file the switchboard was created from; every reload reads it again. */
+  configPath: string;
+  logger: Logger;
+  /** Masks secrets in logged messages. Defaults to the switchboard's `redact`. */
+  redact?: (text: string) => string;
+  /** Called after each applied reload (e.g. to refresh what depends on the config). Defaults to none. */
+  onReloaded?: (result: ReloadResult) => void;
+}
+
+/** Runs reloads of one switchboard from its config file. */
+export interface ConfigReloader {
+  /** Reloads now (after any reload already running); rejects with `ConfigError` for a bad file. */
+  reload(trigger: ReloadTrigger): Promise<ReloadResult>;
+  /** Like `reload`, for triggers nobody answers (signals, the watcher): failures are only logged. */
+  reloadQuietly(trigger: ReloadTrigger): void;
+}
+
+/** Creates the reloader of `sb`, created from `options.configPath`. */
+export function createConfigReloader(sb: Switchboard, options: ConfigReloaderOptions): ConfigReloader {
+  const redact = options.redact ?? ((text: string) => sb.redact(text));
+  // Reloads run one after the other: two at once would diff against a set that is changing.
+  let chain: Promise<unknown> = Promise.resolve();
+  const run = async (trigger: ReloadTrigger): Promise<ReloadResult> => {
+    try {
+      const result = await sb.reload({ configPath: options.configPath });
+      options.logger.log('info', 'config reloaded', { trigger, file: options.configPath, ...result });
+      options.onReloaded?.(result);
+      return result;
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        const issues = error.issues.map((i) => ({ path: i.path, message: redact(i.message) }));
+        options.logger.log('error', 'config rejected; the running config is unchanged', { trigger, file: options.configPath, issues });
+      } else {
+        const code = isSwitchboardError(error) ? error.code : 'InternalError';
+        options.logger.log('error', `config reload failed: ${redact(error instanceof Error ? error.message : String(error))}`, { trigger, file: options.configPath, code });
+      }
+      throw error;
+    }
+  };
+  const reload = (trigger: ReloadTrigger): Promise<ReloadResult> => {
+    const next = chain.then(() => run(trigger));
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    reload,
+    reloadQuietly: (trigger) => void reload(trigger).catch(() => undefined),
+  };
+}
+
+/** How long `watchConfigFile` waits for a burst of writes to end. */
+export const WATCH_DEBOUNCE_MS = 300;
+
+/** A running watcher; `close()` stops it. */
+export interface ConfigWatcher {
+  close(): void;
+}
+
+/**
+ * Calls `onChange` once a burst of changes to `path` has settled and its content differs from
+ * the last content seen. Watches the file's directory, not the file: editors and tools that save
+ * by writing a new file and renaming it over the old one (vim, VS Code, `sed -i`, atomic writers)
+ * replace the inode a file watch would follow. Comparing content skips a `touch` and the second
+ * event of a write that comes as two.
+ */
+export function watchConfigFile(path: string, onChange: () => void, options: { debounceMs?: number; logger?: Logger } = {}): ConfigWatcher {
+  const file = resolve(path);
+  const name = basename(file);
+  const digest = () => {
+    try {
+      return createHash('sha256').update(readFileSync(file)).digest('hex');
+    } catch {
+      // Missing for a moment (between an unlink and a rename): wait for the next event.
+      return undefined;
+    }
+  };
+  let last = digest();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settle = () => {
+    timer = undefined;
+    const now = digest();
+    if (now === undefined || now === last) return;
+    last = now;
+    onChange();
+  };
+  let watcher: FSWatcher | undefined = watch(dirname(file), { persistent: false }, (_event, changed) => {
+    // Some platforms do not say which file changed: check ours then.
+    if (changed !== null && changed !== name) return;
+    clearTimeout(timer);
+    timer = setTimeout(settle, options.debounceMs ?? WATCH_DEBOUNCE_MS);
+  });
+  watcher.on('error', (error) => {
+    options.logger?.log('error', `config watch stopped: ${error.message}`, { file });
+    watcher?.close();
+    watcher = undefined;
+  });
+  return {
+    close: () => {
+      clearTimeout(timer);
+      watcher?.close();
+      watcher = undefined;
+    },
+  };
+}
