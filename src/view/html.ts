@@ -1,0 +1,65 @@
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The live view's page: a static shell (no data, no secret) that loads the bundled script and
+ * stylesheet from this origin. The script asks for the admin token, keeps it in
+ * `sessionStorage` and reads everything else from `/mcp/*` with it. `version` defaults to none.
+ */
+export function liveViewHtml(version?: string): string {
+  const title = version ? `mcp-switchboard ${escape(version)} · live view` : 'mcp-switchboard · live view';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="view/app.css">
+<script src="view/app.js" defer></script>
+</head>
+<body>
+<a class="skip" href="#servers">Skip to servers</a>
+<header class="top">
+  <h1>mcp-switchboard <span class="sub">live view${version ? ` · ${escape(version)}` : ''}</span></h1>
+  <p id="stream-status" class="stream" role="status" aria-live="polite">not connected</p>
+  <button type="button" id="forget" hidden>Forget token</button>
+</header>
+<form id="login" class="login" hidden>
+  <h2>Admin token</h2>
+  <p>The token <code>switchboard serve</code> printed at start (or the one in <code>admin.token</code>). It stays in this tab only
+  (<code>sessionStorage</code>) and is sent as an <code>Authorization</code> header, never in a URL.</p>
+  <label for="token">Token</label>
+  <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
+  <button type="submit">Connect</button>
+  <p id="login-error" class="error" role="alert"></p>
+</form>
+<noscript><p class="login">The live view needs JavaScript. The admin API is documented in the README.</p></noscript>
+<main id="app" hidden>
+  <section id="servers" aria-labelledby="servers-title" tabindex="-1">
+    <h2 id="servers-title">Servers</h2>
+    <div id="server-cards" class="cards"></div>
+  </section>
+  <aside class="side">
+    <section aria-labelledby="calls-title">
+      <h2 id="calls-title">Recent calls</h2>
+      <div class="scroll" tabindex="0" role="region" aria-labelledby="calls-title">
+        <table id="calls"><thead><tr><th scope="col">time</th><th scope="col">tool</th><th scope="col">server</th><th scope="col">kind</th><th scope="col">ms</th><th scope="col">outcome</th></tr></thead><tbody></tbody></table>
+      </div>
+    </section>
+    <section aria-labelledby="events-title">
+      <h2 id="events-title">Events</h2>
+      <div class="scroll" tabindex="0" role="region" aria-labelledby="events-title"><ol id="events" class="events"></ol></div>
+    </section>
+    <section aria-labelledby="tools-title">
+      <h2 id="tools-title">Tools</h2>
+      <div class="scroll" tabindex="0" role="region" aria-labelledby="tools-title">
+        <table id="tools"><thead><tr><th scope="col">tool</th><th scope="col">server</th><th scope="col">available</th></tr></thead><tbody></tbody></table>
+      </div>
+    </section>
+  </aside>
+</main>
+</body>
+</html>
+`;
+}
