@@ -43,6 +43,7 @@ export class ConsentFlow {
   readonly state = randomBytes(24).toString('base64url');
   private loopback: Loopback | undefined;
   private closed = false;
+  private unlisten: () => void = () => undefined;
 
   private constructor(private readonly options: ConsentOptions) {}
 
@@ -58,7 +59,12 @@ export class ConsentFlow {
       throw error;
     }
     if (signal?.aborted) await flow.close();
-    else signal?.addEventListener('abort', () => void flow.close(), { once: true });
+    else if (signal) {
+      // The transport's signal lives as long as the session: take the listener off after the flow.
+      const abort = () => void flow.close();
+      signal.addEventListener('abort', abort, { once: true });
+      flow.unlisten = () => signal.removeEventListener('abort', abort);
+    }
     return flow;
   }
 
@@ -99,6 +105,7 @@ export class ConsentFlow {
   /** Releases the loopback port; idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    this.unlisten();
     if (openFlows.get(this.options.server) === this) openFlows.delete(this.options.server);
     await this.loopback?.close();
   }
