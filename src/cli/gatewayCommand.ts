@@ -3,7 +3,7 @@ import { createJsonLogger } from '../logger.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createSwitchboard, type Switchboard } from '../switchboard.js';
 import type { CommandInput } from './commands.js';
-import { reloadTriggers, stopSignal } from './lifecycle.js';
+import { followGatewayConfig, reloadTriggers, stopSignal } from './lifecycle.js';
 import { logLevelFlag } from './usage.js';
 
 export const GATEWAY_HELP = `Usage: switchboard gateway [--config F] [--watch] [--log-level debug|info|warn|error]
@@ -11,7 +11,8 @@ export const GATEWAY_HELP = `Usage: switchboard gateway [--config F] [--watch] [
 Serves every configured server as one MCP server over stdio, for hosts that start MCP servers
 as commands (Claude Desktop, Cursor, VS Code, agent frameworks): tools under their qualified
 names (server__tool), prompts, resources, templates and completion, each server supervised
-(reconnects, circuit breaker, deadlines). stdout carries only the protocol; every log line goes
+(reconnects, circuit breaker, deadlines). gateway.tools.allow/deny in the config filters the
+tools (globs on qualified names, deny wins). stdout carries only the protocol; every log line goes
 to stderr as JSON. SIGHUP (and, with --watch, every change of the file) reloads the config; an
 invalid file is logged and changes nothing. Closing stdin, SIGTERM or SIGINT stops every
 upstream server and exits 0.`;
@@ -28,8 +29,9 @@ export async function runGateway(input: CommandInput, configPath: string): Promi
     const router = createGatewayRouter();
     // A bad config throws ConfigError here (exit 2, the message on stderr).
     const sb = (board = createSwitchboard({ configPath }, { logger, handlers: router.handlers }));
-    const gateway = createGateway(sb, { router, logger });
-    disposeReload = reloadTriggers(createConfigReloader(sb, { configPath, logger }), { configPath, watch: input.watch === true, logger });
+    const gateway = createGateway(sb, { router, logger, tools: sb.gatewayConfig.tools });
+    const reloader = createConfigReloader(sb, { configPath, logger, onReloaded: followGatewayConfig(sb, gateway) });
+    disposeReload = reloadTriggers(reloader, { configPath, watch: input.watch === true, logger });
     // Servers connect (or settle into error and backoff) before the host's initialize is
     // answered: a host that lists tools once then sees them all. Its messages wait in the pipe.
     // A signal during a slow start stops at once.
@@ -43,10 +45,8 @@ export async function runGateway(input: CommandInput, configPath: string): Promi
     logger.log('info', `gateway: stopping (${reason})`);
     disposeReload();
     await gateway.close();
+    // gateway.close() ended the stdio session, which stops reading stdin: nothing holds the process now.
     await sb.stop();
-    // Nothing else may hold the process: the host waits for it to exit.
-    process.stdin.pause();
-    process.stdin.unref?.();
     logger.log('info', 'gateway: stopped');
     return 0;
   } catch (error) {

@@ -1,5 +1,8 @@
+import type { Gateway } from '../gateway/index.js';
 import type { Logger } from '../logger.js';
+import { stableJson } from '../reload.js';
 import { watchConfigFile, type ConfigReloader } from '../server/configReload.js';
+import type { Switchboard } from '../switchboard.js';
 
 /** What `serve` and `gateway` share around a running switchboard: stop signals and reload triggers. */
 
@@ -47,5 +50,20 @@ export function reloadTriggers(reloader: ConfigReloader, options: { configPath: 
   return () => {
     process.off('SIGHUP', onHup);
     watcher?.close();
+  };
+}
+
+/**
+ * The `onReloaded` of a gateway's reloader: applies a changed `gateway.tools` filter (which tells
+ * every session its tools changed); an unchanged one is left alone, so a reload that touches only
+ * servers sends only the list_changed those servers cause.
+ */
+export function followGatewayConfig(sb: Switchboard, gateway: Gateway): () => void {
+  let applied = stableJson(sb.gatewayConfig.tools);
+  return () => {
+    const next = stableJson(sb.gatewayConfig.tools);
+    if (next === applied) return;
+    applied = next;
+    gateway.setToolFilter(sb.gatewayConfig.tools);
   };
 }

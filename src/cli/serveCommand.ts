@@ -5,7 +5,7 @@ import { createInspection, INSPECT_PROTOCOL, type Inspection } from '../server/i
 import { serve, type Service } from '../server/serve.js';
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../switchboard.js';
 import type { CommandInput } from './commands.js';
-import { reloadTriggers, stopSignal } from './lifecycle.js';
+import { followGatewayConfig, reloadTriggers, stopSignal } from './lifecycle.js';
 import { out } from './report.js';
 import { logLevelFlag, portFlag } from './usage.js';
 
@@ -48,8 +48,8 @@ export async function runServe(input: CommandInput, configPath: string): Promise
     if (inspection) options.inspect = inspection.inspect;
     // The config is read once, here; a bad one throws ConfigError (exit 2).
     const sb = (board = createSwitchboard({ configPath }, options));
-    const gateway = createGateway(sb, { router, logger });
-    const reloader = createConfigReloader(sb, { configPath, logger, redact: (t) => (service ? service.redact(t) : sb.redact(t)) });
+    const gateway = createGateway(sb, { router, logger, tools: sb.gatewayConfig.tools });
+    const reloader = createConfigReloader(sb, { configPath, logger, redact: (t) => (service ? service.redact(t) : sb.redact(t)), onReloaded: followGatewayConfig(sb, gateway) });
     service = await serve(sb, {
       logger,
       logEvents: false,
