@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/auth/index.js';
 import { classifyCallError, classifyConnectError } from '../../src/session/classify.js';
 import { codeFromRedirect, followToLoopback, harness, httpServer, textOf, type Harness } from './harness.js';
-import { startAuthServer, startResourceServer, type TestAuthServer, type TestResourceServer } from './servers.js';
+import { startAuthServer, startResourceServer, startSseResourceServer, type TestAuthServer, type TestResourceServer } from './servers.js';
 
 /**
  * The token lifecycle of `type: oauth` against a real authorization server and a real protected
@@ -51,6 +51,19 @@ describe('authorization code with PKCE', () => {
     const session = await h.connect(httpServer(rs.url, { type: 'oauth' }), { authorize: followToLoopback });
     expect(textOf(await session.client.callTool({ name: 'whoami', arguments: {} }))).toBe('guarded');
     expect(new URL(as.authorizeRequests[0]!.get('redirect_uri')!).hostname).toBe('127.0.0.1');
+  });
+
+  it('authorizes a legacy SSE server the same way, stream and posts alike', async () => {
+    as = await startAuthServer();
+    rs = await startSseResourceServer(as);
+    h = harness({ authorize: codeFromRedirect });
+    const session = await h.connect(httpServer(rs.url, { type: 'oauth' }, { transport: 'sse' }));
+    expect(textOf(await session.client.callTool({ name: 'whoami', arguments: {} }))).toBe('guarded-sse');
+    expect(as.authorizeRequests).toHaveLength(1);
+    expect(as.authorizeRequests[0]!.get('resource')).toBe(rs.url);
+    // The GET stream was refused once, then the stream and every post carried the token.
+    expect(rs.statuses[0]).toBe(401);
+    expect(rs.statuses.slice(1).every((s) => s === 200)).toBe(true);
   });
 
   it('uses stored tokens on the next connect without asking again', async () => {

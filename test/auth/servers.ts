@@ -1,6 +1,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { jwtVerify } from 'jose';
 // @ts-expect-error plain JS fixture shared with the stdio child process
@@ -231,4 +232,43 @@ export async function startResourceServer(auth: TestAuthServer, options: Resourc
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url: `${base}/mcp`, statuses, presented, close: () => stop(server) };
+}
+
+/** The same guard in front of a legacy SSE server: GET /sse opens the stream, POST /messages sends. */
+export async function startSseResourceServer(auth: TestAuthServer): Promise<TestResourceServer> {
+  let base = '';
+  const statuses: number[] = [];
+  const presented: string[] = [];
+  const sessions = new Map<string, SSEServerTransport>();
+  const server = await listen(async (req, res): Promise<unknown> => {
+    const at = new URL(req.url ?? '/', base);
+    if (req.method === 'GET' && at.pathname === '/.well-known/oauth-protected-resource/sse') {
+      return json(res, 200, { resource: `${base}/sse`, authorization_servers: [auth.url] });
+    }
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (token) presented.push(token);
+    if (!token || !auth.tokens.has(token)) {
+      statuses.push(401);
+      return res.writeHead(401, { 'WWW-Authenticate': `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/sse"` }).end();
+    }
+    statuses.push(200);
+    if (req.method === 'GET' && at.pathname === '/sse') {
+      const transport = new SSEServerTransport('/messages', res);
+      sessions.set(transport.sessionId, transport);
+      return buildServer('guarded-sse').connect(transport);
+    }
+    const transport = sessions.get(at.searchParams.get('sessionId') ?? '');
+    if (req.method !== 'POST' || !transport) return res.writeHead(404).end();
+    return transport.handlePostMessage(req, res, JSON.parse(await body(req)));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: `${base}/sse`,
+    statuses,
+    presented,
+    close: async () => {
+      for (const transport of sessions.values()) await transport.close();
+      await stop(server);
+    },
+  };
 }
