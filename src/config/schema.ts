@@ -220,6 +220,8 @@ export const OAuthAuthSchema = z.strictObject({
   clientMetadataUrl: httpsUrl.optional(),
   scopes,
   redirectUrl: loopbackUrl.optional(),
+}).superRefine((auth, ctx) => {
+  if (auth.clientSecret !== undefined && auth.clientId === undefined) ctx.addIssue({ code: 'custom', message: 'clientSecret belongs to a pre-registered clientId', path: ['clientSecret'] });
 });
 
 /**

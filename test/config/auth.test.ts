@@ -44,7 +44,8 @@ describe('the auth block', () => {
 
   it('names the unknown type and the keys each type knows', () => {
     expect(issuesOf(http({ type: 'basic' }))[0]!.path).toBe('servers.s.auth.type');
-    expect(issuesOf(http({ type: 'oauth', clientSecret: 'x', extra: 1 }))[0]!.path).toBe('servers.s.auth.extra');
+    expect(issuesOf(http({ type: 'oauth', clientId: 'a', extra: 1 }))[0]!.path).toBe('servers.s.auth.extra');
+    expect(issuesOf(http({ type: 'oauth', clientSecret: 'x' }))).toEqual([{ path: 'servers.s.auth.clientSecret', message: 'clientSecret belongs to a pre-registered clientId' }]);
   });
 
   it('needs exactly one of clientSecret or privateKey for client_credentials, and algorithm only with a key', () => {
