@@ -11,6 +11,7 @@ import { hostOrOriginProblem, presentsToken } from './guards.js';
 import { HealthCache } from './healthCache.js';
 import { errorResponse, HttpError } from './httpErrors.js';
 import { createMetrics } from './metrics.js';
+import { createLiveView } from '../view/index.js';
 import { indexPage } from './page.js';
 import { allowedMethods } from './routes.js';
 import { addSurfaceRoutes } from './surfaceRoutes.js';
@@ -105,7 +106,17 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new HttpError(413, 'PayloadTooLarge', `request bodies are limited to ${MAX_BODY_BYTES} bytes`); } }),
   );
 
-  app.get('/', (c) => c.html(indexPage(packageVersion())));
+  // The live view (DESIGN §14): a static page and bundle, no token (they hold no data); the page
+  // reads /mcp/* with the token typed into it. The Host/Origin check above covers them too.
+  const liveView = createLiveView({ version: packageVersion() });
+  const view = (c: Context) => {
+    const answer = liveView(c.req.path);
+    if (!answer) throw new HttpError(404, 'NotFound', `no route for ${c.req.method} ${c.req.path}`);
+    return c.body(typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body), answer.status as 200, answer.headers);
+  };
+  app.get('/', view);
+  app.get('/view/:file', view);
+  app.get('/api', (c) => c.html(indexPage(packageVersion())));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (options.lifecycle.ready() ? c.json({ status: 'ready' }) : c.json({ status: options.lifecycle.accepting() ? 'starting' : 'stopping' }, 503)));
 

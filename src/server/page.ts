@@ -3,7 +3,7 @@ import { ROUTES } from './routes.js';
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * The page at `GET /`: product, version and the API's routes, self-contained (no script, no
+ * The page at `GET /api`: product, version and the API's routes, self-contained (no script, no
  * stylesheet or font from the network). It holds no state and no secret, so it needs no token.
  */
 export function indexPage(version: string): string {

@@ -12,7 +12,9 @@ export interface RouteInfo {
 }
 
 export const ROUTES: readonly RouteInfo[] = [
-  { method: 'GET', path: '/', what: 'this page', token: false },
+  { method: 'GET', path: '/', what: 'the live view: statecharts, servers, calls, events and tools (the page asks for the token)', token: false },
+  { method: 'GET', path: '/view/:file', what: "the live view's script, stylesheet and statecharts (app.js, app.css, machines.json)", token: false },
+  { method: 'GET', path: '/api', what: 'this page', token: false },
   { method: 'GET', path: '/healthz', what: 'liveness: { status }', token: false },
   { method: 'GET', path: '/readyz', what: 'readiness: 200 once started, 503 while starting or stopping', token: false },
   { method: 'GET', path: '/mcp/servers', what: 'every server with its state, lastError and stderr tail', token: true },

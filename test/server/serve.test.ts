@@ -233,18 +233,38 @@ admin: { token: "\${ADMIN_TOKEN}" }
     expect((await call({ tool: 'fx__echo_args', arguments: { ok: 1 } })).status).toBe(200);
   });
 
-  it('serves a self-contained page at / naming the product, version and routes', async () => {
+  it('serves a self-contained page at /api naming the product, version and routes', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const page = await fetch(`${service.url}/`);
+    const page = await fetch(`${service.url}/api`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
     expect(html).toContain('mcp-switchboard');
     expect(html).toContain(version);
-    for (const route of ['/mcp/servers', '/mcp/call', '/mcp/events', '/metrics', '/readyz']) expect(html).toContain(route);
+    for (const route of ['/mcp/servers', '/mcp/servers/:name', '/mcp/config/reload', '/mcp/call', '/mcp/events', '/metrics', '/readyz']) expect(html).toContain(`<code>${route}</code>`);
+    expect(html).toMatch(/<code>DELETE<\/code><\/td><td><code>\/mcp<\/code>/);
     expect(html).toMatch(/Authorization: Bearer/);
     // Nothing is fetched from the network: no external script, stylesheet, image or font.
     expect(html).not.toMatch(/(src|href)\s*=|@import|url\(/i);
+  });
+
+  it('serves the live view at / without a token, from this origin only, with its bundle and statecharts', async () => {
+    const page = await fetch(`${service.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('live view');
+    expect(html).not.toContain(TOKEN);
+    for (const [path, type] of [['/view/app.js', /^text\/javascript/], ['/view/app.css', /^text\/css/], ['/view/machines.json', /^application\/json/]] as const) {
+      const response = await fetch(`${service.url}${path}`);
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      expect(response.headers.get('content-type')).toMatch(type);
+    }
+    const machines = (await (await fetch(`${service.url}/view/machines.json`)).json()) as Record<string, { nodes: unknown[] }>;
+    expect(Object.keys(machines).sort()).toEqual(['breaker', 'connection']);
+    expect((await fetch(`${service.url}/view/nothing.js`)).status).toBe(404);
+    const port = new URL(service.url).port;
+    expect((await raw(service.url, { path: '/', headers: { host: `evil.example:${port}` } })).status).toBe(403);
   });
 
   it('answers 405 with an Allow header to a wrong method on a known route', async () => {
