@@ -58,6 +58,7 @@ the switchboard and its admin API work offline.${view}</p>
 }
 
 export const BRIDGE_CSS = `* { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html, body { height: 100%; margin: 0; }
 body { display: flex; flex-direction: column; font: 14px/1.4 system-ui, sans-serif; }
 header { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; align-items: baseline; padding: .4rem .8rem; border-bottom: 1px solid #8884; }

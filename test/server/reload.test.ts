@@ -156,6 +156,14 @@ describe('serve: reload on SIGHUP and POST /mcp/config/reload, one server by nam
     expect(await same.json()).toEqual({ added: [], removed: [], changed: [], unchanged: ['alpha'] });
     expect(service.stderr()).not.toContain(SECRET);
   });
+
+  it('on SIGTERM ends the open MCP session, stops every server and exits 0', async () => {
+    const alphaPid = fixturePid((await serverOf(service, 'alpha'))!.stderrTail);
+    expect(service.stderr()).not.toMatch(/"msg":"gateway: session closed"/);
+    expect(await service.stop()).toBe(0);
+    expect(service.stderr()).toMatch(/"msg":"gateway: session closed"/);
+    expect(await waitGone(alphaPid)).toBe(true);
+  });
 });
 
 describe('serve --watch', () => {
