@@ -133,7 +133,7 @@ admin: { token: "${TOKEN}" }
       expect({ path, status: (await fetch(`${service.url}${path}`)).status }).toEqual({ path, status: 401 });
       expect({ path, allow: (await api(path, { method: 'POST', body: '{}' })).headers.get('allow') }).toEqual({ path, allow: 'GET, HEAD' });
     }
-    const page = await (await fetch(`${service.url}/`)).text();
+    const page = await (await fetch(`${service.url}/api`)).text();
     for (const route of ['/mcp/resources/read', '/mcp/resource-templates', '/mcp/prompts/get', '/mcp/complete', '/mcp/logging']) expect(page).toContain(route);
   });
 
