@@ -130,3 +130,13 @@ export function eventsOf<T = Record<string, unknown>>(text: string, type: string
   const pattern = new RegExp(`^event: ${type.replace(/\./g, '\\.')}\\ndata: (.*)$`, 'gm');
   return [...text.matchAll(pattern)].map((m) => JSON.parse(m[1]!) as T);
 }
+
+/** Lists an MCP client's tools until `name` is among them (bounded); resolves with the names last listed. */
+export async function toolsOnceListed(client: { listTools(): Promise<{ tools: { name: string }[] }> }, name: string, timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    if (names.includes(name) || Date.now() > deadline) return names;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
