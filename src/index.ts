@@ -15,3 +15,4 @@ export type { ToolInfo, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCa
 export type { BreakerStatus, BreakerState } from '../machines/breakerModel.js';
 export type { ConnectionStateName } from '../machines/serverConnection.js';
 export * from './gateway/index.js';
+export { AuthError, fileTokenStore, memoryTokenStore, loginServer, type Authorize, type AuthorizeRequest, type TokenStore, type StoredAuth, type LoginOptions, type LoginResult } from './auth/index.js';

@@ -5,6 +5,7 @@ import type { SwitchboardConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
 import type { TransportSource } from './session/connect.js';
 import type { ServerRequestHandlers } from './session/serverRequests.js';
+import type { Authorize, TokenStore } from './auth/index.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
@@ -26,6 +27,14 @@ export interface SwitchboardOptions {
    * withhold it). Defaults to none.
    */
   handlers?: ServerRequestHandlers;
+  /**
+   * OAuth's one interactive step (DESIGN §11): show or open `authorizationUrl`; return `{ code }`
+   * when the host got it, or nothing to let the switchboard wait for the redirect on its own
+   * loopback listener. Without it, a server that needs consent ends in `error` with AuthRequired.
+   */
+  authorize?: Authorize;
+  /** Where OAuth tokens live. Defaults to files under `~/.mcp-switchboard/oauth/` (mode 0600); `'memory'` keeps them in memory. */
+  tokenStore?: TokenStore | 'memory';
   /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
   clientInfo?: { name: string; version: string };
 }

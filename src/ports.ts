@@ -8,6 +8,7 @@ import type { RuntimeClock } from './clock.js';
 import type { EventHub } from './eventHub.js';
 import type { HealthProbes } from './health.js';
 import type { ServerRegistry } from './registry.js';
+import { createAuthProvider, type Authorize, type TokenStore } from './auth/index.js';
 import { BreakerGate } from './session/breakerGate.js';
 import { clientCapabilities, installServerRequests, type ServerRequestHandlers } from './session/serverRequests.js';
 import { createSessionLogic, type SessionPorts } from './session/session.js';
@@ -34,6 +35,9 @@ export interface PortSources {
   subscriptions: Map<string, Map<string, number>>;
   /** Live SDK clients by server (for roots notifications). */
   clients: Map<string, Client>;
+  /** OAuth: the token store (one per switchboard) and the host's interactive step. */
+  tokenStore: TokenStore;
+  authorize: Authorize | undefined;
 }
 
 /** The ports of one server's session; undefined for a server that is not registered. */
@@ -75,6 +79,8 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
       if (from.subscriptions.get(name)?.has(uri)) from.hub.publish({ type: 'resource.updated', server: name, uri });
     },
     subscriptions: () => [...(from.subscriptions.get(name)?.keys() ?? [])],
+    auth: (hooks) =>
+      createAuthProvider(server.config, { tokenStore: from.tokenStore, ...(from.authorize ? { authorize: from.authorize } : {}), clock: from.clock, log, ...hooks }),
     onClient: (client) => {
       if (client) from.clients.set(name, client);
       else from.clients.delete(name);

@@ -24,6 +24,7 @@ import { CatalogIndex } from './routing.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
 import { SurfaceMethods } from './surfaceMethods.js';
 import { LiveClients } from './liveClients.js';
+import { resolveTokenStore } from './auth/index.js';
 import { supervisedLogic, type PortSources } from './ports.js';
 import { ServerStatusView } from './status.js';
 
@@ -100,6 +101,8 @@ export class Switchboard extends SurfaceMethods {
       roots: () => this.live.roots(),
       subscriptions: this.live.subscriptions,
       clients: this.live.clients,
+      tokenStore: resolveTokenStore(options.tokenStore),
+      authorize: options.authorize,
     };
     this.servers = new ServerSet(
       {

@@ -13,6 +13,7 @@ import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.j
 import type { RuntimeClock } from '../clock.js';
 import type { RegisteredServer } from '../registry.js';
 import { classifyConnectError, isSessionRejection } from './classify.js';
+import type { ServerAuth } from '../auth/index.js';
 import { NO_SDK_TIMEOUT, openSession, type OpenSession } from './connect.js';
 import { pingServer, requestSignal } from './requests.js';
 import { listCatalog } from './catalog.js';
@@ -44,6 +45,8 @@ export interface AttemptPorts {
   resourceUpdated(uri: string): void;
   /** The resource uris subscribed on this server, re-sent after every connect. */
   subscriptions(): readonly string[];
+  /** This attempt's OAuth (servers with an `auth` block): hooks report the wait for consent. */
+  auth(hooks: { onAuthorizing(): void; onAuthorized(): void }): ServerAuth | undefined;
 }
 
 /** One connect attempt. */
@@ -55,6 +58,8 @@ export interface Attempt {
   checking: boolean;
   /** Loss already reported: one attempt ends once. */
   ended: boolean;
+  /** Masks what this attempt's authorization flows have seen. */
+  redact?: (text: string) => string;
 }
 
 const lost = (name: string, why: string): ErrorInfo => ({ code: 'ConnectionLost', message: `server "${name}" ${why}`, retryable: true });
@@ -69,8 +74,9 @@ export class Attempts {
     return this.ports.server.name;
   }
 
-  private redactInfo(info: ErrorInfo): ErrorInfo {
-    return { ...info, message: this.ports.redact(info.message) };
+  private redactInfo(info: ErrorInfo, attempt: Attempt | null = this.current): ErrorInfo {
+    const message = this.ports.redact(info.message);
+    return { ...info, message: attempt?.redact ? attempt.redact(message) : message };
   }
 
   /** Starts attempt `id`, closing any other. */
@@ -79,6 +85,16 @@ export class Attempts {
     const current: Attempt = { id, controller: new AbortController(), session: null, ready: false, checking: false, ended: false };
     this.current = current;
     const { server } = this.ports;
+    const auth = this.ports.auth({
+      onAuthorizing: () => {
+        if (this.current === current) this.ports.send({ type: 'session.authorizing', attemptId: id });
+      },
+      onAuthorized: () => {
+        if (this.current === current) this.ports.send({ type: 'session.authorized', attemptId: id });
+      },
+    });
+    // Flow secrets (tokens, codes, verifiers) are masked in everything this attempt reports.
+    if (auth) current.redact = (text) => auth.redact(text);
     const work = (async () => {
       try {
         const session = await openSession(
@@ -89,6 +105,7 @@ export class Attempts {
             signal: current.controller.signal,
             clientInfo: this.ports.clientInfo,
             capabilities: this.ports.capabilities,
+            ...(auth ? { auth } : {}),
           },
           (client) => this.prepare(current, client),
         );
@@ -106,7 +123,7 @@ export class Attempts {
       } catch (error) {
         if (this.current !== current) return;
         const info = classifyConnectError(error, current.session?.retryAfterMs());
-        this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info) });
+        this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }
     })();
     this.ports.track(work);
@@ -125,7 +142,7 @@ export class Attempts {
   lose(current: Attempt, error: ErrorInfo, isExpired = false): void {
     if (this.current !== current || !current.ready || current.ended) return;
     current.ended = true;
-    this.ports.send({ type: isExpired ? 'session.expired' : 'session.lost', attemptId: current.id, at: this.ports.clock.now(), error: this.redactInfo(error) });
+    this.ports.send({ type: isExpired ? 'session.expired' : 'session.lost', attemptId: current.id, at: this.ports.clock.now(), error: this.redactInfo(error, current) });
   }
 
   /** A transport error or a timeout may or may not mean the session is gone: ping once to find out. */

@@ -44,6 +44,7 @@ export interface SessionPorts {
   prepareClient: AttemptPorts['prepareClient'];
   resourceUpdated: AttemptPorts['resourceUpdated'];
   subscriptions: AttemptPorts['subscriptions'];
+  auth: AttemptPorts['auth'];
   /** Whether the live session of this server is ready for requests now (for clients of `clientOf`). */
   onClient?(client: OpenSession['client'] | null): void;
 }
@@ -78,6 +79,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       prepareClient: ports.prepareClient,
       resourceUpdated: ports.resourceUpdated,
       subscriptions: ports.subscriptions,
+      auth: ports.auth,
     });
     const admission = new Admission(name, () => server.config.limits, ports.breaker, (id) => calls.get(id) !== undefined);
     const invokePorts = {
