@@ -7,6 +7,7 @@ import { configPath, notFound, same, withLocal, type Command, type Listing } fro
 import { RemoteClient } from './remote.js';
 import { out, printHealth, printResult, printTools, unavailableOf, withLastErrors } from './report.js';
 import { GATEWAY_HELP, runGateway } from './gatewayCommand.js';
+import { LOGIN_HELP, runLogin } from './loginCommand.js';
 import { runServe, SERVE_HELP } from './serveCommand.js';
 import { surfaceCommands } from './surfaceCommands.js';
 import { argsFlag, integerFlag, UsageError } from './usage.js';
@@ -22,6 +23,10 @@ export const commands = {
   gateway: {
     help: GATEWAY_HELP,
     run: (input) => runGateway(input, configPath(input)),
+  },
+  login: {
+    help: LOGIN_HELP,
+    run: (input) => runLogin(input),
   },
   tools: {
     help: `Usage: switchboard tools [--server S] [--config F | --url U] [--json]

@@ -21,6 +21,8 @@ export interface CommandInput {
   inspect?: boolean | undefined;
   'inspect-port'?: string | undefined;
   watch?: boolean | undefined;
+  force?: boolean | undefined;
+  'no-browser'?: boolean | undefined;
   'log-level'?: string | undefined;
   positionals: string[];
 }

@@ -15,6 +15,7 @@ const USAGE = `Usage: switchboard <command> [options]
 Commands:
   serve      run the switchboard with its admin HTTP API, live view and MCP gateway at /mcp
   gateway    every configured server as one MCP server over stdio (for Claude Desktop, Cursor, …)
+  login      authorize an OAuth server from a terminal and store its tokens
   tools      list every tool and where it routes
   call       call a tool:  switchboard call <tool> [--args JSON] [--server S]
   resources  list every resource and resource template
@@ -47,6 +48,8 @@ const OPTIONS = {
   inspect: { type: 'boolean', default: false },
   'inspect-port': { type: 'string' },
   watch: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  'no-browser': { type: 'boolean', default: false },
   'log-level': { type: 'string' },
 } as const;
 
