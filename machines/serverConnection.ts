@@ -6,15 +6,27 @@ import type {
   ConnectionEmitted,
   ConnectionEvent,
   ConnectionInput,
-  ConnectionReason,
-  ConnectionStateName,
-  ServerStateChanged,
   ServerCatalogListed,
   SessionCommand,
 } from './connectionTypes.js';
 import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts } from './types.js';
+import {
+  announce,
+  attemptOf,
+  CONNECT_TIMED_OUT,
+  CONNECT_TIMEOUT,
+  errorOf,
+  HEALTH_FAILED,
+  LOST,
+  manualReconnect,
+  prunedLog,
+  STALE,
+  stateChanged,
+  type Announcement,
+} from './connectionTransitions.js';
 
 export type * from './connectionTypes.js';
+export { connectionStateOf } from './connectionTransitions.js';
 
 /**
  * One MCP server connection (research/reliability.md §2.5): `disconnected` (`idle`, `backoff`) →
@@ -23,45 +35,6 @@ export type * from './connectionTypes.js';
  * decides, and tells the session what to do with `session.*` and `call.*` commands. Events from an
  * earlier attempt are dropped by the first transition of each `session.*` handler.
  */
-
-type Announcement = { from: ConnectionStateName; to: ConnectionStateName; reason: ConnectionReason };
-type AttemptEvent = { event: { attemptId: number } };
-type FailureEvent = { event: { attemptId: number; at: number; error: ErrorInfo } };
-
-const attemptOf = ({ event }: AttemptEvent) => ({ attemptId: event.attemptId });
-const errorOf = ({ event }: FailureEvent) => ({ error: event.error });
-const announce = (from: ConnectionStateName, to: ConnectionStateName, reason: ConnectionReason) => ({ type: 'report', params: { from, to, reason } }) as const;
-
-/** Drops an event of an earlier attempt (a late answer of a closed session). */
-const STALE = { guard: { type: 'isStaleAttempt', params: attemptOf } } as const;
-
-/** `server.reconnect` from any state: cancel timers, forget failures, start a fresh attempt. */
-const manualReconnect = (from: ConnectionStateName) =>
-  ({ target: '#serverConnection.connecting', reenter: true, actions: ['resetSupervision', announce(from, 'connecting', 'manualReconnect')] }) as const;
-
-/** A lost connected session: crash loop, non-retryable (auth), attempt limit, else back off. */
-const LOST = [
-  STALE,
-  { guard: { type: 'isCrashLoop', params: ({ event }: FailureEvent) => ({ at: event.at }) }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'error', 'crashLoop')] },
-  { guard: { type: 'isNonRetryable', params: errorOf }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, announce('connected', 'error', 'authRequired')] },
-  { guard: 'isAttemptLimitReached', target: 'error', actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'error', 'maxAttempts')] },
-  {
-    target: 'disconnected.backoff',
-    actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, { type: 'scheduleRetry', params: errorOf }, announce('connected', 'disconnected', 'connectionLost')],
-  },
-] as const;
-
-/** A connect (or an authorization) that took too long: back off, or give up at the attempt limit. */
-const CONNECT_TIMED_OUT = [
-  { guard: 'isAttemptLimitReached', target: '#serverConnection.error', actions: ['rememberTimeout', announce('connecting', 'error', 'maxAttempts')] },
-  {
-    target: '#serverConnection.disconnected.backoff',
-    actions: ['rememberTimeout', { type: 'scheduleRetry', params: { error: null } }, announce('connecting', 'disconnected', 'connectTimeout')],
-  },
-] as const;
-
-const CONNECT_TIMEOUT: ErrorInfo = { code: 'ConnectTimeout', message: 'connect timed out', retryable: true };
-const HEALTH_FAILED: ErrorInfo = { code: 'HealthCheckFailed', message: 'health check failed', retryable: true };
 
 export const serverConnectionMachine = setup({
   types: {} as { context: ConnectionContext; events: ConnectionEvent; input: ConnectionInput; emitted: ConnectionEmitted },
@@ -325,19 +298,3 @@ export const serverConnectionMachine = setup({
     },
   },
 });
-
-function prunedLog(context: ConnectionContext, at: number): number[] {
-  return [...context.restartLog.filter((t) => at - t < context.policy.reconnect.restartPeriodMs), at];
-}
-
-function stateChanged(context: ConnectionContext, params: Announcement): ServerStateChanged {
-  const fact: ServerStateChanged = { type: 'server.stateChanged', server: context.server, ...params };
-  if ((params.to === 'error' || params.to === 'disconnected') && context.lastError) fact.error = context.lastError;
-  if (params.to === 'disconnected' && context.retryInMs !== null) fact.retryInMs = context.retryInMs;
-  return fact;
-}
-
-/** The top-level state name of a connection snapshot value. */
-export function connectionStateOf(value: unknown): ConnectionStateName {
-  return (typeof value === 'string' ? value : Object.keys(value as object)[0]) as ConnectionStateName;
-}

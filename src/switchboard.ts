@@ -4,11 +4,12 @@ import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
 import type { ToolInfo } from '../machines/types.js';
 import { argumentsProblem } from './callInput.js';
-import { PendingCalls, type OpenCallOptions } from './calls.js';
+import { PendingCalls } from './calls.js';
 import { toRuntimeClock, type RuntimeClock } from './clock.js';
 import { ClosingTracker } from './closing.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 import { CallOutbox } from './outbox.js';
+import { CallPath } from './callPath.js';
 import { resolveInput } from './config/load.js';
 import type { ResolvedConfig } from './config/schema.js';
 import type { ReloadResult } from './reload.js';
@@ -54,9 +55,7 @@ export class Switchboard extends SurfaceMethods {
   private readonly live = new LiveClients();
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
-  private readonly outbox = new CallOutbox((server, requestIds) => {
-    if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
-  });
+  private readonly path: CallPath;
   private stopPromise: Promise<void> | null = null;
 
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
@@ -72,6 +71,10 @@ export class Switchboard extends SurfaceMethods {
       if (!this.registry.has(name)) this.registry.addCustom(name, transport, config.defaults);
     }
     this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
+    const outbox = new CallOutbox((server, requestIds) => {
+      if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
+    });
+    this.path = new CallPath(this.registry, this.calls, outbox);
     this.probes = new HealthProbes(this.clock);
     this.status = new ServerStatusView(this.registry, { getSnapshot: () => this.actor.getSnapshot() }, this.probes, this.clock, () => this.stopPromise !== null);
     this.clientSurface = new ClientSurface({
@@ -191,35 +194,13 @@ export class Switchboard extends SurfaceMethods {
     const server = this.registry.get(route.server)!.config;
     const problem = argumentsProblem(args, server.limits.maxMessageBytes);
     if (problem) return Promise.reject(problem);
-    return this.open<CallToolResult>(route.server, { tool: route.tool, args, meta: options.meta, task }, options);
+    return this.path.open<CallToolResult>(route.server, { tool: route.tool, args, meta: options.meta, task }, options);
   }
 
   /** Admits one request of the surface beyond tools, through the same path as a tool call. */
   private request<T>(server: string, spec: RequestSpec, options: RequestOptions): Promise<T> {
     if (this.stopPromise) return Promise.reject(stoppedError());
-    return this.open<T>(server, { kind: spec.kind, tool: spec.name, args: undefined, meta: undefined, method: spec.method, params: spec.params, readOnly: spec.readOnly }, options);
-  }
-
-  private open<T>(server: string, call: Pick<OpenCallOptions, 'kind' | 'tool' | 'args' | 'meta' | 'method' | 'params' | 'readOnly' | 'task'>, options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined; onProgress?: OpenCallOptions['onProgress'] }): Promise<T> {
-    const { timeouts } = this.registry.get(server)!.config;
-    // Fields named one by one: an object spread of the varied call shapes hit V8's slow clone path (measured: ~5% of an in-memory call).
-    const { requestId, promise } = this.calls.open<T>({
-      server,
-      kind: call.kind,
-      tool: call.tool,
-      args: call.args,
-      meta: call.meta,
-      method: call.method,
-      params: call.params,
-      readOnly: call.readOnly,
-      task: call.task,
-      timeoutMs: Math.min(options.timeoutMs ?? timeouts.callMs, timeouts.maxCallMs),
-      maxTimeoutMs: timeouts.maxCallMs,
-      signal: options.signal,
-      onProgress: options.onProgress,
-    });
-    this.outbox.push(server, requestId);
-    return promise;
+    return this.path.open<T>(server, { kind: spec.kind, tool: spec.name, args: undefined, meta: undefined, method: spec.method, params: spec.params, readOnly: spec.readOnly }, options);
   }
 
   /** Adds and (once started) connects a server; a bad config throws ConfigError. */

@@ -2,7 +2,7 @@ import { createGateway, createGatewayRouter, serveStdio } from '../gateway/index
 import { createJsonLogger } from '../logger.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createSwitchboard, type Switchboard } from '../switchboard.js';
-import type { CommandInput } from './commands.js';
+import type { CommandInput } from './local.js';
 import { followGatewayConfig, reloadTriggers, stopSignal } from './lifecycle.js';
 import { logLevelFlag } from './usage.js';
 

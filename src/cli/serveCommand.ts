@@ -4,7 +4,7 @@ import { createConfigReloader } from '../server/configReload.js';
 import { createInspection, INSPECT_PROTOCOL, type Inspection } from '../server/inspector.js';
 import { serve, type Service } from '../server/serve.js';
 import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../switchboard.js';
-import type { CommandInput } from './commands.js';
+import type { CommandInput } from './local.js';
 import { followGatewayConfig, reloadTriggers, stopSignal } from './lifecycle.js';
 import { out } from './report.js';
 import { logLevelFlag, portFlag } from './usage.js';

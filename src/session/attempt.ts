@@ -13,7 +13,7 @@ import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.j
 import type { RuntimeClock } from '../clock.js';
 import type { RegisteredServer } from '../registry.js';
 import { classifyConnectError, isSessionRejection } from './classify.js';
-import type { ServerAuth } from '../auth/index.js';
+import type { ServerAuth } from '../auth/create.js';
 import { NO_SDK_TIMEOUT, openSession, type OpenSession } from './connect.js';
 import { pingServer, requestSignal } from './requests.js';
 import { listCatalog } from './catalog.js';

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { ServerAuth } from '../auth/index.js';
+import type { ServerAuth } from '../auth/create.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { JSONRPCMessageSchema, type ClientCapabilities, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
