@@ -122,6 +122,8 @@ describe.skipIf(!existsSync(CHROMIUM))('live view in headless Chromium', () => {
     await page.waitForSelector(lit('fs', 'connection', 'serverConnection.connected'), { timeout: 15_000 });
     const trail = await page.locator(`${card('fs')} .trail li`).allTextContents();
     expect(trail.slice(0, 3)).toEqual(['connecting → connected (ready)', 'disconnected → connecting (retry)', 'connected → disconnected (connectionLost)']);
+    // The counter comes from the next /mcp/servers read, which may follow the event by a moment.
+    await page.waitForFunction((selector) => document.querySelector(selector)?.textContent === '1', `${card('fs')} [data-field="reconnects"]`, { timeout: 10_000 });
     expect(await page.locator(`${card('fs')} [data-field="reconnects"]`).textContent()).toBe('1');
   });
 
@@ -133,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM))('live view in headless Chromium', () => {
     await page.waitForSelector(lit('mem', 'breaker', 'circuitBreaker.open'), { timeout: 10_000 });
     await page.waitForSelector('#calls tbody tr[data-tool="slow"][data-server="mem"][data-outcome="ToolCallTimeout"]');
     await page.waitForSelector('#tools tbody tr[data-tool="mem__slow"][data-available="false"]');
-    expect(await page.locator(`${card('mem')} [data-field="breakerCurrent"]`).textContent()).toBe('open');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'open', `${card('mem')} [data-field="breakerCurrent"]`, { timeout: 10_000 });
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '1', `${card('mem')} [data-field="opens"]`);
     expect(await page.content()).not.toContain('do-not-show-me');
     await shot('live-view-breaker-open.png');
