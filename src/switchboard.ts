@@ -32,7 +32,6 @@ import { ServerStatusView } from './status.js';
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 
 type RootActor = Actor<typeof managerMachine>;
-
 /** The switchboard: many MCP servers behind one supervised, typed facade. Create it with `createSwitchboard`. */
 export class Switchboard extends SurfaceMethods {
   /** The root XState actor (the manager), for inspection. */
@@ -51,7 +50,7 @@ export class Switchboard extends SurfaceMethods {
   private index: { catalogs: object; index: CatalogIndex } | null = null;
   private readonly clientSurface: ClientSurface;
   private readonly status: ServerStatusView;
-  /** Subscribed resource uris per server (with subscriber counts), re-sent after every connect. */
+  /** Live clients, roots and resource subscriptions of the servers' sessions. */
   private readonly live = new LiveClients();
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
@@ -289,7 +288,6 @@ export class Switchboard extends SurfaceMethods {
   private requireEnabled(name: string): void {
     if (!this.registry.isEnabled(name)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${name}"`);
   }
-
 }
 
 /**
