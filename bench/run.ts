@@ -32,7 +32,7 @@ interface Round {
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
 const plan = quick
-  ? { rounds: 3, seq: { memory: 400, stdio: 400, http: 150 }, conc: { memory: 2000, stdio: 2000, http: 400 }, fanout: [3], scale: 50, warmup: 50 }
+  ? { rounds: 3, seq: { memory: 300, stdio: 300, http: 100 }, conc: { memory: 1500, stdio: 1500, http: 300 }, fanout: [3], scale: 50, warmup: 30 }
   : { rounds: 5, seq: { memory: 3000, stdio: 3000, http: 600 }, conc: { memory: 12000, stdio: 12000, http: 1500 }, fanout: [10, 50], scale: 1000, warmup: 200 };
 
 function ensurePeers(): void {
@@ -60,7 +60,8 @@ function cells(): Cell[] {
     list.push({ workload: 'conc', transport, size: plan.conc[transport], targets: PEERS_OVER[transport] });
   }
   for (const n of plan.fanout) list.push({ workload: 'fanout', transport: 'stdio', size: n, targets: TARGETS });
-  list.push({ workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
+  // The one-server routing baseline is part of the full run only (it keeps the quick run short).
+  if (!quick) list.push({ workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
   list.push({ workload: 'scale', transport: 'memory', size: plan.scale, targets: ['floor', 'switchboard'] });
   return list;
 }
