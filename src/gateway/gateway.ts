@@ -1,6 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { LoggingLevelSchema, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingLevelSchema, type LoggingLevel, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../logger.js';
 import { toolFilter } from '../naming.js';
 import { packageVersion } from '../server/version.js';
@@ -105,6 +105,8 @@ export class Gateway {
       const client = server.getClientVersion();
       this.options.logger?.log('info', `gateway: client ${client?.name ?? 'unknown'} ${client?.version ?? ''} connected`.trim());
     };
+    // A client's roots changed: tell every upstream, which asks for them again (answered by the router).
+    server.setNotificationHandler(RootsListChangedNotificationSchema, () => this.sb.notifyRootsChanged());
     server.onclose = () => this.forget(session);
     server.onerror = (error) => this.options.logger?.log('warn', `gateway: ${this.sb.redact(error.message)}`);
     this.sessions.add(session);

@@ -1,4 +1,4 @@
-import { LoggingMessageNotificationSchema, McpError, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, McpError, ResourceUpdatedNotificationSchema, RootsListChangedNotificationSchema, ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stdioServer, until } from '../helpers/switchboard.js';
 import { ANSWERING, answering, connectClient, setup, teardown } from './upstream.js';
@@ -230,6 +230,15 @@ describe('server -> client requests', () => {
     const client = await connectClient(gateway, ANSWERING, answering);
     expect((await client.callTool({ name: 'up__ask' })).content).toEqual([{ type: 'text', text: 'accept Ada' }]);
     expect((await client.callTool({ name: 'up__roots' })).content).toEqual([{ type: 'text', text: 'file:///work/a' }]);
+  });
+
+  it('tells the upstream servers when the roots of a client change', async () => {
+    const { gateway, probe } = await setup();
+    const client = await connectClient(gateway, ANSWERING, answering);
+    let changes = 0;
+    probe.server!.server.setNotificationHandler(RootsListChangedNotificationSchema, () => void changes++);
+    await client.sendRootsListChanged();
+    await until(() => changes === 1, 5_000, 'the upstream to hear of the roots change');
   });
 
   it('refuses sampling outside a call', async () => {
