@@ -1,18 +1,13 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { resolveConfig, type ResolvedServer } from '../../src/config/index.js';
 import type { AuthConfig } from '../../src/config/schema.js';
-import { ConfigError } from '../../src/errors.js';
+import { issuesOf } from './issues.js';
 
 /** The `auth` block of http and sse servers (DESIGN §11). */
 
-function issuesOf(servers: Record<string, unknown>) {
-  try {
-    resolveConfig({ servers });
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
+/** The issues of resolving a config with these servers. */
+function issuesOfServers(servers: Record<string, unknown>) {
+  return issuesOf(() => resolveConfig({ servers }));
 }
 
 const http = (auth: unknown, extra: Record<string, unknown> = {}) => ({ s: { transport: 'http', url: 'https://mcp.example.test/mcp', auth, ...extra } });
@@ -37,36 +32,36 @@ describe('the auth block', () => {
   });
 
   it('is a ConfigError at servers.<name>.auth on a stdio server', () => {
-    expect(issuesOf({ s: { transport: 'stdio', command: 'x', auth: { type: 'oauth' } } })).toEqual([
+    expect(issuesOfServers({ s: { transport: 'stdio', command: 'x', auth: { type: 'oauth' } } })).toEqual([
       { path: 'servers.s.auth', message: 'auth is for http and sse servers only (a stdio server takes its credentials in env)' },
     ]);
   });
 
   it('names the unknown type and the keys each type knows', () => {
-    expect(issuesOf(http({ type: 'basic' }))[0]!.path).toBe('servers.s.auth.type');
-    expect(issuesOf(http({ type: 'oauth', clientId: 'a', extra: 1 }))[0]!.path).toBe('servers.s.auth.extra');
-    expect(issuesOf(http({ type: 'oauth', clientSecret: 'x' }))).toEqual([{ path: 'servers.s.auth.clientSecret', message: 'clientSecret belongs to a pre-registered clientId' }]);
+    expect(issuesOfServers(http({ type: 'basic' }))[0]!.path).toBe('servers.s.auth.type');
+    expect(issuesOfServers(http({ type: 'oauth', clientId: 'a', extra: 1 }))[0]!.path).toBe('servers.s.auth.extra');
+    expect(issuesOfServers(http({ type: 'oauth', clientSecret: 'x' }))).toEqual([{ path: 'servers.s.auth.clientSecret', message: 'clientSecret belongs to a pre-registered clientId' }]);
   });
 
   it('needs exactly one of clientSecret or privateKey for client_credentials, and algorithm only with a key', () => {
-    expect(issuesOf(http({ type: 'client_credentials', clientId: 'svc' }))).toEqual([{ path: 'servers.s.auth', message: 'needs exactly one of clientSecret or privateKey' }]);
-    expect(issuesOf(http({ type: 'client_credentials', clientId: 'svc', clientSecret: 'a', privateKey: 'b' }))[0]!.message).toBe('needs exactly one of clientSecret or privateKey');
-    expect(issuesOf(http({ type: 'client_credentials', clientId: 'svc', clientSecret: 'a', algorithm: 'ES256' }))).toEqual([
+    expect(issuesOfServers(http({ type: 'client_credentials', clientId: 'svc' }))).toEqual([{ path: 'servers.s.auth', message: 'needs exactly one of clientSecret or privateKey' }]);
+    expect(issuesOfServers(http({ type: 'client_credentials', clientId: 'svc', clientSecret: 'a', privateKey: 'b' }))[0]!.message).toBe('needs exactly one of clientSecret or privateKey');
+    expect(issuesOfServers(http({ type: 'client_credentials', clientId: 'svc', clientSecret: 'a', algorithm: 'ES256' }))).toEqual([
       { path: 'servers.s.auth.algorithm', message: 'algorithm is for privateKey (private_key_jwt) only' },
     ]);
   });
 
   it('takes only a loopback redirect URL and an https metadata document URL', () => {
-    expect(issuesOf(http({ type: 'oauth', redirectUrl: 'https://app.example.test/callback' }))[0]!.path).toBe('servers.s.auth.redirectUrl');
-    expect(issuesOf(http({ type: 'oauth', clientMetadataUrl: 'http://app.example.test/client.json' }))[0]).toEqual({
+    expect(issuesOfServers(http({ type: 'oauth', redirectUrl: 'https://app.example.test/callback' }))[0]!.path).toBe('servers.s.auth.redirectUrl');
+    expect(issuesOfServers(http({ type: 'oauth', clientMetadataUrl: 'http://app.example.test/client.json' }))[0]).toEqual({
       path: 'servers.s.auth.clientMetadataUrl',
       message: 'must be an https:// URL with a path',
     });
-    expect(issuesOf(http({ type: 'oauth', scopes: ['read write'] }))[0]!.path).toBe('servers.s.auth.scopes[0]');
+    expect(issuesOfServers(http({ type: 'oauth', scopes: ['read write'] }))[0]!.path).toBe('servers.s.auth.scopes[0]');
   });
 
   it('excludes a static Authorization header', () => {
-    expect(issuesOf(http({ type: 'oauth' }, { headers: { authorization: 'Bearer x' } }))).toEqual([
+    expect(issuesOfServers(http({ type: 'oauth' }, { headers: { authorization: 'Bearer x' } }))).toEqual([
       { path: 'servers.s.headers.authorization', message: 'an Authorization header and an auth block exclude each other; keep one' },
     ]);
   });

@@ -1,16 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { resolveConfig, type CapabilitiesConfig, type ResolvedServer } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { issuesOf } from './issues.js';
 
-function issuesOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('per-server capabilities', () => {
   it('is accepted on every transport and carried by the resolved server', () => {

@@ -3,17 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { loadConfigFileSync, parseConfigText, resolveConfig, type ResolvedServer } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { issuesOf } from './issues.js';
 
-function issuesOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config', () => {
   it('resolves servers with defaults merged and arrays replaced', () => {

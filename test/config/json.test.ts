@@ -3,17 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfigFileSync, parseConfigText } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { issuesOf } from './issues.js';
 
-function issuesOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-json-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { issuesOf } from './issues.js';
 
-function issuesOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('config messages', () => {
   it('names a misspelled key in an mcpServers entry instead of a missing transport', () => {

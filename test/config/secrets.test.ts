@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { issuesOf } from './issues.js';
 
-function issuesOf(fn: () => unknown) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).issues;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('secrets recorded at expansion', () => {
   it('records every value taken from the environment on the server it landed in', () => {
