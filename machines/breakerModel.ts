@@ -69,13 +69,6 @@ export interface BreakerContext {
   change: BreakerChange | null;
 }
 
-/** Appends an outcome, keeping at most `size` entries (oldest evicted first). */
-export function pushOutcome(window: readonly Outcome[], outcome: Outcome, size: number): Outcome[] {
-  const next = window.length >= size ? window.slice(window.length - size + 1) : window.slice();
-  next.push(outcome);
-  return next;
-}
-
 /** Failure rate in percent, or -1 while fewer than `minimum` outcomes are recorded. */
 export function failureRate(window: readonly Outcome[], minimum: number): number {
   if (window.length === 0 || window.length < minimum) return -1;
@@ -133,8 +126,59 @@ export const CLOSED = {
   probeOutcomes: [] as Outcome[],
 };
 
+/** The four outcomes, shared: a window of 100 calls holds references, not 100 new objects per burst. */
+const OUTCOMES: readonly Outcome[] = [
+  Object.freeze({ f: false, s: false }),
+  Object.freeze({ f: false, s: true }),
+  Object.freeze({ f: true, s: false }),
+  Object.freeze({ f: true, s: true }),
+];
+
 function toOutcome(call: RecordedCall, policy: BreakerPolicy): Outcome {
-  return { f: call.outcome === 'failure', s: call.durationMs > policy.slowCallDurationThresholdMs };
+  return OUTCOMES[(call.outcome === 'failure' ? 2 : 0) + (call.durationMs > policy.slowCallDurationThresholdMs ? 1 : 0)]!;
+}
+
+/**
+ * The closed state's window during one burst: copied once, counts kept as outcomes come and go,
+ * so a burst of n outcomes costs O(window + n) instead of a copy and two scans per outcome.
+ * `reached()` decides exactly as `exceeds(window, minimum, policy)` would after each push.
+ */
+class BurstWindow {
+  private readonly items: Outcome[];
+  private start = 0;
+  private failed = 0;
+  private slow = 0;
+
+  constructor(window: readonly Outcome[], private readonly policy: BreakerPolicy) {
+    this.items = window.slice();
+    for (const o of window) {
+      if (o.f) this.failed++;
+      if (o.s) this.slow++;
+    }
+  }
+
+  push(outcome: Outcome): void {
+    this.items.push(outcome);
+    if (outcome.f) this.failed++;
+    if (outcome.s) this.slow++;
+    while (this.items.length - this.start > this.policy.slidingWindowSize) {
+      const evicted = this.items[this.start++]!;
+      if (evicted.f) this.failed--;
+      if (evicted.s) this.slow--;
+    }
+  }
+
+  reached(minimum: number): 'failureRate' | 'slowCallRate' | null {
+    const length = this.items.length - this.start;
+    if (length === 0 || length < minimum) return null;
+    if ((this.failed / length) * 100 >= this.policy.failureRateThreshold) return 'failureRate';
+    if ((this.slow / length) * 100 >= this.policy.slowCallRateThreshold) return 'slowCallRate';
+    return null;
+  }
+
+  outcomes(): Outcome[] {
+    return this.start === 0 ? this.items : this.items.slice(this.start);
+  }
 }
 
 /**
@@ -145,6 +189,8 @@ function toOutcome(call: RecordedCall, policy: BreakerPolicy): Outcome {
 export function recordOutcomes(context: BreakerContext, state: BreakerState, calls: readonly RecordedCall[]): BreakerContext {
   const next: BreakerContext = { ...context, change: null };
   let change: BreakerChange | null = null;
+  let window: BurstWindow | null = null;
+  const minimum = minimumCalls(next.policy);
   for (const call of calls) {
     if (change || state === 'open' || call.epoch !== context.epoch) {
       next.lateOutcomes++;
@@ -155,8 +201,9 @@ export function recordOutcomes(context: BreakerContext, state: BreakerState, cal
         next.ignoredCalls++;
         continue;
       }
-      next.window = pushOutcome(next.window, toOutcome(call, next.policy), next.policy.slidingWindowSize);
-      const reason = exceeds(next.window, minimumCalls(next.policy), next.policy);
+      window ??= new BurstWindow(next.window, next.policy);
+      window.push(toOutcome(call, next.policy));
+      const reason = window.reached(minimum);
       if (reason) change = { from: 'closed', to: 'open', reason, at: call.at };
       continue;
     }
@@ -176,6 +223,7 @@ export function recordOutcomes(context: BreakerContext, state: BreakerState, cal
       change = { from: 'half-open', to: failed ? 'open' : 'closed', reason: failed ? 'probeFailed' : 'probeSucceeded', at: call.at };
     }
   }
+  if (window) next.window = window.outcomes();
   if (change?.to === 'open') Object.assign(next, opened(next, change.at));
   if (change?.to === 'closed') Object.assign(next, CLOSED);
   next.change = change;

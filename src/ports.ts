@@ -1,6 +1,5 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Root } from '@modelcontextprotocol/sdk/types.js';
-import type { AnyActorRef } from 'xstate';
 import type { ToolInfo } from '../machines/types.js';
 import type { PendingCalls } from './calls.js';
 import type { ClosingTracker } from './closing.js';
@@ -9,7 +8,7 @@ import type { EventHub } from './eventHub.js';
 import type { HealthProbes } from './health.js';
 import type { ServerRegistry } from './registry.js';
 import { createAuthProvider, type Authorize, type TokenStore } from './auth/index.js';
-import { BreakerGate } from './session/breakerGate.js';
+import type { BreakerGates } from './session/breakerGate.js';
 import { clientCapabilities, installServerRequests, type ServerRequestHandlers } from './session/serverRequests.js';
 import { createSessionLogic, type SessionPorts } from './session/session.js';
 import { managerMachine } from '../machines/manager.js';
@@ -25,8 +24,8 @@ export interface PortSources {
   closing: ClosingTracker;
   clientInfo: { name: string; version: string };
   handlers: ServerRequestHandlers | undefined;
-  /** The breaker actor of a server (looked up when used: a reconnect() may respawn it). */
-  breaker(name: string): AnyActorRef | undefined;
+  /** Each server's breaker as the call path uses it (the actor is looked up when used: a reconnect() may respawn it). */
+  gates: BreakerGates;
   /** A server's tools in the one catalog (the manager's). */
   tools(name: string): readonly ToolInfo[];
   /** Roots set by `setRoots`, when any. */
@@ -53,7 +52,7 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
   return {
     server,
     calls: from.calls,
-    breaker: new BreakerGate(() => from.breaker(name), name, from.clock),
+    breaker: from.gates.of(name),
     clock: from.clock,
     clientInfo: from.clientInfo,
     annotations: (tool) => from.tools(name).find((t) => t.name === tool)?.annotations,

@@ -9,6 +9,7 @@ import { restartable, toManagedServer } from './managedServer.js';
 import type { SwitchboardInput } from './options.js';
 import type { ServerRegistry } from './registry.js';
 import { diffServers, type ReloadResult } from './reload.js';
+import type { BreakerGates } from './session/breakerGate.js';
 import type { TransportSource } from './session/connect.js';
 
 /** What changing the set of servers needs from the facade. */
@@ -17,6 +18,8 @@ export interface ServerSetPorts {
   calls: PendingCalls;
   closing: ClosingTracker;
   hub: EventHub;
+  /** Breaker outcomes waiting per server; a removed server's are applied and forgotten. */
+  gates: BreakerGates;
   /** Sends to the manager actor. */
   send(event: ManagerEvent): void;
   /** What a server's actor threw, when it failed. */
@@ -51,6 +54,7 @@ export class ServerSet {
 
   async remove(name: string): Promise<void> {
     if (!this.ports.registry.has(name)) throw new SwitchboardError('ServerNotFound', `no server named "${name}"`);
+    this.ports.gates.drop(name);
     this.ports.send({ type: 'server.remove', name });
     await this.ports.closing.drain();
     this.ports.registry.remove(name);

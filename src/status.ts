@@ -23,12 +23,15 @@ export class ServerStatusView {
     private readonly probes: HealthProbes,
     private readonly clock: RuntimeClock,
     private readonly stopped: () => boolean,
+    /** Applies a server's breaker outcomes still waiting in its quiet window, so a read is current. */
+    private readonly settle: (name: string) => void = () => undefined,
   ) {}
 
   /** One server's status, or undefined when no such server is configured. */
   getServer(name: string): ServerStatus | undefined {
     const entry = this.registry.get(name);
     if (!entry) return undefined;
+    this.settle(name);
     const status = describeServer(entry.config, this.child(`server:${name}`), this.child(`breaker:${name}`), entry.stderr, this.clock.now());
     const failed = this.failure(name);
     if (failed) return { ...status, state: 'error', lastError: failed };

@@ -27,6 +27,7 @@ import { SurfaceMethods } from './surfaceMethods.js';
 import { LiveClients } from './liveClients.js';
 import { resolveTokenStore } from './auth/index.js';
 import { supervisedLogic, type PortSources } from './ports.js';
+import { BreakerGates } from './session/breakerGate.js';
 import { ServerStatusView } from './status.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
@@ -55,6 +56,7 @@ export class Switchboard extends SurfaceMethods {
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
   private readonly path: CallPath;
+  private readonly gates: BreakerGates;
   private stopPromise: Promise<void> | null = null;
 
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
@@ -75,7 +77,8 @@ export class Switchboard extends SurfaceMethods {
     });
     this.path = new CallPath(this.registry, this.calls, outbox);
     this.probes = new HealthProbes(this.clock);
-    this.status = new ServerStatusView(this.registry, { getSnapshot: () => this.actor.getSnapshot() }, this.probes, this.clock, () => this.stopPromise !== null);
+    this.gates = new BreakerGates((name) => this.actor.system.get(`breaker:${name}`), this.clock);
+    this.status = new ServerStatusView(this.registry, { getSnapshot: () => this.actor.getSnapshot() }, this.probes, this.clock, () => this.stopPromise !== null, (name) => this.gates.settle(name));
     this.clientSurface = new ClientSurface({
       index: () => this.catalogIndex(),
       isEnabled: (name) => this.registry.isEnabled(name),
@@ -95,7 +98,7 @@ export class Switchboard extends SurfaceMethods {
       closing: this.closing,
       clientInfo: options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' },
       handlers: options.handlers,
-      breaker: (name) => this.actor.system.get(`breaker:${name}`),
+      gates: this.gates,
       tools: (name) => {
         const catalogs = this.actor.getSnapshot().context.catalogs;
         return Object.hasOwn(catalogs, name) ? catalogs[name]!.tools : [];
@@ -112,6 +115,7 @@ export class Switchboard extends SurfaceMethods {
         calls: this.calls,
         closing: this.closing,
         hub: this.hub,
+        gates: this.gates,
         send: (event) => this.actor.send(event),
         failure: (name) => this.status.failure(name),
         transportOf: (name) => this.transportOf(name),
@@ -233,6 +237,7 @@ export class Switchboard extends SurfaceMethods {
   /** Closes a server's circuit breaker and clears its window. */
   resetBreaker(name: string): void {
     this.requireEnabled(name);
+    this.gates.settle(name);
     this.actor.send({ type: 'breaker.reset', name, at: this.clock.now() });
   }
 
@@ -264,6 +269,7 @@ export class Switchboard extends SurfaceMethods {
   /** Stops every server and rejects every pending call with Stopped; resolves once every process is gone. Idempotent. */
   stop(): Promise<void> {
     this.stopPromise ??= (async () => {
+      this.gates.settle();
       this.actor.send({ type: 'manager.stop' });
       this.calls.rejectAll('stopped', stoppedError);
       this.actor.stop();

@@ -165,6 +165,30 @@ class ScreeningReadBuffer {
   }
 }
 
+/**
+ * Messages sent in one tick (a burst of admitted calls) leave in one `writev` instead of one
+ * write syscall each: stdin is corked on the first send of a tick and uncorked on the next one.
+ * Measured with 64 calls in flight: the write path was the largest stdio-only cost per call.
+ */
+function coalesceWrites(transport: StdioClientTransport): void {
+  const target = transport as unknown as { _process?: { stdin?: NodeJS.WritableStream & { cork(): void; uncork(): void; writableCorked: number } } };
+  const send = transport.send.bind(transport);
+  let corked: { uncork(): void } | null = null;
+  const uncork = () => {
+    corked?.uncork();
+    corked = null;
+  };
+  transport.send = (message) => {
+    const stdin = target._process?.stdin;
+    if (stdin && corked === null && typeof stdin.cork === 'function') {
+      stdin.cork();
+      corked = stdin;
+      setImmediate(uncork);
+    }
+    return send(message);
+  };
+}
+
 function screenStdout(transport: StdioClientTransport, maxBytes: number): void {
   const target = transport as unknown as { _readBuffer?: unknown };
   // Only where the SDK keeps the field we replace; elsewhere its own `maxBufferSize` still caps.
@@ -191,6 +215,7 @@ function buildStdioTransport(server: RuntimeServer & { transport: 'stdio' }, std
   if (server.cwd) params.cwd = server.cwd;
   const transport = new StdioClientTransport(params);
   screenStdout(transport, server.limits.maxMessageBytes);
+  coalesceWrites(transport);
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   // The group is taken at spawn: the SDK forgets its child on close and on exit (`pid` is null
   // then), and Client.connect closes the transport itself when initialize fails, before our own
