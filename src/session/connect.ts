@@ -170,7 +170,7 @@ class ScreeningReadBuffer {
  * write syscall each: stdin is corked on the first send of a tick and uncorked on the next one.
  * Measured with 64 calls in flight: the write path was the largest stdio-only cost per call.
  */
-function coalesceWrites(transport: StdioClientTransport): void {
+export function coalesceWrites(transport: StdioClientTransport): void {
   const target = transport as unknown as { _process?: { stdin?: NodeJS.WritableStream & { cork(): void; uncork(): void; writableCorked: number } } };
   const send = transport.send.bind(transport);
   let corked: { uncork(): void } | null = null;
