@@ -91,19 +91,18 @@ export function guardTransport(transport: Transport, options: GuardOptions): typ
   };
   dropOwnAborts(transport);
 
+  const outerAborts = new OuterAborts();
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     // Known for every POST of a request: its SSE stream answers only that request.
     const id = init?.method === 'POST' ? requestIdOf(init.body) : undefined;
     const signal = id === undefined ? undefined : signals.get(id);
     const controller = new AbortController();
-    const outer = init?.signal;
-    const abortOuter = () => controller.abort(outer?.reason);
+    const outer = init?.signal ?? undefined;
     const abortCall = () => controller.abort(new CallAbortedError());
-    if (outer?.aborted) abortOuter();
-    else outer?.addEventListener('abort', abortOuter, { once: true });
+    const leaveOuter = outer ? outerAborts.join(outer, controller) : () => undefined;
     signal?.addEventListener('abort', abortCall);
     const release = () => {
-      outer?.removeEventListener('abort', abortOuter);
+      leaveOuter();
       signal?.removeEventListener('abort', abortCall);
     };
     let response: Response;
@@ -116,6 +115,38 @@ export function guardTransport(transport: Transport, options: GuardOptions): typ
     options.observe?.(response);
     return guardBody(response, { maxBytes: options.maxMessageBytes, requestId: id, controller, release, ownAbort: isCallAbort });
   };
+}
+
+/**
+ * The SDK hands every POST the transport-wide signal. One listener on it aborts every request
+ * still open, instead of one listener per request: 64 calls in flight put 64 listeners on one
+ * signal, which made Node print a MaxListenersExceededWarning into the host's stderr.
+ */
+class OuterAborts {
+  private readonly open = new WeakMap<AbortSignal, Set<AbortController>>();
+
+  /** Links `controller` to `outer` until the returned function is called. */
+  join(outer: AbortSignal, controller: AbortController): () => void {
+    if (outer.aborted) {
+      controller.abort(outer.reason);
+      return () => undefined;
+    }
+    let members = this.open.get(outer);
+    if (!members) {
+      const created = new Set<AbortController>();
+      members = created;
+      this.open.set(outer, created);
+      outer.addEventListener('abort', () => {
+        for (const member of created) member.abort(outer.reason);
+        created.clear();
+      }, { once: true });
+    }
+    members.add(controller);
+    const joined = members;
+    return () => {
+      joined.delete(controller);
+    };
+  }
 }
 
 /**

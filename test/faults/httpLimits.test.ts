@@ -52,6 +52,23 @@ describe('HTTP calls: sockets, size caps, broken envelopes, auth', () => {
     expect(text(await s.callTool('web__echo', { text: 'still here' }))).toBe('still here');
   });
 
+  it('puts one listener on the transport-wide signal however many calls are in flight (no MaxListenersExceededWarning)', async () => {
+    const server = await web();
+    const s = open({ web: { transport: 'http', url: server.url } }, { ...FAST, limits: { maxConcurrentCalls: 64 } });
+    await s.start();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const results = await Promise.all(Array.from({ length: 64 }, (_, i) => s.callTool('web__echo', { text: String(i) })));
+      expect(results.map(text)).toEqual(Array.from({ length: 64 }, (_, i) => String(i)));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+
   it('closes the socket of a cancelled call and counts no breaker failure', async () => {
     const server = await web();
     const s = open({ web: { transport: 'http', url: server.url } });
