@@ -35,7 +35,7 @@ const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
 /** Sizes per run; `warmup` is calls per transport and ms, both reached before measuring (see measure.ts). */
 const plan = quick
-  ? { rounds: 3, seq: { memory: 2000, stdio: 1000, http: 150 }, conc: { memory: 6000, stdio: 4000, http: 400 }, fanout: [3], scale: 50, warmup: { memory: 3000, stdio: 2000, http: 400, ms: 500 } }
+  ? { rounds: 3, seq: { memory: 1500, stdio: 600, http: 120 }, conc: { memory: 5000, stdio: 3000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
   : { rounds: 5, seq: { memory: 10000, stdio: 4000, http: 600 }, conc: { memory: 30000, stdio: 20000, http: 1500 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
 
 function ensurePeers(): void {
