@@ -17,19 +17,7 @@ const measureSource = fileURLToPath(new URL('./lib/measure.ts', import.meta.url)
 /** measure.ts bundled once per run beside itself (relative URLs stay valid): each measurement starts plain Node, not tsx (~0.25 s less per process). */
 const measureScript = fileURLToPath(new URL('./lib/measure.bundle.mjs', import.meta.url));
 
-type Result = Record<string, number | string>;
-type Transport = 'memory' | 'stdio' | 'http';
-interface Cell {
-  workload: 'seq' | 'conc' | 'fanout' | 'scale';
-  transport: Transport;
-  size: number;
-  targets: string[];
-}
-interface Round {
-  round: number;
-  order: string[];
-  results: Record<string, Result | { error: string }>;
-}
+import { summary, type Cell, type Result, type Round, type Transport } from './lib/summary.js';
 
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
@@ -79,28 +67,6 @@ function cells(): Cell[] {
 function rotated(targets: string[], round: number): string[] {
   const k = round % targets.length;
   return [...targets.slice(k), ...targets.slice(0, k)];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** A metric of one target in one cell: the median over rounds, and its per-round ratio to the floor. */
-function summary(rounds: Round[], target: string, metric: string) {
-  const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
-  const values = rounds.map((r) => value(r, target)).filter((v): v is number => typeof v === 'number');
-  const ratios = rounds
-    .map((r) => [value(r, target), value(r, 'floor')] as const)
-    .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && typeof p[1] === 'number' && p[1] > 0)
-    .map(([v, f]) => v / f);
-  return {
-    value: values.length ? median(values) : undefined,
-    ratio: ratios.length ? median(ratios) : undefined,
-    min: ratios.length ? Math.min(...ratios) : undefined,
-    max: ratios.length ? Math.max(...ratios) : undefined,
-  };
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));

@@ -1,0 +1,38 @@
+/**
+ * Compares the headline ratios of two full runs (DESIGN §9: they should agree within ±0.05):
+ *   tsx bench/compare.ts <run1.json> <run2.json>
+ * Prints a Markdown table: each target's CPU-per-call and throughput ratio to the floor per transport.
+ */
+import { readFileSync } from 'node:fs';
+import { summary, type RunFile } from './lib/summary.js';
+
+const [first, second] = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file!, 'utf8')) as RunFile);
+if (!first || !second) throw new Error('usage: compare.ts <run1.json> <run2.json>');
+
+const HEADLINES = [
+  { metric: 'cpuUsPerCall', label: 'CPU per call' },
+  { metric: 'callsPerSec', label: 'throughput, 64 in flight' },
+] as const;
+
+const ratioOf = (run: RunFile, transport: string, target: string, metric: string) => {
+  const cell = run.measured.find((m) => m.cell.workload === 'conc' && m.cell.transport === transport);
+  return cell ? summary(cell.rounds, target, metric).ratio : undefined;
+};
+
+const lines = ['| headline ratio | transport | target | run 1 | run 2 | Δ | within ±0.05 |', '| --- | --- | --- | ---: | ---: | ---: | --- |'];
+let agree = 0;
+let total = 0;
+for (const { metric, label } of HEADLINES) {
+  for (const m of first.measured.filter((c) => c.cell.workload === 'conc')) {
+    for (const target of m.cell.targets.filter((t) => t !== 'floor')) {
+      const a = ratioOf(first, m.cell.transport, target, metric);
+      const b = ratioOf(second, m.cell.transport, target, metric);
+      if (a === undefined || b === undefined) continue;
+      const delta = Math.abs(a - b);
+      total++;
+      if (delta <= 0.05) agree++;
+      lines.push(`| ${label} | ${m.cell.transport} | ${target} | ${a.toFixed(2)}× | ${b.toFixed(2)}× | ${delta.toFixed(2)} | ${delta <= 0.05 ? 'yes' : 'no'} |`);
+    }
+  }
+}
+console.log(`${lines.join('\n')}\n\n${agree} of ${total} headline ratios agree within ±0.05.`);

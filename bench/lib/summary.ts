@@ -1,0 +1,46 @@
+/** The benchmark's result shapes and how rounds are summarized; shared by run.ts and compare.ts. */
+
+export type Result = Record<string, number | string>;
+export type Transport = 'memory' | 'stdio' | 'http';
+
+export interface Cell {
+  workload: 'seq' | 'conc' | 'fanout' | 'scale';
+  transport: Transport;
+  size: number;
+  targets: string[];
+}
+
+export interface Round {
+  round: number;
+  order: string[];
+  results: Record<string, Result | { error: string }>;
+}
+
+/** One benchmark run as bench/results/*.json keeps it. */
+export interface RunFile {
+  machine: string;
+  at: string;
+  measured: { cell: Cell; rounds: Round[] }[];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A metric of one target in one cell: the median over rounds, and its per-round ratio to the floor. */
+export function summary(rounds: Round[], target: string, metric: string) {
+  const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
+  const values = rounds.map((r) => value(r, target)).filter((v): v is number => typeof v === 'number');
+  const ratios = rounds
+    .map((r) => [value(r, target), value(r, 'floor')] as const)
+    .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && typeof p[1] === 'number' && p[1] > 0)
+    .map(([v, f]) => v / f);
+  return {
+    value: values.length ? median(values) : undefined,
+    ratio: ratios.length ? median(ratios) : undefined,
+    min: ratios.length ? Math.min(...ratios) : undefined,
+    max: ratios.length ? Math.max(...ratios) : undefined,
+  };
+}
