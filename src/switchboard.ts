@@ -72,9 +72,12 @@ export class Switchboard extends SurfaceMethods {
       if (!this.registry.has(name)) this.registry.addCustom(name, transport, config.defaults);
     }
     this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
-    const outbox = new CallOutbox((server, requestIds) => {
-      if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
-    });
+    const outbox = new CallOutbox(
+      (server, requestIds) => {
+        if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
+      },
+      () => this.calls.size,
+    );
     this.path = new CallPath(this.registry, this.calls, outbox);
     this.probes = new HealthProbes(this.clock);
     this.gates = new BreakerGates((name) => this.actor.system.get(`breaker:${name}`), this.clock);
