@@ -1,5 +1,5 @@
 /**
- * Benchmark runner: `npm run bench` (full, about 10 minutes) or `npm run bench:quick` (about 2).
+ * Benchmark runner: `npm run bench` (full, about 12 minutes) or `npm run bench:quick` (about 2).
  * Measurements are interleaved (DESIGN §9): each round runs every target of a cell — floor,
  * switchboard, langchain, mastra, the order rotated per round — each in a fresh Node process, so a
  * busy neighbour during one round moves every target of that round alike. A ratio is the median of
@@ -24,7 +24,7 @@ const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard
 /** Sizes per run; `warmup` is calls per transport and ms, both reached before measuring (see measure.ts). */
 const plan = quick
   ? { rounds: 3, seq: { memory: 1500, stdio: 600, http: 120 }, conc: { memory: 5000, stdio: 3000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
-  : { rounds: 5, seq: { memory: 10000, stdio: 4000, http: 600 }, conc: { memory: 30000, stdio: 20000, http: 1500 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+  : { rounds: 7, seq: { memory: 10000, stdio: 4000, http: 600 }, conc: { memory: 30000, stdio: 20000, http: 1500 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
 
 function ensurePeers(): void {
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;

@@ -13,17 +13,27 @@ export const MAX_ARGUMENT_DEPTH = 64;
 export function argumentsProblem(args: unknown, maxBytes: number): SwitchboardError | null {
   if (args === undefined) return null;
   if (args === null || typeof args !== 'object' || Array.isArray(args)) return invalid('arguments must be an object');
-  const stack: [unknown, number][] = [[args, 1]];
-  let bytes = 0;
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
+  const walk = new ArgumentWalk(maxBytes);
+  return walk.visit(args, 1);
+}
+
+/**
+ * A depth-first walk that adds up an estimate of the JSON size (recursion is bounded by
+ * MAX_ARGUMENT_DEPTH; no per-value allocation: this runs on every call).
+ */
+class ArgumentWalk {
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  visit(value: unknown, depth: number): SwitchboardError | null {
     switch (typeof value) {
       case 'string':
-        bytes += value.length + 2;
+        this.bytes += value.length + 2;
         break;
       case 'number':
       case 'boolean':
-        bytes += 8;
+        this.bytes += 8;
         break;
       case 'undefined':
         break;
@@ -34,24 +44,27 @@ export function argumentsProblem(args: unknown, maxBytes: number): SwitchboardEr
         return invalid(`arguments contain a ${typeof value}, which JSON cannot carry`);
       default: {
         if (value === null) {
-          bytes += 4;
+          this.bytes += 4;
           break;
         }
         if (depth > MAX_ARGUMENT_DEPTH) return invalid(`arguments are nested deeper than ${MAX_ARGUMENT_DEPTH} levels (or circular)`);
         if (Array.isArray(value)) {
-          for (const item of value) stack.push([item, depth + 1]);
-          bytes += 2 + value.length;
+          this.bytes += 2 + value.length;
+          for (const item of value) {
+            const problem = this.visit(item, depth + 1);
+            if (problem) return problem;
+          }
         } else {
           for (const key of Object.keys(value as object)) {
-            bytes += key.length + 4;
-            stack.push([(value as Record<string, unknown>)[key], depth + 1]);
+            this.bytes += key.length + 4;
+            const problem = this.visit((value as Record<string, unknown>)[key], depth + 1);
+            if (problem) return problem;
           }
         }
       }
     }
-    if (bytes > maxBytes) return invalid(`arguments are larger than ${maxBytes} bytes (limits.maxMessageBytes)`);
+    return this.bytes > this.maxBytes ? invalid(`arguments are larger than ${this.maxBytes} bytes (limits.maxMessageBytes)`) : null;
   }
-  return null;
 }
 
 function invalid(message: string): SwitchboardError {

@@ -31,6 +31,9 @@ export interface InvokePorts {
   redact(text: string): string;
 }
 
+/** The settlement of every successful call (shared: nothing to allocate per call). */
+const SETTLED: Settlement = Object.freeze({ replay: null, aftermath: 'none' });
+
 /** How a failed call left the connection, for the session to act on. */
 export type Aftermath = 'none' | 'expired' | 'suspect' | 'auth';
 
@@ -118,7 +121,7 @@ export function invoke(client: Client, call: PendingCall, epoch: number, ports: 
     (result) => {
       ports.record(call.requestId, epoch, 'success', startedAt);
       ports.calls.resolve(call.requestId, call.kind === 'tool' ? withContent(result as CallToolResult) : result);
-      done({ replay: null, aftermath: 'none' });
+      done(SETTLED);
     },
     (error: unknown) => {
       const failure = classifyCallError(error, call.abortCause, ports.name, call.tool, subjectOf(call), call.kind === 'tool' ? 'tool' : 'other');
