@@ -120,6 +120,7 @@ export class PendingCalls implements CallTable {
         return entry !== undefined && entry.deadline <= now;
       },
       (requestId) => this.expire(requestId),
+      () => this.entries.size,
     );
   }
 

@@ -1,26 +1,40 @@
 import type { RuntimeClock } from './clock.js';
 
+/** Stale entries tolerated beyond the live ones before a rebuild (small tables never rebuild). */
+const STALE_SLACK = 64;
+
 /**
  * Call deadlines on one timer: a min-heap of (deadline, key) and a single clock timer armed for
  * the earliest. A timer per call cost an allocation and two timer-list operations per call (and
  * garbage), measured on the hot path; here a call pays one heap push. Entries are never removed
  * from the heap when a call settles or its deadline moves: when the timer fires, each popped entry
- * is checked against `isDue` (lazy deletion), so a stale one costs nothing but its pop.
+ * is checked against `isDue` (lazy deletion), so a stale one costs nothing but its pop. Under
+ * sustained load the table never empties, so settled calls' entries would pile up for a whole
+ * call timeout (a million of them at 20 000 calls/s and the default 60 s, and every major GC
+ * walking them): once stale entries outnumber live ones the heap is rebuilt from the live ones,
+ * which keeps it within twice the calls in flight at O(log n) amortized per call.
  */
 export class DeadlineQueue {
-  private readonly heap: { at: number; key: string }[] = [];
+  private heap: { at: number; key: string }[] = [];
   private timer: unknown = undefined;
   private armedAt = Infinity;
 
   /**
    * @param isDue whether the call `key` is still live and due at `now` (its current deadline passed).
    * @param expire ends one due call.
+   * @param live how many calls are live (an upper bound of the entries worth keeping).
    */
   constructor(
     private readonly clock: RuntimeClock,
     private readonly isDue: (key: string, now: number) => boolean,
     private readonly expire: (key: string) => void,
+    private readonly live: () => number,
   ) {}
+
+  /** Entries in the heap, stale ones included (for tests and diagnostics). */
+  get size(): number {
+    return this.heap.length;
+  }
 
   /** Schedules `key` at time `at` (an earlier entry of the same key stays, and is skipped when popped). */
   add(key: string, at: number): void {
@@ -35,6 +49,7 @@ export class DeadlineQueue {
     }
     heap[i] = { at, key };
     if (at < this.armedAt) this.arm(at);
+    if (heap.length > 2 * this.live() + STALE_SLACK) this.rebuild();
   }
 
   /** Stops the timer and forgets every deadline. */
@@ -86,6 +101,13 @@ export class DeadlineQueue {
       heap[i] = last;
     }
     return top;
+  }
+
+  /** Keeps only the entries of live calls; a sorted array is a valid min-heap. The armed timer stays (firing early is harmless). */
+  private rebuild(): void {
+    const kept = this.heap.filter((entry) => this.isDue(entry.key, Infinity));
+    kept.sort((a, b) => a.at - b.at);
+    this.heap = kept;
   }
 
   /** Drops entries of settled calls from the heap's top, so an idle table arms no timer. */

@@ -28,6 +28,7 @@ function setup() {
       deadlines.delete(key);
       expired.push(key);
     },
+    () => deadlines.size,
   );
   const add = (key: string, at: number) => {
     deadlines.set(key, at);
@@ -77,5 +78,19 @@ describe('DeadlineQueue', () => {
     order.forEach((at, i) => q.add(`k${i}`, at));
     q.base.increment(100);
     expect(q.expired).toEqual([...order.keys()].sort((i, j) => order[i]! - order[j]!).map((i) => `k${i}`));
+  });
+
+  it('stays within twice the live calls under sustained load, and still expires the live ones', () => {
+    const { queue, deadlines, expired, add, base } = setup();
+    // 64 calls always in flight; each settles (leaves the table) as the next one opens.
+    for (let i = 0; i < 64; i++) add(`c${i}`, 60_000 + i);
+    for (let i = 64; i < 20_000; i++) {
+      deadlines.delete(`c${i - 64}`);
+      add(`c${i}`, 60_000 + i);
+      expect(queue.size).toBeLessThanOrEqual(2 * 64 + 64 + 1);
+    }
+    base.increment(60_000 + 19_999);
+    expect(expired).toEqual(Array.from({ length: 64 }, (_, i) => `c${20_000 - 64 + i}`));
+    expect(queue.size).toBe(0);
   });
 });

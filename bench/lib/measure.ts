@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { BENCH_SERVER, type ServerSpec, type Target } from './targets.js';
+import { serverCommand, type ServerSpec, type Target } from './targets.js';
 import { loadTarget } from './registry.js';
 
 const [workload = 'seq', targetName = 'floor', transport = 'memory', sizeText = '1000', inflightText = '64'] = process.argv.slice(2);
@@ -28,7 +28,8 @@ const WINDOWS = 5;
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 async function startHttpServer(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BENCH_SERVER, 'http'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { command, args } = serverCommand('http');
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { BENCH_SERVER, type ServerSpec, type Target } from './targets.js';
+import { serverCommand, type ServerSpec, type Target } from './targets.js';
 
 /**
  * The best-known peers, used the way their docs say, loaded from bench/peers (their own
@@ -25,7 +25,7 @@ export function langchainTarget(): Target {
       for (const spec of specs) {
         if (spec.transport === 'memory') throw new Error('langchain: no in-memory transport');
         mcpServers[spec.name] =
-          spec.transport === 'stdio' ? { transport: 'stdio', command: process.execPath, args: [BENCH_SERVER, 'stdio'] } : { transport: 'http', url: spec.url };
+          spec.transport === 'stdio' ? { transport: 'stdio', ...serverCommand('stdio') } : { transport: 'http', url: spec.url };
       }
       client = new MultiServerMCPClient({ mcpServers, prefixToolNameWithServerName: true, additionalToolNamePrefix: '' });
       for (const tool of await client.getTools()) tools.set(tool.name, tool);
@@ -53,7 +53,7 @@ export function mastraTarget(): Target {
       const servers: Record<string, unknown> = {};
       for (const spec of specs) {
         if (spec.transport === 'memory') throw new Error('mastra: no in-memory transport');
-        servers[spec.name] = spec.transport === 'stdio' ? { command: process.execPath, args: [BENCH_SERVER, 'stdio'] } : { url: new URL(spec.url!) };
+        servers[spec.name] = spec.transport === 'stdio' ? serverCommand('stdio') : { url: new URL(spec.url!) };
       }
       client = new MCPClient({ servers, id: `bench-${process.pid}` });
       toolsets = await client.getToolsets();

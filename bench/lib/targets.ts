@@ -24,6 +24,16 @@ export interface Target {
 
 export const BENCH_SERVER = fileURLToPath(new URL('../benchServer.mjs', import.meta.url));
 
+/**
+ * How every target starts the benchmark server (`mode` stdio or http). When the runner pins the
+ * measured client to one core (BENCH_SERVER_CPU names the other), the server runs on the other
+ * core: the same placement for every target, and no target's server competes with its client.
+ */
+export function serverCommand(mode: 'stdio' | 'http'): { command: string; args: string[] } {
+  const cpu = process.env.BENCH_SERVER_CPU;
+  return cpu ? { command: 'taskset', args: ['-c', cpu, process.execPath, BENCH_SERVER, mode] } : { command: process.execPath, args: [BENCH_SERVER, mode] };
+}
+
 async function memoryTransport(): Promise<Transport> {
   const [client, server] = InMemoryTransport.createLinkedPair();
   await buildBenchServer().connect(server);
@@ -42,7 +52,7 @@ export function floorTarget(): Target {
             spec.transport === 'memory'
               ? await memoryTransport()
               : spec.transport === 'stdio'
-                ? new StdioClientTransport({ command: process.execPath, args: [BENCH_SERVER, 'stdio'], stderr: 'ignore' })
+                ? new StdioClientTransport({ ...serverCommand('stdio'), stderr: 'ignore' })
                 : new StreamableHTTPClientTransport(new URL(spec.url!));
           await client.connect(transport);
           await client.listTools();
@@ -76,7 +86,7 @@ export function switchboardTarget(): Target {
       const transports: Record<string, () => Promise<Transport>> = {};
       for (const spec of specs) {
         if (spec.transport === 'memory') transports[spec.name] = memoryTransport;
-        else if (spec.transport === 'stdio') servers[spec.name] = { transport: 'stdio', command: process.execPath, args: [BENCH_SERVER, 'stdio'] };
+        else if (spec.transport === 'stdio') servers[spec.name] = { transport: 'stdio', ...serverCommand('stdio') };
         else servers[spec.name] = { transport: 'http', url: spec.url };
       }
       sb = library.createSwitchboard({ servers: servers as never, defaults: SAME_WORK }, { transports });
