@@ -40,4 +40,6 @@ if (mode === 'stdio') {
   http.keepAliveTimeout = 60_000;
   http.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${http.address().port}\n`));
   process.on('SIGTERM', () => process.exit(0));
+  // Started by a measurement process with a stdin pipe: gone with it, however it ended.
+  if (!process.stdin.isTTY) process.stdin.on('end', () => process.exit(0)).resume();
 }

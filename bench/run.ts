@@ -18,13 +18,19 @@ const measureSource = fileURLToPath(new URL('./lib/measure.ts', import.meta.url)
 const measureScript = fileURLToPath(new URL('./lib/measure.bundle.mjs', import.meta.url));
 
 import { summary, type Cell, type Result, type Round, type Transport } from './lib/summary.js';
+import { interleavedRounds, rotated, type Launch } from './lib/windows.js';
 
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
 /** Sizes per run; `warmup` is calls per transport and ms, both reached before measuring (see measure.ts). */
+/**
+ * Sizes per run. seq and conc: `rounds` interleaved windows of `seq`/`conc` calls per target
+ * (bench/lib/windows.ts), after a warm-up of `warmup` calls and ms (see measure.ts). fanout and
+ * scale: `processRounds` rounds of fresh processes (fan-out: `fanoutRounds`).
+ */
 const plan = quick
-  ? { rounds: 3, seq: { memory: 1500, stdio: 600, http: 120 }, conc: { memory: 5000, stdio: 3000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
-  : { rounds: 7, seq: { memory: 10000, stdio: 4000, http: 600 }, conc: { memory: 30000, stdio: 20000, http: 1500 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+  ? { rounds: 5, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 4000, stdio: 2000, http: 200 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
+  : { rounds: 15, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 15000, stdio: 8000, http: 600 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
 
 function ensurePeers(): void {
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;
@@ -40,15 +46,22 @@ function ensurePeers(): void {
  */
 const pinned = cpus().length >= 2 && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
 
-function measureOnce(cell: Cell, target: string): Result | { error: string } {
+/** How the measurement process of one target of one cell starts. */
+function launch(cell: Cell, target: string): Launch {
   const node = [process.execPath, '--expose-gc', measureScript, cell.workload, target, cell.transport, String(cell.size), '64'];
   const [command, ...args] = pinned ? ['taskset', '-c', '1', ...node] : node;
-  const out = spawnSync(command!, args, {
+  return {
+    command: command!,
+    args,
     cwd: root,
     env: { ...process.env, BENCH_WARMUP: String(plan.warmup[cell.transport]), BENCH_WARMUP_MS: String(plan.warmup.ms), ...(pinned ? { BENCH_SERVER_CPU: '0' } : {}) },
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+  };
+}
+
+/** One fresh process for one target of a fanout or scale cell; its one JSON line. */
+function measureOnce(cell: Cell, target: string): Result | { error: string } {
+  const { command, args, cwd, env } = launch(cell, target);
+  const out = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 180_000 });
   const line = out.stdout.split('\n').find((l) => l.startsWith('{'));
   if (!line) return { error: (out.stderr || out.error?.message || 'no output').split('\n').slice(-3).join(' ') };
   return JSON.parse(line) as Result;
@@ -71,12 +84,6 @@ function cells(): Cell[] {
   if (!quick) list.push({ workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
   list.push({ workload: 'scale', transport: 'memory', size: plan.scale, targets: ['floor', 'switchboard'] });
   return list;
-}
-
-/** Rotates `targets` by `round`, so no target always runs first (or right after the floor). */
-function rotated(targets: string[], round: number): string[] {
-  const k = round % targets.length;
-  return [...targets.slice(k), ...targets.slice(0, k)];
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
@@ -131,22 +138,27 @@ async function main(): Promise<void> {
   await bundleMeasure();
   const started = Date.now();
   const measured = cells().map((cell) => ({ cell, rounds: [] as Round[] }));
-  // Rounds outermost: every cell is measured once per round, its targets back to back.
-  const fanoutRounds = quick ? 1 : 2;
-  for (let round = 0; round < plan.rounds; round++) {
-    for (const m of measured) {
-      if (m.cell.workload === 'fanout' && round >= fanoutRounds) continue;
+  for (const m of measured) {
+    const { workload, transport, size } = m.cell;
+    if (workload === 'seq' || workload === 'conc') {
+      m.rounds = await interleavedRounds(m.cell.targets, plan.rounds, (target) => launch(m.cell, target), (status) =>
+        process.stderr.write(`${workload} ${transport} ${size} × ${plan.rounds} rounds: ${status}\n`),
+      );
+      continue;
+    }
+    const rounds = workload === 'fanout' ? plan.fanoutRounds : plan.processRounds;
+    for (let round = 0; round < rounds; round++) {
       const order = rotated(m.cell.targets, round);
       const results: Round['results'] = {};
       for (const target of order) results[target] = measureOnce(m.cell, target);
       m.rounds.push({ round, order, results });
       const errors = Object.entries(results).filter(([, r]) => 'error' in r);
-      process.stderr.write(`round ${round + 1}/${plan.rounds} ${m.cell.workload} ${m.cell.transport} ${m.cell.size}: ${errors.length ? errors.map(([t, r]) => `${t}: ${(r as { error: string }).error}`).join('; ') : 'ok'}\n`);
+      process.stderr.write(`round ${round + 1}/${rounds} ${workload} ${transport} ${size}: ${errors.length ? errors.map(([t, r]) => `${t}: ${(r as { error: string }).error}`).join('; ') : 'ok'}\n`);
     }
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${pinned ? ', client pinned to core 1, servers to core 0' : ', unpinned'}`;
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, ${plan.rounds} interleaved rounds, ${machine}, ${seconds} s\n\n${tables(measured)}\n`);
+  console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, ${plan.rounds} interleaved windows per target (fan-out and scale: ${plan.processRounds} rounds of fresh processes), ${machine}, ${seconds} s\n\n${tables(measured)}\n`);
   mkdirSync(`${root}/bench/results`, { recursive: true });
   writeFileSync(`${root}/bench/results/${quick ? 'quick' : 'latest'}.json`, JSON.stringify({ machine, quick, at: new Date().toISOString(), plan, measured }, null, 2));
 }

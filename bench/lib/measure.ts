@@ -1,10 +1,13 @@
 /**
- * One measurement in a fresh Node process (the runner starts one per measurement):
+ * One target's measurements in a fresh Node process:
  *   measure.ts <workload> <target> <transport> <size> [inflight]
- * Prints one JSON line with the result.
+ * fanout and scale print one JSON line with the result. seq and conc warm up, print READY, then
+ * run one window of <size> calls for every "window" line on stdin and print its JSON line, until
+ * stdin ends (the runner interleaves the windows of every target's process).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { serverCommand, type ServerSpec, type Target } from './targets.js';
 import { loadTarget } from './registry.js';
 
@@ -19,17 +22,13 @@ const inflight = Number(inflightText);
  */
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1500);
-/**
- * The measured calls are cut into windows, kept in the JSON to show how steady a run was; the
- * figures are over all of them (garbage collection is part of a call's cost, and one major GC
- * landing in a short window is exactly the noise a long measurement averages out).
- */
-const WINDOWS = 5;
+
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 async function startHttpServer(): Promise<{ url: string; child: ChildProcess }> {
   const { command, args } = serverCommand('http');
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // stdin is a pipe only so that the server exits with this process, however it ends.
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -91,22 +90,27 @@ async function main(): Promise<Record<string, unknown>> {
         const warmUntil = performance.now() + WARMUP_MS;
         const batch = Math.min(500, Math.max(inflight, WARMUP));
         for (let done = 0; done < WARMUP || performance.now() < warmUntil; done += batch) await run(batch, false);
-        const windows: { cpuUsPerCall: number; callsPerSec: number }[] = [];
-        const perWindow = Math.ceil(size / WINDOWS);
-        for (let w = 0; w < WINDOWS; w++) {
+        // Interleaved windows: the runner keeps every target's process alive and asks each in
+        // turn for one window ("window" on stdin), so a noisy neighbour moves every target of a
+        // round alike; one JSON line per window, then "done".
+        process.stdout.write('READY\n');
+        for await (const line of createInterface({ input: process.stdin })) {
+          if (line !== 'window') break;
+          latencies.length = 0;
           const cpu = process.cpuUsage();
           const started = performance.now();
-          await run(perWindow, true);
+          await run(size, workload === 'seq');
           const elapsed = performance.now() - started;
           const used = process.cpuUsage(cpu);
-          windows.push({ cpuUsPerCall: (used.user + used.system) / perWindow, callsPerSec: (perWindow / elapsed) * 1000 });
+          const window: Record<string, number> = { cpuUsPerCall: (used.user + used.system) / size, callsPerSec: (size / elapsed) * 1000 };
+          if (workload === 'seq') {
+            latencies.sort((x, y) => x - y);
+            window.p50Us = percentile(latencies, 50);
+            window.p99Us = percentile(latencies, 99);
+          }
+          process.stdout.write(`${JSON.stringify(window)}\n`);
         }
-        const calls = perWindow * WINDOWS;
-        const cpuUsPerCall = (windows.reduce((sum, w) => sum + w.cpuUsPerCall, 0) * perWindow) / calls;
-        const callsPerSec = calls / windows.reduce((sum, w) => sum + perWindow / w.callsPerSec, 0);
-        if (workload === 'conc') return { callsPerSec, cpuUsPerCall, windows };
-        latencies.sort((a, b) => a - b);
-        return { p50Us: percentile(latencies, 50), p99Us: percentile(latencies, 99), callsPerSec, cpuUsPerCall, windows };
+        return { windows: 'done' };
       });
     }
     if (workload === 'fanout') {
