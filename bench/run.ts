@@ -1,5 +1,5 @@
 /**
- * Benchmark runner: `npm run bench` (full, about 12 minutes) or `npm run bench:quick` (about 2).
+ * Benchmark runner: `npm run bench` (full, about 10 minutes) or `npm run bench:quick` (about 2).
  * Measurements are interleaved (DESIGN §9): each round runs every target of a cell — floor,
  * switchboard, langchain, mastra, the order rotated per round — each in a fresh Node process, so a
  * busy neighbour during one round moves every target of that round alike. A ratio is the median of
@@ -30,7 +30,7 @@ const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard
  */
 const plan = quick
   ? { rounds: 5, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 4000, stdio: 2000, http: 200 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
-  : { rounds: 15, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 15000, stdio: 8000, http: 600 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+  : { rounds: 21, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 25000, stdio: 20000, http: 1000 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
 
 function ensurePeers(): void {
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;
