@@ -40,9 +40,8 @@ function ensurePeers(): void {
 
 /**
  * The measured client runs pinned to core 1 and every server it starts to core 0 (`taskset`, when
- * the machine has it and two cores). Unpinned, the same floor measurement cost 29–45 µs per call
- * from one process to the next (GC helper threads and the client wandering between the cores);
- * pinned, 28.5–31.1. The placement is the same for every target.
+ * the machine has it and two cores): no target's server competes with its client for a core, and
+ * the placement is the same for every target.
  */
 const pinned = cpus().length >= 2 && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
 
