@@ -68,16 +68,12 @@ export class Switchboard extends SurfaceMethods {
     this.hub = new EventHub(options.logger, (text) => this.redact(text));
     for (const warning of config.warnings) options.logger?.log('warn', warning);
     for (const server of Object.values(config.servers)) this.registry.add(server, this.transportOf(server.name));
-    for (const [name, transport] of Object.entries(options.transports ?? {})) {
-      if (!this.registry.has(name)) this.registry.addCustom(name, transport, config.defaults);
-    }
+    for (const [name, transport] of Object.entries(options.transports ?? {})) if (!this.registry.has(name)) this.registry.addCustom(name, transport, config.defaults);
     this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
-    const outbox = new CallOutbox(
-      (server, requestIds) => {
-        if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
-      },
-      () => this.calls.size,
-    );
+    const send = (server: string, requestIds: string[]) => {
+      if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
+    };
+    const outbox = new CallOutbox(send, () => this.calls.size);
     this.path = new CallPath(this.registry, this.calls, outbox);
     this.probes = new HealthProbes(this.clock);
     this.gates = new BreakerGates((name) => this.actor.system.get(`breaker:${name}`), this.clock);
