@@ -1,5 +1,6 @@
+import { argumentsProblem } from './callInput.js';
 import type { OpenCallOptions, PendingCalls } from './calls.js';
-import type { CallOutbox } from './outbox.js';
+import { CallOutbox } from './outbox.js';
 import type { ServerRegistry } from './registry.js';
 
 /** A call as the facade hands it over: what to send (a tool, or another request of the surface). */
@@ -13,18 +14,26 @@ export interface CallShape {
 }
 
 /**
- * The one path every call takes after routing and input checks: its entry in the pending-call
- * table (deadline from the server's timeouts) and its place in the next `tool.call` burst.
+ * The one path every call takes after routing: its arguments checked against the server's size
+ * cap, its entry in the pending-call table (deadline from the server's timeouts) and its place in
+ * the next `tool.call` burst.
  */
 export class CallPath {
+  private readonly outbox: CallOutbox;
+
+  /** @param send hands a server's burst of request ids to the machines. */
   constructor(
     private readonly registry: ServerRegistry,
     private readonly calls: PendingCalls,
-    private readonly outbox: CallOutbox,
-  ) {}
+    send: (server: string, requestIds: string[]) => void,
+  ) {
+    this.outbox = new CallOutbox(send, () => calls.size);
+  }
 
   open<T>(server: string, call: CallSpec, options: CallShape): Promise<T> {
-    const { timeouts } = this.registry.get(server)!.config;
+    const { timeouts, limits } = this.registry.get(server)!.config;
+    const problem = argumentsProblem(call.args, limits.maxMessageBytes);
+    if (problem) return Promise.reject(problem);
     // Fields named one by one: an object spread of the varied call shapes hit V8's slow clone path (measured: ~5% of an in-memory call).
     const { requestId, promise } = this.calls.open<T>({
       server,

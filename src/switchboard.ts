@@ -3,12 +3,10 @@ import { createActor, type Actor } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
 import type { ToolInfo } from '../machines/types.js';
-import { argumentsProblem } from './callInput.js';
 import { PendingCalls } from './calls.js';
 import { toRuntimeClock, type RuntimeClock } from './clock.js';
 import { ClosingTracker } from './closing.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
-import { CallOutbox } from './outbox.js';
 import { CallPath } from './callPath.js';
 import { resolveInput } from './config/load.js';
 import type { ResolvedConfig } from './config/schema.js';
@@ -70,11 +68,9 @@ export class Switchboard extends SurfaceMethods {
     for (const server of Object.values(config.servers)) this.registry.add(server, this.transportOf(server.name));
     for (const [name, transport] of Object.entries(options.transports ?? {})) if (!this.registry.has(name)) this.registry.addCustom(name, transport, config.defaults);
     this.calls = new PendingCalls(this.clock, (event) => this.hub.publish(event), () => this.hub.wants('call.completed'));
-    const send = (server: string, requestIds: string[]) => {
+    this.path = new CallPath(this.registry, this.calls, (server, requestIds) => {
       if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
-    };
-    const outbox = new CallOutbox(send, () => this.calls.size);
-    this.path = new CallPath(this.registry, this.calls, outbox);
+    });
     this.probes = new HealthProbes(this.clock);
     this.gates = new BreakerGates((name) => this.actor.system.get(`breaker:${name}`), this.clock);
     this.status = new ServerStatusView(this.registry, { getSnapshot: () => this.actor.getSnapshot() }, this.probes, this.clock, () => this.stopPromise !== null, (name) => this.gates.settle(name));
@@ -193,9 +189,6 @@ export class Switchboard extends SurfaceMethods {
     } catch (error) {
       return Promise.reject(error);
     }
-    const server = this.registry.get(route.server)!.config;
-    const problem = argumentsProblem(args, server.limits.maxMessageBytes);
-    if (problem) return Promise.reject(problem);
     return this.path.open<CallToolResult>(route.server, { tool: route.tool, args, meta: options.meta, task }, options);
   }
 
