@@ -16,10 +16,12 @@ const HEADLINES = [
 
 const ratioOf = (run: RunFile, transport: string, target: string, metric: string) => {
   const cell = run.measured.find((m) => m.cell.workload === 'conc' && m.cell.transport === transport);
-  return cell ? summary(cell.rounds, target, metric).ratio : undefined;
+  return cell ? summary(cell.rounds, target, metric) : undefined;
 };
+const within = (s: ReturnType<typeof summary>) => (s.interval === undefined ? '' : ` ±${s.interval.toFixed(2)}`);
 
 const lines = ['| headline ratio | transport | target | run 1 | run 2 | Δ | within ±0.05 |', '| --- | --- | --- | ---: | ---: | ---: | --- |'];
+// A run's ± is half the 95 % interval of its median (bench/lib/summary.ts): how far a rerun may move it.
 let agree = 0;
 let total = 0;
 for (const { metric, label } of HEADLINES) {
@@ -27,11 +29,11 @@ for (const { metric, label } of HEADLINES) {
     for (const target of m.cell.targets.filter((t) => t !== 'floor')) {
       const a = ratioOf(first, m.cell.transport, target, metric);
       const b = ratioOf(second, m.cell.transport, target, metric);
-      if (a === undefined || b === undefined) continue;
-      const delta = Math.abs(a - b);
+      if (a?.ratio === undefined || b?.ratio === undefined) continue;
+      const delta = Math.abs(a.ratio - b.ratio);
       total++;
       if (delta <= 0.05) agree++;
-      lines.push(`| ${label} | ${m.cell.transport} | ${target} | ${a.toFixed(2)}× | ${b.toFixed(2)}× | ${delta.toFixed(2)} | ${delta <= 0.05 ? 'yes' : 'no'} |`);
+      lines.push(`| ${label} | ${m.cell.transport} | ${target} | ${a.ratio.toFixed(2)}×${within(a)} | ${b.ratio.toFixed(2)}×${within(b)} | ${delta.toFixed(2)} | ${delta <= 0.05 ? 'yes' : 'no'} |`);
     }
   }
 }

@@ -22,15 +22,25 @@ import { interleavedRounds, rotated, type Launch } from './lib/windows.js';
 
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
-/** Sizes per run; `warmup` is calls per transport and ms, both reached before measuring (see measure.ts). */
 /**
- * Sizes per run. seq and conc: `rounds` interleaved windows of `seq`/`conc` calls per target
- * (bench/lib/windows.ts), after a warm-up of `warmup` calls and ms (see measure.ts). fanout and
- * scale: `processRounds` rounds of fresh processes (fan-out: `fanoutRounds`).
+ * Sizes per run. seq: `seqRounds` interleaved windows of `seq` calls per target; conc: `concRounds`
+ * short windows of `conc` calls (bench/lib/windows.ts), both after a warm-up of `warmup` calls and
+ * ms (see measure.ts). fanout and scale: `processRounds` rounds of fresh processes (fan-out:
+ * `fanoutRounds`).
+ *
+ * Why many short concurrent windows: on this kind of machine allocation-heavy work runs ±25 %
+ * faster or slower from one tenth of a second to the next (a plain allocation loop shows it too; a
+ * loop without allocation does not), and that spread hardly narrows with longer windows, so what
+ * makes a median hold still is the number of windows, not their length. 200 windows of 2 000 calls
+ * put the in-memory CPU ratio of two runs at 1.440 and 1.440; 21 windows of 25 000 calls, spending
+ * the same time, moved it by 0.03–0.08 between runs.
  */
 const plan = quick
-  ? { rounds: 5, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 4000, stdio: 2000, http: 200 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
-  : { rounds: 21, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 25000, stdio: 20000, http: 1000 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+  ? { seqRounds: 5, concRounds: { memory: 21, stdio: 15, http: 7 }, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
+  : { seqRounds: 21, concRounds: { memory: 201, stdio: 201, http: 121 }, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+
+/** How many interleaved windows a seq or conc cell measures per target. */
+const roundsOf = (cell: Cell) => (cell.workload === 'conc' ? plan.concRounds[cell.transport] : plan.seqRounds);
 
 function ensurePeers(): void {
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;
@@ -86,8 +96,9 @@ function cells(): Cell[] {
 }
 
 const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '–' : n.toFixed(digits));
-const ratioText = (s: { ratio?: number | undefined; min?: number | undefined; max?: number | undefined }) =>
-  s.ratio === undefined ? '–' : `${s.ratio.toFixed(2)}× (${s.min!.toFixed(2)}–${s.max!.toFixed(2)})`;
+/** "1.44× ±0.03 (1.02–2.40)": the median ratio, half its 95 % interval, the per-round min–max. */
+const ratioText = (s: ReturnType<typeof summary>) =>
+  s.ratio === undefined ? '–' : `${s.ratio.toFixed(2)}×${s.interval === undefined ? '' : ` ±${s.interval.toFixed(2)}`} (${s.min!.toFixed(2)}–${s.max!.toFixed(2)})`;
 
 function tables(measured: { cell: Cell; rounds: Round[] }[]): string {
   const find = (workload: string, transport: string, size?: number) =>
@@ -113,7 +124,7 @@ function tables(measured: { cell: Cell; rounds: Round[] }[]): string {
   for (const n of plan.fanout) {
     const cell = find('fanout', 'stdio', n);
     for (const target of TARGETS) {
-      const none = { value: undefined, ratio: undefined, min: undefined, max: undefined };
+      const none = { value: undefined, ratio: undefined, interval: undefined, min: undefined, max: undefined };
       const ready = cell ? summary(cell.rounds, target, 'readyMs') : none;
       const rss = cell ? summary(cell.rounds, target, 'rssMB') : none;
       lines.push(`| ${n} servers | ${target} | ${fmt(ready.value)} | ${ratioText(ready)} | ${fmt(rss.value, 1)} |`);
@@ -140,8 +151,8 @@ async function main(): Promise<void> {
   for (const m of measured) {
     const { workload, transport, size } = m.cell;
     if (workload === 'seq' || workload === 'conc') {
-      m.rounds = await interleavedRounds(m.cell.targets, plan.rounds, (target) => launch(m.cell, target), (status) =>
-        process.stderr.write(`${workload} ${transport} ${size} × ${plan.rounds} rounds: ${status}\n`),
+      m.rounds = await interleavedRounds(m.cell.targets, roundsOf(m.cell), (target) => launch(m.cell, target), (status) =>
+        process.stderr.write(`${workload} ${transport} ${size} × ${roundsOf(m.cell)} rounds: ${status}\n`),
       );
       continue;
     }
@@ -157,7 +168,8 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${pinned ? ', client pinned to core 1, servers to core 0' : ', unpinned'}`;
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, ${plan.rounds} interleaved windows per target (fan-out and scale: ${plan.processRounds} rounds of fresh processes), ${machine}, ${seconds} s\n\n${tables(measured)}\n`);
+  const conc = Object.entries(plan.concRounds).map(([t, n]) => `${t} ${n}`).join(', ');
+  console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, interleaved windows per target: concurrent ${conc}, sequential ${plan.seqRounds} (fan-out and scale: ${plan.processRounds} rounds of fresh processes), ${machine}, ${seconds} s\n\n${tables(measured)}\n`);
   mkdirSync(`${root}/bench/results`, { recursive: true });
   writeFileSync(`${root}/bench/results/${quick ? 'quick' : 'latest'}.json`, JSON.stringify({ machine, quick, at: new Date().toISOString(), plan, measured }, null, 2));
 }

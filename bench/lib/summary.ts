@@ -29,6 +29,21 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * Half the width of the distribution-free 95 % confidence interval of the median of `values`: the
+ * order statistics n/2 ± 0.98·√n (the normal approximation to the binomial). It tells how far a
+ * second run's median can be expected to move; undefined below 6 values.
+ */
+export function medianInterval(values: number[]): number | undefined {
+  const n = values.length;
+  if (n < 6) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const spread = 0.98 * Math.sqrt(n);
+  const low = sorted[Math.max(0, Math.floor(n / 2 - spread))]!;
+  const high = sorted[Math.min(n - 1, Math.ceil(n / 2 + spread) - 1)]!;
+  return (high - low) / 2;
+}
+
 /** A metric of one target in one cell: the median over rounds, and its per-round ratio to the floor. */
 export function summary(rounds: Round[], target: string, metric: string) {
   const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
@@ -40,6 +55,7 @@ export function summary(rounds: Round[], target: string, metric: string) {
   return {
     value: values.length ? median(values) : undefined,
     ratio: ratios.length ? median(ratios) : undefined,
+    interval: medianInterval(ratios),
     min: ratios.length ? Math.min(...ratios) : undefined,
     max: ratios.length ? Math.max(...ratios) : undefined,
   };
