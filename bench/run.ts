@@ -36,7 +36,7 @@ const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard
  * the same time, moved it by 0.03–0.08 between runs.
  */
 const plan = quick
-  ? { seqRounds: 5, concRounds: { memory: 21, stdio: 15, http: 7 }, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
+  ? { seqRounds: 5, concRounds: { memory: 15, stdio: 11, http: 5 }, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
   : { seqRounds: 21, concRounds: { memory: 201, stdio: 201, http: 121 }, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
 
 /** How many interleaved windows a seq or conc cell measures per target. */
