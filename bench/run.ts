@@ -18,7 +18,7 @@ const measureSource = fileURLToPath(new URL('./lib/measure.ts', import.meta.url)
 const measureScript = fileURLToPath(new URL('./lib/measure.bundle.mjs', import.meta.url));
 
 import { summary, type Cell, type Result, type Round, type Transport } from './lib/summary.js';
-import { interleavedRounds, rotated, type Launch } from './lib/windows.js';
+import { interleavedRounds, rotated, type Launch, type RoundPlan } from './lib/windows.js';
 
 const TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
 const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: TARGETS, http: TARGETS };
@@ -36,11 +36,28 @@ const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard
  * the same time, moved it by 0.03–0.08 between runs.
  */
 const plan = quick
-  ? { seqRounds: 5, concRounds: { memory: 15, stdio: 11, http: 5 }, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
-  : { seqRounds: 21, concRounds: { memory: 201, stdio: 201, http: 121 }, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+  ? { seqRounds: 5, concRounds: { memory: 14, stdio: 12, http: 8 }, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
+  : { seqRounds: 21, concRounds: { memory: { min: 200, max: 800 }, stdio: { min: 200, max: 800 }, http: { min: 120, max: 480 } }, processRounds: 5, fanoutRounds: 2, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+
+/**
+ * How precisely a full run pins each concurrent headline ratio: it adds rounds (a quarter of its
+ * minimum at a time, a multiple of the targets so every target has led equally often) until half
+ * the 95 % interval of every CPU and throughput ratio is at most this, or its maximum is reached.
+ * At ±0.025 two runs' medians differ by more than 0.05 in about one ratio of two hundred.
+ */
+const PRECISION = 0.025;
+const HEADLINES = ['cpuUsPerCall', 'callsPerSec'];
 
 /** How many interleaved windows a seq or conc cell measures per target. */
-const roundsOf = (cell: Cell) => (cell.workload === 'conc' ? plan.concRounds[cell.transport] : plan.seqRounds);
+function roundsOf(cell: Cell): number | RoundPlan {
+  if (cell.workload !== 'conc') return plan.seqRounds;
+  const rounds = plan.concRounds[cell.transport];
+  if (typeof rounds === 'number') return rounds;
+  const enough = (done: Round[]) =>
+    cell.targets.every((t) => t === 'floor' || HEADLINES.every((metric) => (summary(done, t, metric).interval ?? Infinity) <= PRECISION));
+  return { ...rounds, step: rounds.min / 4, enough };
+}
+const roundsText = (r: number | RoundPlan) => (typeof r === 'number' ? String(r) : `${r.min}–${r.max}`);
 
 function ensurePeers(): void {
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;
@@ -152,7 +169,7 @@ async function main(): Promise<void> {
     const { workload, transport, size } = m.cell;
     if (workload === 'seq' || workload === 'conc') {
       m.rounds = await interleavedRounds(m.cell.targets, roundsOf(m.cell), (target) => launch(m.cell, target), (status) =>
-        process.stderr.write(`${workload} ${transport} ${size} × ${roundsOf(m.cell)} rounds: ${status}\n`),
+        process.stderr.write(`${workload} ${transport} ${size} (${roundsText(roundsOf(m.cell))} rounds): ${status}\n`),
       );
       continue;
     }
@@ -168,7 +185,7 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${pinned ? ', client pinned to core 1, servers to core 0' : ', unpinned'}`;
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  const conc = Object.entries(plan.concRounds).map(([t, n]) => `${t} ${n}`).join(', ');
+  const conc = measured.filter((m) => m.cell.workload === 'conc').map((m) => `${m.cell.transport} ${m.rounds.length}`).join(', ');
   console.log(`\n${quick ? 'Quick' : 'Full'} benchmark, interleaved windows per target: concurrent ${conc}, sequential ${plan.seqRounds} (fan-out and scale: ${plan.processRounds} rounds of fresh processes), ${machine}, ${seconds} s\n\n${tables(measured)}\n`);
   mkdirSync(`${root}/bench/results`, { recursive: true });
   writeFileSync(`${root}/bench/results/${quick ? 'quick' : 'latest'}.json`, JSON.stringify({ machine, quick, at: new Date().toISOString(), plan, measured }, null, 2));

@@ -100,12 +100,21 @@ export function rotated(targets: string[], round: number): string[] {
   return [...targets.slice(k), ...targets.slice(0, k)];
 }
 
+/** How many rounds: at least `min`; then, every `step` rounds, stop once `enough` says so, or at `max`. */
+export interface RoundPlan {
+  min: number;
+  max: number;
+  step: number;
+  enough(rounds: Round[]): boolean;
+}
+
 /**
  * Starts one process per target (one after another, so warm-ups never overlap), then measures
- * `rounds` rounds of one window per target. A target that fails to start or dies reports its
- * error in every round it misses.
+ * rounds of one window per target as `plan` says (a number: exactly that many). A target that
+ * fails to start or dies reports its error in every round it misses.
  */
-export async function interleavedRounds(targets: string[], rounds: number, launch: (target: string) => Launch, log: (text: string) => void): Promise<Round[]> {
+export async function interleavedRounds(targets: string[], plan: number | RoundPlan, launch: (target: string) => Launch, log: (text: string) => void): Promise<Round[]> {
+  const { min, max, step, enough } = typeof plan === 'number' ? { min: plan, max: plan, step: plan, enough: () => true } : plan;
   const live = new Map<string, Measurer>();
   const failed = new Map<string, { error: string }>();
   try {
@@ -116,7 +125,8 @@ export async function interleavedRounds(targets: string[], rounds: number, launc
       if (problem) failed.set(target, problem);
     }
     const result: Round[] = [];
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < max; round++) {
+      if (round >= min && (round - min) % step === 0 && (failed.size > 0 || enough(result))) break;
       const order = rotated(targets, round);
       const results: Round['results'] = {};
       for (const target of order) {
@@ -127,7 +137,7 @@ export async function interleavedRounds(targets: string[], rounds: number, launc
       }
       result.push({ round, order, results });
     }
-    log(failed.size ? [...failed].map(([t, e]) => `${t}: ${e.error}`).join('; ') : 'ok');
+    log(`${result.length} rounds, ${failed.size ? [...failed].map(([t, e]) => `${t}: ${e.error}`).join('; ') : 'ok'}`);
     return result;
   } finally {
     await Promise.all([...live.values()].map((m) => m.close()));
