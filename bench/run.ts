@@ -1,5 +1,5 @@
 /**
- * Benchmark runner: `npm run bench` (full, about 10 minutes) or `npm run bench:quick` (about 2).
+ * Benchmark runner: `npm run bench` (full, about 25 minutes) or `npm run bench:quick` (under 2).
  * Measurements are interleaved (DESIGN §9): each round runs every target of a cell — floor,
  * switchboard, langchain, mastra, the order rotated per round — each in a fresh Node process, so a
  * busy neighbour during one round moves every target of that round alike. A ratio is the median of
