@@ -1,8 +1,8 @@
 /**
  * Benchmark runner: `npm run bench` (full, about 25 minutes) or `npm run bench:quick` (under 2).
- * Measurements are interleaved (DESIGN §9): each round runs every target of a cell — floor,
- * switchboard, langchain, mastra, the order rotated per round — each in a fresh Node process, so a
- * busy neighbour during one round moves every target of that round alike. A ratio is the median of
+ * Measurements are interleaved (DESIGN §9): each target of a cell — floor, switchboard, langchain,
+ * mastra — runs in its own fresh Node process, and each round asks every one of them for one window,
+ * the order rotated per round, so a busy neighbour during one round moves every target alike. A ratio is the median of
  * the per-round ratios to the floor, printed with its min–max. Client CPU per call is the headline.
  * Every round is kept in bench/results/<latest|quick>.json.
  */
@@ -31,9 +31,10 @@ const PEERS_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard
  * Why many short concurrent windows: on this kind of machine allocation-heavy work runs ±25 %
  * faster or slower from one tenth of a second to the next (a plain allocation loop shows it too; a
  * loop without allocation does not), and that spread hardly narrows with longer windows, so what
- * makes a median hold still is the number of windows, not their length. 200 windows of 2 000 calls
- * put the in-memory CPU ratio of two runs at 1.440 and 1.440; 21 windows of 25 000 calls, spending
- * the same time, moved it by 0.03–0.08 between runs.
+ * makes a median hold still is the number of windows, not their length. 21 windows of 25 000 calls
+ * left each ratio ±0.08–0.18 (95 %) and two runs agreed on 7–11 of 14 headline ratios; 800 windows
+ * of 2 000 calls (480 of 300 over HTTP) leave ±0.01–0.04, and two runs agreed on 14 of 14 within
+ * 0.04. Windows much shorter than 2 000 calls measure the start after idling instead (PROFILE.md).
  */
 const plan = quick
   ? { seqRounds: 5, concRounds: { memory: 14, stdio: 12, http: 8 }, processRounds: 3, fanoutRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
@@ -55,7 +56,8 @@ function roundsOf(cell: Cell): number | RoundPlan {
   if (typeof rounds === 'number') return rounds;
   const enough = (done: Round[]) =>
     cell.targets.every((t) => t === 'floor' || HEADLINES.every((metric) => (summary(done, t, metric).interval ?? Infinity) <= PRECISION));
-  return { ...rounds, step: rounds.min / 4, enough };
+  const step = cell.targets.length * Math.ceil(rounds.min / 4 / cell.targets.length);
+  return { ...rounds, step, enough };
 }
 const roundsText = (r: number | RoundPlan) => (typeof r === 'number' ? String(r) : `${r.min}–${r.max}`);
 
