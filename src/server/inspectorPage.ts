@@ -8,10 +8,10 @@
  * The page and its script and stylesheet come from the relay; only the iframe needs the internet.
  */
 
+import { escapeHtml as escape, pageHead } from '../htmlPage.js';
+
 /** The hosted inspector the bridge embeds unless told otherwise. */
 export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';
-
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** What the page needs to know; `viewUrl` (the offline live view) defaults to none. */
 export interface BridgePageOptions {
@@ -24,17 +24,7 @@ export interface BridgePageOptions {
 export function bridgeHtml(options: BridgePageOptions): string {
   const inspector = new URL(options.inspectorUrl);
   const view = options.viewUrl ? ` The offline live view of the same machines is <a href="${escape(options.viewUrl)}">${escape(options.viewUrl)}</a>.` : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>mcp-switchboard · Stately inspector</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/bridge.css">
-<script src="/bridge.js" defer></script>
-</head>
+  return `${pageHead('mcp-switchboard · Stately inspector', '/bridge.css', '/bridge.js')}
 <body data-inspector-url="${escape(inspector.href)}" data-protocol="${escape(options.protocol)}">
 <header>
   <h1>mcp-switchboard <span>Stately inspector</span></h1>

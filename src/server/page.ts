@@ -1,6 +1,5 @@
+import { escapeHtml as escape } from '../htmlPage.js';
 import { ROUTES } from './routes.js';
-
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
  * The page at `GET /api`: product, version and the API's routes, self-contained (no script, no

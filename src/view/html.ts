@@ -1,4 +1,4 @@
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml as escape, pageHead } from '../htmlPage.js';
 
 /**
  * The live view's page: a static shell (no data, no secret) that loads the bundled script and
@@ -7,17 +7,7 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
  */
 export function liveViewHtml(version?: string): string {
   const title = version ? `mcp-switchboard ${escape(version)} · live view` : 'mcp-switchboard · live view';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark">
-<title>${title}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="view/app.css">
-<script src="view/app.js" defer></script>
-</head>
+  return `${pageHead(title, 'view/app.css', 'view/app.js')}
 <body>
 <a class="skip" href="#servers">Skip to servers</a>
 <header class="top">
