@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 // @ts-expect-error plain JS fixture shared with the stdio child process
 import { buildServer } from '../fixtures/demoTools.mjs';
 import type { SwitchboardEvent } from '../../src/events.js';
@@ -21,6 +23,20 @@ export function inMemoryServer(name: string): () => Promise<Transport> {
     await buildServer(name).connect(server);
     return client;
   };
+}
+
+/**
+ * Makes `server` answer calls of the tool `name` with a JSON-RPC error (-32603) instead of a
+ * result: McpServer turns whatever a tool throws into an `isError` result, which the breaker counts
+ * as a success, so a failing call needs the request handler itself to throw.
+ */
+export function failWithProtocolError(server: McpServer, name: string): void {
+  const handlers = (server.server as unknown as { _requestHandlers: Map<string, (r: { params: { name: string } }, e: unknown) => unknown> })._requestHandlers;
+  const callTool = handlers.get('tools/call')!;
+  handlers.set('tools/call', async (request, extra) => {
+    if (request.params.name === name) throw new McpError(ErrorCode.InternalError, name);
+    return callTool(request, extra);
+  });
 }
 
 /** Collects every public event of a switchboard in order. */

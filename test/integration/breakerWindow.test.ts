@@ -1,6 +1,5 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
@@ -8,7 +7,7 @@ import { createSwitchboard, type Switchboard } from '../../src/index.js';
 import type { PolicyOverrides } from '../../src/config/schema.js';
 import { QUIET_WINDOW_MS } from '../../src/session/breakerGate.js';
 import type { Outcome } from '../../machines/breakerModel.js';
-import { until } from '../helpers/switchboard.js';
+import { failWithProtocolError, until } from '../helpers/switchboard.js';
 
 /**
  * Breaker outcomes in the quiet window (src/session/breakerGate.ts), on XState's SimulatedClock
@@ -25,12 +24,7 @@ function server(finishers: (() => void)[]) {
       return { content: [] };
     });
     mcp.registerTool('boom', {}, async () => ({ content: [] }));
-    const handlers = (mcp.server as unknown as { _requestHandlers: Map<string, (r: { params: { name: string } }, e: unknown) => unknown> })._requestHandlers;
-    const callTool = handlers.get('tools/call')!;
-    handlers.set('tools/call', async (request, extra) => {
-      if (request.params.name === 'boom') throw new McpError(ErrorCode.InternalError, 'boom');
-      return callTool(request, extra);
-    });
+    failWithProtocolError(mcp, 'boom');
     const [client, serverSide] = InMemoryTransport.createLinkedPair();
     await mcp.connect(serverSide);
     return client;

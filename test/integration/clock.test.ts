@@ -1,12 +1,12 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode, McpError, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
 import type { PolicyOverrides } from '../../src/config/schema.js';
-import { until } from '../helpers/switchboard.js';
+import { failWithProtocolError, until } from '../helpers/switchboard.js';
 
 /**
  * Every time rule of the call path on XState's SimulatedClock, against a real SDK McpServer over
@@ -37,13 +37,7 @@ function controlledServer(probe: Probe) {
     });
     server.registerTool('boom', { description: 'Answered with JSON-RPC -32603' }, async () => ({ content: [] }));
     server.registerTool('echo', { description: 'Echo', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
-    // McpServer turns thrown errors into isError results; answer `boom` with a JSON-RPC error instead.
-    const handlers = (server.server as unknown as { _requestHandlers: Map<string, (r: { params: { name: string } }, e: unknown) => unknown> })._requestHandlers;
-    const callTool = handlers.get('tools/call')!;
-    handlers.set('tools/call', async (request, extra) => {
-      if (request.params.name === 'boom') throw new McpError(ErrorCode.InternalError, 'boom');
-      return callTool(request, extra);
-    });
+    failWithProtocolError(server, 'boom');
     server.server.setRequestHandler(PingRequestSchema, async () => {
       if (probe.pingsHang) await new Promise(() => undefined);
       return {};
