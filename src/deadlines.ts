@@ -11,7 +11,7 @@ const STALE_SLACK = 64;
  * is checked against `isDue` (lazy deletion), so a stale one costs nothing but its pop. Under
  * sustained load the table never empties, so settled calls' entries would pile up for a whole
  * call timeout (a million of them at 20 000 calls/s and the default 60 s, and every major GC
- * walking them): once stale entries outnumber live ones the heap is rebuilt from the live ones,
+ * walking them): once stale entries outnumber live ones the heap is rebuilt from the current ones,
  * which keeps it within twice the calls in flight at O(log n) amortized per call.
  */
 export class DeadlineQueue {
@@ -22,7 +22,7 @@ export class DeadlineQueue {
   /**
    * @param isDue whether the call `key` is still live and due at `now` (its current deadline passed).
    * @param expire ends one due call.
-   * @param live how many calls are live (an upper bound of the entries worth keeping).
+   * @param live how many calls are live (each has one current entry; the rest are stale).
    */
   constructor(
     private readonly clock: RuntimeClock,
@@ -103,9 +103,14 @@ export class DeadlineQueue {
     return top;
   }
 
-  /** Keeps only the entries of live calls; a sorted array is a valid min-heap. The armed timer stays (firing early is harmless). */
+  /**
+   * Keeps only current entries: a live call's entry at or after its deadline. Superseded ones (its
+   * deadline moved later, as progress does) go too, or a long call reporting progress would keep
+   * the heap above the bound and rebuild it on every add. A sorted array is a valid min-heap; the
+   * armed timer stays (firing early is harmless).
+   */
   private rebuild(): void {
-    const kept = this.heap.filter((entry) => this.isDue(entry.key, Infinity));
+    const kept = this.heap.filter((entry) => this.isDue(entry.key, entry.at));
     kept.sort((a, b) => a.at - b.at);
     this.heap = kept;
   }

@@ -93,4 +93,17 @@ describe('DeadlineQueue', () => {
     expect(expired).toEqual(Array.from({ length: 64 }, (_, i) => `c${20_000 - 64 + i}`));
     expect(queue.size).toBe(0);
   });
+
+  it('drops the superseded entries of a call whose deadline progress keeps moving', () => {
+    const { queue, expired, add, base } = setup();
+    // One long call that reports progress 10 000 times: every report moves its deadline later.
+    for (let i = 0; i < 10_000; i++) {
+      add('long', 60_000 + i);
+      expect(queue.size).toBeLessThanOrEqual(2 * 1 + 64 + 1);
+    }
+    base.increment(60_000 + 9_998);
+    expect(expired).toEqual([]);
+    base.increment(1);
+    expect(expired).toEqual(['long']);
+  });
 });
