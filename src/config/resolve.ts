@@ -6,8 +6,11 @@ import { fromMcpServers, isMcpServersShape, normalizeTransport } from './mcpServ
 import { findForbiddenKeys } from './parse.js';
 import {
   ConfigSchema,
+  DEFAULT_GATEWAY_LIMITS,
   DEFAULT_POLICY,
+  GatewaySchema,
   SERVER_NAME,
+  type GatewaySettings,
   type Policy,
   type PolicyOverrides,
   type ResolvedConfig,
@@ -158,7 +161,17 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
     resolved[name] = resolveServer(name, server, parsed.data.defaults, issues, secrets.get(name));
   }
   if (issues.length > 0) throw new ConfigError(issues.map((issue) => ({ ...issue, path: rename(issue.path) })), options.source);
-  const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, gateway: { tools: { ...parsed.data.gateway?.tools } }, warnings };
+  const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, gateway: resolveGateway(parsed.data.gateway), warnings };
   if (parsed.data.defaults) config.defaults = parsed.data.defaults;
   return config;
+}
+
+/** The `gateway:` block with every bound filled in from `DEFAULT_GATEWAY_LIMITS`. */
+function resolveGateway(block: z.output<typeof GatewaySchema> | undefined): GatewaySettings {
+  const { tools, ...bounds } = block ?? {};
+  return { ...DEFAULT_GATEWAY_LIMITS, ...stripUndefined(bounds), tools: { ...tools } };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

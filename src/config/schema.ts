@@ -72,6 +72,16 @@ export const LimitsSchema = z.strictObject({
    * fails its call with ProtocolError. Defaults to 10 MiB, the SDK's stdio buffer limit.
    */
   maxMessageBytes: z.number().int().positive(),
+  /**
+   * Server → client requests (sampling, elicitation, roots) of this server handled at once; the
+   * embedder's handler may be a paid model call. Defaults to 4.
+   */
+  maxServerRequests: z.number().int().positive(),
+  /**
+   * Server → client requests of this server waiting for a free handler slot; one more is answered
+   * with a JSON-RPC error at once. Defaults to 16.
+   */
+  maxServerRequestQueue: z.number().int().nonnegative(),
 });
 
 export const ReplaySchema = z.enum(['never', 'annotated']);
@@ -111,7 +121,11 @@ export const DEFAULT_POLICY: Policy = {
     maxWaitDurationInHalfOpenMs: 0,
   },
   health: { intervalMs: 30_000, timeoutMs: 5_000, failureThreshold: 2 },
-  limits: { maxConcurrentCalls: 16, maxQueue: 64, idleTimeoutMs: 0, stderrBufferBytes: 65_536, maxMessageBytes: 10 * 1024 * 1024 },
+  limits: { maxConcurrentCalls: 16, maxQueue: 64, idleTimeoutMs: 0, stderrBufferBytes: 65_536,
+    maxMessageBytes: 10 * 1024 * 1024,
+    maxServerRequests: 4,
+    maxServerRequestQueue: 16,
+  },
   replay: 'annotated',
 };
 
@@ -212,7 +226,26 @@ export const AdminSchema = z.strictObject({
 /** What `switchboard gateway` (and `/mcp` on serve) exposes: globs on qualified tool names, deny wins. */
 export const GatewaySchema = z.strictObject({
   tools: ToolFilterSchema.optional(),
+  /** `/mcp` sessions open at once (idle ones expire first); one more gets 503 with Retry-After. Defaults to 100. */
+  maxSessions: z.number().int().positive().optional(),
+  /** An `/mcp` session with no open request or stream for this long is closed. Defaults to 300 000 ms. */
+  sessionIdleMs: positiveMs.optional(),
+  /**
+   * Bytes queued for one downstream client that stopped reading (an `/mcp` GET stream, the stdio
+   * gateway's stdout); past it the oldest notifications are dropped with a warning. Defaults to 1 MiB.
+   */
+  maxBufferedBytes: z.number().int().positive().optional(),
+  /** Largest message a downstream client may send; a larger one is a JSON-RPC error to it. Defaults to 10 MiB. */
+  maxMessageBytes: z.number().int().positive().optional(),
 });
+
+/** The gateway's bounds with their defaults (`gateway:` block). */
+export const DEFAULT_GATEWAY_LIMITS = {
+  maxSessions: 100,
+  sessionIdleMs: 300_000,
+  maxBufferedBytes: 1024 * 1024,
+  maxMessageBytes: 10 * 1024 * 1024,
+} as const;
 
 export const ConfigSchema = z.strictObject({
   servers: z.record(z.string(), ServerSchema),
@@ -269,12 +302,21 @@ export type ResolvedServer = ServerConfig & Policy & { name: string; enabled: bo
 export interface ResolvedConfig {
   servers: Record<string, ResolvedServer>;
   admin: AdminConfig;
-  /** The `gateway:` block; `{ tools: {} }` when absent. */
-  gateway: { tools: { allow?: string[]; deny?: string[] } };
+  /** The `gateway:` block with its bounds filled in (`DEFAULT_GATEWAY_LIMITS`); `tools: {}` when absent. */
+  gateway: GatewaySettings;
   /** The `defaults` block as written (expanded), applied to servers added later too. */
   defaults?: PolicyOverrides;
   /** Non-fatal notes, e.g. unknown keys skipped in an `mcpServers` file. */
   warnings: string[];
+}
+
+/** The gateway's settings with every bound filled in. */
+export interface GatewaySettings {
+  tools: { allow?: string[]; deny?: string[] };
+  maxSessions: number;
+  sessionIdleMs: number;
+  maxBufferedBytes: number;
+  maxMessageBytes: number;
 }
 
 /** A server whose transport an embedder supplies in code (`transports` option), not in config. */
