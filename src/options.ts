@@ -25,6 +25,13 @@ export interface SwitchboardOptions {
    * Answers to server → client requests (sampling, elicitation, roots). A capability is declared
    * to a server only when its handler is given (and the server's `capabilities` config does not
    * withhold it). Defaults to none.
+   *
+   * Bounded per server, all kinds together: at most `limits.maxServerRequests` (default 4) handlers
+   * run at once and up to `limits.maxServerRequestQueue` (default 16) more wait in arrival order;
+   * any further request is answered at once with JSON-RPC error -32603 "too many concurrent server
+   * requests (N running, M queued)". `timeouts.callMs` counts from arrival, time queued included. A
+   * queued request that is cancelled, times out or whose connection closes never reaches a
+   * handler; a running one's `ctx.signal` aborts and its slot goes to the next.
    */
   handlers?: ServerRequestHandlers;
   /**

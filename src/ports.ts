@@ -68,6 +68,7 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
         handlers: from.handlers,
         capabilities: capabilities(),
         timeoutMs: server.config.timeouts.callMs,
+        limits: server.config.limits,
         clock: from.clock,
         log,
         roots: () => from.roots(),

@@ -6,10 +6,8 @@ import {
   CreateMessageResultWithToolsSchema,
   ElicitRequestSchema,
   ElicitResultSchema,
-  ErrorCode,
   ListRootsRequestSchema,
   ListRootsResultSchema,
-  McpError,
   type ClientCapabilities,
   type CreateMessageRequest,
   type CreateMessageResult,
@@ -18,6 +16,9 @@ import {
   type RequestId,
   type Root,
 } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_POLICY } from '../config/schema.js';
+import { runHandler, type RequestShared } from './handlerRun.js';
+import { RequestGate } from './requestGate.js';
 
 /**
  * Server → client requests (DESIGN §10): sampling, elicitation and roots are answered by handlers
@@ -25,7 +26,8 @@ import {
  * server's config does not withhold it; a request the client did not declare has no handler, and
  * the SDK refuses it with "Method not found" (-32601). A handler that throws, returns a malformed
  * result or outlives its deadline answers that one request with a JSON-RPC error and is logged;
- * the session goes on.
+ * the session goes on. Every kind is bounded per server (a handler may be a paid model call): see
+ * `ServerRequestHandlers`.
  */
 
 /** What a handler learns about the request besides its params. */
@@ -39,6 +41,14 @@ export interface HandlerContext {
 /**
  * The embedder's answers to server → client requests. Throw an `McpError` to choose the JSON-RPC
  * code (the spec suggests -1 for "user rejected sampling"); any other error answers -32603.
+ *
+ * Bounded per server, every kind together: at most `limits.maxServerRequests` (default 4)
+ * handlers run at once, up to `limits.maxServerRequestQueue` (default 16) more requests wait in
+ * arrival order, and any further one is answered at once with JSON-RPC error -32603 "too many
+ * concurrent server requests (4 running, 16 queued)" without calling a handler. The deadline
+ * (`timeouts.callMs`) counts from arrival, time in the queue included. A queued request the server
+ * cancels, that times out or whose connection closes leaves the queue and never reaches a handler;
+ * a running one's `ctx.signal` aborts then, and its slot goes to the next request.
  */
 export interface ServerRequestHandlers {
   /** `sampling/createMessage`: run the model the server asks for. */
@@ -93,113 +103,34 @@ export interface ServerRequestOptions {
   roots(): Root[] | Promise<Root[]> | undefined;
   /** Masks secrets in messages sent to the server and logged. Defaults to none. */
   redact?(text: string): string;
+  /**
+   * The server's bound on its requests (its resolved `limits`): `maxServerRequests` handlers at
+   * once, `maxServerRequestQueue` waiting. Defaults to 4 and 16 (`DEFAULT_POLICY.limits`).
+   */
+  limits?: ServerRequestLimits;
 }
 
-type Kind = 'sampling' | 'elicitation' | 'roots';
-
-/** A message without the "MCP error -32603: " prefix that `McpError` adds to its own. */
-function plainMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^MCP error -?\d+: /, '');
-}
-
-/**
- * The JSON-RPC error for one refused request. Its message goes on the wire as it is: without the
- * "MCP error <code>: " prefix `McpError` puts in front, which the server's SDK adds again.
- */
-function refusal(code: number, message: string): McpError {
-  const error = new McpError(code, message);
-  error.message = message;
-  return error;
-}
-
-/** Zod issues in one line: `content.0.type: Invalid input; role: Required`. */
-function issuesText(error: { issues?: { path: PropertyKey[]; message: string }[] } | undefined): string {
-  const issues = error?.issues ?? [];
-  if (issues.length === 0) return 'does not match the schema';
-  return issues.map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)).join('; ');
-}
-
-/** A safeParse-able schema (the SDK's zod schemas). */
-interface Checkable {
-  safeParse(value: unknown): { success: boolean; error?: { issues?: { path: PropertyKey[]; message: string }[] } };
-}
-
-/**
- * Runs one handler under the request's signal and the deadline. Settles as soon as the server
- * cancels (the SDK sends nothing for a cancelled request) or the deadline passes, whatever the
- * handler does afterwards, so neither a timer nor a listener outlives the request.
- */
-function runHandler(
-  kind: Kind,
-  options: ServerRequestOptions,
-  request: { signal: AbortSignal; requestId: RequestId; cancels: Map<RequestId, () => void> },
-  work: (ctx: HandlerContext) => unknown,
-  result: Checkable,
-): Promise<unknown> {
-  const { signal: requestSignal, requestId, cancels } = request;
-  const { server, clock, timeoutMs, log } = options;
-  const redact = options.redact ?? ((text: string) => text);
-  const controller = new AbortController();
-  const label = `${kind} handler for server "${server}"`;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (code: number, message: string, level: string) => {
-      const text = redact(message);
-      try {
-        log(level, `${label}: ${text}`);
-      } catch {
-        // A throwing logger must not leave the server waiting for its answer.
-      }
-      reject(refusal(code, text));
-    };
-    const finish = (settle: () => void) => {
-      if (settled) return;
-      settled = true;
-      clock.clearTimeout(timer);
-      requestSignal.removeEventListener('abort', onCancel);
-      if (cancels.get(requestId) === onCancel) cancels.delete(requestId);
-      settle();
-    };
-    const onCancel = () => {
-      controller.abort(new Error(`server "${server}" cancelled the ${kind} request or the connection closed`));
-      finish(() => fail(ErrorCode.RequestTimeout, `${kind} request cancelled by the server or closed with the connection`, 'debug'));
-    };
-    const timer = clock.setTimeout(() => {
-      controller.abort(new Error(`${label} timed out after ${timeoutMs} ms`));
-      finish(() => fail(ErrorCode.RequestTimeout, `${kind} handler timed out after ${timeoutMs} ms`, 'warning'));
-    }, timeoutMs);
-    cancels.set(requestId, onCancel);
-    if (requestSignal.aborted) onCancel();
-    else requestSignal.addEventListener('abort', onCancel, { once: true });
-    // Through a promise: a handler that throws synchronously is a failed request too.
-    Promise.resolve()
-      .then(() => work({ server, signal: controller.signal }))
-      .then(
-        (value) =>
-          finish(() => {
-            const checked = result.safeParse(value);
-            if (checked.success) resolve(value);
-            else fail(ErrorCode.InternalError, `${kind} handler returned an invalid result: ${issuesText(checked.error)}`, 'warning');
-          }),
-        (error: unknown) =>
-          finish(() => {
-            // An McpError keeps its code: the embedder chose it (e.g. -1, user rejected sampling).
-            const code = error instanceof McpError && Number.isSafeInteger(error.code) ? error.code : ErrorCode.InternalError;
-            fail(code, `${kind} handler failed: ${plainMessage(error)}`, 'warning');
-          }),
-      );
-  });
+/** The two `limits` fields that bound one server's server → client requests. */
+export interface ServerRequestLimits {
+  maxServerRequests: number;
+  maxServerRequestQueue: number;
 }
 
 /**
  * Registers the handlers of the declared capabilities on a Client that is not connected yet.
- * Each runs under `timeoutMs` on `clock` and the request's own signal.
+ * Each runs under `timeoutMs` on `clock` and the request's own signal, behind one gate for the
+ * client's requests of every kind (`options.limits`).
  */
 export function installServerRequests(client: Client, options: ServerRequestOptions): void {
   const { handlers, capabilities } = options;
-  const cancels = new Map<RequestId, () => void>();
-  const on = (extra: { signal: AbortSignal; requestId: RequestId }) => ({ signal: extra.signal, requestId: extra.requestId, cancels });
+  const limits = options.limits ?? DEFAULT_POLICY.limits;
+  const shared: RequestShared = {
+    cancels: new Map<RequestId, () => void>(),
+    gate: new RequestGate({ maxRunning: limits.maxServerRequests, maxQueued: limits.maxServerRequestQueue }),
+    refusing: false,
+    live: new Set(),
+  };
+  const on = (extra: { signal: AbortSignal; requestId: RequestId }) => ({ signal: extra.signal, requestId: extra.requestId, shared });
   const sampling = handlers?.sampling;
   if (sampling && capabilities.sampling) {
     client.setRequestHandler(CreateMessageRequestSchema, async (request, extra) => {
@@ -227,7 +158,31 @@ export function installServerRequests(client: Client, options: ServerRequestOpti
       return (await runHandler('roots', options, on(extra), async (ctx) => ({ roots: await list(ctx) }), ListRootsResultSchema)) as { roots: Root[] };
     });
   }
-  if (capabilities.sampling || capabilities.elicitation || capabilities.roots) hearCancelsOfIdZero(client, cancels);
+  if (!capabilities.sampling && !capabilities.elicitation && !capabilities.roots) return;
+  hearCancelsOfIdZero(client, shared.cancels);
+  settleOnClose(client, shared.live);
+}
+
+/**
+ * When the connection closes, every request still queued or running settles: the SDK aborts the
+ * signals it knows, but keeps one per request id, so a server that reused an id would leave the
+ * earlier request waiting in the queue. `onclose` is wrapped, not replaced: the session sets its
+ * own before or after this.
+ */
+function settleOnClose(client: Client, live: Set<() => void>): void {
+  let handler = client.onclose;
+  const closed = () => {
+    for (const settle of [...live]) settle();
+    handler?.();
+  };
+  Object.defineProperty(client, 'onclose', {
+    configurable: true,
+    enumerable: true,
+    get: () => closed,
+    set: (next: (() => void) | undefined) => {
+      handler = next;
+    },
+  });
 }
 
 /**
