@@ -5,6 +5,7 @@ import type { RuntimeClock } from '../clock.js';
 import type { AuthConfig } from '../config/schema.js';
 import { ConsentFlow, type Authorize } from './consent.js';
 import { AuthError, TokenStoreError, type FlowSecrets } from './errors.js';
+import { AuthRequestGuard } from './guardedFetch.js';
 import { joinScopes, type StoreBackedProvider } from './provider.js';
 
 /**
@@ -27,6 +28,8 @@ export interface AuthFlowOptions {
   clock: RuntimeClock;
   /** How long consent may take: `timeouts.connectMs × 30`. */
   consentTimeoutMs: number;
+  /** How long each authorization request may take, its answer included: `timeouts.connectMs`. */
+  requestTimeoutMs: number;
   log(level: string, message: string): void;
   onAuthorizing?(): void;
   onAuthorized?(): void;
@@ -150,9 +153,18 @@ export class AuthFlows {
 
   private async run(request: FlowRequest): Promise<void> {
     const { provider, authorize, server, serverUrl } = this.options;
-    const base = this.options.fetch ?? fetch;
-    const fetchFn: FetchLike = (url, init) => base(url, { ...init, signal: init?.signal ?? request.signal });
+    // Every request of this flow (the SDK's and our own) is capped, bounded in time and http(s) only.
+    const guard = new AuthRequestGuard({
+      server,
+      serverUrl,
+      base: this.options.fetch ?? fetch,
+      timeoutMs: this.options.requestTimeoutMs,
+      clock: this.options.clock,
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+    const fetchFn = guard.fetch;
     provider.fetchFn = fetchFn;
+    provider.guard = guard;
     provider.requestedScope = request.scope;
     provider.hideRefreshToken = request.stepUp === true;
     let flow: ConsentFlow | undefined;
@@ -178,10 +190,15 @@ export class AuthFlows {
         result = await auth(provider, { ...options, authorizationCode: code });
       }
       if (result !== 'AUTHORIZED') throw new AuthError(`server "${server}": authorization did not complete`);
+      // A refusal the SDK swallowed (it falls back when resource metadata cannot be read) still fails the flow.
+      const refused = guard.failure();
+      if (refused) throw refused;
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason;
-      throw this.toAuthError(error);
+      // The guard's refusal is the cause, whatever the SDK made of it (a parse error, a fallback's 404).
+      throw this.toAuthError(guard.failure() ?? error);
     } finally {
+      provider.guard = undefined;
       provider.flow = undefined;
       provider.hideRefreshToken = false;
       await flow?.close();
@@ -191,16 +208,23 @@ export class AuthFlows {
   /** Any failure of a flow as an AuthError whose message names no secret. */
   private toAuthError(error: unknown): AuthError {
     const { server, secrets } = this.options;
-    if (error instanceof AuthError) return new AuthError(secrets.redact(error.message), { retryable: error.retryable, ...(error.status ? { status: error.status } : {}) });
+    // Redact before clipping: a secret cut in two would no longer be recognised.
+    const said = (text: string) => clip(secrets.redact(text));
+    if (error instanceof AuthError) return new AuthError(said(error.message), { retryable: error.retryable, ...(error.status ? { status: error.status } : {}) });
     if (error instanceof TokenStoreError) return new AuthError(`server "${server}": ${error.message}`);
     if (error instanceof OAuthError) {
       const retryable = error instanceof ServerError || error instanceof TemporarilyUnavailableError;
-      const detail = error.message ? `: ${secrets.redact(error.message)}` : '';
-      return new AuthError(`server "${server}": the authorization server refused (${error.errorCode}${detail})`, { retryable });
+      const detail = error.message ? `: ${said(error.message)}` : '';
+      return new AuthError(`server "${server}": the authorization server refused (${said(error.errorCode)}${detail})`, { retryable });
     }
-    const message = secrets.redact(error instanceof Error ? error.message : String(error));
+    const message = said(error instanceof Error ? error.message : String(error));
     if (/^Protected resource .* does not match expected/.test(message)) {
       return new AuthError(`server "${server}": refused to authorize, the resource metadata names another server (${message})`);
+    }
+    // The SDK builds discovery URLs from the origin of what the metadata named: a file: or custom
+    // scheme has none, and `new URL` throws before anything is sent.
+    if ((error as { code?: unknown })?.code === 'ERR_INVALID_URL') {
+      return new AuthError(`server "${server}": refused to authorize: the server or its authorization server named a URL that is not http(s)`);
     }
     const cause = (error as { cause?: { code?: unknown } })?.cause?.code;
     if (error instanceof TypeError && (message === 'fetch failed' || typeof cause === 'string')) {
@@ -208,4 +232,13 @@ export class AuthFlows {
     }
     return new AuthError(`server "${server}": authorization failed: ${message}`, { retryable: /\bHTTP 5\d\d\b/.test(message) });
   }
+}
+
+/** The most of a server's words an error quotes (the SDK quotes a refusal's whole raw body). */
+const MAX_QUOTED = 500;
+
+/** Server-supplied text fit for a message: bounded, with control characters shown, not sent to a terminal. */
+function clip(text: string): string {
+  const shown = text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shown.length > MAX_QUOTED ? `${shown.slice(0, MAX_QUOTED)}… (${shown.length - MAX_QUOTED} more characters)` : shown;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { AuthError, type FlowSecrets } from './errors.js';
+import { navigationProblem } from './guardedFetch.js';
 import { startLoopback, type Loopback } from './loopback.js';
 
 /**
@@ -81,6 +82,11 @@ export class ConsentFlow {
   async obtainCode(authorizationUrl: URL): Promise<string> {
     if (this.closed || !this.loopback) throw new AuthError('the authorization flow was closed');
     const loopback = this.loopback;
+    // The last gate before the host opens anything: https, or http to loopback, nothing else.
+    const problem = navigationProblem(authorizationUrl);
+    if (problem) throw new AuthError(`server "${this.options.server}": refused the authorization URL: ${problem}`);
+    const redirect = navigationProblem(loopback.redirectUrl);
+    if (redirect) throw new AuthError(`server "${this.options.server}": refused the redirect URL: ${redirect}`);
     this.options.onAuthorizing?.();
     try {
       const fromHost = this.options

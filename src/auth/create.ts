@@ -62,6 +62,7 @@ export function createAuthProvider(server: RuntimeServer, deps: AuthDeps): Serve
     ...(deps.authorize ? { authorize: deps.authorize } : {}),
     clock: deps.clock,
     consentTimeoutMs: server.timeouts.connectMs * 30,
+    requestTimeoutMs: server.timeouts.connectMs,
     log,
     ...(deps.onAuthorizing ? { onAuthorizing: deps.onAuthorizing } : {}),
     ...(deps.onAuthorized ? { onAuthorized: deps.onAuthorized } : {}),

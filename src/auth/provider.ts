@@ -7,6 +7,7 @@ import type { RuntimeClock } from '../clock.js';
 import { AuthError, FlowSecrets } from './errors.js';
 import type { ConsentFlow } from './consent.js';
 import { crossAppTokenRequest, privateKeyJwtAuth } from './grants.js';
+import { navigationProblem, type AuthRequestGuard } from './guardedFetch.js';
 import type { StoredAuth, TokenStore } from './tokenStore.js';
 
 /**
@@ -55,8 +56,10 @@ export class StoreBackedProvider implements OAuthClientProvider {
   flow: ConsentFlow | undefined;
   /** The scope the current flow asks for (from a challenge), beyond the configured scopes. */
   requestedScope: string | undefined;
-  /** The fetch of the current flow (its abort signal), for the requests this class sends itself. */
-  fetchFn: FetchLike = fetch;
+  /** The guarded fetch of the current flow (authFetch.ts sets it): no request leaves without a flow. */
+  fetchFn: FetchLike = () => Promise.reject(new AuthError(`server "${this.options.server}": no authorization flow is open`));
+  /** The current flow's request guard: once it refused a request, nobody is asked for consent. */
+  guard: AuthRequestGuard | undefined;
   /** Step-up: the SDK would refresh (same scope) instead of asking for more, so it sees no refresh token. */
   hideRefreshToken = false;
   readonly addClientAuthentication?: AddClientAuthentication;
@@ -157,6 +160,13 @@ export class StoreBackedProvider implements OAuthClientProvider {
 
   async redirectToAuthorization(authorizationUrl: URL): Promise<void> {
     const { server } = this.options;
+    // The SDK goes on to consent after a refresh that failed oddly: not when our guard refused it.
+    const refused = this.guard?.failure();
+    if (refused) throw refused;
+    // The URL comes from the authorization server's metadata: a file: URL or a custom scheme
+    // would have the desktop open a file or launch an arbitrary handler.
+    const problem = navigationProblem(authorizationUrl);
+    if (problem) throw new AuthError(`server "${server}": refused the authorization URL: ${problem}`);
     if (!this.flow) {
       throw new AuthError(`server "${server}" needs the user's consent: run \`switchboard login ${server}\`, or give createSwitchboard an authorize callback`);
     }

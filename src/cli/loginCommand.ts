@@ -22,12 +22,31 @@ tokens (~/.mcp-switchboard/oauth/, mode 0600) and connects once to check them. -
 consent again even when tokens are stored. With --url, a running 'switchboard serve' reconnects
 the server afterwards.`;
 
-/** Opens a URL in the desktop's browser, when there is one; failures are ignored (the URL is printed). */
-function openBrowser(url: string): void {
-  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'cmd' : 'xdg-open';
-  const args = process.platform === 'win32' ? ['/c', 'start', '', url] : [url];
+/**
+ * How to open `url` in the desktop's browser on `platform`: one program and the URL as one
+ * argument, never a shell (cmd's `start` would run whatever follows an `&` in the query). Undefined
+ * for anything but http(s): a `file:` URL or a custom scheme would open a file or launch whatever
+ * handler claims it. The library refuses such URLs already; this is the second lock.
+ */
+export function browserCommand(url: string, platform: NodeJS.Platform = process.platform): { command: string; args: string[] } | undefined {
+  let parsed: URL;
   try {
-    const child = spawn(command, args, { detached: true, stdio: 'ignore' });
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
+  // The parsed form: percent-encoded, so no space, quote or control character reaches the opener.
+  const href = parsed.href;
+  if (platform === 'darwin') return { command: 'open', args: [href] };
+  if (platform === 'win32') return { command: 'rundll32', args: ['url.dll,FileProtocolHandler', href] };
+  return { command: 'xdg-open', args: [href] };
+}
+
+/** Opens a URL in the desktop's browser, when there is one; failures are ignored (the URL is printed). */
+function openBrowser(opener: { command: string; args: string[] }): void {
+  try {
+    const child = spawn(opener.command, opener.args, { detached: true, stdio: 'ignore', shell: false });
     child.on('error', () => undefined);
     child.unref();
   } catch {
@@ -44,8 +63,11 @@ export async function runLogin(input: CommandInput & { force?: boolean; 'no-brow
   const result = await loginServer(server, {
     force: input.force === true,
     authorize: async ({ authorizationUrl }) => {
+      // Neither opened nor shown for a person to click: only http(s).
+      const opener = browserCommand(authorizationUrl.href);
+      if (!opener) throw new SwitchboardError('AuthRequired', `refused to open the authorization URL of "${name}": only http(s) URLs are opened`);
       process.stderr.write(`Open this URL to authorize "${name}":\n${authorizationUrl.href}\n`);
-      if (!input['no-browser']) openBrowser(authorizationUrl.href);
+      if (!input['no-browser']) openBrowser(opener);
     },
   });
   const where = join(defaultTokenDir(), `${result.key}.json`);

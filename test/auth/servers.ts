@@ -32,7 +32,14 @@ export interface AuthServerOptions {
   assertionKey?: KeyObject;
   /** Refuses refresh grants with this error body (given the refresh token presented). */
   refreshError?: (refreshToken: string) => Record<string, string>;
+  /** Rewrites its RFC 8414 metadata (a hostile server naming other endpoints). */
+  metadata?: (metadata: Record<string, unknown>) => Record<string, unknown>;
+  /** Answers a request itself when it returns true (a hostile endpoint); the server's own logic otherwise. */
+  intercept?: Intercept;
 }
+
+/** A hostile endpoint: handles the request and returns true, or returns false to let the server answer. */
+export type Intercept = (req: IncomingMessage, res: ServerResponse, at: URL) => boolean | Promise<boolean>;
 
 export interface TestAuthServer {
   url: string;
@@ -97,8 +104,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
   };
   const server = await listen(async (req, res) => {
     const at = new URL(req.url ?? '/', url);
+    if (await options.intercept?.(req, res, at)) return;
     if (req.method === 'GET' && at.pathname === '/.well-known/oauth-authorization-server') {
-      return json(res, 200, {
+      const rewrite = options.metadata ?? ((m: Record<string, unknown>) => m);
+      return json(res, 200, rewrite({
         issuer: url,
         authorization_endpoint: `${url}/authorize`,
         token_endpoint: `${url}/token`,
@@ -108,7 +117,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         code_challenge_methods_supported: ['S256'],
         token_endpoint_auth_methods_supported: options.authMethods ?? ['none', 'client_secret_basic', 'client_secret_post'],
         ...(options.scopesSupported ? { scopes_supported: options.scopesSupported } : {}),
-      });
+      }));
     }
     if (req.method === 'POST' && at.pathname === '/register') {
       const metadata = JSON.parse(await body(req)) as Record<string, unknown>;
@@ -181,6 +190,8 @@ export interface ResourceServerOptions {
   scopesSupported?: string[];
   /** The tokens it accepts. Defaults to those `auth` issued. */
   validTokens?: () => Map<string, string[]>;
+  /** Answers a request itself when it returns true (hostile metadata or challenges). */
+  intercept?: Intercept;
 }
 
 export interface TestResourceServer {
@@ -199,6 +210,7 @@ export async function startResourceServer(auth: TestAuthServer, options: Resourc
   const presented: string[] = [];
   const server = await listen(async (req, res): Promise<unknown> => {
     const at = new URL(req.url ?? '/', base);
+    if (await options.intercept?.(req, res, at)) return;
     const resourceMetadata = `${base}/.well-known/oauth-protected-resource/mcp`;
     if (req.method === 'GET' && at.pathname === '/.well-known/oauth-protected-resource/mcp') {
       return json(res, 200, {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { browserCommand } from '../../src/cli/loginCommand.js';
 import { startAuthServer, startResourceServer, type TestAuthServer, type TestResourceServer } from '../auth/servers.js';
 
 /** `switchboard login <server>` run as users run it: the built CLI, a real authorization server and a protected MCP server. */
@@ -71,5 +72,55 @@ describe('switchboard login', () => {
     expect((await login(['nope', '--config', config], dir)).code).toBe(1);
     expect((await login(['--config', config], dir)).code).toBe(2);
     expect((await login(['plain', '--config', config], dir)).code).toBe(1);
+  });
+});
+
+/** Runs the CLI without --no-browser, with `bin` first on PATH (a fake xdg-open/open that records what it is asked to open). */
+function loginWithBrowser(args: string[], state: string, bin: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'login', ...args], { env: { ...process.env, SWITCHBOARD_STATE_DIR: state, PATH: `${bin}:${process.env.PATH ?? ''}`, DISPLAY: ':0' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('switchboard login under a hostile authorization server', () => {
+  it.each(['file:///etc/passwd', 'x-evil-handler://run?cmd=calc'])('refuses an authorization_endpoint of %s: nothing is opened or printed, exit 1', async (endpoint) => {
+    as = await startAuthServer({ metadata: (m) => ({ ...m, authorization_endpoint: endpoint }) });
+    rs = await startResourceServer(as, { authServer: () => as!.url });
+    dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-login-'));
+    const bin = join(dir, 'bin');
+    const opened = join(dir, 'opened.txt');
+    mkdirSync(bin);
+    for (const opener of ['xdg-open', 'open']) {
+      writeFileSync(join(bin, opener), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${opened}'\n`);
+      chmodSync(join(bin, opener), 0o755);
+    }
+    const config = join(dir, 'switchboard.yaml');
+    writeFileSync(config, `servers:\n  guarded: { transport: http, url: "${rs.url}", auth: { type: oauth }, timeouts: { connectMs: 500 } }\n`);
+    const result = await loginWithBrowser(['guarded', '--config', config], dir, bin);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain('server "guarded": refused the authorization URL');
+    expect(result.stderr).not.toContain('Open this URL');
+    expect(existsSync(opened)).toBe(false);
+    expect(as.authorizeRequests).toHaveLength(0);
+  });
+});
+
+describe('browserCommand', () => {
+  it('opens only http(s) URLs, as one argument to one program, with no shell on any platform', () => {
+    for (const bad of ['file:///etc/passwd', 'x-evil-handler://run', 'javascript:alert(1)', 'data:text/html,x', 'not a url']) {
+      for (const platform of ['linux', 'darwin', 'win32'] as const) expect(browserCommand(bad, platform), `${bad} on ${platform}`).toBeUndefined();
+    }
+    const url = 'https://as.example.com/authorize?a=1&b=two words&c="q"';
+    const href = new URL(url).href;
+    expect(browserCommand(url, 'linux')).toEqual({ command: 'xdg-open', args: [href] });
+    expect(browserCommand(url, 'darwin')).toEqual({ command: 'open', args: [href] });
+    // Not `cmd /c start`: cmd would run whatever follows an & in the query.
+    expect(browserCommand(url, 'win32')).toEqual({ command: 'rundll32', args: ['url.dll,FileProtocolHandler', href] });
+    expect(href).not.toMatch(/[ "]/);
   });
 });
