@@ -19,6 +19,13 @@ export function toLogLevel(level: string): LogLevel {
   return level === 'error' || level === 'critical' || level === 'alert' || level === 'emergency' ? 'error' : 'info';
 }
 
+/**
+ * Characters `JSON.stringify` leaves raw that a terminal obeys (DEL, C1, bidi controls, line and
+ * paragraph separators): log lines carry server-supplied text, so they are written as `\uHHHH`.
+ */
+const RAW_IN_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const escapeUnicode = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 /** A logger writing JSON lines to `write` (stderr by default) at `minimum` and above. */
 export function createJsonLogger(options: { minimum?: LogLevel; write?: (line: string) => void; redact?: (text: string) => string } = {}): Logger {
   const minimum = ORDER[options.minimum ?? 'info'];
@@ -27,7 +34,7 @@ export function createJsonLogger(options: { minimum?: LogLevel; write?: (line: s
   return {
     log(level, message, fields = {}) {
       if (ORDER[level] < minimum) return;
-      const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields });
+      const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }).replace(RAW_IN_JSON, escapeUnicode);
       write(`${redact(line)}\n`);
     },
   };

@@ -36,15 +36,41 @@ export function splitQualified(name: string): { server: string; tool: string } |
   return { server: name.slice(0, at), tool: name.slice(at + 2) };
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
+/**
+ * A glob (`*` any run of characters, `?` exactly one; the rest literal) as a predicate, in
+ * O(name × glob) whatever the two are. The globs come from config but the names from servers: a
+ * regex like `^.*a.*a.*a.*b$` backtracks polynomially on a long name of `a`s, and `.` stops at a
+ * line break (a tool named `x\ny` slipped past a deny of `*`). The glob splits at `*` into
+ * segments of fixed length: the first must start the name, the last end it, and each middle one
+ * is taken at its earliest place after the one before (the earliest place never loses a match).
+ */
+function globMatcher(glob: string): (name: string) => boolean {
+  const segments = glob.split('*');
+  const fits = (name: string, segment: string, at: number) => {
+    for (let i = 0; i < segment.length; i++) if (segment[i] !== '?' && segment[i] !== name[at + i]) return false;
+    return true;
+  };
+  if (segments.length === 1) return (name) => name.length === glob.length && fits(name, glob, 0);
+  const first = segments[0]!;
+  const last = segments[segments.length - 1]!;
+  const middle = segments.slice(1, -1).filter((s) => s.length > 0);
+  return (name) => {
+    if (name.length < first.length + last.length || !fits(name, first, 0) || !fits(name, last, name.length - last.length)) return false;
+    let at = first.length;
+    const end = name.length - last.length;
+    for (const segment of middle) {
+      while (at + segment.length <= end && !fits(name, segment, at)) at++;
+      if (at + segment.length > end) return false;
+      at += segment.length;
+    }
+    return true;
+  };
 }
 
 /** A predicate for tool names from `allow` and `deny` globs; deny wins, empty allow admits all. */
 export function toolFilter(filter: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined): (name: string) => boolean {
-  const allow = (filter?.allow ?? []).map(globToRegExp);
-  const deny = (filter?.deny ?? []).map(globToRegExp);
+  const allow = (filter?.allow ?? []).map(globMatcher);
+  const deny = (filter?.deny ?? []).map(globMatcher);
   if (allow.length === 0 && deny.length === 0) return () => true;
-  return (name) => (allow.length === 0 || allow.some((r) => r.test(name))) && !deny.some((r) => r.test(name));
+  return (name) => (allow.length === 0 || allow.some((fits) => fits(name))) && !deny.some((fits) => fits(name));
 }

@@ -1,7 +1,7 @@
-import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../machines/types.js';
 import { AmbiguousToolError, SwitchboardError } from './errors.js';
 import { distinctQualifiedName, splitQualified } from './naming.js';
+import { compileUriTemplate, type UriTemplateMatcher } from './uriTemplateMatch.js';
 
 /**
  * Routing (DESIGN §5, §10): a bare tool or prompt name routes when exactly one server has it;
@@ -9,7 +9,8 @@ import { distinctQualifiedName, splitQualified } from './naming.js';
  * last known catalog, so a bare name never silently moves to another server while its owner is
  * down. Two entries whose plain qualified names collide both get a hashed, distinct one, and the
  * plain name itself is ambiguous: a call never lands on whichever server won. A resource uri goes
- * to the server that lists it, or whose template matches it.
+ * to the server that lists it, or whose template matches it: templates are servers' text, so they
+ * are matched by uriTemplateMatch.ts in linear time, never by a regex built from them.
  */
 
 /** Where a call goes. */
@@ -144,7 +145,9 @@ export class CatalogIndex {
   readonly prompts: NameIndex<PromptInfo>;
   readonly resources: ResourceInfo[] = [];
   readonly templates: ResourceTemplateInfo[] = [];
-  private readonly matchers: { template: ResourceTemplateInfo; matcher: UriTemplate | null }[] = [];
+  /** Servers listing each uri, so a read finds its owners without scanning every catalog. */
+  private readonly owners = new Map<string, Set<string>>();
+  private readonly matchers: { template: ResourceTemplateInfo; matcher: UriTemplateMatcher | null }[] = [];
 
   constructor(catalogs: Readonly<Record<string, ServerCatalog>>) {
     const tools: Record<string, ToolInfo[]> = {};
@@ -152,9 +155,16 @@ export class CatalogIndex {
     for (const [server, catalog] of Object.entries(catalogs)) {
       tools[server] = catalog.tools;
       prompts[server] = catalog.prompts;
-      this.resources.push(...catalog.resources);
-      this.templates.push(...catalog.templates);
-      for (const template of catalog.templates) this.matchers.push({ template, matcher: compile(template.uriTemplate) });
+      for (const resource of catalog.resources) {
+        this.resources.push(resource);
+        const owners = this.owners.get(resource.uri);
+        if (owners) owners.add(resource.server);
+        else this.owners.set(resource.uri, new Set([resource.server]));
+      }
+      for (const template of catalog.templates) {
+        this.templates.push(template);
+        this.matchers.push({ template, matcher: compileUriTemplate(template.uriTemplate) });
+      }
     }
     this.tools = new ToolIndex(tools);
     this.prompts = new NameIndex(prompts, PROMPT_NOUNS);
@@ -166,8 +176,8 @@ export class CatalogIndex {
       if (!hasServer(server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${server}"`);
       return { server, tool: uri };
     }
-    let owners = [...new Set(this.resources.filter((r) => r.uri === uri).map((r) => r.server))];
-    if (owners.length === 0) owners = [...new Set(this.matchers.filter((m) => m.matcher?.match(uri)).map((m) => m.template.server))];
+    let owners = [...(this.owners.get(uri) ?? [])];
+    if (owners.length === 0) owners = [...new Set(this.matchers.filter((m) => m.matcher?.matches(uri)).map((m) => m.template.server))];
     if (owners.length === 1) return { server: owners[0]!, tool: uri };
     if (owners.length > 1) {
       throw Object.assign(new SwitchboardError('AmbiguousResource', `resource "${uri}" is offered by servers ${owners.map((s) => `"${s}"`).join(' and ')}; pass { server }`), { servers: owners });
@@ -175,13 +185,5 @@ export class CatalogIndex {
     const down = unconnected();
     const why = down.length > 0 ? `; not connected (resources unknown): ${down.map((s) => `"${s}"`).join(', ')}` : '';
     throw new SwitchboardError('ResourceNotFound', `no server lists or has a template for resource "${uri}"${why}`);
-  }
-}
-
-function compile(template: string): UriTemplate | null {
-  try {
-    return new UriTemplate(template);
-  } catch {
-    return null;
   }
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { qualifiedName, splitQualified, toolFilter } from '../src/naming.js';
 
@@ -25,4 +26,53 @@ describe('naming', () => {
     expect(toolFilter(undefined)('anything')).toBe(true);
     expect(toolFilter({ deny: ['a?c'] })('abc')).toBe(false);
   });
+
+  it('matches globs over every character of a name, line breaks too', () => {
+    // A regex's `.` stops at a line break: a server's tool "x\ny" slipped past deny ["*"].
+    expect(toolFilter({ deny: ['*'] })('x\ny')).toBe(false);
+    expect(toolFilter({ deny: ['x?y'] })('x\ny')).toBe(false);
+    expect(toolFilter({ allow: ['x*'] })('x\ny')).toBe(true);
+    const cases: [string, string, boolean][] = [
+      ['*', '', true],
+      ['a*', 'a', true],
+      ['*a', 'ba', true],
+      ['a*a', 'a', false],
+      ['a*b*c', 'axxbyyc', true],
+      ['a*b*c', 'acb', false],
+      ['*ab*ab*', 'abab', true],
+      ['*ab*ab*', 'aba', false],
+      ['?', '', false],
+      ['a?c*', 'abcdef', true],
+      ['web.*', 'webx', false],
+      ['(a+)+', '(a+)+', true],
+      ['**', 'anything', true],
+    ];
+    for (const [glob, name, fits] of cases) expect({ glob, name, fits: toolFilter({ allow: [glob] })(name) }).toEqual({ glob, name, fits });
+  });
+
+  it('matches a glob built to backtrack against a long server-supplied name in linear time', async () => {
+    // As a regex, ^.*a.*a.*a…b$ tries every way to split a run of "a"s before failing.
+    const glob = `${'*a'.repeat(12)}*b`;
+    const script = `
+      const { toolFilter } = await import(${JSON.stringify(new URL('../dist/src/naming.js', import.meta.url).href)});
+      const keep = toolFilter({ deny: [${JSON.stringify(glob)}] });
+      process.stdout.write(JSON.stringify([keep('a'.repeat(20000)), keep('a'.repeat(20000) + 'b')]));`;
+    // Killed after a generous bound (a backtracking regex blocks its thread for hours); the work takes milliseconds.
+    const { stdout, killed } = await new Promise<{ stdout: string; killed: boolean }>((resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      let timedOut = false;
+      child.stdout.on('data', (d) => (out += d));
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, 20_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve({ stdout: out, killed: timedOut });
+      });
+    });
+    expect(killed).toBe(false);
+    expect(JSON.parse(stdout)).toEqual([true, false]);
+  }, 30_000);
 });

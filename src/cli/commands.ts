@@ -5,7 +5,7 @@ import type { HealthReport } from '../health.js';
 import type { ToolInfo } from '../../machines/types.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
-import { out, printHealth, printResult, printTools, unavailableOf, withLastErrors } from './report.js';
+import { out, outJson, printHealth, printResult, printTools, unavailableOf, withLastErrors } from './report.js';
 import { GATEWAY_HELP, runGateway } from './gatewayCommand.js';
 import { LOGIN_HELP, runLogin } from './loginCommand.js';
 import { runServe, SERVE_HELP } from './serveCommand.js';
@@ -94,11 +94,11 @@ status stays 0 when listing worked, even if some servers are not connected.`,
         config = await loadConfigFile(configPath(input));
       } catch (error) {
         if (!(error instanceof ConfigError) || !input.json) throw error;
-        out(JSON.stringify({ valid: false, issues: error.issues }, null, 2));
+        outJson({ valid: false, issues: error.issues });
         return 2;
       }
       const servers = Object.values(config.servers).map((s) => ({ name: s.name, transport: s.transport, enabled: s.enabled }));
-      if (input.json) out(JSON.stringify({ valid: true, servers, warnings: config.warnings }, null, 2));
+      if (input.json) outJson({ valid: true, servers, warnings: config.warnings });
       else {
         out(`${configPath(input)}: valid, ${servers.length} server${servers.length === 1 ? '' : 's'}`);
         for (const warning of config.warnings) out(`warning: ${warning}`);

@@ -5,6 +5,7 @@ import { loadConfigFile } from '../config/load.js';
 import { SwitchboardError } from '../errors.js';
 import { configPath, type CommandInput } from './local.js';
 import { RemoteClient } from './remote.js';
+import { terminalText } from './terminal.js';
 import { UsageError } from './usage.js';
 
 /**
@@ -66,7 +67,7 @@ export async function runLogin(input: CommandInput & { force?: boolean; 'no-brow
       // Neither opened nor shown for a person to click: only http(s).
       const opener = browserCommand(authorizationUrl.href);
       if (!opener) throw new SwitchboardError('AuthRequired', `refused to open the authorization URL of "${name}": only http(s) URLs are opened`);
-      process.stderr.write(`Open this URL to authorize "${name}":\n${authorizationUrl.href}\n`);
+      process.stderr.write(`Open this URL to authorize "${terminalText(name)}":\n${terminalText(authorizationUrl.href)}\n`);
       if (!input['no-browser']) openBrowser(opener);
     },
   });

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, isSwitchboardError, ruleOf } from '../errors.js';
 import { packageVersion } from '../server/version.js';
 import { commands, type CommandName } from './commands.js';
+import { jsonText, terminalText } from './terminal.js';
 import { UsageError } from './usage.js';
 
 /**
@@ -53,12 +54,17 @@ const OPTIONS = {
   'log-level': { type: 'string' },
 } as const;
 
+/** Error text on stderr: escaped for the terminal (messages may quote servers, see terminal.ts). */
+const fail = (text: string): void => {
+  process.stderr.write(`${terminalText(text, { multiline: true })}\n`);
+};
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`usage: ${(error as Error).message}\n\n${USAGE}\n`);
+    fail(`usage: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
   if (parsed.values.version) {
@@ -72,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = Object.hasOwn(commands, name) ? commands[name as CommandName] : undefined;
   if (!command) {
-    process.stderr.write(`usage: unknown command "${name}"\n\n${USAGE}\n`);
+    fail(`usage: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
   if (parsed.values.help) {
@@ -84,18 +90,20 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const json = parsed.values.json;
     if (error instanceof UsageError) {
-      process.stderr.write(`usage: ${error.message}\n\n${command.help}\n`);
+      fail(`usage: ${error.message}\n\n${command.help}`);
       return 2;
     }
     if (error instanceof ConfigError) {
-      process.stderr.write(json ? `${JSON.stringify({ error: { code: error.code, issues: error.issues } })}\n` : `${error.message}\n`);
+      if (json) process.stderr.write(`${jsonText({ error: { code: error.code, issues: error.issues } }, 0)}\n`);
+      else fail(error.message);
       return 2;
     }
     if (isSwitchboardError(error)) {
-      process.stderr.write(json ? `${JSON.stringify({ error: { code: error.code, message: error.message } })}\n` : `${error.code}: ${error.message}\n`);
+      if (json) process.stderr.write(`${jsonText({ error: { code: error.code, message: error.message } }, 0)}\n`);
+      else fail(`${error.code}: ${error.message}`);
       return ruleOf(error.code)?.exit ?? 1;
     }
-    process.stderr.write(`error: ${(error as Error)?.message ?? error}\n`);
+    fail(`error: ${(error as Error)?.message ?? error}`);
     return 1;
   }
 }

@@ -3,6 +3,7 @@ import type { HealthReport } from '../health.js';
 import type { ServerStatus } from '../serverView.js';
 import type { ErrorInfo, ToolInfo } from '../../machines/types.js';
 import { short, table } from './format.js';
+import { jsonText, terminalText } from './terminal.js';
 
 /**
  * What the read commands print, for people (tables on stdout, notes on stderr) and for scripts
@@ -20,11 +21,17 @@ export interface Unavailable {
   stderrTail: string;
 }
 
+/** One human-readable line (or lines) on stdout, escaped for the terminal: it may quote servers. */
 export const out = (text: string): void => {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${terminalText(text, { multiline: true })}\n`);
 };
-const note = (text: string): void => {
-  process.stderr.write(`${text}\n`);
+/** One `--json` document on stdout: exact JSON, no raw control character (terminal.ts). */
+export const outJson = (value: unknown): void => {
+  process.stdout.write(`${jsonText(value)}\n`);
+};
+/** A note for people on stderr, escaped like `out`. */
+export const note = (text: string): void => {
+  process.stderr.write(`${terminalText(text, { multiline: true })}\n`);
 };
 
 /** The enabled servers that are not connected (of `only`, when given), with what they said last. */
@@ -39,7 +46,7 @@ const describe = (u: Unavailable) => `${u.state}${u.lastError ? `, ${u.lastError
 /** Tools as a table (unconnected servers noted on stderr) or `{ tools, unavailable }` JSON. */
 export function printTools(tools: ToolInfo[], unavailable: Unavailable[], json: boolean | undefined): void {
   if (json) {
-    out(JSON.stringify({ tools, unavailable }, null, 2));
+    outJson({ tools, unavailable });
     return;
   }
   out(table(['TOOL', 'SERVER', 'QUALIFIED NAME', 'DESCRIPTION'], tools.map((t) => [t.name, t.server, t.qualifiedName, short(t.description)])));
@@ -56,11 +63,11 @@ export function noteUnavailable(unavailable: Unavailable[], consequence: string)
 
 /** A tool result: its text content (structuredContent only when there is no text), or all of it as JSON. */
 export function printResult(result: CallToolResult, json: boolean | undefined): number {
-  if (json) out(JSON.stringify(result, null, 2));
+  if (json) outJson(result);
   else {
     const content = result.content ?? [];
-    for (const item of content) out(item.type === 'text' ? item.text : JSON.stringify(item));
-    if (result.structuredContent && !content.some((item) => item.type === 'text')) out(JSON.stringify(result.structuredContent, null, 2));
+    for (const item of content) out(item.type === 'text' ? item.text : jsonText(item, 0));
+    if (result.structuredContent && !content.some((item) => item.type === 'text')) outJson(result.structuredContent);
   }
   return result.isError ? 1 : 0;
 }
@@ -82,7 +89,7 @@ export function withLastErrors(reports: Record<string, HealthReport>, unavailabl
 /** Health as a table or JSON; exit 1 when any server is unhealthy. */
 export function printHealth(reports: Record<string, HealthView>, json: boolean | undefined): number {
   const healthy = Object.values(reports).every((r) => r.ok);
-  if (json) out(JSON.stringify({ healthy, servers: reports }, null, 2));
+  if (json) outJson({ healthy, servers: reports });
   else {
     const why = (r: HealthView) => (r.state ? `not connected (${r.state})${r.lastError ? `: ${r.lastError.code}: ${r.lastError.message}` : ''}` : r.error ? `${r.error.code}: ${r.error.message}` : '');
     out(table(['SERVER', 'OK', 'LATENCY', 'ERROR'], Object.entries(reports).map(([name, r]) => [name, r.ok ? 'yes' : 'no', r.latencyMs !== undefined ? `${r.latencyMs} ms` : '', why(r)])));

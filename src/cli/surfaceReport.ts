@@ -1,22 +1,24 @@
 import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../../machines/types.js';
 import { short, table } from './format.js';
-import { noteUnavailable, out, type Unavailable } from './report.js';
+import { noteUnavailable, out, outJson, type Unavailable } from './report.js';
+import { jsonText, terminalText } from './terminal.js';
 
 /**
  * What `resources`, `read`, `prompts` and `prompt` print: tables and text for people, one JSON
  * document for scripts (`--json`). Shared by the standalone and the `--url` modes.
  */
 
-/** Writes text as it is, ending it with one newline. */
+/** Writes text as it is but escaped for the terminal (terminal.ts), ending it with one newline. */
 const text = (value: string): void => {
-  process.stdout.write(value.endsWith('\n') ? value : `${value}\n`);
+  const safe = terminalText(value, { multiline: true });
+  process.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
 };
 
 /** Resources as a table, then the templates under their own heading; `{ resources, resourceTemplates, unavailable }` with --json. */
 export function printResources(resources: ResourceInfo[], resourceTemplates: ResourceTemplateInfo[], unavailable: Unavailable[], json: boolean | undefined): void {
   if (json) {
-    out(JSON.stringify({ resources, resourceTemplates, unavailable }, null, 2));
+    outJson({ resources, resourceTemplates, unavailable });
     return;
   }
   out(table(['URI', 'SERVER', 'NAME', 'MIME'], resources.map((r) => [r.uri, r.server, r.name, r.mimeType ?? ''])));
@@ -35,7 +37,7 @@ export function blobSummary(blob: string, mimeType: string | undefined): string 
 /** A read result: each content's text, blobs as `<N bytes of MIME>`; the whole result with --json. */
 export function printRead(result: ReadResourceResult, json: boolean | undefined): number {
   if (json) {
-    out(JSON.stringify(result, null, 2));
+    outJson(result);
     return 0;
   }
   for (const content of result.contents) {
@@ -51,7 +53,7 @@ const argumentsCell = (prompt: PromptInfo) => (prompt.arguments ?? []).map((a) =
 /** Prompts as a table or `{ prompts, unavailable }` JSON. */
 export function printPrompts(prompts: PromptInfo[], unavailable: Unavailable[], json: boolean | undefined): void {
   if (json) {
-    out(JSON.stringify({ prompts, unavailable }, null, 2));
+    outJson({ prompts, unavailable });
     return;
   }
   out(table(['PROMPT', 'SERVER', 'QUALIFIED NAME', 'ARGUMENTS', 'DESCRIPTION'], prompts.map((p) => [p.name, p.server, p.qualifiedName, argumentsCell(p), short(p.description)])));
@@ -76,13 +78,13 @@ function contentText(content: PromptContent): string {
     case 'resource_link':
       return `<link ${content.uri}>`;
     default:
-      return JSON.stringify(content);
+      return jsonText(content, 0);
   }
 }
 
 /** A prompt's messages as `role: text`; the whole result with --json. */
 export function printPrompt(result: GetPromptResult, json: boolean | undefined): number {
-  if (json) out(JSON.stringify(result, null, 2));
+  if (json) outJson(result);
   else for (const message of result.messages) text(`${message.role}: ${contentText(message.content)}`);
   return 0;
 }

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createInspector } from '@statelyai/inspect';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { InspectionEvent, Observer } from 'xstate';
 import { hostOrOriginProblem, hostWithPort, presentsToken } from './guards.js';
+import { inspectionMessage, safeJson } from './inspectionEvents.js';
 import { BRIDGE_CSS, BRIDGE_JS, bridgeHtml, bridgePolicy, STATELY_INSPECTOR_URL } from './inspectorPage.js';
 
 /**
@@ -11,32 +12,28 @@ import { BRIDGE_CSS, BRIDGE_JS, bridgeHtml, bridgePolicy, STATELY_INSPECTOR_URL 
  * from the first actor on (new viewers get the recent history replayed, so they see every actor's
  * definition). `listen()` runs once `serve` knows its token: a WebSocket relay on 127.0.0.1 that
  * accepts only viewers presenting the admin token, from an accepted Origin, and masks the
- * switchboard's secrets in every message it sends. Over plain HTTP the same port serves the
+ * switchboard's secrets in every message it sends. Messages carry summaries, not catalogs
+ * (inspectionEvents.ts), and the history is bounded in bytes (oldest dropped first; the
+ * registrations of live actors are kept longest). Over plain HTTP the same port serves the
  * bridge page (inspectorPage.ts) that a browser opens: it embeds the hosted inspector and feeds
  * it the relay's messages. The runtime feeds the relay in process (no
  * WebSocket of its own: `@statelyai/inspect`'s adapter retries a failed socket every 5 s forever,
  * which would keep a stopping process alive).
  */
 
-const SECRET_KEY = /^(headers|env|token|authorization|password|secret|apikey|api_key|cookie)$/i;
-const HISTORY = 2_000;
+/** Default of `createInspection({ historyBytes })`: the replay a new viewer gets, at most. */
+export const INSPECTOR_HISTORY_BYTES = 4 * 1024 * 1024;
 /** The subprotocol a viewer offers beside `bearer.<token>`; the relay answers with it. */
 export const INSPECT_PROTOCOL = 'mcp-switchboard.inspect';
-/** A viewer with more than this much unsent is dropped rather than buffered without bound. */
+/** A viewer with more than this much unsent (or twice the history, if more) is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** Removes values under secret-looking keys, deeply, from plain JSON. */
-export function sanitizeContext<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v) => sanitizeContext(v)) as T;
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? '***' : sanitizeContext(item);
-  return out as T;
-}
+export { sanitizeContext, sanitizeEvent } from './inspectionEvents.js';
 
-/** Events carry ids, never arguments; still strip anything secret-looking. */
-export function sanitizeEvent<T>(event: T): T {
-  return sanitizeContext(event);
+/** Options of `createInspection`. */
+export interface InspectionOptions {
+  /** Bytes of recent messages kept to replay to a new viewer; the oldest go first. Default `INSPECTOR_HISTORY_BYTES` (4 MiB). */
+  historyBytes?: number;
 }
 
 export interface InspectorListenOptions {
@@ -62,23 +59,12 @@ export interface InspectorUrls {
 
 export interface Inspection {
   /** Pass to `createSwitchboard(config, { inspect })`. */
-  inspect: ReturnType<typeof createInspector>['inspect'];
+  inspect: Observer<InspectionEvent>;
+  /** What the history holds now (messages and their UTF-8 bytes), at most `historyBytes`. */
+  stats(): { messages: number; bytes: number };
   /** Starts the relay; resolves with the bridge page's `http://` URL and the stream's `ws://` URL. */
   listen(options: InspectorListenOptions): Promise<InspectorUrls>;
   close(): Promise<void>;
-}
-
-/** JSON that survives cycles and functions (inspection events may reach actor internals). */
-function safeJson(value: unknown): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(value, (_key, item: unknown) => {
-    if (typeof item === 'function') return undefined;
-    if (item !== null && typeof item === 'object') {
-      if (seen.has(item)) return '[circular]';
-      seen.add(item);
-    }
-    return item;
-  });
 }
 
 function refuse(socket: Socket, status: 401 | 403 | 400, code: string, message: string): void {
@@ -89,25 +75,50 @@ function refuse(socket: Socket, status: 401 | 403 | 400, code: string, message: 
 }
 
 /** The runtime-side inspector; the relay starts with `listen()`. */
-export function createInspection(): Inspection {
-  const history: string[] = [];
+export function createInspection(options: InspectionOptions = {}): Inspection {
+  const history = new History(options.historyBytes ?? INSPECTOR_HISTORY_BYTES);
+  const maxBuffered = Math.max(MAX_BUFFERED_BYTES, 2 * history.maxBytes);
   let relay: { wss: WebSocketServer; redact: (text: string) => string; close(): Promise<void> } | null = null;
+  let stopped = false;
   const sendTo = (client: WebSocket, text: string) => {
     if (client.readyState !== client.OPEN) return;
-    if (client.bufferedAmount > MAX_BUFFERED_BYTES) client.terminate();
+    if (client.bufferedAmount > maxBuffered) client.terminate();
     else client.send(text);
   };
-  const broadcast = (text: string, from?: WebSocket) => {
-    history.push(text);
-    if (history.length > HISTORY) history.splice(0, history.length - HISTORY);
+  const broadcast = (text: string, from?: WebSocket, actor?: string) => {
+    history.add(text, actor);
     if (!relay || relay.wss.clients.size === 0) return;
     const masked = relay.redact(text);
     for (const client of relay.wss.clients) if (client !== from) sendTo(client, masked);
   };
-  const inspector = createInspector({ send: (event: unknown) => broadcast(safeJson(event)) }, { sanitizeContext, sanitizeEvent });
+  // Inspection events arrive inside transitions; they are turned into messages after the current
+  // job (an actor's snapshot exists only once its constructor is done), in order, once each.
+  let pending: InspectionEvent[] = [];
+  const flush = () => {
+    const events = pending;
+    pending = [];
+    for (const event of events) {
+      try {
+        const message = inspectionMessage(event);
+        if (!message) continue;
+        const status = (event as { snapshot?: { status?: unknown } }).snapshot?.status;
+        if (event.type === '@xstate.snapshot' && status !== 'active') history.ended(event.actorRef.sessionId);
+        broadcast(safeJson(message), undefined, event.type === '@xstate.actor' ? event.actorRef.sessionId : undefined);
+      } catch {
+        // Inspection never breaks the runtime: an event that cannot be shown is skipped.
+      }
+    }
+  };
+  const inspect: Observer<InspectionEvent> = {
+    next(event) {
+      if (stopped || (event.type !== '@xstate.actor' && event.type !== '@xstate.event' && event.type !== '@xstate.snapshot')) return;
+      if (pending.push(event) === 1) queueMicrotask(flush);
+    },
+  };
 
   return {
-    inspect: inspector.inspect,
+    inspect,
+    stats: () => ({ messages: history.size, bytes: history.bytes }),
     async listen(options) {
       if (relay) throw new Error('the inspector relay is already listening');
       const inspectorUrl = options.inspectorUrl ?? STATELY_INSPECTOR_URL;
@@ -145,7 +156,7 @@ export function createInspection(): Inspection {
         wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
       });
       wss.on('connection', (socket: WebSocket) => {
-        for (const message of history) sendTo(socket, options.redact(message));
+        for (const message of history.messages()) sendTo(socket, options.redact(message));
         socket.on('message', (data) => broadcast(data.toString(), socket));
       });
       relay = {
@@ -161,7 +172,8 @@ export function createInspection(): Inspection {
       return { url: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}` };
     },
     async close() {
-      inspector.stop();
+      stopped = true;
+      pending = [];
       await relay?.close();
     },
   };
@@ -180,4 +192,57 @@ function bridgeResponse(method: string, path: string, problem: string | null, ht
   if (!file) return error(404, 'NotFound', `no page at ${path}: open / (the inspection stream is a WebSocket on this port)`);
   if (method !== 'GET' && method !== 'HEAD') return error(405, 'MethodNotAllowed', `${method} is not allowed on ${path}`, { allow: 'GET, HEAD' });
   return { status: 200, ...file() };
+}
+
+/**
+ * The recent messages, at most `maxBytes` (UTF-8) of them. A live actor's registration
+ * (`@xstate.actor`, with its definition) is kept while there is room for it, so a late viewer still
+ * learns every machine; it becomes droppable like any message once the actor has ended. When
+ * full, the oldest droppable messages go until a quarter of the room is free (then registrations
+ * too, oldest first, if they alone fill it), so trimming costs O(1) per message on average.
+ */
+class History {
+  private entries: { text: string; bytes: number; actor: string | undefined }[] = [];
+  private readonly live = new Set<string>();
+  bytes = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  add(text: string, actor?: string): void {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.maxBytes) return;
+    if (actor) this.live.add(actor);
+    this.entries.push({ text, bytes, actor });
+    this.bytes += bytes;
+    if (this.bytes > this.maxBytes) this.trim();
+  }
+
+  /** The actor stopped, finished or failed: its registration may go with its other messages. */
+  ended(actor: string): void {
+    this.live.delete(actor);
+  }
+
+  messages(): string[] {
+    return this.entries.map((e) => e.text);
+  }
+
+  private trim(): void {
+    const target = Math.floor(this.maxBytes * 0.75);
+    const pinned = (e: { actor: string | undefined }) => e.actor !== undefined && this.live.has(e.actor);
+    for (const keepRegistrations of [true, false]) {
+      if (this.bytes <= target) break;
+      const kept: typeof this.entries = [];
+      for (const entry of this.entries) {
+        if (this.bytes > target && !(keepRegistrations && pinned(entry))) {
+          this.bytes -= entry.bytes;
+          if (entry.actor) this.live.delete(entry.actor);
+        } else kept.push(entry);
+      }
+      this.entries = kept;
+    }
+  }
 }
