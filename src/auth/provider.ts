@@ -8,6 +8,7 @@ import { AuthError, FlowSecrets } from './errors.js';
 import type { ConsentFlow } from './consent.js';
 import { crossAppTokenRequest, privateKeyJwtAuth } from './grants.js';
 import { navigationProblem, type AuthRequestGuard } from './guardedFetch.js';
+import { clampLifetimes } from './tokenLifetime.js';
 import type { StoredAuth, TokenStore } from './tokenStore.js';
 
 /**
@@ -139,8 +140,10 @@ export class StoreBackedProvider implements OAuthClientProvider {
     return rest;
   }
 
-  async saveTokens(tokens: OAuthTokens): Promise<void> {
-    this.options.secrets.add(tokens.access_token, tokens.refresh_token);
+  async saveTokens(given: OAuthTokens): Promise<void> {
+    this.options.secrets.add(given.access_token, given.refresh_token);
+    // An absurd expires_in (1e308, negative, NaN) would give an expiry no store can write back.
+    const { tokens } = clampLifetimes({ tokens: given }, this.options.clock.now());
     const expiresAt = tokens.expires_in === undefined ? undefined : this.options.clock.now() + tokens.expires_in * 1000;
     const identity = this.discovery ? this.identity() : undefined;
     await this.update({

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { FileReadError, readRegularFileSync } from '../config/readFile.js';
 import { TokenStoreError } from './errors.js';
+import { writeSecretFile } from './secretFile.js';
+import { clampLifetimes } from './tokenLifetime.js';
 
 /**
  * Where a server's OAuth state lives between connects and between processes: its tokens, the
@@ -38,7 +41,7 @@ export const StoredAuthSchema = z.strictObject({
   /** A client registered dynamically or by metadata document (never a configured one). */
   clientInformation: ClientInformationSchema.optional(),
   tokens: TokensSchema.optional(),
-  /** When the access token expires (ms since the epoch), from `expires_in` at issue time. */
+  /** When the access token expires (ms since the epoch), from `expires_in` at issue time (at most a year ahead). */
   expiresAt: z.number().optional(),
 });
 export type StoredAuth = z.infer<typeof StoredAuthSchema>;
@@ -58,7 +61,10 @@ export function storeKey(server: string, resource: string): string {
   return `${server}-${createHash('sha256').update(resource).digest('hex').slice(0, 16)}`;
 }
 
-/** Records in a Map: for tests and for hosts that keep tokens themselves. */
+/** The largest token file read (1 MiB): a record is a few kB even with long JWTs. */
+export const MAX_TOKEN_FILE_BYTES = 1024 * 1024;
+
+/** Records in a Map: for tests and for hosts that keep tokens themselves. Lifetimes are clamped as files clamp them. */
 export function memoryTokenStore(): TokenStore {
   const records = new Map<string, StoredAuth>();
   return {
@@ -68,7 +74,7 @@ export function memoryTokenStore(): TokenStore {
       return record ? structuredClone(record) : undefined;
     },
     save: (key, data) => {
-      records.set(key, structuredClone(data));
+      records.set(key, structuredClone(clampLifetimes(data)));
     },
     delete: (key) => {
       records.delete(key);
@@ -85,8 +91,10 @@ const SAFE_KEY = /^[A-Za-z0-9_.-]{1,100}$/;
 
 /**
  * One JSON file per key under `dir` (defaults to `defaultTokenDir()`): the directory mode 0700,
- * each file 0600, written to a temporary file and renamed so a crash never leaves half a file.
- * A file that is not a valid record is a TokenStoreError naming the file, never a crash.
+ * each file written by `writeSecretFile` (a new 0600 file that follows no link, renamed into
+ * place). Lifetimes are clamped (`clampLifetimes`: at most a year) on write and on read. A file
+ * that is not a valid record, is not a regular file or is larger than MAX_TOKEN_FILE_BYTES is a
+ * TokenStoreError naming the file, never a crash or a hang.
  */
 export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
   const pathOf = (key: string) => {
@@ -99,14 +107,17 @@ export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
       const path = pathOf(key);
       let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        text = readRegularFileSync(path, MAX_TOKEN_FILE_BYTES);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new TokenStoreError(`cannot read the token file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+        const code = error instanceof FileReadError ? error.code : 'error';
+        if (code === 'ENOENT') return undefined;
+        // The reason names the path and what is wrong with it (a FIFO, too large), never content.
+        const reason = error instanceof FileReadError && (code === 'ENOTREG' || code === 'EFBIG') ? error.reason : code;
+        throw new TokenStoreError(`cannot read the token file ${path}: ${reason}`);
       }
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = clampLifetimes(JSON.parse(text));
       } catch {
         throw new TokenStoreError(`the token file ${path} is not valid JSON; delete it and authorize again (switchboard login)`);
       }
@@ -119,13 +130,8 @@ export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
       return parsed.data;
     },
     save(key, data) {
-      const path = pathOf(key);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
       // mkdir's mode applies only to directories it creates; an existing one is tightened too.
-      chmodSync(dir, 0o700);
-      const temporary = `${path}.${process.pid}.tmp`;
-      writeFileSync(temporary, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-      renameSync(temporary, path);
+      writeSecretFile(pathOf(key), `${JSON.stringify(clampLifetimes(data), null, 2)}\n`, { tightenDirectory: true });
     },
     delete(key) {
       rmSync(pathOf(key), { force: true });

@@ -1,4 +1,8 @@
 import type { ConfigIssue } from '../errors.js';
+import { MAX_CONFIG_DEPTH, TOO_DEEP } from './depth.js';
+import { formatPath } from './path.js';
+
+export { formatPath };
 
 /**
  * `${VAR}`, `${VAR:-default}` and `$$` in string values (never keys), in one pass: a value that
@@ -17,11 +21,6 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export interface Expansion {
   path: (string | number)[];
   value: string;
-}
-
-/** Formats a key path the way config errors show it: `servers.files.args[2]`. */
-export function formatPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${key}` : key), '');
 }
 
 function expandString(value: string, env: NodeJS.ProcessEnv, path: (string | number)[], issues: ConfigIssue[], found: Expansion[] | undefined): string {
@@ -50,6 +49,8 @@ function expandString(value: string, env: NodeJS.ProcessEnv, path: (string | num
 /**
  * Returns a copy of `value` with every string expanded; problems are appended to `issues` and,
  * when `found` is given, every value taken from `env` is appended to it with its key path.
+ * Nesting deeper than MAX_CONFIG_DEPTH is an issue and is not descended into (resolveConfig
+ * checks depth first; this keeps a direct caller from recursing without end).
  */
 export function expandVariables(
   value: unknown,
@@ -59,6 +60,10 @@ export function expandVariables(
   found?: Expansion[],
 ): unknown {
   if (typeof value === 'string') return expandString(value, env, path, issues, found);
+  if (value !== null && typeof value === 'object' && path.length >= MAX_CONFIG_DEPTH) {
+    issues.push({ path: formatPath(path), message: TOO_DEEP });
+    return value;
+  }
   if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, issues, [...path, i], found));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -1,36 +1,46 @@
-import { readFile, stat } from 'node:fs/promises';
-import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { MAX_CONFIG_BYTES, parseConfigText } from './parse.js';
+import { FileReadError, readRegularFile, readRegularFileSync } from './readFile.js';
 import { resolveConfig, type ResolveOptions } from './resolve.js';
 import type { ResolvedConfig } from './schema.js';
 
-function readChecked(path: string): string {
-  let size: number;
+/**
+ * Every config file is read here, through `readFile.ts`: a regular file of at most
+ * MAX_CONFIG_BYTES, never a FIFO, device or directory (each a ConfigError naming the path).
+ */
+
+function unreadable(path: string, error: unknown): ConfigError {
+  if (!(error instanceof FileReadError)) return new ConfigError([{ path: '', message: `cannot read config file: ${String(error)}` }], path);
+  const message = error.code === 'EFBIG' ? `file is larger than ${MAX_CONFIG_BYTES} bytes` : `cannot read config file: ${error.reason}`;
+  return new ConfigError([{ path: '', message }], path);
+}
+
+/** The text of the config file at `path`, synchronously; ConfigError when it cannot or must not be read. */
+export function readConfigTextSync(path: string): string {
   try {
-    size = statSync(path).size;
+    return readRegularFileSync(path, MAX_CONFIG_BYTES);
   } catch (error) {
-    throw new ConfigError([{ path: '', message: `cannot read config file: ${(error as Error).message}` }], path);
+    throw unreadable(path, error);
   }
-  if (size > MAX_CONFIG_BYTES) throw new ConfigError([{ path: '', message: `file is larger than ${MAX_CONFIG_BYTES} bytes` }], path);
-  return readFileSync(path, 'utf8');
+}
+
+/** The text of the config file at `path`; ConfigError when it cannot or must not be read. */
+export async function readConfigText(path: string): Promise<string> {
+  try {
+    return await readRegularFile(path, MAX_CONFIG_BYTES);
+  } catch (error) {
+    throw unreadable(path, error);
+  }
 }
 
 /** Reads, parses and resolves a YAML or JSON config file, synchronously (used by the factory). */
 export function loadConfigFileSync(path: string, options: Omit<ResolveOptions, 'source'> = {}): ResolvedConfig {
-  return resolveConfig(parseConfigText(readChecked(path), path), { ...options, source: path });
+  return resolveConfig(parseConfigText(readConfigTextSync(path), path), { ...options, source: path });
 }
 
 /** Reads, parses and resolves a YAML or JSON config file. */
 export async function loadConfigFile(path: string, options: Omit<ResolveOptions, 'source'> = {}): Promise<ResolvedConfig> {
-  try {
-    const { size } = await stat(path);
-    if (size > MAX_CONFIG_BYTES) throw new ConfigError([{ path: '', message: `file is larger than ${MAX_CONFIG_BYTES} bytes` }], path);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError([{ path: '', message: `cannot read config file: ${(error as Error).message}` }], path);
-  }
-  return resolveConfig(parseConfigText(await readFile(path, 'utf8'), path), { ...options, source: path });
+  return resolveConfig(parseConfigText(await readConfigText(path), path), { ...options, source: path });
 }
 
 /** Resolves a config object or `{ configPath }` (what `createSwitchboard` and `reload` take); throws ConfigError listing every problem. */

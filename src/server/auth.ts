@@ -1,7 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { writeSecretFile } from '../auth/secretFile.js';
+import { readRegularFileSync } from '../config/readFile.js';
 
 /**
  * Bearer-token handling of the admin API: constant-time comparison (hashing first, so tokens of
@@ -26,16 +27,24 @@ export function tokenFilePath(port: number, dir = process.env.SWITCHBOARD_STATE_
   return join(dir, `admin-${port}.token`);
 }
 
-/** Writes the token file with mode 0600 (its directory 0700). */
+/** The largest token file read (64 KiB): a generated token is 43 characters. */
+export const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/**
+ * Writes the token file as a new file of mode 0600 (a missing directory is created 0700), renamed
+ * into place: an existing file's mode or a symlink at `path` never decides where the token goes.
+ */
 export function writeTokenFile(path: string, token: string): void {
-  mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  writeSecretFile(path, `${token}\n`);
 }
 
-/** Reads a token file, or undefined when there is none. */
+/**
+ * Reads a token file, or undefined when there is none or it is not a regular file of at most
+ * MAX_TOKEN_FILE_BYTES (a FIFO or a device there must not hang or flood the CLI).
+ */
 export function readTokenFile(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8').trim() || undefined;
+    return readRegularFileSync(path, MAX_TOKEN_FILE_BYTES).trim() || undefined;
   } catch {
     return undefined;
   }

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { watch, readFileSync, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { MAX_CONFIG_BYTES } from '../config/parse.js';
+import { FileReadError, readRegularBytesSync } from '../config/readFile.js';
 import { ConfigError, isSwitchboardError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ReloadResult } from '../reload.js';
@@ -86,12 +88,16 @@ export interface ConfigWatcher {
 export function watchConfigFile(path: string, onChange: () => void, options: { debounceMs?: number; logger?: Logger } = {}): ConfigWatcher {
   const file = resolve(path);
   const name = basename(file);
+  // Read as the reload reads it (a regular file, bounded, never blocking the loop): a FIFO or
+  // `/dev/zero` put at the path must not freeze the process, and SIGTERM with it.
   const digest = () => {
     try {
-      return createHash('sha256').update(readFileSync(file)).digest('hex');
-    } catch {
+      return createHash('sha256').update(readRegularBytesSync(file, MAX_CONFIG_BYTES)).digest('hex');
+    } catch (error) {
       // Missing for a moment (between an unlink and a rename): wait for the next event.
-      return undefined;
+      if (!(error instanceof FileReadError) || error.code === 'ENOENT') return undefined;
+      // Anything else that cannot be read is a change too: the reload refuses it and logs why.
+      return `unreadable: ${error.code} ${error.reason}`;
     }
   };
   let last = digest();
