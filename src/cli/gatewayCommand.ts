@@ -13,7 +13,9 @@ as commands (Claude Desktop, Cursor, VS Code, agent frameworks): tools under the
 names (server__tool), prompts, resources, templates and completion, each server supervised
 (reconnects, circuit breaker, deadlines). gateway.tools.allow/deny in the config filters the
 tools (globs on qualified names, deny wins). stdout carries only the protocol; every log line goes
-to stderr as JSON. SIGHUP (and, with --watch, every change of the file) reloads the config; an
+to stderr as JSON. A line over gateway.maxMessageBytes (10 MiB) or one that is not JSON-RPC is
+answered with a JSON-RPC error and the session goes on; a host that stops reading stdout loses
+notifications past gateway.maxBufferedBytes (1 MiB), never responses. SIGHUP (and, with --watch, every change of the file) reloads the config; an
 invalid file is logged and changes nothing. Closing stdin, SIGTERM or SIGINT stops every
 upstream server and exits 0.`;
 
@@ -39,7 +41,8 @@ export async function runGateway(input: CommandInput, configPath: string): Promi
     let reason: string;
     if (started === 'started') {
       logger.log('info', 'gateway: serving MCP on stdio', { servers: sb.listServers().map((s) => ({ name: s.name, state: s.state })) });
-      const { ended } = await serveStdio(gateway);
+      const { maxMessageBytes, maxBufferedBytes } = sb.gatewayConfig;
+      const { ended } = await serveStdio(gateway, { maxMessageBytes, maxBufferedBytes });
       reason = await Promise.race([ended, signal.promise]);
     } else reason = started;
     logger.log('info', `gateway: stopping (${reason})`);

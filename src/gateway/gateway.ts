@@ -1,10 +1,12 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LoggingLevelSchema, type LoggingLevel, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { DEFAULT_GATEWAY_LIMITS, type GatewaySettings } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { toolFilter } from '../naming.js';
 import { packageVersion } from '../server/version.js';
 import type { Switchboard } from '../switchboard.js';
+import { GatewayCatalog } from './catalog.js';
 import { installHandlers, type GatewaySession } from './handlers.js';
 import { GatewayRouter } from './router.js';
 
@@ -50,6 +52,7 @@ export class Gateway {
   readonly router: GatewayRouter;
   private readonly sessions = new Set<GatewaySession>();
   private exposes: (name: string) => boolean;
+  private readonly catalog: GatewayCatalog;
   private readonly pending = new Set<ListKind>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Counts catalog changes: a session that initialized after the last one lists fresh anyway. */
@@ -61,6 +64,7 @@ export class Gateway {
     this.router = options.router ?? new GatewayRouter();
     this.router.attach(options.logger);
     this.exposes = toolFilter(options.tools);
+    this.catalog = new GatewayCatalog(sb, (name) => this.exposes(name));
     this.offs = [
       sb.on('tools.changed', () => this.changed('tools')),
       sb.on('prompts.changed', () => this.changed('prompts')),
@@ -70,6 +74,22 @@ export class Gateway {
       }),
       sb.on('server.log', (event) => this.forwardLog(event.server, event.level, event.message)),
     ];
+  }
+
+  /** The bounds of downstream streams: the switchboard's `gateway:` settings (a reload updates them). */
+  get limits(): Omit<GatewaySettings, 'tools'> {
+    const settings: Partial<GatewaySettings> = this.sb.gatewayConfig ?? {};
+    return {
+      maxSessions: settings.maxSessions ?? DEFAULT_GATEWAY_LIMITS.maxSessions,
+      sessionIdleMs: settings.sessionIdleMs ?? DEFAULT_GATEWAY_LIMITS.sessionIdleMs,
+      maxBufferedBytes: settings.maxBufferedBytes ?? DEFAULT_GATEWAY_LIMITS.maxBufferedBytes,
+      maxMessageBytes: settings.maxMessageBytes ?? DEFAULT_GATEWAY_LIMITS.maxMessageBytes,
+    };
+  }
+
+  /** The gateway's logger (`options.logger`), for its transports' warnings. */
+  get logger(): Logger | undefined {
+    return this.options.logger;
   }
 
   /** Downstream sessions connected now. */
@@ -98,7 +118,7 @@ export class Gateway {
       },
     );
     const session: GatewaySession = { server, subscriptions: new Map(), logLevel: undefined, initialized: false, generation: 0 };
-    installHandlers(session, { sb: this.sb, router: this.router, exposes: (name) => this.exposes(name), redact: (text) => this.sb.redact(text) });
+    installHandlers(session, { sb: this.sb, router: this.router, catalog: this.catalog, redact: (text) => this.sb.redact(text) });
     server.oninitialized = () => {
       session.initialized = true;
       session.generation = this.generation;
@@ -122,6 +142,7 @@ export class Gateway {
   /** Replaces the allow/deny filter (e.g. after a config reload) and tells every session its tools changed. */
   setToolFilter(tools: GatewayOptions['tools']): void {
     this.exposes = toolFilter(tools);
+    this.catalog.invalidate('tools');
     this.changed('tools');
   }
 
@@ -148,6 +169,8 @@ export class Gateway {
 
   /** Coalesces a burst of catalog changes (a reload, a reconnect) into one notification per kind. */
   private changed(kind: ListKind): void {
+    // Before anything else: the next request must not be answered from the old catalog.
+    this.catalog.invalidate(kind);
     if (this.closed) return;
     this.pending.add(kind);
     this.generation++;

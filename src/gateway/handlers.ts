@@ -14,14 +14,10 @@ import {
   ErrorCode,
   type CallToolResult,
   type LoggingLevel,
-  type Prompt,
-  type Resource,
-  type ResourceTemplate,
-  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ToolInfo } from '../../machines/types.js';
 import type { CallToolOptions } from '../options.js';
 import type { Switchboard } from '../switchboard.js';
+import type { GatewayCatalog } from './catalog.js';
 import { isUnknownTool, toMcpError, toolErrorResult, unknownTool } from './errors.js';
 import { refusal, type GatewayRouter, type SendRequest } from './router.js';
 
@@ -48,8 +44,8 @@ export interface GatewaySession {
 export interface HandlerContext {
   sb: Switchboard;
   router: GatewayRouter;
-  /** Whether a qualified tool name passes the gateway's allow/deny filter. */
-  exposes(qualifiedName: string): boolean;
+  /** The exposed catalog, shared by every session and rebuilt only when it changes. */
+  catalog: GatewayCatalog;
   redact(text: string): string;
 }
 
@@ -60,35 +56,10 @@ function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
-function toTool(info: ToolInfo): Tool {
-  const tool: Tool = { name: info.qualifiedName, inputSchema: info.inputSchema as Tool['inputSchema'] };
-  if (info.title !== undefined) tool.title = info.title;
-  if (info.description !== undefined) tool.description = info.description;
-  if (info.outputSchema !== undefined) tool.outputSchema = info.outputSchema as Tool['outputSchema'];
-  if (info.annotations !== undefined) tool.annotations = info.annotations;
-  if (info._meta !== undefined) tool._meta = info._meta;
-  return tool;
-}
-
-function toPrompt(info: PromptInfo): Prompt {
-  const prompt: Prompt = { name: info.qualifiedName };
-  if (info.title !== undefined) prompt.title = info.title;
-  if (info.description !== undefined) prompt.description = info.description;
-  if (info.arguments !== undefined) prompt.arguments = info.arguments;
-  return prompt;
-}
-
-/** The server's listing without the switchboard's `server` field. */
-function withoutServer<T extends ResourceInfo | ResourceTemplateInfo>(info: T): Omit<T, 'server'> {
-  const { server: _server, ...rest } = info;
-  return rest;
-}
-
 /** Registers every handler of the gateway on one session's server (before it connects). */
 export function installHandlers(session: GatewaySession, ctx: HandlerContext): void {
   const { server } = session;
-  const { sb, router, redact } = ctx;
-  const exposedTools = () => sb.listTools().filter((t) => ctx.exposes(t.qualifiedName));
+  const { sb, router, redact, catalog } = ctx;
   // Marks the request as running on its upstream server, so that server's sampling and
   // elicitation come back to this session.
   const during = async <T>(upstream: string | undefined, sendRequest: SendRequest, work: () => Promise<T>): Promise<T> => {
@@ -101,10 +72,10 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   };
   const failed = (error: unknown) => toMcpError(error, redact);
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: exposedTools().map(toTool) }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: catalog.toolList() }));
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const { name } = request.params;
-    const tool = exposedTools().find((t) => t.qualifiedName === name);
+    const tool = catalog.tool(name);
     if (!tool) throw unknownTool(name);
     const options: CallToolOptions = { server: tool.server, signal: extra.signal };
     const meta = forwardedMeta(request.params._meta);
@@ -126,10 +97,10 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     });
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: sb.listPrompts().map(toPrompt) }));
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: catalog.promptList() }));
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const { name } = request.params;
-    const prompt = sb.listPrompts().find((p) => p.qualifiedName === name);
+    const prompt = catalog.prompt(name);
     if (!prompt) throw refusal(ErrorCode.InvalidParams, `Prompt ${name} not found`);
     const options = { server: prompt.server, signal: extra.signal, ...metaOption(request.params._meta) };
     return during(prompt.server, extra.sendRequest, () => sb.getPrompt(prompt.name, request.params.arguments, options)).catch((error: unknown) => {
@@ -137,13 +108,12 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     });
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: sb.listResources().map(withoutServer) as Resource[] }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: sb.listResourceTemplates().map(withoutServer) as ResourceTemplate[] }));
+  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: catalog.resourceList() }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: catalog.templateList() }));
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     const { uri } = request.params;
     // Known uris name their server; template reads are routed by the switchboard.
-    const owners = new Set(sb.listResources().filter((r) => r.uri === uri).map((r) => r.server));
-    const upstream = owners.size === 1 ? [...owners][0] : undefined;
+    const upstream = catalog.resourceOwner(uri);
     return during(upstream, extra.sendRequest, () => sb.readResource(uri, { signal: extra.signal, ...metaOption(request.params._meta) })).catch((error: unknown) => {
       throw failed(error);
     });

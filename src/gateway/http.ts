@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { getRequestListener } from '@hono/node-server';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Gateway } from './gateway.js';
+import { boundedSseBody } from './sseBody.js';
 
 /**
  * Streamable HTTP MCP for the gateway (DESIGN §12): stateful sessions, one SDK transport and one
@@ -10,19 +12,28 @@ import type { Gateway } from './gateway.js';
  * known id go to its transport; DELETE ends the session and its `Server`; an unknown id is 404 so
  * the client starts over, as the spec says. Framework-agnostic on node:http: mount it where the
  * admin bearer token and the Host/Origin checks have already run.
+ *
+ * Bounded against clients that misbehave: a session with nothing open for `idleMs` is closed by a
+ * timer (clients that vanish without DELETE must not lock the others out), a client over
+ * `maxSessions` gets 503 with the Retry-After of the oldest idle session, every SSE stream is an
+ * `Outbox` of `maxBufferedBytes`, and a POST body over `maxMessageBytes` gets 413.
  */
 
-/** Options of `createGatewayHttpHandler`. */
+/** Options of `createGatewayHttpHandler`; the bounds default to the switchboard's `gateway:` settings. */
 export interface GatewayHttpOptions {
   /** Session ids; must be unguessable. Defaults to `crypto.randomUUID`. */
   sessionIdGenerator?: () => string;
-  /** Sessions open at once; one more gets 503. Defaults to 100. */
+  /** Live sessions at once; one more gets 503 with Retry-After. Defaults to `gateway.maxSessions` (100). */
   maxSessions?: number;
   /**
-   * A session with no request open (no SSE stream either) for this long is closed when a new
-   * session opens: clients that vanish without DELETE do not use up `maxSessions`. Defaults to 30 minutes.
+   * A session with no request open (no SSE stream either) for this long is closed, swept by a
+   * timer. Defaults to `gateway.sessionIdleMs` (300 000 ms).
    */
   idleMs?: number;
+  /** Bytes queued on one SSE stream of a client that does not read before notifications are dropped. Defaults to `gateway.maxBufferedBytes` (1 MiB). */
+  maxBufferedBytes?: number;
+  /** Largest POST body; a larger one gets 413. Defaults to `gateway.maxMessageBytes` (10 MiB). */
+  maxMessageBytes?: number;
   /** The time source of `idleMs`. Defaults to `Date.now`. */
   now?: () => number;
 }
@@ -32,16 +43,21 @@ export interface GatewayHttpHandler {
   (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void>;
   /** Sessions open now. */
   readonly sessionCount: number;
-  /** Ends every HTTP session (also done by `gateway.close()`). */
+  /** Ends every HTTP session (also done by `gateway.close()`) and stops the idle sweep. */
   close(): Promise<void>;
 }
 
 interface HttpSession {
-  transport: StreamableHTTPServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport;
+  /** Names it in logs without its id (the id is the session's only credential). */
+  label: string;
   /** HTTP requests of this session still open (an SSE stream counts while it is open). */
   open: number;
   lastActive: number;
 }
+
+/** setTimeout's longest delay. */
+const MAX_DELAY = 2_147_483_647;
 
 function jsonError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
@@ -53,10 +69,45 @@ function jsonError(res: ServerResponse, status: number, code: number, message: s
 
 /** Creates the `/mcp` request handler of a gateway. */
 export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpOptions = {}): GatewayHttpHandler {
+  const limits = gateway.limits;
   const sessions = new Map<string, HttpSession>();
   const now = options.now ?? Date.now;
-  const maxSessions = options.maxSessions ?? 100;
-  const idleMs = options.idleMs ?? 30 * 60_000;
+  const maxSessions = options.maxSessions ?? limits.maxSessions;
+  const idleMs = options.idleMs ?? limits.sessionIdleMs;
+  const maxBufferedBytes = options.maxBufferedBytes ?? limits.maxBufferedBytes;
+  const maxMessageBytes = options.maxMessageBytes ?? limits.maxMessageBytes;
+  const logger = gateway.logger;
+  let opening = 0;
+  let opened = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerAt = Infinity;
+  let closed = false;
+
+  /** When the next idle session expires; one timer, re-armed as sessions go idle. */
+  const arm = () => {
+    if (closed) return;
+    let next = Infinity;
+    for (const session of sessions.values()) if (session.open === 0) next = Math.min(next, session.lastActive + idleMs);
+    if (next === Infinity || (timer !== undefined && timerAt <= next)) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timerAt = next;
+    timer = setTimeout(sweep, Math.min(Math.max(0, next - now()), MAX_DELAY));
+    // A sweep must never keep the host alive.
+    timer.unref();
+  };
+
+  const closeIdle = async () => {
+    const cutoff = now() - idleMs;
+    const idle = [...sessions.values()].filter((s) => s.open === 0 && s.lastActive <= cutoff);
+    if (idle.length > 0) logger?.log('info', `gateway: closing ${idle.length} /mcp session(s) idle for ${idleMs} ms`);
+    await Promise.allSettled(idle.map((s) => s.transport.close()));
+  };
+
+  const sweep = () => {
+    timer = undefined;
+    timerAt = Infinity;
+    void closeIdle().then(arm);
+  };
 
   const track = (session: HttpSession, res: ServerResponse) => {
     session.open++;
@@ -64,25 +115,53 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     res.once('close', () => {
       session.open--;
       session.lastActive = now();
+      if (session.open === 0) arm();
     });
   };
 
-  const closeIdle = async () => {
-    const cutoff = now() - idleMs;
-    const idle = [...sessions.values()].filter((s) => s.open === 0 && s.lastActive <= cutoff);
-    await Promise.allSettled(idle.map((s) => s.transport.close()));
+  /** Seconds until a slot frees: when the oldest idle session expires (at least 1). */
+  const retryAfter = () => {
+    let oldest = Infinity;
+    for (const session of sessions.values()) if (session.open === 0) oldest = Math.min(oldest, session.lastActive);
+    const wait = oldest === Infinity ? idleMs : oldest + idleMs - now();
+    return Math.max(1, Math.ceil(wait / 1000));
   };
+
+  /** Serves one request of a session's transport; SSE bodies go through an Outbox. */
+  const serveRequest = (session: HttpSession, req: IncomingMessage, res: ServerResponse, parsedBody: unknown) =>
+    getRequestListener(
+      async (request: Request) => {
+        const response = await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+        if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
+        const label = `${session.label} (${req.method === 'GET' ? 'GET stream' : 'POST stream'})`;
+        const body = boundedSseBody(response.body, { maxBufferedBytes, stallBytes: maxMessageBytes, label, logger, onStall: () => res.destroy() });
+        return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      },
+      { overrideGlobalObjects: false },
+    )(req, res);
 
   const open = async (req: IncomingMessage, res: ServerResponse, parsedBody: unknown) => {
     await closeIdle();
-    if (sessions.size >= maxSessions) return jsonError(res, 503, -32000, `too many MCP sessions (${maxSessions}); end one with DELETE`, { 'retry-after': '5' });
-    const session: HttpSession = { transport: undefined as unknown as StreamableHTTPServerTransport, open: 0, lastActive: now() };
-    const transport = new StreamableHTTPServerTransport({
+    if (sessions.size + opening >= maxSessions) {
+      const seconds = retryAfter();
+      logger?.log('warn', `gateway: refused an /mcp session: ${maxSessions} are open (gateway.maxSessions)`);
+      return jsonError(res, 503, -32000, `too many MCP sessions (${maxSessions}, gateway.maxSessions); retry in ${seconds} s, or end a session with DELETE`, { 'retry-after': String(seconds) });
+    }
+    const session: HttpSession = { transport: undefined as unknown as WebStandardStreamableHTTPServerTransport, label: `/mcp client #${++opened}`, open: 0, lastActive: now() };
+    let counted = true;
+    opening++;
+    const uncount = () => {
+      if (counted) opening--;
+      counted = false;
+    };
+    const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: options.sessionIdGenerator ?? randomUUID,
+      maxRequestBodySize: maxMessageBytes,
       // Registered while initialize is handled, before its answer leaves: the client's next
       // request can never find the session missing.
       onsessioninitialized: (id) => {
         sessions.set(id, session);
+        uncount();
       },
     });
     session.transport = transport;
@@ -90,10 +169,14 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     transport.onclose = () => {
       if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
     };
-    await gateway.connect(transport);
-    track(session, res);
-    await transport.handleRequest(req, res, parsedBody);
-    // Not an initialize request: the transport answered 400 and no session exists to keep.
+    try {
+      await gateway.connect(transport);
+      track(session, res);
+      await serveRequest(session, req, res, parsedBody);
+    } finally {
+      uncount();
+    }
+    // Not an initialize request: the transport answered 4xx and no session exists to keep.
     if (transport.sessionId === undefined) await transport.close();
   };
 
@@ -111,7 +194,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
       const session = sessions.get(id);
       if (!session) return jsonError(res, 404, -32001, 'Session not found');
       track(session, res);
-      await session.transport.handleRequest(req, res, parsedBody);
+      await serveRequest(session, req, res, parsedBody);
     } catch {
       // The message stays on this side: it may name internals of the host.
       jsonError(res, 500, -32603, 'Internal error');
@@ -122,6 +205,9 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
   Object.defineProperty(handler, 'sessionCount', { get: () => sessions.size });
   Object.defineProperty(handler, 'close', {
     value: async () => {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
     },
   });

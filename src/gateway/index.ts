@@ -3,4 +3,4 @@ export { createGateway, Gateway, type GatewayOptions } from './gateway.js';
 export { createGatewayRouter, gatewayHandlers, GatewayRouter } from './router.js';
 export { createGatewayHttpHandler, type GatewayHttpHandler, type GatewayHttpOptions } from './http.js';
 export { ERROR_META_KEY } from './errors.js';
-export { serveStdio, type StdioEnd, type StdioGateway } from './stdio.js';
+export { serveStdio, type StdioEnd, type StdioGateway, type StdioOptions } from './stdio.js';

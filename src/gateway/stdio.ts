@@ -1,34 +1,54 @@
 import type { Readable, Writable } from 'node:stream';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Gateway } from './gateway.js';
+import { StdioGatewayTransport } from './stdioTransport.js';
 
 /**
  * The gateway over stdio (DESIGN §12): the host (Claude Desktop, Cursor, …) starts
  * `switchboard gateway` and speaks MCP on its stdin/stdout. The SDK's StdioServerTransport does
  * not notice that stdin ended, so this does: a host that quits closes our stdin, and every
- * upstream must stop then. stdout carries only the protocol; logs go elsewhere (stderr).
+ * upstream must stop then. stdout carries only the protocol; logs go elsewhere (stderr). Reads
+ * and writes are bounded (`StdioGatewayTransport`): a too-large or bad line is an error to the
+ * host, never the end of the session; a host that stops reading loses notifications, not memory.
  */
 
-/** Why a stdio session ended. */
-export type StdioEnd = 'stdin closed' | 'stdout closed' | 'transport closed';
+/** Why a stdio session ended. `stdout stalled`: the host stopped reading its responses. */
+export type StdioEnd = 'stdin closed' | 'stdout closed' | 'stdout stalled' | 'transport closed';
 
 /** A running stdio session. */
 export interface StdioGateway {
-  /** Resolves once the host is gone (stdin ended, stdout broke) or the session closed. */
+  /** Resolves once the host is gone (stdin ended, stdout broke or stalled) or the session closed. */
   ended: Promise<StdioEnd>;
+}
+
+/** Where `serveStdio` speaks, and its bounds. */
+export interface StdioOptions {
+  /** Defaults to `process.stdin`. */
+  stdin?: Readable;
+  /** Defaults to `process.stdout`. */
+  stdout?: Writable;
+  /** Longest line the host may send. Defaults to the config's `gateway.maxMessageBytes` (10 MiB). */
+  maxMessageBytes?: number;
+  /** Bytes queued for a host that does not read before notifications are dropped. Defaults to `gateway.maxBufferedBytes` (1 MiB). */
+  maxBufferedBytes?: number;
 }
 
 /**
  * Serves one gateway session on stdin/stdout. The caller reacts to `ended` (and to signals) by
- * `await gateway.close(); await sb.stop();` and exiting. Defaults to `process.stdin`/`process.stdout`.
+ * `await gateway.close(); await sb.stop();` and exiting.
  */
-export async function serveStdio(gateway: Gateway, io: { stdin?: Readable; stdout?: Writable } = {}): Promise<StdioGateway> {
+export async function serveStdio(gateway: Gateway, io: StdioOptions = {}): Promise<StdioGateway> {
   const stdin = io.stdin ?? process.stdin;
   const stdout = io.stdout ?? process.stdout;
-  const transport = new StdioServerTransport(stdin, stdout);
+  const limits = gateway.limits;
   let settle: (reason: StdioEnd) => void = () => undefined;
   const ended = new Promise<StdioEnd>((resolve) => {
     settle = resolve;
+  });
+  const transport = new StdioGatewayTransport(stdin, stdout, {
+    maxMessageBytes: io.maxMessageBytes ?? limits.maxMessageBytes,
+    maxBufferedBytes: io.maxBufferedBytes ?? limits.maxBufferedBytes,
+    logger: gateway.logger,
+    onStalled: () => settle('stdout stalled'),
   });
   const onStdinEnd = () => settle('stdin closed');
   // EPIPE and friends: the host is gone; writing on would only throw again.

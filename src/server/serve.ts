@@ -115,7 +115,10 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     lifecycle,
   });
   const adminListener = getRequestListener(app.fetch);
-  const gatewayHttp = options.gateway ? createGatewayHttpHandler(options.gateway) : undefined;
+  const bounds = sb.gatewayConfig;
+  const gatewayHttp = options.gateway
+    ? createGatewayHttpHandler(options.gateway, { maxSessions: bounds.maxSessions, idleMs: bounds.sessionIdleMs, maxBufferedBytes: bounds.maxBufferedBytes, maxMessageBytes: bounds.maxMessageBytes })
+    : undefined;
   const mcp = gatewayHttp ? mcpEndpoint({ handler: gatewayHttp, token, allowedHosts: new Set(allowedHosts), lifecycle }) : undefined;
   // `/mcp` itself is the gateway (node:http, the SDK transport reads the request); the rest is Hono.
   server.on('request', (req, res) => {
