@@ -31,6 +31,14 @@ export class CallSignal {
     for (const listener of listeners ?? []) listener();
   }
 
+  /**
+   * Drops the listeners of a call that settled: the SDK never removes the one it adds, and a
+   * settled call must not keep its request's closures (nor cancel a request that was answered).
+   */
+  release(): void {
+    this.listeners = null;
+  }
+
   /** Typed as the SDK expects. */
   get asAbortSignal(): AbortSignal {
     return this as unknown as AbortSignal;

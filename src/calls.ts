@@ -65,6 +65,8 @@ interface Entry extends PendingCall {
   hardDeadline: number;
   timeoutMs: number;
   onProgress: ((progress: Progress) => void) | undefined;
+  /** The last `progress` value passed on (−Infinity before the first). */
+  lastProgress: number;
   detach: () => void;
 }
 
@@ -159,6 +161,7 @@ export class PendingCalls implements CallTable {
       deadline: now + options.timeoutMs,
       hardDeadline: now + Math.max(options.timeoutMs, options.maxTimeoutMs),
       onProgress: options.onProgress,
+      lastProgress: -Infinity,
       detach: NOTHING_TO_DETACH,
     };
     this.entries.set(requestId, entry);
@@ -180,7 +183,10 @@ export class PendingCalls implements CallTable {
     return this.entries.get(requestId);
   }
 
-  /** Progress extends the deadline by the call's timeout, up to its hard cap. */
+  /**
+   * Progress extends the deadline by the call's timeout, up to its hard cap. The caller sees only
+   * progress above the last it saw (no duplicates, no steps back, also when a replay starts over).
+   */
   progress(requestId: string, progress: Progress): void {
     const entry = this.entries.get(requestId);
     if (!entry) return;
@@ -190,6 +196,8 @@ export class PendingCalls implements CallTable {
       entry.deadline = next;
       this.deadlines.add(requestId, next);
     }
+    if (!(progress.progress > entry.lastProgress)) return;
+    entry.lastProgress = progress.progress;
     try {
       entry.onProgress?.(progress);
     } catch {
@@ -270,6 +278,7 @@ export class PendingCalls implements CallTable {
     // The last call settled: no deadline timer stays armed to keep a host's event loop alive.
     if (this.entries.size === 0) this.deadlines.clear();
     entry.detach();
+    entry.signal.release();
     // Only while a reload waits for this server: the hot path pays one map lookup.
     const waiters = this.idleWaiters.get(entry.server);
     if (waiters && ![...this.entries.values()].some((e) => e.server === entry.server)) for (const wake of [...waiters]) wake();

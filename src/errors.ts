@@ -36,6 +36,7 @@ export const ERROR_TABLE = {
   CircuitOpen: { status: 503, retryAfter: true, breaker: 'not recorded', exit: 1 },
   Stopped: { status: 503, retryAfter: true, breaker: 'not recorded', exit: 1 },
   AuthRequired: { status: 503, retryAfter: false, breaker: 'not recorded', exit: 1 },
+  UnsupportedProtocolVersion: { status: 503, retryAfter: false, breaker: 'not recorded', exit: 1 },
   ConnectionLost: { status: 502, retryAfter: false, breaker: 'failure', exit: 1 },
   ProtocolError: { status: 502, retryAfter: false, breaker: 'failure', exit: 1 },
   ServerError: { status: 502, retryAfter: false, breaker: 'success', exit: 1 },

@@ -220,7 +220,10 @@ export class Attempts {
   }
 
   private prepare(current: Attempt, client: OpenSession['client']): void {
-    client.onclose = () => this.lose(current, lost(this.name, 'closed the connection'));
+    client.onclose = () => {
+      const fault = current.session?.fault();
+      this.lose(current, lost(this.name, fault ? `was disconnected: ${fault.message}` : 'closed the connection'));
+    };
     client.onerror = (error: Error) => {
       this.ports.log('debug', this.ports.redact(`transport error: ${error.message}`));
       if (!current.ready) return;

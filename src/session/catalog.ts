@@ -15,6 +15,7 @@ import type { z } from 'zod';
 import type { CatalogKind, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
 import { qualifiedName, toolFilter } from '../naming.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
+import { requestSignal } from './requests.js';
 
 /**
  * Listing a server's catalog: tools, resources, resource templates and prompts, each only when the
@@ -45,7 +46,15 @@ async function listPages<T>(client: Client, kind: CatalogKind, signal: AbortSign
       warn(`${method} returned more than ${MAX_PAGES} pages; keeping the first ${items.length} entries`);
       break;
     }
-    const result = (await client.request({ method, params: cursor ? { cursor } : {} } as { method: 'tools/list' }, schema as z.ZodType, { signal, timeout: NO_SDK_TIMEOUT })) as Record<string, unknown>;
+    // A signal of its own per page: the SDK never removes the abort listener it adds to a request's
+    // signal, and 200 pages on one signal made Node print a MaxListenersExceededWarning.
+    const pageSignal = requestSignal(signal);
+    let result: Record<string, unknown>;
+    try {
+      result = (await client.request({ method, params: cursor ? { cursor } : {} } as { method: 'tools/list' }, schema as z.ZodType, { signal: pageSignal.signal, timeout: NO_SDK_TIMEOUT })) as Record<string, unknown>;
+    } finally {
+      pageSignal.done();
+    }
     items.push(...((result[key] as T[] | undefined) ?? []));
     cursor = result.nextCursor as string | undefined;
     if (!cursor) break;

@@ -8,6 +8,7 @@ import type { ErrorInfo } from '../../machines/types.js';
 import type { AbortCause } from '../calls.js';
 import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../errors.js';
 import { CommandError } from './processGroup.js';
+import { versionRefusal } from './versionRefusal.js';
 
 /**
  * Turns what SDK 1.32.2 throws into our typed errors and breaker outcomes
@@ -94,6 +95,9 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
     const why = status === undefined ? 'requires authorization' : `refused our credentials (HTTP ${status})`;
     return fail('AuthRequired', `${where}: the server ${why}`, { authFailed: true });
   }
+  // An answer we put in place of one that could not be delivered (too large, broken envelope): the
+  // server sent something unusable, whatever the method, so the breaker counts it.
+  if (error instanceof McpError && isSubstitute(error)) return fail('ProtocolError', `${where} failed: ${error.message}`);
   if (error instanceof McpError) {
     switch (error.code) {
       case ErrorCode.InvalidParams:
@@ -152,7 +156,8 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number): Err
   if (error instanceof AuthError) return info('AuthRequired', error.message, error.retryable);
   if (error instanceof UnauthorizedError) return info('AuthRequired', 'the server requires authorization', false);
   const message = error instanceof Error ? error.message : String(error);
-  if (/protocol version is not supported/i.test(message)) return info('UnsupportedProtocolVersion', message, false);
+  const refusal = versionRefusal(error);
+  if (refusal !== undefined) return info('UnsupportedProtocolVersion', refusal, false);
   const status = httpStatus(error);
   if (isAuthStatus(status)) return info('AuthRequired', `the server refused our credentials (HTTP ${status})`, false);
   if (status !== undefined) return info(`HTTP${status}`, `connect failed: HTTP ${status}`, true);
@@ -172,9 +177,17 @@ export class MessageTooLargeError extends Error {
 
 type RequestId = string | number;
 
+/** Marks the `data` of an error answer we substituted, so it is never taken for the server's own. */
+const SUBSTITUTE = 'mcp-switchboard/substitute';
+
 /** The JSON-RPC error answer we deliver in place of a response that cannot be delivered as sent. */
-export function substituteError(id: RequestId, message: string): { jsonrpc: '2.0'; id: RequestId; error: { code: number; message: string } } {
-  return { jsonrpc: '2.0', id, error: { code: ErrorCode.InternalError, message } };
+export function substituteError(id: RequestId, message: string): { jsonrpc: '2.0'; id: RequestId; error: { code: number; message: string; data: { by: string } } } {
+  return { jsonrpc: '2.0', id, error: { code: ErrorCode.InternalError, message, data: { by: SUBSTITUTE } } };
+}
+
+/** True for an error answer made by `substituteError`. */
+function isSubstitute(error: McpError): boolean {
+  return (error.data as { by?: unknown } | undefined)?.by === SUBSTITUTE;
 }
 
 const isRequestId = (id: unknown): id is RequestId => typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));

@@ -92,7 +92,11 @@ export function guardTransport(transport: Transport, options: GuardOptions): typ
   dropOwnAborts(transport);
 
   const outerAborts = new OuterAborts();
+  const settled = new SettledStreams();
   return async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    // The SDK resuming the stream of a request that is settled: refused here as a server without
+    // resumable streams would (405), which the SDK takes quietly.
+    if (init?.method === 'GET' && settled.take(new Headers(init.headers).get('last-event-id'))) return new Response(null, { status: 405 });
     // Known for every POST of a request: its SSE stream answers only that request.
     const id = init?.method === 'POST' ? requestIdOf(init.body) : undefined;
     const signal = id === undefined ? undefined : signals.get(id);
@@ -113,8 +117,24 @@ export function guardTransport(transport: Transport, options: GuardOptions): typ
       throw error;
     }
     options.observe?.(response);
-    return guardBody(response, { maxBytes: options.maxMessageBytes, requestId: id, controller, release, ownAbort: isCallAbort });
+    return guardBody(response, { maxBytes: options.maxMessageBytes, requestId: id, controller, release, ownAbort: isCallAbort, settled: settled.add });
   };
+}
+
+/** Resumption cursors of POST streams whose request is settled, newest last, at most 256. */
+class SettledStreams {
+  private static readonly MAX = 256;
+  private readonly cursors = new Set<string>();
+
+  readonly add = (cursor: string): void => {
+    this.cursors.add(cursor);
+    if (this.cursors.size > SettledStreams.MAX) this.cursors.delete(this.cursors.values().next().value!);
+  };
+
+  /** True (once) when `cursor` resumes a settled stream. */
+  take(cursor: string | null): boolean {
+    return cursor !== null && this.cursors.delete(cursor);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
-import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+import { idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+import { screenEvent } from './sseEvent.js';
 
 /**
  * HTTP response bodies read under `limits.maxMessageBytes`. SDK 1.32.2 reads a JSON body whole
@@ -20,6 +21,11 @@ export interface BodyGuard {
   release(): void;
   /** True for an abort the guard's owner caused on purpose (a call that ended). */
   ownAbort(error: unknown): boolean;
+  /**
+   * The SSE stream of a POST ended after its request was settled (answered, or ended by us), with
+   * `lastEventId` the last event id it carried: a resumption from there must not happen.
+   */
+  settled?(lastEventId: string): void;
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -38,10 +44,15 @@ export function guardBody(response: Response, guard: BodyGuard): Response {
   const events = type === 'text/event-stream' ? new SseEvents(guard.maxBytes, guard.requestId) : null;
   let bytes = 0;
   let released = false;
-  const finish = () => {
+  const finish = (settled = false) => {
     if (released) return;
     released = true;
     guard.release();
+    // The SDK resumes a POST stream that had event ids and no *result* (an error answer or a call
+    // we ended count as none), and a server's event store may then replay other requests' events
+    // into it (server-everything replays every stream: duplicated progress). Nothing is pending.
+    const cursor = events?.lastEventId;
+    if (cursor !== undefined && guard.requestId !== undefined && (settled || events!.answered)) guard.settled?.(cursor);
   };
   const stream = new ReadableStream<Uint8Array>({
     // Loops until it has something to hand on: an SSE chunk may complete no event.
@@ -51,16 +62,18 @@ export function guardBody(response: Response, guard: BodyGuard): Response {
         try {
           chunk = await reader.read();
         } catch (error) {
-          finish();
+          const own = guard.ownAbort(error);
+          finish(own);
           // A stream we ended for a finished call ends quietly: as an error the SDK would call it
           // a disconnect (and the session would ping).
-          if (events && guard.ownAbort(error)) out.close();
+          if (events && own) out.close();
           else out.error(error);
           return;
         }
         if (chunk.done) {
+          const rest = events?.end() ?? [];
           finish();
-          for (const piece of events?.end() ?? []) out.enqueue(piece);
+          for (const piece of rest) out.enqueue(piece);
           out.close();
           return;
         }
@@ -69,7 +82,7 @@ export function guardBody(response: Response, guard: BodyGuard): Response {
           for (const piece of pieces) out.enqueue(piece);
           if (events.finished) {
             // The request this stream answers has its (substituted) answer: stop downloading.
-            finish();
+            finish(true);
             out.close();
             guard.controller.abort(new MessageTooLargeError(guard.maxBytes));
             reader.cancel().catch(() => undefined);
@@ -131,6 +144,10 @@ const encoder = new TextEncoder();
 class SseEvents {
   /** A substituted answer ended the stream's one request. */
   finished = false;
+  /** An answer (result or error) to the stream's request went through. */
+  answered = false;
+  /** The last `id:` field seen (the SDK's resumption cursor). */
+  lastEventId: string | undefined;
   private lines: Buffer[] = [];
   private partial: Buffer[] = [];
   private size = 0;
@@ -205,9 +222,14 @@ class SseEvents {
       const event = this.lines;
       this.lines = [];
       this.size = 0;
-      if (event.length > 0) out.push(screenEvent(event));
+      if (event.length > 0) out.push(this.screen(event));
       else out.push(Buffer.from('\n'));
       return;
+    }
+    // `id:` (SSE field names are case-sensitive); an id containing NUL is ignored, as by the SDK's parser.
+    if (line.length >= 3 && line[0] === 105 && line[1] === 100 && line[2] === 58) {
+      const value = line.toString('utf8', line[3] === 32 ? 4 : 3).replace(/\r$/, '');
+      if (!value.includes('\0')) this.lastEventId = value;
     }
     this.lines.push(line);
   }
@@ -220,55 +242,19 @@ class SseEvents {
     if (id !== undefined) this.report(id, out);
   }
 
+  private screen(event: Buffer[]): Uint8Array {
+    const screened = screenEvent(event);
+    if (screened.answers !== undefined && screened.answers === this.requestId) this.answered = true;
+    return screened.bytes;
+  }
+
   private report(id: string | number, out: Uint8Array[]): void {
     if (this.skip) this.skip.reported = true;
+    if (id === this.requestId) this.answered = true;
     out.push(encoder.encode(`data: ${JSON.stringify(substituteError(id, new MessageTooLargeError(this.maxBytes).message))}\n\n`));
   }
 }
 
 function lastBytes(buffer: Buffer): Buffer {
   return buffer.length <= EDGE ? buffer : buffer.subarray(buffer.length - EDGE);
-}
-
-/** One complete event (its lines, without terminators) as bytes, its data repaired if its envelope is broken. */
-function screenEvent(lines: Buffer[]): Uint8Array {
-  let type: string | undefined;
-  let data: string | undefined;
-  const kept: string[] = [];
-  for (const raw of lines) {
-    const end = raw.length > 0 && raw[raw.length - 1] === 13 ? raw.length - 1 : raw.length;
-    const colon = raw.indexOf(58);
-    const fieldEnd = colon === -1 || colon > end ? end : colon;
-    const field = raw.toString('latin1', 0, fieldEnd);
-    // The value starts after the colon and one optional space.
-    const valueStart = colon === -1 || colon > end ? end : raw[colon + 1] === 32 ? colon + 2 : colon + 1;
-    if (field === 'data') {
-      const value = raw.toString('utf8', Math.min(valueStart, end), end);
-      data = data === undefined ? value : `${data}\n${value}`;
-    } else {
-      if (field === 'event') type = raw.toString('utf8', Math.min(valueStart, end), end);
-      kept.push(raw.toString('utf8', 0, end));
-    }
-  }
-  if ((type !== undefined && type !== 'message') || data === undefined) return passOn(lines);
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return passOn(lines);
-  }
-  const broken = brokenResponse(value);
-  if (!broken) return passOn(lines);
-  const substitute = substituteError(broken.id, `invalid response envelope from the server: ${broken.problem}`);
-  return encoder.encode([...kept, `data: ${JSON.stringify(substitute)}`, '', ''].join('\n'));
-}
-
-const NEWLINE_BYTES = Buffer.from('\n');
-
-/** The event's lines as they came, each ended by a newline, and the blank line that ends it. */
-function passOn(lines: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
-  for (const line of lines) parts.push(line, NEWLINE_BYTES);
-  parts.push(NEWLINE_BYTES);
-  return Buffer.concat(parts);
 }

@@ -177,6 +177,31 @@ describe('serverConnection', () => {
     expect(c.opens()).toBe(1);
   });
 
+  it('never starts a connect sooner than the backoff policy allows, whatever the connect failure', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    const failures = [
+      () => c.fail({ code: 'ConnectFailed', message: 'x', retryable: true }),
+      () => c.fail({ code: 'HTTP503', message: 'x', retryable: true, retryAfterMs: 0 }),
+      () => c.fail({ code: 'ConnectionClosed', message: 'x', retryable: true }),
+      () => c.clock.increment(policy.connectTimeoutMs),
+    ];
+    let seed = 42;
+    for (let attempt = 0; attempt < 16; attempt++) {
+      failures[attempt % failures.length]!();
+      const { value, seed: next } = nextRandom(seed);
+      seed = next;
+      const expected = computeBackoffDelay(attempt, policy.reconnect, value, attempt % failures.length === 1 ? 0 : undefined);
+      expect(c.ctx().retryInMs).toBe(expected);
+      const opens = c.opens();
+      c.clock.increment(expected - 1);
+      expect(c.opens()).toBe(opens);
+      c.clock.increment(1);
+      expect(c.opens()).toBe(opens + 1);
+    }
+    expect(c.ctx().attempt).toBe(16);
+  });
+
   it('stops after maxAttempts failed connects in a row', () => {
     const c = startConnection({ reconnect: { ...policy.reconnect, maxAttempts: 3 } });
     c.actor.send({ type: 'server.connect' });
