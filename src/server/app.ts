@@ -195,11 +195,12 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
 
   addSurfaceRoutes(app, sb, { lifecycle: options.lifecycle, serverNamed });
 
-  app.get('/mcp/events', () => {
+  app.get('/mcp/events', (c) => {
     const offs: (() => void)[] = [];
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     const stream = new EventStream({
       maxQueuedBytes: options.maxQueuedEventBytes ?? MAX_QUEUED_EVENT_BYTES,
+      disconnect: () => outgoingOf(c.env)?.destroy(),
       onClose: (reason) => {
         streams.delete(stream);
         clearInterval(heartbeat);
@@ -225,6 +226,14 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
       for (const close of closers.splice(0)) close();
     },
   };
+}
+
+/** The Node response behind a request served by `@hono/node-server` (`c.env.outgoing`), if any. */
+function outgoingOf(env: unknown): { destroy(): void } | undefined {
+  const outgoing = (env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing !== null && typeof outgoing === 'object' && typeof (outgoing as { destroy?: unknown }).destroy === 'function'
+    ? (outgoing as { destroy(): void })
+    : undefined;
 }
 
 /** Reads a request body up to `limit` bytes and drops it; a larger body is cut off. */

@@ -12,6 +12,12 @@ export interface EventStreamOptions {
   maxQueuedBytes?: number;
   /** Called once when the client goes away: it disconnected, or it was dropped for being slow. */
   onClose(reason: 'closed' | 'slow'): void;
+  /**
+   * Cuts the client's connection (e.g. `ServerResponse.destroy`) when it is dropped for being slow.
+   * Without it the body just ends. Erroring the body instead would make `@hono/node-server` print
+   * the error to the host's stderr. Defaults to none.
+   */
+  disconnect?: () => void;
 }
 
 /** One client's event stream: `send` queues an event, `body` is the response body. */
@@ -52,9 +58,13 @@ export class EventStream {
     const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`);
     const chunk = this.encoder.encode(`event: ${event}\n${lines.join('\n')}\n\n`);
     if (this.queuedBytes + chunk.byteLength > this.maxQueuedBytes) {
-      // Erroring the body makes @hono/node-server destroy the connection.
-      this.controller.error(new Error('event stream client too slow'));
       this.finish('slow');
+      try {
+        this.controller.close();
+      } catch {
+        // Already cancelled.
+      }
+      this.options.disconnect?.();
       return;
     }
     this.queue.push(chunk);

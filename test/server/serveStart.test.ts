@@ -167,6 +167,9 @@ admin: { token: ${TOKEN} }
     expect(slowBytes).toBeLessThan(count * 4_000);
     controller.abort();
     await reading;
+    // Only the service's own JSON log lines reach stderr: no stack trace printed by the HTTP layer.
+    const stray = service.stderr().split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
+    expect(stray).toEqual([]);
   });
 
   it('serves --inspect-port N: the bridge page at http://127.0.0.1:N/, the stream only to viewers with the generated admin token, without the config\'s secrets', async () => {
