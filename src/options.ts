@@ -9,7 +9,12 @@ import type { Authorize, TokenStore } from './auth/index.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
-  /** XState inspection observer (e.g. the Stately inspector's). */
+  /**
+   * XState inspection observer (e.g. the Stately inspector's). It sees summaries (DESIGN §6): each
+   * snapshot as plain JSON without its machine, contexts and events with catalogs as counts
+   * (`tools: 5000`), long lists and strings as their sizes and secret-looking keys masked, so its
+   * cost per event does not grow with any catalog. Defaults to none.
+   */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** The clock of every timer and deadline; tests pass XState's `SimulatedClock`. Defaults to real time. */
   clock?: Clock;

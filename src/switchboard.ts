@@ -24,6 +24,7 @@ import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.
 import { SurfaceMethods } from './surfaceMethods.js';
 import { LiveClients } from './liveClients.js';
 import { resolveTokenStore } from './auth/index.js';
+import { summarizingObserver } from './inspection/index.js';
 import { supervisedLogic, type PortSources } from './ports.js';
 import { BreakerGates } from './session/breakerGate.js';
 import { ServerStatusView } from './status.js';
@@ -129,7 +130,8 @@ export class Switchboard extends SurfaceMethods {
       clock: this.clock,
       systemId: MANAGER_SYSTEM_ID,
     };
-    if (options.inspect) actorOptions.inspect = options.inspect;
+    // Inspectors see summaries: catalogs as counts, never a whole catalog per call (DESIGN §6).
+    if (options.inspect) actorOptions.inspect = summarizingObserver(options.inspect);
     this.actor = createActor(logic, actorOptions);
     // An unobserved actor error would crash the host process; report it instead.
     this.actor.subscribe({ error: (error) => this.hub.publish({ type: 'error', error: { code: 'InternalError', message: this.redact(String((error as Error)?.message ?? error)) } }) });

@@ -1,5 +1,8 @@
 import { createInspector } from '@statelyai/inspect';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
+import { sanitizeEvent, sanitizeSnapshot } from '../inspection/index.js';
+
+export { sanitizeContext, sanitizeEvent } from '../inspection/index.js';
 
 /**
  * XState inspection events as the Stately inspector's messages (`@xstate.actor`, `@xstate.event`,
@@ -12,83 +15,12 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
  * redactor also masks the config's secret values in every message it sends).
  */
 
-const SECRET_KEY = /^(headers|env|token|authorization|password|secret|apikey|api_key|cookie)$/i;
-/** Keys whose arrays are catalog lists: always shown as counts, whatever their length. */
-const CATALOG_KEYS = new Set(['tools', 'resources', 'templates', 'resourceTemplates', 'prompts']);
-/** A longer array (or set, map) is shown as its length. */
-const MAX_ITEMS = 32;
-/** A longer string is shown as `[N characters]` (not cut: a cut could split a secret the redactor would then miss). */
-const MAX_STRING = 2048;
-const MAX_KEYS = 64;
-const MAX_DEPTH = 8;
-/** Values summarized per message at most; past it, `…`. */
-const MAX_NODES = 4000;
-/** Snapshot keys that are machinery, not state (the machine, its nodes, history node lists). */
-const SNAPSHOT_SKIP = new Set(['machine', '_nodes', 'historyValue']);
-
 /** The message format version of the installed `@statelyai/inspect` (its inspector reads `_version`). */
 const VERSION = (() => {
   let version = '0';
   createInspector({ send: (event: unknown) => void (version = String((event as { _version?: unknown })._version ?? version)) }).actor('version-probe');
   return version;
 })();
-
-type Budget = { nodes: number };
-
-function summarize(value: unknown, key: string, depth: number, budget: Budget): unknown {
-  if (key && SECRET_KEY.test(key)) return '***';
-  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > MAX_STRING ? `[${value.length} characters]` : value;
-  if (typeof value === 'bigint') return String(value);
-  if (typeof value !== 'object') return undefined;
-  if (--budget.nodes < 0 || depth > MAX_DEPTH) return '…';
-  if (Array.isArray(value)) {
-    if (CATALOG_KEYS.has(key) || value.length > MAX_ITEMS) return value.length;
-    return value.map((item) => summarize(item, '', depth + 1, budget) ?? null);
-  }
-  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
-  if (value instanceof Set) return value.size > MAX_ITEMS ? value.size : summarize([...value], key, depth, budget);
-  if (value instanceof Map) return value.size > MAX_ITEMS ? value.size : summarize(Object.fromEntries(value), key, depth, budget);
-  if (value instanceof Error) return { name: value.name, message: summarize(value.message, 'message', depth + 1, budget) };
-  // Actor refs, dates, machine snapshots: their JSON form (a ref's is its id).
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (typeof toJSON === 'function') return summarize(toJSON.call(value), key, depth, budget);
-  const out: Record<string, unknown> = {};
-  let keys = 0;
-  for (const name in value) {
-    if (!Object.hasOwn(value, name)) continue;
-    if (++keys > MAX_KEYS) {
-      out['…'] = 'more keys';
-      break;
-    }
-    const item = summarize((value as Record<string, unknown>)[name], name, depth + 1, budget);
-    if (item !== undefined) out[name] = item;
-  }
-  return out;
-}
-
-/**
- * Inspected context as the relay sends it: plain JSON, secret-looking keys masked, catalog lists
- * as counts (`{ tools: 5000 }`), and bounded in size whatever the context holds.
- */
-export function sanitizeContext(value: unknown): unknown {
-  return summarize(value, '', 0, { nodes: MAX_NODES });
-}
-
-/** An inspected event (its catalogs, inputs and long lists summarized as in `sanitizeContext`). */
-export function sanitizeEvent(event: unknown): unknown {
-  return sanitizeContext(event);
-}
-
-/** A snapshot without its machinery, everything in it summarized (the context too). */
-function sanitizeSnapshot(snapshot: unknown): unknown {
-  if (snapshot === null || typeof snapshot !== 'object') return { status: 'active' };
-  const toJSON = (snapshot as { toJSON?: unknown }).toJSON;
-  const json = (typeof toJSON === 'function' ? toJSON.call(snapshot) : snapshot) as Record<string, unknown>;
-  const shallow: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(json)) if (!SNAPSHOT_SKIP.has(key) && typeof item !== 'function') shallow[key] = item;
-  return sanitizeContext(shallow);
-}
 
 /** JSON that survives cycles and functions (machine definitions hold logic objects and functions). */
 export function safeJson(value: unknown): string {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { InspectionEvent, Observer } from 'xstate';
+import { SUMMARIZES_ITSELF } from '../inspection/index.js';
 import { hostOrOriginProblem, hostWithPort, presentsToken } from './guards.js';
 import { inspectionMessage, safeJson } from './inspectionEvents.js';
 import { BRIDGE_CSS, BRIDGE_JS, bridgeHtml, bridgePolicy, STATELY_INSPECTOR_URL } from './inspectorPage.js';
@@ -109,7 +110,9 @@ export function createInspection(options: InspectionOptions = {}): Inspection {
       }
     }
   };
-  const inspect: Observer<InspectionEvent> = {
+  const inspect: Observer<InspectionEvent> & { [SUMMARIZES_ITSELF]: true } = {
+    // It summarizes while converting (inspectionEvents.ts): the switchboard hands it raw events.
+    [SUMMARIZES_ITSELF]: true,
     next(event) {
       if (stopped || (event.type !== '@xstate.actor' && event.type !== '@xstate.event' && event.type !== '@xstate.snapshot')) return;
       if (pending.push(event) === 1) queueMicrotask(flush);

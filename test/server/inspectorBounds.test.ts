@@ -1,6 +1,7 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { createInspector } from '@statelyai/inspect';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { assign, createActor, setup } from 'xstate';
@@ -81,6 +82,25 @@ describe('inspector bounds', () => {
     expect(largest).toBeLessThan(64 * 1024);
     const managerContexts = parsed(live.messages).filter((m) => m.type === '@xstate.snapshot' && JSON.stringify(m.snapshot?.context ?? {}).includes('"catalogs"'));
     expect(managerContexts.at(-1)!.snapshot!.context).toMatchObject({ catalogs: { big: { tools: TOOLS, resources: 0, templates: 0, prompts: 0 } } });
+  });
+
+  it("feeds an embedder's own inspector summaries beside a 5 000-tool catalog (the Stately converter serializes every snapshot)", async () => {
+    const messages: string[] = [];
+    // The hosted inspector's adapter: converts each raw event, serializing its whole snapshot.
+    const stately = createInspector({ send: (event: unknown) => void messages.push(JSON.stringify(event)) });
+    sb = createSwitchboard({ servers: {} }, { transports: { big: catalogServer(TOOLS) }, inspect: stately.inspect });
+    await sb.start();
+    for (let i = 0; i < 20; i++) await sb.callTool(`tool_${i}`);
+    // The adapter converts in idle callbacks, in order: once a marker actor's event is through,
+    // so is every event of the calls before it.
+    const marker = createActor(setup({}).createMachine({ id: 'marker', on: { done: {} } }), { inspect: stately.inspect }).start();
+    marker.send({ type: 'done' });
+    await until(() => messages.some((m) => m.includes('"type":"done"')), 10_000, 'the marker event in the inspector');
+    marker.stop();
+    const carrying = messages.filter((m) => m.includes('tool_4999') || m.includes('very large catalog'));
+    expect(carrying.map((m) => `${m.slice(0, 60)}… (${m.length} characters)`)).toEqual([]);
+    expect(Math.max(...messages.map((m) => Buffer.byteLength(m)))).toBeLessThan(64 * 1024);
+    expect(messages.some((m) => m.includes('"tools":5000'))).toBe(true);
   });
 
   it('keeps a history bounded in bytes, oldest first, and still replays every live machine to a late viewer', async () => {

@@ -1,0 +1,125 @@
+import type { InspectionEvent, Observer } from 'xstate';
+
+/**
+ * What inspection may see of the runtime (DESIGN §6): contexts, events and snapshots summarized.
+ * The manager's context holds every server's catalog and `session.ready` carries a whole one: with
+ * 5 000 tools each snapshot serialized for an inspector was megabytes, on every call. Here a
+ * catalog is its count (`tools: 5000`), and the summary is bounded whatever the input: long lists
+ * become their length, long strings their length, and depth, keys and nodes are capped; so the
+ * work per event does not grow with any catalog. Secret-looking keys are masked.
+ */
+
+const SECRET_KEY = /^(headers|env|token|authorization|password|secret|apikey|api_key|cookie)$/i;
+/** Keys whose arrays are catalog lists: always shown as counts, whatever their length. */
+const CATALOG_KEYS = new Set(['tools', 'resources', 'templates', 'resourceTemplates', 'prompts']);
+/** A longer array (or set, map) is shown as its length. */
+const MAX_ITEMS = 32;
+/** A longer string is shown as `[N characters]` (not cut: a cut could split a secret the redactor would then miss). */
+const MAX_STRING = 2048;
+const MAX_KEYS = 64;
+const MAX_DEPTH = 8;
+/** Values summarized per message at most; past it, `…`. */
+const MAX_NODES = 4000;
+/** Snapshot keys that are machinery, not state (the machine, its nodes, history node lists). */
+const SNAPSHOT_SKIP = new Set(['machine', '_nodes', 'historyValue']);
+
+type Budget = { nodes: number };
+
+function summarize(value: unknown, key: string, depth: number, budget: Budget): unknown {
+  if (key && SECRET_KEY.test(key)) return '***';
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'string') return value.length > MAX_STRING ? `[${value.length} characters]` : value;
+  if (typeof value === 'bigint') return String(value);
+  if (typeof value !== 'object') return undefined;
+  if (--budget.nodes < 0 || depth > MAX_DEPTH) return '…';
+  if (Array.isArray(value)) {
+    if (CATALOG_KEYS.has(key) || value.length > MAX_ITEMS) return value.length;
+    return value.map((item) => summarize(item, '', depth + 1, budget) ?? null);
+  }
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
+  if (value instanceof Set) return value.size > MAX_ITEMS ? value.size : summarize([...value], key, depth, budget);
+  if (value instanceof Map) return value.size > MAX_ITEMS ? value.size : summarize(Object.fromEntries(value), key, depth, budget);
+  if (value instanceof Error) return { name: value.name, message: summarize(value.message, 'message', depth + 1, budget) };
+  // Actor refs, dates, machine snapshots: their JSON form (a ref's is its id).
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return summarize(toJSON.call(value), key, depth, budget);
+  const out: Record<string, unknown> = {};
+  let keys = 0;
+  for (const name in value) {
+    if (!Object.hasOwn(value, name)) continue;
+    if (++keys > MAX_KEYS) {
+      out['…'] = 'more keys';
+      break;
+    }
+    const item = summarize((value as Record<string, unknown>)[name], name, depth + 1, budget);
+    if (item !== undefined) out[name] = item;
+  }
+  return out;
+}
+
+/**
+ * Inspected context as the relay sends it: plain JSON, secret-looking keys masked, catalog lists
+ * as counts (`{ tools: 5000 }`), and bounded in size whatever the context holds.
+ */
+export function sanitizeContext(value: unknown): unknown {
+  return summarize(value, '', 0, { nodes: MAX_NODES });
+}
+
+/** An inspected event (its catalogs, inputs and long lists summarized as in `sanitizeContext`). */
+export function sanitizeEvent(event: unknown): unknown {
+  return sanitizeContext(event);
+}
+
+/** A snapshot without its machinery, everything in it summarized (the context too). */
+export function sanitizeSnapshot(snapshot: unknown): unknown {
+  if (snapshot === null || typeof snapshot !== 'object') return { status: 'active' };
+  const toJSON = (snapshot as { toJSON?: unknown }).toJSON;
+  const json = (typeof toJSON === 'function' ? toJSON.call(snapshot) : snapshot) as Record<string, unknown>;
+  const shallow: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(json)) if (!SNAPSHOT_SKIP.has(key) && typeof item !== 'function') shallow[key] = item;
+  return sanitizeContext(shallow);
+}
+
+/** Marks an observer that summarizes what it receives itself (the relay's), so it gets raw events. */
+export const SUMMARIZES_ITSELF = Symbol.for('mcp-switchboard.inspect.summarizesItself');
+
+/**
+ * An inspection event whose snapshot (a plain JSON summary, without the machine) and event are
+ * summarized; the actor refs stay as they are. An inspector that serializes every snapshot (as
+ * `@statelyai/inspect` does before any sanitizer of its own runs) then serializes summaries.
+ */
+export function summarizeInspectionEvent(event: InspectionEvent): InspectionEvent {
+  const out: Record<string, unknown> = { ...event };
+  // An inspector registering an actor reads its current snapshot from the ref itself.
+  if (event.type === '@xstate.actor') out.actorRef = summarizingRef(event.actorRef);
+  if ('snapshot' in event) out.snapshot = sanitizeSnapshot(event.snapshot);
+  if ('event' in event) out.event = sanitizeEvent(event.event);
+  return out as unknown as InspectionEvent;
+}
+
+/** The actor ref with `getSnapshot()` answering a summary; everything else is the ref's own. */
+function summarizingRef<T extends object>(ref: T): T {
+  return new Proxy(ref, {
+    get(target, key) {
+      if (key === 'getSnapshot') return () => sanitizeSnapshot((target as { getSnapshot(): unknown }).getSnapshot());
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The embedder's `inspect` observer, fed summarized events (see `summarizeInspectionEvent`); an
+ * observer marked `SUMMARIZES_ITSELF` is passed through unchanged.
+ */
+export function summarizingObserver(
+  inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
+): Observer<InspectionEvent> | ((event: InspectionEvent) => void) {
+  if ((inspect as { [SUMMARIZES_ITSELF]?: boolean })[SUMMARIZES_ITSELF]) return inspect;
+  if (typeof inspect === 'function') return (event) => inspect(summarizeInspectionEvent(event));
+  return {
+    next: (event) => inspect.next?.(summarizeInspectionEvent(event)),
+    error: (error) => inspect.error?.(error),
+    complete: () => inspect.complete?.(),
+  };
+}
