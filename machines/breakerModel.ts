@@ -134,6 +134,16 @@ const OUTCOMES: readonly Outcome[] = [
   Object.freeze({ f: true, s: true }),
 ];
 
+/**
+ * True when an outcome can never change the breaker's state: a success (or an ignored outcome) no
+ * slower than the slow-call threshold while `closed` (only a failure, a slow call or a half-open
+ * probe can). Such outcomes may be applied late and together without changing any decision: the
+ * runtime's breaker gate batches them in a quiet window on this rule.
+ */
+export function cannotChangeState(state: BreakerState, outcome: CallOutcome, durationMs: number, policy: BreakerPolicy): boolean {
+  return state === 'closed' && outcome !== 'failure' && durationMs <= policy.slowCallDurationThresholdMs;
+}
+
 function toOutcome(call: RecordedCall, policy: BreakerPolicy): Outcome {
   return OUTCOMES[(call.outcome === 'failure' ? 2 : 0) + (call.durationMs > policy.slowCallDurationThresholdMs ? 1 : 0)]!;
 }

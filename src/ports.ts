@@ -8,7 +8,7 @@ import type { EventHub } from './eventHub.js';
 import type { HealthProbes } from './health.js';
 import type { ServerRegistry } from './registry.js';
 import { createAuthProvider, type Authorize, type TokenStore } from './auth/index.js';
-import type { BreakerGates } from './session/breakerGate.js';
+import type { BreakerGates } from './breaker/index.js';
 import { clientCapabilities, installServerRequests, type ServerRequestHandlers } from './session/serverRequests.js';
 import { createSessionLogic, type SessionPorts } from './session/session.js';
 import { managerMachine } from '../machines/manager.js';

@@ -9,7 +9,7 @@ import { restartable, toManagedServer } from './managedServer.js';
 import type { SwitchboardInput } from './options.js';
 import type { ServerRegistry } from './registry.js';
 import { diffServers, type ReloadResult } from './reload.js';
-import type { BreakerGates } from './session/breakerGate.js';
+import type { BreakerGates } from './breaker/index.js';
 import type { TransportSource } from './session/connect.js';
 
 /** What changing the set of servers needs from the facade. */

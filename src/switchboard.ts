@@ -26,7 +26,7 @@ import { LiveClients } from './liveClients.js';
 import { resolveTokenStore } from './auth/index.js';
 import { summarizingObserver } from './inspection/index.js';
 import { supervisedLogic, type PortSources } from './ports.js';
-import { BreakerGates } from './session/breakerGate.js';
+import { BreakerGates, LocalBreakerStore } from './breaker/index.js';
 import { ServerStatusView } from './status.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
@@ -73,7 +73,7 @@ export class Switchboard extends SurfaceMethods {
       if (!this.stopPromise) this.actor.send({ type: 'tool.call', requestIds, server });
     });
     this.probes = new HealthProbes(this.clock);
-    this.gates = new BreakerGates((name) => this.actor.system.get(`breaker:${name}`), this.clock);
+    this.gates = new BreakerGates(new LocalBreakerStore((name) => this.actor.system.get(`breaker:${name}`)), this.clock);
     this.status = new ServerStatusView(this.registry, { getSnapshot: () => this.actor.getSnapshot() }, this.probes, this.clock, () => this.stopPromise !== null, (name) => this.gates.settle(name));
     this.clientSurface = new ClientSurface({
       index: () => this.catalogIndex(),

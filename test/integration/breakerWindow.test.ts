@@ -5,12 +5,12 @@ import { SimulatedClock, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { z } from 'zod';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
 import type { PolicyOverrides } from '../../src/config/schema.js';
-import { QUIET_WINDOW_MS } from '../../src/session/breakerGate.js';
+import { QUIET_WINDOW_MS } from '../../src/breaker/index.js';
 import type { Outcome } from '../../machines/breakerModel.js';
 import { failWithProtocolError, until } from '../helpers/switchboard.js';
 
 /**
- * Breaker outcomes in the quiet window (src/session/breakerGate.ts), on XState's SimulatedClock
+ * Breaker outcomes in the quiet window (src/breaker/gate.ts), on XState's SimulatedClock
  * against a real SDK McpServer over the in-memory transport: fast successes of a closed breaker
  * travel together, everything else at once and in order, and every read sees them.
  */
