@@ -1,7 +1,7 @@
 import type { ActorRefFrom, AnyActorRef } from 'xstate';
 import type { RecordedCall } from '../../machines/breakerModel.js';
 import type { circuitBreakerMachine } from '../../machines/circuitBreaker.js';
-import type { BreakerStore, BreakerView } from './store.js';
+import type { BreakerStore, CachedBreaker } from './store.js';
 
 type Breaker = ActorRefFrom<typeof circuitBreakerMachine>;
 
@@ -18,7 +18,7 @@ export class LocalBreakerStore implements BreakerStore {
     return ref && ref.getSnapshot().status === 'active' ? ref : undefined;
   }
 
-  view(server: string): BreakerView | undefined {
+  view(server: string): CachedBreaker | undefined {
     const snapshot = this.ref(server)?.getSnapshot();
     if (!snapshot) return undefined;
     const { epoch, openUntil, policy } = snapshot.context;

@@ -1,7 +1,7 @@
 import type { BreakerPolicy, BreakerState, RecordedCall } from '../../machines/breakerModel.js';
 
 /** What admission reads of one server's breaker: a synchronous, cached view (never a round trip). */
-export interface BreakerView {
+export interface CachedBreaker {
   readonly state: BreakerState;
   /** Outcomes are recorded with the epoch their call was admitted in; older ones are late. */
   readonly epoch: number;
@@ -18,7 +18,7 @@ export interface BreakerView {
  */
 export interface BreakerStore {
   /** The server's breaker as admission sees it now; undefined when it has none (stopped, removed). */
-  view(server: string): BreakerView | undefined;
+  view(server: string): CachedBreaker | undefined;
   /** Counts a call refused while open. */
   refused(server: string): void;
   /** Asks for a half-open probe slot: the epoch when granted, undefined when refused. */

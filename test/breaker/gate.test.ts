@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { DEFAULT_BREAKER_POLICY_FOR_TESTS } from './policy.js';
 import { cannotChangeState, type BreakerState, type RecordedCall } from '../../machines/breakerModel.js';
-import { BreakerGate, QUIET_WINDOW_MS, type BreakerStore, type BreakerView } from '../../src/breaker/index.js';
+import { BreakerGate, QUIET_WINDOW_MS, type BreakerStore, type CachedBreaker } from '../../src/breaker/index.js';
 
 /** A store of our own behind the seam: what a shared (Redis) store would look like to the gate. */
 class RecordingStore implements BreakerStore {
@@ -12,7 +12,7 @@ class RecordingStore implements BreakerStore {
   halfOpenSlots = 1;
   readonly recorded: RecordedCall[][] = [];
   refusals = 0;
-  view(): BreakerView {
+  view(): CachedBreaker {
     return { state: this.state, epoch: this.epoch, openUntil: this.openUntil, policy: DEFAULT_BREAKER_POLICY_FOR_TESTS };
   }
   refused(): void {
