@@ -11,6 +11,7 @@ import { SwitchboardError } from './errors.js';
 
 export { CallSignal } from './callSignal.js';
 import { CallSignal } from './callSignal.js';
+import { sharedAborts } from './abortFanout.js';
 
 /** Why the switchboard aborted a call's signal. */
 export type AbortCause = 'timeout' | 'cancelled' | 'stopped';
@@ -166,15 +167,8 @@ export class PendingCalls implements CallTable {
     };
     this.entries.set(requestId, entry);
     this.deadlines.add(requestId, entry.deadline);
-    const { signal } = options;
-    if (signal) {
-      const onAbort = () => this.cancel(requestId);
-      if (signal.aborted) queueMicrotask(onAbort);
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        entry.detach = () => signal.removeEventListener('abort', onAbort);
-      }
-    }
+    // One listener per caller signal, however many calls share it (abortFanout.ts).
+    if (options.signal) entry.detach = sharedAborts.join(options.signal, () => this.cancel(requestId));
     return { requestId, promise };
   }
 

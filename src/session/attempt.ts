@@ -105,6 +105,7 @@ export class Attempts {
             signal: current.controller.signal,
             clientInfo: this.ports.clientInfo,
             capabilities: this.ports.capabilities,
+            clock: this.ports.clock,
             ...(auth ? { auth } : {}),
           },
           (client) => this.prepare(current, client),
@@ -122,7 +123,7 @@ export class Attempts {
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
         if (this.current !== current) return;
-        const info = classifyConnectError(error, current.session?.retryAfterMs());
+        const info = classifyConnectError(error, current.session?.retryAfterMs(), server.config.limits.maxMessageBytes);
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }
     })();

@@ -143,8 +143,12 @@ export function isSessionRejection(error: unknown): boolean {
   return status === 400 || status === 404;
 }
 
-/** Classifies a failed connect attempt: non-retryable failures send the server to `error`. */
-export function classifyConnectError(error: unknown, retryAfterMs?: number): ErrorInfo {
+/**
+ * Classifies a failed connect attempt: non-retryable failures send the server to `error`.
+ * `maxMessageBytes` is the server's `limits.maxMessageBytes` (defaults to 10 MiB), the bound on an
+ * HTTP error body searched for a version refusal.
+ */
+export function classifyConnectError(error: unknown, retryAfterMs?: number, maxMessageBytes?: number): ErrorInfo {
   const info = (code: string, message: string, retryable: boolean): ErrorInfo => {
     const out: ErrorInfo = { code, message, retryable };
     if (retryAfterMs !== undefined && retryable) out.retryAfterMs = retryAfterMs;
@@ -156,8 +160,12 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number): Err
   if (error instanceof AuthError) return info('AuthRequired', error.message, error.retryable);
   if (error instanceof UnauthorizedError) return info('AuthRequired', 'the server requires authorization', false);
   const message = error instanceof Error ? error.message : String(error);
-  const refusal = versionRefusal(error);
+  const refusal = versionRefusal(error, maxMessageBytes);
   if (refusal !== undefined) return info('UnsupportedProtocolVersion', refusal, false);
+  // What we put in place of an unusable answer (too large, broken envelope) during initialize or the
+  // first catalog listing, or a stdio framing lost then: the server broke the protocol. A new
+  // session may fare better (a catalog that shrinks), so it is retried, with backoff.
+  if (isProtocolBreach(error)) return info('ProtocolError', `connect failed: ${message}`, true);
   const status = httpStatus(error);
   if (isAuthStatus(status)) return info('AuthRequired', `the server refused our credentials (HTTP ${status})`, false);
   if (status !== undefined) return info(`HTTP${status}`, `connect failed: HTTP ${status}`, true);
@@ -188,6 +196,12 @@ export function substituteError(id: RequestId, message: string): { jsonrpc: '2.0
 /** True for an error answer made by `substituteError`. */
 function isSubstitute(error: McpError): boolean {
   return (error.data as { by?: unknown } | undefined)?.by === SUBSTITUTE;
+}
+
+/** An error that says the server broke the protocol: our substitutes, an oversized message, lost framing. */
+function isProtocolBreach(error: unknown): boolean {
+  if (error instanceof McpError) return isSubstitute(error);
+  return error instanceof MessageTooLargeError || (error instanceof Error && error.name === 'FramingLostError');
 }
 
 const isRequestId = (id: unknown): id is RequestId => typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id));

@@ -4,6 +4,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerAuth } from '../auth/create.js';
 import type { RuntimeServer } from '../config/schema.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { Clock } from '../clock.js';
 import { buildHttpTransport } from './httpTransport.js';
 import { findSetsid, resolveCommand, terminateGroup, trackGroup } from './processGroup.js';
 import type { StderrRing } from './stderrRing.js';
@@ -53,6 +54,11 @@ export interface ConnectOptions {
    * Defaults to none (static headers only).
    */
   auth?: ServerAuth;
+  /**
+   * The switchboard's clock, for the time bound on an oversized stdio line (stdioFraming.ts
+   * `SKIP_MS`). Defaults to real, unref'd timers.
+   */
+  clock?: Clock;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
@@ -107,7 +113,22 @@ interface Built {
   fault?(): Error | undefined;
 }
 
-function buildStdioTransport(server: RuntimeServer & { transport: 'stdio' }, stderr: StderrRing): Built {
+/**
+ * Keeps the highest numeric id of the requests sent on `transport` (the SDK numbers them upwards),
+ * so the framing can tell an answer to a sent request from another message glued onto a line.
+ */
+function trackSentIds(transport: Transport): () => number | undefined {
+  let highest: number | undefined;
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    const { id, method } = message as { id?: unknown; method?: unknown };
+    if (typeof method === 'string' && typeof id === 'number' && (highest === undefined || id > highest)) highest = id;
+    return send(message, options);
+  };
+  return () => highest;
+}
+
+function buildStdioTransport(server: RuntimeServer & { transport: 'stdio' }, stderr: StderrRing, clock: Clock | undefined): Built {
   const env = { ...getDefaultEnvironment(), ...(server.env ?? {}) };
   const command = resolveCommand(server.command, server.cwd, env.PATH);
   const setsid = findSetsid();
@@ -127,12 +148,18 @@ function buildStdioTransport(server: RuntimeServer & { transport: 'stdio' }, std
   const fireClose = closeOnce(transport);
   // Framing lost: nothing more can be read from this process. End its group now and fail or
   // replay its requests at once (closing the Client waits for the process to go).
-  screenStdout(transport, new ScreeningReadBuffer(server.limits.maxMessageBytes, (error) => {
-    fault = error;
-    void endGroup();
-    fireClose();
-  }));
   coalesceWrites(transport);
+  const highestSentId = trackSentIds(transport);
+  const framing = new ScreeningReadBuffer(
+    server.limits.maxMessageBytes,
+    (error) => {
+      fault = error;
+      void endGroup();
+      fireClose();
+    },
+    { highestSentId, ...(clock ? { clock } : {}) },
+  );
+  screenStdout(transport, framing);
   transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   // The group is taken at spawn: the SDK forgets its child on close and on exit (`pid` is null
   // then), and Client.connect closes the transport itself when initialize fails, before our own
@@ -169,7 +196,7 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
     return { transport, close: (client) => withTimeout(client.close(), server.timeouts.shutdownMs).then(() => undefined), retryAfterMs: () => undefined };
   }
   if (server.transport === 'custom') throw new Error(`server "${server.name}" has no transport: pass one in options.transports`);
-  if (server.transport === 'stdio') return buildStdioTransport(server, options.stderr);
+  if (server.transport === 'stdio') return buildStdioTransport(server, options.stderr, options.clock);
   const http = buildHttpTransport(server, withTimeout, options.auth?.wrapFetch);
   return {
     transport: http.transport,

@@ -1,18 +1,22 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { EmptyResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { sharedAborts } from '../abortFanout.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
 
 /**
  * A child signal of the attempt's signal for one SDK request: the SDK adds an abort listener to
  * every signal it is given and never removes it, so a long-lived signal would collect one per
- * ping (research/sdk-notes.md §6).
+ * ping (research/sdk-notes.md §6). `done` detaches the child once its request settled.
  */
 export function requestSignal(parent: AbortSignal): { signal: AbortSignal; done: () => void } {
   const controller = new AbortController();
-  const onAbort = () => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, done: () => parent.removeEventListener('abort', onAbort) };
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, done: () => undefined };
+  }
+  // One listener on the parent for all its children: a burst of re-subscriptions or relistings
+  // on one attempt put one each on it, past Node's warning threshold (abortFanout.ts).
+  return { signal: controller.signal, done: sharedAborts.join(parent, () => controller.abort(parent.reason)) };
 }
 
 /** Any JSON-RPC error answer (even −32601 for a server without ping) proves the server is alive. */

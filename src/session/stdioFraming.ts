@@ -1,5 +1,7 @@
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Clock } from '../clock.js';
 import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+import { JsonExtent } from './jsonExtent.js';
 
 /**
  * The line framing of a stdio server's stdout, under `limits.maxMessageBytes`. It replaces the SDK
@@ -13,7 +15,14 @@ import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } fr
  * be matched to a request, so where the next message starts is unknown: the framing is lost and the
  * session must end. That is decided when the partial line passes the cap (a line that is not the
  * start of a response), never by waiting for a newline that may not come; a response whose id
- * comes last is followed to its end for at most `SKIP_FACTOR` times the cap.
+ * comes last is followed to its end for at most `SKIP_FACTOR` times the cap and `SKIP_MS`.
+ *
+ * An id read from a dropped line is trusted only if the line was one message: a response that
+ * stalls past the cap and is then continued by another message (the server's next answer glued on,
+ * its newline ending the line) would otherwise blame the later call for the first one's size, or
+ * swallow the later call's answer. So the line must close exactly one JSON value (`JsonExtent`),
+ * its tail id must be the head id when both are there, and a tail id must belong to a request that
+ * had been sent when the line began (the SDK's ids increase). Anything else loses the framing.
  */
 
 /** Bytes kept from each end of a dropped line to find its id. */
@@ -25,6 +34,29 @@ const EDGE = 512;
  * 50 MB under a 1 MiB cap still fails only its call, an endless line ends the session.
  */
 export const SKIP_FACTOR = 64;
+
+/**
+ * An oversized line must end within this many ms after it passed the cap, or its framing counts as
+ * lost: a response that stalls or trickles without its newline would otherwise hold its call until
+ * the deadline and keep a broken server connected. A pipe moves 64 × 10 MiB well within it.
+ */
+export const SKIP_MS = 5_000;
+
+/** What the framing needs to know of the session beyond its cap. */
+export interface FramingOptions {
+  /** The session's clock for `SKIP_MS` (its timers are unref'd when they can be). Defaults to real timers. */
+  clock?: Clock;
+  /**
+   * The highest numeric request id sent to the server so far, undefined before any. Without this
+   * option a tail id is not checked against what was sent.
+   */
+  highestSentId?: () => number | undefined;
+}
+
+const realTimers: Clock = {
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+  clearTimeout: (id: unknown) => clearTimeout(id as NodeJS.Timeout),
+};
 
 const ID = String.raw`(?:-?\d+|"(?:[^"\\]|\\.){0,200}")`;
 const JSONRPC = String.raw`"jsonrpc"\s*:\s*"2\.0"\s*,\s*`;
@@ -42,10 +74,14 @@ export class FramingLostError extends Error {
 interface Skip {
   head: string;
   tail: Buffer;
-  /** The request it answers got its error already. */
-  reported: boolean;
+  /** The id at the head, whose request got its error already. */
+  headId: string | number | undefined;
   /** Bytes of the line so far. */
   bytes: number;
+  /** Where the line's JSON value ends, to tell one message from several glued together. */
+  extent: JsonExtent;
+  /** Ends the line as lost after `SKIP_MS`. */
+  timer: unknown;
 }
 
 export class ScreeningReadBuffer {
@@ -54,12 +90,18 @@ export class ScreeningReadBuffer {
   private skip: Skip | null = null;
   private ready: (JSONRPCMessage | Error)[] = [];
   private lost = false;
+  /** The highest request id sent when the current line's first byte arrived (see `FramingOptions`). */
+  private sentAtLineStart: number | undefined;
+  private readonly clock: Clock;
 
   /** @param onLost called once, after the messages read before the loss were handed on. */
   constructor(
     private readonly maxBytes: number,
     private readonly onLost: (error: FramingLostError) => void,
-  ) {}
+    private readonly options: FramingOptions = {},
+  ) {
+    this.clock = options.clock ?? realTimers;
+  }
 
   append(chunk: Buffer): void {
     let start = 0;
@@ -82,6 +124,11 @@ export class ScreeningReadBuffer {
   clear(): void {
     this.parts = [];
     this.size = 0;
+    this.endSkip();
+  }
+
+  private endSkip(): void {
+    if (this.skip) this.clock.clearTimeout(this.skip.timer);
     this.skip = null;
   }
 
@@ -94,36 +141,73 @@ export class ScreeningReadBuffer {
         this.lose(`a line went on for more than ${SKIP_FACTOR} times the cap without ending`);
         return;
       }
+      if (!skip.extent.feed(piece)) {
+        this.lose('another message followed a response over the cap on the same line');
+        return;
+      }
       const tail = piece.length >= EDGE ? piece : Buffer.concat([skip.tail, piece]);
       skip.tail = Buffer.from(tail.subarray(Math.max(0, tail.length - EDGE)));
       return;
     }
+    if (this.size === 0) this.sentAtLineStart = this.options.highestSentId?.();
     if (this.size + piece.length <= this.maxBytes) {
       this.parts.push(piece);
       this.size += piece.length;
       return;
     }
+    this.startSkip(piece);
+  }
+
+  /** The line just passed the cap: from here on only its edges and its JSON extent are kept. */
+  private startSkip(piece: Buffer): void {
     const head = Buffer.concat([...this.parts, piece.subarray(0, EDGE)]).subarray(0, EDGE).toString('utf8');
-    this.skip = { head, tail: Buffer.from(piece.subarray(Math.max(0, piece.length - EDGE))), reported: false, bytes: this.size + piece.length };
+    const extent = new JsonExtent();
+    const single = this.parts.every((part) => extent.feed(part)) && extent.feed(piece);
+    const timer = this.clock.setTimeout(() => {
+      if (this.skip?.timer === timer) this.lose(`a line over the cap did not end within ${SKIP_MS} ms`);
+    }, SKIP_MS);
+    // A bound on a line never keeps the host alive: the session's close clears it anyway.
+    (timer as { unref?: () => void } | null)?.unref?.();
+    const tail = Buffer.from(piece.subarray(Math.max(0, piece.length - EDGE)));
+    this.skip = { head, tail, headId: undefined, bytes: this.size + piece.length, extent, timer };
     this.parts = [];
     this.size = 0;
     if (!RESPONSE_HEAD.test(head.trimStart())) {
       this.lose('a line over the cap that is no response (so it answers no request)');
       return;
     }
+    if (!single) {
+      this.lose('another message followed a response over the cap on the same line');
+      return;
+    }
     // An id up front settles the call now; an id at the end (SDK servers) once the line is over.
     const id = idFromEdges(head, '');
-    if (id !== undefined) this.report(id);
+    if (id === undefined) return;
+    if (!this.answersSent(id)) return this.lose(`a response over the cap names request ${id}, which was not sent when it began`);
+    this.skip.headId = id;
+    this.report(id);
+  }
+
+  /** A response's id can be trusted only for a request already sent when its line began. */
+  private answersSent(id: string | number): boolean {
+    if (typeof id !== 'number' || !this.options.highestSentId) return true;
+    return this.sentAtLineStart !== undefined && id <= this.sentAtLineStart;
   }
 
   private endLine(): void {
     if (this.skip) {
-      const { head, tail, reported } = this.skip;
-      this.skip = null;
-      if (reported) return;
+      const { head, tail, headId, extent } = this.skip;
+      this.endSkip();
+      // Not one closed value: a stalled response continued by another message (whose newline this
+      // was). Neither its edges' ids nor the glued message can be trusted.
+      if (!extent.complete()) return this.lose('a response over the cap was cut off and continued by another message');
+      const tailId = idFromEdges('', tail.toString('utf8'));
+      if (headId !== undefined && tailId !== undefined && tailId !== headId) return this.lose('a response over the cap ends with the id of another request');
+      if (headId !== undefined) return;
       const id = idFromEdges(head, tail.toString('utf8'));
-      if (id !== undefined) this.report(id);
-      else this.lose('a response over the cap without a readable id');
+      if (id === undefined) return this.lose('a response over the cap without a readable id');
+      if (!this.answersSent(id)) return this.lose(`a response over the cap names request ${id}, which was not sent when it began`);
+      this.report(id);
       return;
     }
     const line = (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts)).toString('utf8').replace(/\r$/, '');
@@ -147,12 +231,12 @@ export class ScreeningReadBuffer {
   }
 
   private report(id: string | number): void {
-    if (this.skip) this.skip.reported = true;
     this.ready.push(substituteError(id, new MessageTooLargeError(this.maxBytes).message));
   }
 
   /** Stops reading for good; the owner ends the session once what was read before is handed on. */
   private lose(why: string): void {
+    if (this.lost) return;
     this.lost = true;
     this.clear();
     const error = new FramingLostError(this.maxBytes, why);

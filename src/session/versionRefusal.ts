@@ -15,8 +15,14 @@ export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 const REFUSAL_TEXT = /unsupported protocol version|protocol version (?:is )?not supported/i;
 /** The SDK's own check: "Server's protocol version is not supported: <version>". */
 const SDK_CHECK = /protocol version is not supported: (\S{1,64})/i;
-/** Error bodies read for a JSON-RPC error at most this large (an HTTP error body is server text). */
-const MAX_BODY = 64 * 1024;
+/**
+ * Default bound on an error's text searched for a JSON-RPC error: `limits.maxMessageBytes`'s default.
+ * The HTTP body in it was read under the server's own `limits.maxMessageBytes` already, so a refusal
+ * padded past any smaller fixed bound is still recognized (it was retried as HTTP 400).
+ */
+const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+/** Room for the SDK's text around the body ("Error POSTing to endpoint (HTTP 400): …"). */
+const PREFIX_SLACK = 1024;
 
 interface RpcError {
   code: unknown;
@@ -30,9 +36,9 @@ function version(value: unknown): string | undefined {
 }
 
 /** The JSON-RPC error a failed request carries: as an McpError, or in the text of an HTTP error body. */
-function rpcError(error: unknown): RpcError | undefined {
+function rpcError(error: unknown, maxBody: number): RpcError | undefined {
   if (error instanceof McpError) return { code: error.code, message: error.message, data: error.data };
-  if (!(error instanceof Error) || error.message.length > MAX_BODY) return undefined;
+  if (!(error instanceof Error) || error.message.length > maxBody + PREFIX_SLACK) return undefined;
   const start = error.message.indexOf('{');
   if (start === -1) return undefined;
   try {
@@ -48,10 +54,11 @@ const OURS = `this client speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`;
 
 /**
  * The message of a version refusal, naming the versions the server offers when it says; undefined
- * when `error` (from a failed connect) is no version refusal.
+ * when `error` (from a failed connect) is no version refusal. `maxBodyBytes` is the server's
+ * `limits.maxMessageBytes` (defaults to its default, 10 MiB): an error body up to it is searched.
  */
-export function versionRefusal(error: unknown): string | undefined {
-  const answer = rpcError(error);
+export function versionRefusal(error: unknown, maxBodyBytes = DEFAULT_MAX_BODY): string | undefined {
+  const answer = rpcError(error, maxBodyBytes);
   if (answer && (answer.code === UNSUPPORTED_PROTOCOL_VERSION || (typeof answer.message === 'string' && REFUSAL_TEXT.test(answer.message)))) {
     const data = (typeof answer.data === 'object' && answer.data !== null ? answer.data : {}) as { supported?: unknown; requested?: unknown };
     const offered = Array.isArray(data.supported) ? data.supported.slice(0, 10).map(version).filter((v) => v !== undefined) : [];

@@ -11,7 +11,7 @@ import { FAST, recordEvents } from '../helpers/switchboard.js';
 const FRAMING = fileURLToPath(new URL('../fixtures/framingServer.mjs', import.meta.url));
 
 /** An HTTP MCP endpoint that answers every initialize with a version refusal, counting them. */
-async function refusingHttpServer(status: 200 | 400): Promise<{ url: string; initializes: () => number; close: () => Promise<void> }> {
+async function refusingHttpServer(status: 200 | 400, padBytes = 0): Promise<{ url: string; initializes: () => number; close: () => Promise<void> }> {
   let initializes = 0;
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -22,7 +22,8 @@ async function refusingHttpServer(status: 200 | 400): Promise<{ url: string; ini
       return;
     }
     initializes++;
-    const error = { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2026-07-28'], requested: '2025-11-25' } };
+    const data = { supported: ['2026-07-28'], requested: '2025-11-25', ...(padBytes ? { pad: 'x'.repeat(padBytes) } : {}) };
+    const error = { code: -32022, message: 'Unsupported protocol version', data };
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: body.id, error }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
@@ -77,6 +78,24 @@ describe('protocol version refusals', () => {
       expect(http.initializes()).toBe(1);
     });
   }
+
+  it('recognizes a refusal in an HTTP 400 body padded past 64 KiB, up to limits.maxMessageBytes', async () => {
+    const http = await refusingHttpServer(400, 200 * 1024);
+    closers.push(http.close);
+    sb = createSwitchboard({ servers: { modern: { transport: 'http', url: http.url } as never }, defaults: { ...FAST, limits: { maxMessageBytes: 1024 * 1024 } } as never });
+    await sb.start();
+    expect(sb.getServer('modern')).toMatchObject({ state: 'error', lastError: { code: 'UnsupportedProtocolVersion', retryable: false } });
+    expect(sb.getServer('modern')!.lastError!.message).toContain('it offers 2026-07-28');
+    expect(http.initializes()).toBe(1);
+  });
+
+  it('searches an error body for a refusal up to the given limits.maxMessageBytes (10 MiB by default)', () => {
+    const body = (pad: number) => JSON.stringify({ jsonrpc: '2.0', id: 0, error: { code: -32022, message: 'x', data: { pad: 'x'.repeat(pad) } } });
+    const padded = new StreamableHTTPError(400, `Error POSTing to endpoint: ${body(3 * 1024 * 1024)}`);
+    expect(classifyConnectError(padded)).toMatchObject({ code: 'UnsupportedProtocolVersion', retryable: false });
+    expect(classifyConnectError(padded, undefined, 4 * 1024 * 1024).code).toBe('UnsupportedProtocolVersion');
+    expect(classifyConnectError(padded, undefined, 1024 * 1024).code).not.toBe('UnsupportedProtocolVersion');
+  });
 
   it('classifies every form of refusal as non-retryable UnsupportedProtocolVersion, and nothing else', () => {
     const refusals = [
