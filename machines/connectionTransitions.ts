@@ -1,4 +1,4 @@
-import type { ConnectionContext, ConnectionReason, ConnectionStateName, ServerStateChanged } from './connectionTypes.js';
+import type { ConnectionContext, ConnectionReason, ConnectionStateName, ServerStateChanged, SessionLossReason } from './connectionTypes.js';
 import type { ErrorInfo } from './types.js';
 
 /**
@@ -10,6 +10,7 @@ import type { ErrorInfo } from './types.js';
 export type Announcement = { from: ConnectionStateName; to: ConnectionStateName; reason: ConnectionReason };
 type AttemptEvent = { event: { attemptId: number } };
 type FailureEvent = { event: { attemptId: number; at: number; error: ErrorInfo } };
+type LossEvent = { event: { reason: SessionLossReason } };
 
 export const attemptOf = ({ event }: AttemptEvent) => ({ attemptId: event.attemptId });
 export const errorOf = ({ event }: FailureEvent) => ({ error: event.error });
@@ -22,10 +23,18 @@ export const STALE = { guard: { type: 'isStaleAttempt', params: attemptOf } } as
 export const manualReconnect = (from: ConnectionStateName) =>
   ({ target: '#serverConnection.connecting', reenter: true, actions: ['resetSupervision', announce(from, 'connecting', 'manualReconnect')] }) as const;
 
-/** A lost connected session: crash loop, non-retryable (auth), attempt limit, else back off. */
+/**
+ * A lost connected session: crash loop; a session the server forgot (`reason: 'expired'`)
+ * reconnects at once; non-retryable (auth); attempt limit; else back off.
+ */
 export const LOST = [
   STALE,
   { guard: { type: 'isCrashLoop', params: ({ event }: FailureEvent) => ({ at: event.at }) }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'error', 'crashLoop')] },
+  {
+    guard: { type: 'isSessionExpired', params: ({ event }: LossEvent) => ({ reason: event.reason }) },
+    target: 'connecting',
+    actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'connecting', 'sessionExpired')],
+  },
   { guard: { type: 'isNonRetryable', params: errorOf }, target: 'error', actions: [{ type: 'rememberError', params: errorOf }, announce('connected', 'error', 'authRequired')] },
   { guard: 'isAttemptLimitReached', target: 'error', actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }: FailureEvent) => ({ at: event.at }) }, announce('connected', 'error', 'maxAttempts')] },
   {

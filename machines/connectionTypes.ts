@@ -5,6 +5,9 @@ import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts } from './types
  * the commands it sends its session actor and the facts it reports. Plain JSON throughout.
  */
 
+/** Why a live session ended: the server forgot it (`expired`), or it closed, crashed or stopped answering. */
+export type SessionLossReason = 'expired' | 'closed';
+
 /** Reconnect, timeout and health policy of one server, all durations in ms. */
 export interface ConnectionPolicy {
   connectTimeoutMs: number;
@@ -85,9 +88,11 @@ export type ConnectionEvent =
   /** OAuth consent is being waited for (the authorize callback or the loopback redirect), and got. */
   | { type: 'session.authorizing'; attemptId: number }
   | { type: 'session.authorized'; attemptId: number }
-  | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo }
-  /** The server forgot the session (HTTP 400/404 on a request with a session id): re-initialize now. */
-  | { type: 'session.expired'; attemptId: number; at: number; error: ErrorInfo }
+  /**
+   * The live session is gone. `expired`: the server forgot it (e.g. HTTP 400/404 on a request that
+   * carried a session id): reconnect at once. `closed`: it crashed, closed or stopped answering.
+   */
+  | { type: 'session.lost'; attemptId: number; at: number; error: ErrorInfo; reason: SessionLossReason }
   /** Calls started (busy) or the last one ended (idle); sent only when an idle timeout is set. */
   | { type: 'session.busy'; attemptId: number }
   | { type: 'session.idle'; attemptId: number }
@@ -103,7 +108,8 @@ export type SessionCommand =
   | { type: 'session.open'; attemptId: number }
   | { type: 'session.activate'; attemptId: number }
   | { type: 'session.close'; error: ErrorInfo | null; retryInMs: number | null }
-  | { type: 'session.ping'; attemptId: number }
+  /** Check that the live session still answers (a health probe, whatever the protocol era uses). */
+  | { type: 'session.probe'; attemptId: number }
   | { type: 'session.relist'; attemptId: number; kinds: CatalogKind[] }
   | { type: 'call.dispatch'; requestIds: string[] }
   | { type: 'call.hold'; requestIds: string[] }

@@ -7,6 +7,7 @@ import type {
   ConnectionEvent,
   ConnectionInput,
   ServerCatalogListed,
+  SessionLossReason,
   SessionCommand,
 } from './connectionTypes.js';
 import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts } from './types.js';
@@ -49,6 +50,7 @@ export const serverConnectionMachine = setup({
     isStaleAttempt: ({ context }, params: { attemptId: number }) => params.attemptId !== context.attemptId,
     isNonRetryable: (_, params: { error: ErrorInfo }) => params.error.retryable === false,
     isAttemptLimitReached: ({ context }) => context.policy.reconnect.maxAttempts > 0 && context.attempt + 1 >= context.policy.reconnect.maxAttempts,
+    isSessionExpired: (_, params: { reason: SessionLossReason }) => params.reason === 'expired',
     isCrashLoop: ({ context }, params: { at: number }) => prunedLog(context, params.at).length > context.policy.reconnect.restartIntensity,
     isHealthCheckEnabled: ({ context }) => context.policy.health.intervalMs > 0,
     isIdleStopEnabled: ({ context }) => context.policy.idleTimeoutMs > 0,
@@ -72,7 +74,7 @@ export const serverConnectionMachine = setup({
     }),
     activateSession: sendTo('session', ({ context }) => ({ type: 'session.activate', attemptId: context.attemptId }) satisfies SessionCommand),
     closeSession: sendTo('session', ({ context }) => ({ type: 'session.close', error: context.lastError, retryInMs: context.retryInMs }) satisfies SessionCommand),
-    pingSession: sendTo('session', ({ context }) => ({ type: 'session.ping', attemptId: context.attemptId }) satisfies SessionCommand),
+    probeSession: sendTo('session', ({ context }) => ({ type: 'session.probe', attemptId: context.attemptId }) satisfies SessionCommand),
     relist: enqueueActions(({ context, enqueue }) => {
       enqueue.sendTo('session', { type: 'session.relist', attemptId: context.attemptId, kinds: context.staleKinds } satisfies SessionCommand);
       enqueue.assign({ staleKinds: [] });
@@ -224,14 +226,6 @@ export const serverConnectionMachine = setup({
         'server.reconnect': manualReconnect('connected'),
         'tool.call': { actions: { type: 'dispatchCall', params: ({ event }) => ({ requestIds: event.requestIds }) } },
         'session.lost': LOST,
-        'session.expired': [
-          STALE,
-          LOST[1],
-          {
-            target: 'connecting',
-            actions: [{ type: 'rememberError', params: errorOf }, { type: 'recordCrash', params: ({ event }) => ({ at: event.at }) }, announce('connected', 'connecting', 'sessionExpired')],
-          },
-        ],
       },
       states: {
         activity: {
@@ -250,7 +244,7 @@ export const serverConnectionMachine = setup({
           states: {
             waiting: { after: { healthInterval: { guard: 'isHealthCheckEnabled', target: 'probing' } } },
             probing: {
-              entry: 'pingSession',
+              entry: 'probeSession',
               after: { healthTimeout: { target: 'failed' } },
               on: {
                 'health.passed': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'waiting', actions: 'clearHealthFailures' },

@@ -21,7 +21,7 @@ import { listCatalog } from './catalog.js';
 /**
  * The lifecycle of connect attempts: each `session.open` builds a fresh SDK Client and transport,
  * initializes and lists the catalog, and reports `session.ready` or `session.failed`; a live
- * session reports its loss once (`session.lost`/`session.expired`). Closing an attempt aborts what
+ * session reports its loss once (`session.lost`, with `reason: 'expired'` when the server forgot it). Closing an attempt aborts what
  * it is doing and hands the close (the whole process group, the HTTP DELETE) to `track`, so that
  * `stop()` waits until it is complete.
  */
@@ -143,7 +143,7 @@ export class Attempts {
   lose(current: Attempt, error: ErrorInfo, isExpired = false): void {
     if (this.current !== current || !current.ready || current.ended) return;
     current.ended = true;
-    this.ports.send({ type: isExpired ? 'session.expired' : 'session.lost', attemptId: current.id, at: this.ports.clock.now(), error: this.redactInfo(error, current) });
+    this.ports.send({ type: 'session.lost', reason: isExpired ? 'expired' : 'closed', attemptId: current.id, at: this.ports.clock.now(), error: this.redactInfo(error, current) });
   }
 
   /** A transport error or a timeout may or may not mean the session is gone: ping once to find out. */

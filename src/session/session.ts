@@ -172,7 +172,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
           case 'session.close':
             close(command);
             break;
-          case 'session.ping':
+          case 'session.probe':
             attempts.ping(command.attemptId);
             break;
           case 'session.relist':

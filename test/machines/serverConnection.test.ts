@@ -37,7 +37,7 @@ function startConnection(overrides: Partial<ConnectionPolicy> = {}) {
   const ready = () =>
     actor.send({ type: 'session.ready', attemptId: ctx().attemptId, at: clock.now(), facts: {}, catalog: { tools: [], resources: [], templates: [], prompts: [] } });
   const fail = (error: ErrorInfo = LOST) => actor.send({ type: 'session.failed', attemptId: ctx().attemptId, at: clock.now(), error });
-  const lose = (error: ErrorInfo = LOST) => actor.send({ type: 'session.lost', attemptId: ctx().attemptId, at: clock.now(), error });
+  const lose = (error: ErrorInfo = LOST) => actor.send({ type: 'session.lost', reason: 'closed', attemptId: ctx().attemptId, at: clock.now(), error });
   /** Lets the backoff timer fire. */
   const waitRetry = () => clock.increment(ctx().retryInMs ?? 0);
   return { actor, clock, commands, changes, ctx, state, opens, ready, fail, lose, waitRetry };
@@ -265,7 +265,7 @@ describe('serverConnection', () => {
     const c = startConnection({ health: { intervalMs: 1000, timeoutMs: 500, failureThreshold: 2 } });
     c.actor.send({ type: 'server.connect' });
     c.ready();
-    const pings = () => c.commands.filter((x) => x.type === 'session.ping').length;
+    const pings = () => c.commands.filter((x) => x.type === 'session.probe').length;
     c.clock.increment(1000);
     expect(pings()).toBe(1);
     c.actor.send({ type: 'health.passed', attemptId: c.ctx().attemptId });
@@ -309,7 +309,7 @@ describe('serverConnection', () => {
     const c = startConnection();
     c.actor.send({ type: 'server.connect' });
     c.ready();
-    c.actor.send({ type: 'session.expired', attemptId: c.ctx().attemptId, at: c.clock.now(), error: { code: 'SessionExpired', message: 'x' } });
+    c.actor.send({ type: 'session.lost', reason: 'expired', attemptId: c.ctx().attemptId, at: c.clock.now(), error: { code: 'SessionExpired', message: 'x' } });
     expect(c.state()).toBe('connecting');
     expect(c.opens()).toBe(2);
     expect(c.changes.at(-1)).toMatchObject({ from: 'connected', to: 'connecting', reason: 'sessionExpired' });
@@ -370,7 +370,7 @@ describe('serverConnection', () => {
       c.ready();
       expect(c.ctx().attemptId).toBe(old + 1);
       const changes = c.changes.length;
-      c.actor.send({ type: 'session.lost', attemptId: old, at: c.clock.now(), error: LOST });
+      c.actor.send({ type: 'session.lost', reason: 'closed', attemptId: old, at: c.clock.now(), error: LOST });
       expect(c.state()).toBe('connected');
       expect(c.changes).toHaveLength(changes);
       expect(c.ctx()).toMatchObject({ lastError: null, restartLog: [] });
@@ -393,7 +393,7 @@ describe('serverConnection', () => {
     expect(c.ctx()).toMatchObject({ attempt: 0, lastError: null, everConnected: false });
   });
 
-  it('ignores a session.expired of an earlier attempt while connected', () => {
+  it('ignores a session.lost (expired) of an earlier attempt while connected', () => {
     const c = startConnection();
     c.actor.send({ type: 'server.connect' });
     c.ready();
@@ -401,7 +401,7 @@ describe('serverConnection', () => {
     c.actor.send({ type: 'server.reconnect' });
     c.ready();
     const opens = c.opens();
-    c.actor.send({ type: 'session.expired', attemptId: old, at: c.clock.now(), error: { code: 'SessionExpired', message: 'x' } });
+    c.actor.send({ type: 'session.lost', reason: 'expired', attemptId: old, at: c.clock.now(), error: { code: 'SessionExpired', message: 'x' } });
     expect(c.state()).toBe('connected');
     expect(c.opens()).toBe(opens);
     expect(c.ctx().restartLog).toEqual([]);
