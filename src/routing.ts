@@ -1,7 +1,7 @@
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../machines/types.js';
 import { AmbiguousToolError, SwitchboardError } from './errors.js';
 import { distinctQualifiedName, splitQualified } from './naming.js';
-import { compileUriTemplate, type UriTemplateMatcher } from './uriTemplateMatch.js';
+import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, type TemplateLimits, type UriTemplateMatcher, uriTemplateProblem } from './uriTemplateMatch.js';
 
 /**
  * Routing (DESIGN §5, §10): a bare tool or prompt name routes when exactly one server has it;
@@ -10,7 +10,8 @@ import { compileUriTemplate, type UriTemplateMatcher } from './uriTemplateMatch.
  * down. Two entries whose plain qualified names collide both get a hashed, distinct one, and the
  * plain name itself is ambiguous: a call never lands on whichever server won. A resource uri goes
  * to the server that lists it, or whose template matches it: templates are servers' text, so they
- * are matched by uriTemplateMatch.ts in linear time, never by a regex built from them.
+ * are matched by uriTemplateMatch.ts in linear time, never by a regex built from them, and the
+ * work of one resolve across every template is capped (`TEMPLATE_LIMITS`).
  */
 
 /** Where a call goes. */
@@ -139,17 +140,56 @@ export class ToolIndex extends NameIndex<ToolInfo> {
   }
 }
 
+/** Options of a `CatalogIndex`. */
+export interface CatalogIndexOptions {
+  /** Caps on template routing (default `TEMPLATE_LIMITS`: 1 KiB, 16 expressions, 1 500 000 steps). */
+  templateLimits?: Partial<TemplateLimits>;
+  /**
+   * States of compiled template NFAs kept between reads (default 1 000 000, about 14 MB); past it
+   * a template's NFA is rebuilt on each read that gets past its prefilter.
+   */
+  maxCachedStates?: number;
+}
+
+/** What the last `resolveResource` spent on templates: for tests and diagnostics. */
+export interface TemplateWork {
+  /** Steps used (see `TemplateLimits.maxSteps`); may pass the budget by one character's worth. */
+  steps: number;
+  /** Whether the budget ran out before every template was tried. */
+  gaveUp: boolean;
+}
+
+interface Compiled {
+  server: string;
+  matcher: UriTemplateMatcher;
+  /** Where it was listed, to keep listing order among equals. */
+  order: number;
+}
+
 /** Everything the facade routes by, built once per catalogs snapshot. */
 export class CatalogIndex {
   readonly tools: ToolIndex;
   readonly prompts: NameIndex<PromptInfo>;
   readonly resources: ResourceInfo[] = [];
   readonly templates: ResourceTemplateInfo[] = [];
+  /**
+   * One warning per server whose templates are not all used for routing (invalid or over the
+   * caps): they stay listed, and a read of their uris needs `{ server }`. Empty when all are used;
+   * the owner of the index logs these (routing prints nothing).
+   */
+  readonly warnings: string[] = [];
+  /** What the last `resolveResource` spent on templates (zero when a listed uri or `{ server }` routed it). */
+  lastTemplateWork: TemplateWork = { steps: 0, gaveUp: false };
   /** Servers listing each uri, so a read finds its owners without scanning every catalog. */
   private readonly owners = new Map<string, Set<string>>();
-  private readonly matchers: { template: ResourceTemplateInfo; matcher: UriTemplateMatcher | null }[] = [];
+  /** Templates used for routing, most specific first: longest literal prefix, then fewest expressions. */
+  private readonly matchers: Compiled[] = [];
+  private readonly maxSteps: number;
 
-  constructor(catalogs: Readonly<Record<string, ServerCatalog>>) {
+  constructor(catalogs: Readonly<Record<string, ServerCatalog>>, options: CatalogIndexOptions = {}) {
+    const limits = { ...TEMPLATE_LIMITS, ...options.templateLimits };
+    this.maxSteps = limits.maxSteps;
+    const cache = { states: options.maxCachedStates ?? 1_000_000 };
     const tools: Record<string, ToolInfo[]> = {};
     const prompts: Record<string, PromptInfo[]> = {};
     for (const [server, catalog] of Object.entries(catalogs)) {
@@ -161,29 +201,65 @@ export class CatalogIndex {
         if (owners) owners.add(resource.server);
         else this.owners.set(resource.uri, new Set([resource.server]));
       }
+      const unused = new Map<string, number>();
       for (const template of catalog.templates) {
         this.templates.push(template);
-        this.matchers.push({ template, matcher: compileUriTemplate(template.uriTemplate) });
+        const problem = uriTemplateProblem(template.uriTemplate, limits);
+        const matcher = problem === undefined ? compileUriTemplate(template.uriTemplate, cache) : null;
+        if (matcher) this.matchers.push({ server: template.server, matcher, order: this.matchers.length });
+        else unused.set(problem ?? 'invalid', (unused.get(problem ?? 'invalid') ?? 0) + 1);
+      }
+      if (unused.size > 0) {
+        const why = [...unused].map(([problem, n]) => `${n} ${problem}`).join(', ');
+        this.warnings.push(`server "${server}": resource templates not used for routing (${why}); read their uris with { server }`);
       }
     }
+    this.matchers.sort((a, b) => b.matcher.prefix.length - a.matcher.prefix.length || a.matcher.expressions - b.matcher.expressions || a.order - b.order);
     this.tools = new ToolIndex(tools);
     this.prompts = new NameIndex(prompts, PROMPT_NOUNS);
   }
 
-  /** The server a resource uri goes to: the one listing it, else the one whose template matches. */
+  /**
+   * The server a resource uri goes to: the one listing it, else the one whose template matches.
+   * Templates are tried most specific first within one budget of `maxSteps`; when it runs out the
+   * read goes to what matched so far, and with no match it is `ResourceNotFound` saying so.
+   */
   resolveResource(uri: string, server: string | undefined, hasServer: (server: string) => boolean, unconnected: () => string[] = () => []): Route {
+    this.lastTemplateWork = { steps: 0, gaveUp: false };
     if (server !== undefined) {
       if (!hasServer(server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${server}"`);
       return { server, tool: uri };
     }
     let owners = [...(this.owners.get(uri) ?? [])];
-    if (owners.length === 0) owners = [...new Set(this.matchers.filter((m) => m.matcher?.matches(uri)).map((m) => m.template.server))];
+    let gaveUp = false;
+    if (owners.length === 0) ({ owners, gaveUp } = this.matchTemplates(uri));
     if (owners.length === 1) return { server: owners[0]!, tool: uri };
     if (owners.length > 1) {
       throw Object.assign(new SwitchboardError('AmbiguousResource', `resource "${uri}" is offered by servers ${owners.map((s) => `"${s}"`).join(' and ')}; pass { server }`), { servers: owners });
     }
     const down = unconnected();
     const why = down.length > 0 ? `; not connected (resources unknown): ${down.map((s) => `"${s}"`).join(', ')}` : '';
-    throw new SwitchboardError('ResourceNotFound', `no server lists or has a template for resource "${uri}"${why}`);
+    const gave = gaveUp ? `; template matching gave up after ${this.maxSteps} steps (too many or too complex templates), pass { server }` : '';
+    throw new SwitchboardError('ResourceNotFound', `no server lists or has a template for resource "${uri}"${why}${gave}`);
+  }
+
+  /** The servers with a template matching `uri`, found within the step budget. */
+  private matchTemplates(uri: string): { owners: string[]; gaveUp: boolean } {
+    const budget: MatchBudget = { steps: this.maxSteps };
+    const owners = new Set<string>();
+    let gaveUp = false;
+    for (let i = 0; i < this.matchers.length; i++) {
+      const { server, matcher } = this.matchers[i]!;
+      // A server that already matched needs no second template: its others cannot change the answer.
+      if (owners.has(server)) continue;
+      if (matcher.matches(uri, budget)) owners.add(server);
+      else if (budget.steps <= 0) gaveUp = true;
+      if (budget.steps <= 0) {
+        gaveUp ||= this.matchers.slice(i + 1).some((m) => !owners.has(m.server));
+        break;
+      }
+    }
+    this.lastTemplateWork = { steps: this.maxSteps - budget.steps, gaveUp };
+    return { owners: [...owners], gaveUp };
   }
 }

@@ -42,6 +42,7 @@ export class Switchboard extends SurfaceMethods {
   private readonly registry = new ServerRegistry();
   private readonly closing = new ClosingTracker();
   private readonly hub: EventHub;
+  private readonly templateWarnings = new Set<string>();
   private readonly calls: PendingCalls;
   private readonly probes: HealthProbes;
   private readonly servers: ServerSet;
@@ -281,7 +282,15 @@ export class Switchboard extends SurfaceMethods {
 
   private catalogIndex(): CatalogIndex {
     const catalogs = this.actor.getSnapshot().context.catalogs;
-    if (this.index?.catalogs !== catalogs) this.index = { catalogs, index: new CatalogIndex(catalogs) };
+    if (this.index?.catalogs !== catalogs) {
+      this.index = { catalogs, index: new CatalogIndex(catalogs) };
+      // Templates a server lists past the routing caps: said once per text, not on every rebuild.
+      for (const warning of this.index.index.warnings) {
+        if (this.templateWarnings.has(warning)) continue;
+        this.templateWarnings.add(warning);
+        this.options.logger?.log('warn', this.redact(warning));
+      }
+    }
     return this.index.index;
   }
 

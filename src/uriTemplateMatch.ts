@@ -1,10 +1,21 @@
 /**
- * Matching a uri against an RFC 6570 URI template in O(uri length × template size), whatever the
- * template says. Templates come from servers: the SDK's `UriTemplate.match` builds a regex from
- * their text, and `{+a}{+b}…{+p}!` (sixteen `(.+)` in a row) backtracks for minutes on a uri that
- * does not end in `!`. Here a template compiles to a small NFA (Thompson construction: literal
- * characters, a character class per operator, repetition) that is simulated over the uri one
- * character at a time with a set of states, so no input can make it backtrack.
+ * Matching a uri against an RFC 6570 URI template with bounded work, whatever the template says.
+ * Templates come from servers: the SDK's `UriTemplate.match` builds a regex from their text, and
+ * `{+a}{+b}…{+p}!` (sixteen `(.+)` in a row) backtracks for minutes. Here a template compiles to a
+ * small NFA (Thompson construction: literal characters, a character class per operator,
+ * repetition, in flat typed arrays) simulated over the uri one character at a time with a set of
+ * states, so no input can make it backtrack. Linear is not enough when one server lists a thousand
+ * templates of 250 expressions each, so the work is also capped:
+ * - routing uses no template longer than `maxLength` characters or with more than
+ *   `maxExpressions` expressions (`uriTemplateProblem` says why);
+ * - before the NFA, a linear prefilter: the uri is long enough, the literal text the template
+ *   starts with (with the character `{#…}`, `{/…}`, `{.…}` or `{;…}` always writes first) starts
+ *   it, the literal text the template ends with ends it, and the literal pieces between occur in
+ *   order (`indexOf`);
+ * - every unit of work (a state visited, a character scanned by the prefilter, a template
+ *   character compiled) is charged to a `MatchBudget` that the caller shares across all the
+ *   templates it tries for one uri; when it runs out, `matches` answers false and the caller sees
+ *   `budget.steps <= 0` (it gave up).
  *
  * What each expression accepts (a boolean match: routing needs no variable values):
  * - literal text: itself;
@@ -19,192 +30,214 @@
  *   without `& #`.
  * An unclosed `{` makes the template invalid: `compileUriTemplate` returns null.
  */
+import { buildNfa, CLASSES, type Nfa, prepareScratch, scratch } from './uriTemplateNfa.js';
 
-type Test = (code: number) => boolean;
-
-/** One NFA state: consumes one character passing `test` (then goes to `out`), or none (epsilon). */
-interface State {
-  test: Test | null;
-  out: number[];
+/** Bounds on template matching; every field has the default shown in `TEMPLATE_LIMITS`. */
+export interface TemplateLimits {
+  /** Longest template used for routing, in characters (default 1 024). */
+  maxLength: number;
+  /** Most expressions (`{…}`) in a template used for routing (default 16). */
+  maxExpressions: number;
+  /**
+   * Work allowed to resolve one uri across all templates (default 1 500 000 steps: about 12 ms of
+   * CPU, up to ~35 ms with a cold JIT on a loaded 2-core machine): one step is one NFA state
+   * visited (7-11 ns), one uri character scanned by the prefilter, or 1/64 of a template character
+   * compiled. A 100 KB uri costs a legit template 400 000 (`file:///{+path}`) to 900 000 steps
+   * (`{q}{?limit,page}`).
+   */
+  maxSteps: number;
 }
 
-/** A piece of NFA under construction: where it starts and its (epsilon) end, still to be linked. */
-interface Fragment {
-  start: number;
-  end: number;
+/** The defaults: 1 KiB and 16 expressions per template, 1 500 000 steps per resolved uri. */
+export const TEMPLATE_LIMITS: Readonly<TemplateLimits> = Object.freeze({ maxLength: 1024, maxExpressions: 16, maxSteps: 1_500_000 });
+
+/** Work left for one resolve; shared by every template tried, decremented as they run. */
+export interface MatchBudget {
+  steps: number;
 }
 
-const code = (ch: string) => ch.charCodeAt(0);
-const ANY: Test = () => true;
-const except = (chars: string): Test => {
-  const excluded = new Set([...chars].map(code));
-  return (c) => !excluded.has(c);
-};
-const is =
-  (c0: number): Test =>
-  (c) =>
-    c === c0;
-
-/** The operators of RFC 6570 level 4; any other first character belongs to the variable name. */
-const OPERATORS = new Set(['+', '#', '.', '/', ';', '?', '&']);
-
-/** A compiled template: `matches(uri)` runs in O(uri length × states). */
+/** A compiled template. */
 export interface UriTemplateMatcher {
-  matches(uri: string): boolean;
+  /** The literal text every matching uri starts with (empty when the template starts with `{x}`). */
+  readonly prefix: string;
+  /** How many expressions the template has. */
+  readonly expressions: number;
+  /**
+   * Whether `uri` matches, charging `budget` (default: a fresh `TEMPLATE_LIMITS.maxSteps`). False
+   * when the budget runs out first: the caller tells that apart by `budget.steps <= 0`.
+   */
+  matches(uri: string, budget?: MatchBudget): boolean;
 }
 
-class Nfa {
-  readonly states: State[] = [];
+/** The operators whose expansion always starts with the operator character itself. */
+const LEADS = new Set(['#', '.', '/', ';']);
 
-  private state(test: Test | null): number {
-    this.states.push({ test, out: [] });
-    return this.states.length - 1;
+/**
+ * Why a template is not used for routing: invalid (an unclosed `{`), too long or too many
+ * expressions; undefined when it is fine. Linear, and stops at the first problem.
+ */
+export function uriTemplateProblem(template: string, limits: Partial<TemplateLimits> = {}): string | undefined {
+  const { maxLength, maxExpressions } = { ...TEMPLATE_LIMITS, ...limits };
+  if (template.length > maxLength) return `longer than ${maxLength} characters`;
+  let expressions = 0;
+  for (let i = template.indexOf('{'); i !== -1; i = template.indexOf('{', i)) {
+    const close = template.indexOf('}', i);
+    if (close === -1) return 'an unclosed "{"';
+    if (++expressions > maxExpressions) return `more than ${maxExpressions} expressions`;
+    i = close + 1;
   }
-
-  empty(): Fragment {
-    const s = this.state(null);
-    return { start: s, end: s };
-  }
-
-  char(test: Test): Fragment {
-    const start = this.state(test);
-    const end = this.state(null);
-    this.states[start]!.out.push(end);
-    return { start, end };
-  }
-
-  literal(text: string): Fragment {
-    return this.seq(...[...text].map((ch) => this.char(is(code(ch)))));
-  }
-
-  seq(...parts: Fragment[]): Fragment {
-    if (parts.length === 0) return this.empty();
-    for (let i = 1; i < parts.length; i++) this.states[parts[i - 1]!.end]!.out.push(parts[i]!.start);
-    return { start: parts[0]!.start, end: parts[parts.length - 1]!.end };
-  }
-
-  alt(...parts: Fragment[]): Fragment {
-    const start = this.state(null);
-    const end = this.state(null);
-    for (const part of parts) {
-      this.states[start]!.out.push(part.start);
-      this.states[part.end]!.out.push(end);
-    }
-    return { start, end };
-  }
-
-  /** One or more of `part` (a loop from its end back to its start). */
-  plus(part: Fragment): Fragment {
-    const end = this.state(null);
-    this.states[part.end]!.out.push(part.start, end);
-    return { start: part.start, end };
-  }
-
-  optional(part: Fragment): Fragment {
-    return this.alt(part, this.empty());
-  }
-
-  /** `first (separator first)*`, built from a factory because each copy needs its own states. */
-  list(item: () => Fragment, separator: string): Fragment {
-    return this.seq(item(), this.optional(this.plus(this.seq(this.literal(separator), item()))));
-  }
+  return undefined;
 }
 
-const SIMPLE = except('/?#,');
-
-/** The fragment of one expression (the text between `{` and `}`). */
-function expression(nfa: Nfa, text: string): Fragment {
-  const operator = OPERATORS.has(text[0] ?? '') ? text[0]! : '';
-  const specs = text.slice(operator.length).split(',').map((v) => v.trim()).filter((v) => v.length > 0);
-  const exploded = specs.some((v) => v.endsWith('*'));
-  const names = specs.map((v) => v.replace(/\*$/, '').replace(/:\d+$/, ''));
-  const several = exploded || names.length > 1;
-  const value = (test: Test) => () => nfa.plus(nfa.char(test));
-  const values = (test: Test, separator = ',') => (several ? nfa.list(value(test), separator) : value(test)());
-  switch (operator) {
-    case '+':
-      return value(ANY)();
-    case '#':
-      return nfa.seq(nfa.literal('#'), value(ANY)());
-    case '.':
-    case '/': {
-      const prefixed = () => nfa.seq(nfa.literal(operator), values(SIMPLE));
-      return exploded ? nfa.plus(prefixed()) : prefixed();
-    }
-    case ';':
-      return nfa.plus(nfa.seq(nfa.literal(';'), value(except('/?#;'))()));
-    case '?':
-    case '&': {
-      const pairValue = () => nfa.plus(nfa.char(except('&#')));
-      const pair = (): Fragment => {
-        if (exploded || names.length === 0) return nfa.seq(value(except('&#='))(), nfa.optional(nfa.seq(nfa.literal('='), nfa.optional(pairValue()))));
-        return nfa.alt(...names.map((name) => nfa.seq(nfa.literal(`${name}=`), nfa.optional(pairValue()))));
-      };
-      return nfa.optional(nfa.seq(nfa.literal(operator), nfa.list(pair, '&')));
-    }
-    default:
-      return values(SIMPLE);
-  }
+/** The literal pieces of a template: anchored at its start and end, and in order between. */
+interface Pieces {
+  prefix: string;
+  suffix: string;
+  middle: string[];
+  expressions: number;
+  /** The shortest uri that can match: the pieces, and one value character an expression but `{?}` `{&}`. */
+  minLength: number;
 }
 
-/** Compiles a template; null when it is not one (an unclosed `{`). Linear in the template's length. */
-export function compileUriTemplate(template: string): UriTemplateMatcher | null {
-  const nfa = new Nfa();
-  const parts: Fragment[] = [];
-  let literal = '';
+function piecesOf(template: string): Pieces {
+  const found: string[] = [];
+  let current = '';
+  let expressions = 0;
+  let startsLiteral = true;
+  let minLength = 0;
   for (let i = 0; i < template.length; ) {
     if (template[i] !== '{') {
-      literal += template[i++];
+      current += template[i++];
       continue;
     }
     const close = template.indexOf('}', i);
-    if (close === -1) return null;
-    if (literal) parts.push(nfa.literal(literal));
-    literal = '';
-    parts.push(expression(nfa, template.slice(i + 1, close)));
+    const lead = template[i + 1]!;
+    if (LEADS.has(lead)) current += lead;
+    if (lead !== '?' && lead !== '&') minLength++;
+    if (expressions === 0) startsLiteral = current.length > 0;
+    // Always pushed (even empty) so that found[0] is the prefix when the template starts literal.
+    found.push(current);
+    current = '';
+    expressions++;
     i = close + 1;
   }
-  if (literal) parts.push(nfa.literal(literal));
-  const whole = nfa.seq(...parts);
-  const { prefix, suffix } = literalEnds(template);
-  return { matches: (uri) => uri.startsWith(prefix) && uri.endsWith(suffix) && uri.length >= prefix.length + suffix.length && run(nfa.states, whole, uri) };
+  const suffix = current;
+  const prefix = startsLiteral ? (found[0] ?? '') : '';
+  const middle = found.slice(startsLiteral ? 1 : 0).filter((p) => p.length > 0);
+  minLength += [...found, suffix].reduce((sum, piece) => sum + piece.length, 0);
+  return { prefix, suffix, middle, expressions, minLength };
 }
 
-/** The literal text before the first and after the last expression: a quick test before the NFA. */
-function literalEnds(template: string): { prefix: string; suffix: string } {
-  const open = template.indexOf('{');
-  if (open === -1) return { prefix: template, suffix: '' };
-  const close = template.lastIndexOf('}');
-  return { prefix: template.slice(0, open), suffix: template.slice(close + 1) };
+/** Room for compiled NFAs, in states, shared by the templates compiled with it (see `compileUriTemplate`). */
+export interface NfaCache {
+  states: number;
 }
 
-/** Simulates the NFA over `uri`: every live state advances together, each state once per step. */
-function run(states: State[], whole: Fragment, uri: string): boolean {
-  const seen = new Int32Array(states.length).fill(-1);
-  let current: number[] = [];
-  let next: number[] = [];
-  // Adds `from` and every state reachable from it without consuming a character.
-  const close = (from: number, into: number[], step: number) => {
-    const stack = [from];
-    while (stack.length > 0) {
-      const s = stack.pop()!;
-      if (seen[s] === step) continue;
-      seen[s] = step;
-      const state = states[s]!;
-      if (state.test) into.push(s);
-      else if (s === whole.end) into.push(s);
-      else for (const o of state.out) stack.push(o);
+/**
+ * Compiles a template; null when it is not one (an unclosed `{`). Linear in the template's length,
+ * whatever its length: the caps of `uriTemplateProblem` are routing's choice, while every call of
+ * `matches` is bounded by its budget. The NFA itself is built on the first uri that passes the
+ * prefilter (charged to that budget: a template no uri gets near costs only its literal pieces)
+ * and kept while `cache` has room (default: always kept); past that it is rebuilt, and charged,
+ * on every use, so a catalog of hostile templates cannot grow memory either.
+ */
+export function compileUriTemplate(template: string, cache?: NfaCache): UriTemplateMatcher | null {
+  if (uriTemplateProblem(template, { maxLength: Infinity, maxExpressions: Infinity }) !== undefined) return null;
+  const { prefix, suffix, middle, expressions, minLength } = piecesOf(template);
+  if (expressions === 0) return { prefix, expressions, matches: (uri, budget = fresh()) => charge(budget, template.length) && uri === template };
+  const fixed = prefix.length + suffix.length;
+  let kept: Nfa | undefined;
+  const nfa = (budget: MatchBudget): Nfa | undefined => {
+    if (kept) return kept;
+    // Building costs up to ~450 ns a template character here, a step ~7-11 ns: 64 steps a character.
+    if (!charge(budget, template.length * 64)) return undefined;
+    const built = buildNfa(template);
+    if (!cache || cache.states >= built.kind.length) {
+      if (cache) cache.states -= built.kind.length;
+      kept = built;
     }
+    return built;
   };
-  close(whole.start, current, 0);
-  for (let i = 0; i < uri.length && current.length > 0; i++) {
-    const c = uri.charCodeAt(i);
-    next = [];
-    for (const s of current) {
-      const state = states[s]!;
-      if (state.test?.(c)) for (const o of state.out) close(o, next, i + 1);
-    }
-    current = next;
+  return {
+    prefix,
+    expressions,
+    matches(uri, budget = fresh()) {
+      if (!charge(budget, fixed + 1) || uri.length < minLength || !uri.startsWith(prefix) || !uri.endsWith(suffix)) return false;
+      const end = uri.length - suffix.length;
+      let at = prefix.length;
+      for (const piece of middle) {
+        const found = uri.indexOf(piece, at);
+        // Charged for what indexOf scanned, so a thousand templates cannot each scan a long uri.
+        if (!charge(budget, (found === -1 ? uri.length : found + piece.length) - at)) return false;
+        if (found === -1 || found + piece.length > end) return false;
+        at = found + piece.length;
+      }
+      const built = nfa(budget);
+      return built !== undefined && run(built, uri, budget);
+    },
+  };
+}
+
+const fresh = (): MatchBudget => ({ steps: TEMPLATE_LIMITS.maxSteps });
+
+/** Takes `steps` from the budget; false when it is (now) used up. */
+function charge(budget: MatchBudget, steps: number): boolean {
+  budget.steps -= steps;
+  return budget.steps > 0;
+}
+
+/**
+ * Simulates the NFA over `uri`: every live state advances together, each state at most once per
+ * character. Every state visited is one step; the budget is checked once per character, so a run
+ * overshoots it by at most one character's worth (the template's state count). A run that gives
+ * up answers false; one that reaches the uri's end answers whether it matched, even if that last
+ * character used up the budget (a match found stays a match).
+ */
+function run(nfa: Nfa, uri: string, budget: MatchBudget): boolean {
+  const { kind, outStart, outs, start, accept } = nfa;
+  prepareScratch(kind.length, uri.length + 1);
+  const { seen, stack } = scratch;
+  let { current, next, mark } = scratch;
+  let steps = 0;
+  let count = 0;
+  let accepted = false;
+  let sp = 0;
+  // Closure of the start state; the same loop follows each consuming state below.
+  seen[start] = ++mark;
+  stack[sp++] = start;
+  while (sp > 0) {
+    const s = stack[--sp]!;
+    steps++;
+    if (kind[s] !== -1) current[count++] = s;
+    else if (s === accept) accepted = true;
+    else for (let e = outStart[s]!; e < outStart[s + 1]!; e++) if (seen[outs[e]!] !== mark) (seen[outs[e]!] = mark), (stack[sp++] = outs[e]!);
   }
-  return current.includes(whole.end);
+  let i = 0;
+  for (; i < uri.length && count > 0 && budget.steps - steps > 0; i++) {
+    const c = uri.charCodeAt(i);
+    mark++;
+    accepted = false;
+    let nextCount = 0;
+    for (let k = 0; k < count; k++) {
+      const s = current[k]!;
+      const test = kind[s]!;
+      steps++;
+      if (test <= -2 ? c !== -test - 2 : c < 128 && CLASSES[test * 128 + c] === 0) continue;
+      for (let e = outStart[s]!; e < outStart[s + 1]!; e++) if (seen[outs[e]!] !== mark) (seen[outs[e]!] = mark), (stack[sp++] = outs[e]!);
+      while (sp > 0) {
+        const t = stack[--sp]!;
+        steps++;
+        if (kind[t] !== -1) next[nextCount++] = t;
+        else if (t === accept) accepted = true;
+        else for (let e = outStart[t]!; e < outStart[t + 1]!; e++) if (seen[outs[e]!] !== mark) (seen[outs[e]!] = mark), (stack[sp++] = outs[e]!);
+      }
+    }
+    const swap = current;
+    current = next;
+    next = swap;
+    count = nextCount;
+  }
+  Object.assign(scratch, { current, next, mark });
+  budget.steps -= steps;
+  return i === uri.length && accepted;
 }

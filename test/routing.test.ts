@@ -104,6 +104,20 @@ describe('CatalogIndex: resource templates', () => {
       ['s://{q}{?limit}', 's://cats?other=1', false],
       ['s://{q}{?limit}{&page}', 's://cats?limit=1&page=2', true],
       ['broken://{x', 'broken://{x', false],
+      ['pair://{x,y}', 'pair://1,2,3', true],
+      ['pair://{x,y}', 'pair://1,', false],
+      ['t://r{/x,y}', 't://r/a,b', true],
+      ['t://r{/x*}', 't://r/a/b,c/d', true],
+      ['t://r{/x*}', 't://r/a//b', false],
+      ['q://s{?x*}', 'q://s?a=1&b&c=', true],
+      ['q://s{?x,y}', 'q://s?y=1&x=2&y=', true],
+      ['q://s{?x,y}', 'q://s?x=1&', false],
+      ['q://s{?x}{&y}', 'q://s&y=3', true],
+      ['d://{x}/{y}.{z}', 'd://a/b.c', true],
+      ['d://{x}/{y}.{z}', 'd://a/b', false],
+      ['plain://literal', 'plain://literal', true],
+      ['plain://literal', 'plain://literal2', false],
+      ['é://{x}', 'é://ü', true],
     ];
     for (const [template, uri, matches] of cases) expect({ template, uri, matches: owner({ a: [template] }, uri) === 'a' }).toEqual({ template, uri, matches });
   });
