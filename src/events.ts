@@ -1,5 +1,5 @@
 import type { ManagerEmitted } from '../machines/manager.js';
-import type { CallCompleted } from './calls.js';
+import type { CallCompleted } from './calls/index.js';
 import type { ConfigIssue } from './errors.js';
 
 /** A log line a server sent (`notifications/message`) or wrote to stderr, or a runtime note. */

@@ -1,7 +1,7 @@
 export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard.js';
 export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, ERROR_TABLE, type ErrorCode, type ErrorRule, type ConfigIssue } from './errors.js';
 export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated } from './events.js';
-export type { CallCompleted, CallKind } from './calls.js';
+export type { CallCompleted, CallKind } from './calls/index.js';
 export type { ServerStatus } from './serverView.js';
 export type { HealthReport } from './health.js';
 export type { TransportSource } from './session/connect.js';

@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Root } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInfo } from '../machines/types.js';
-import type { PendingCalls } from './calls.js';
+import type { PendingCalls } from './calls/index.js';
 import type { ClosingTracker } from './closing.js';
 import type { RuntimeClock } from './clock.js';
 import type { EventHub } from './eventHub.js';

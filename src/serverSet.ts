@@ -1,7 +1,7 @@
 import { resolveConfig, serverNameProblem } from './config/resolve.js';
 import type { PolicyOverrides, ResolvedConfig, ResolvedServer } from './config/schema.js';
 import type { ManagerEvent } from '../machines/manager.js';
-import type { PendingCalls } from './calls.js';
+import type { PendingCalls } from './calls/index.js';
 import type { ClosingTracker } from './closing.js';
 import { ConfigError, SwitchboardError } from './errors.js';
 import type { EventHub } from './eventHub.js';

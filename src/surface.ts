@@ -1,7 +1,7 @@
 import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../machines/types.js';
-import type { CallKind } from './calls.js';
-import { argumentsProblem } from './callInput.js';
+import type { CallKind } from './calls/index.js';
+import { argumentsProblem } from './calls/index.js';
 import { SwitchboardError } from './errors.js';
 import type { CatalogIndex, Route } from './routing.js';
 

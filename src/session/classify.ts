@@ -5,7 +5,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { AuthError } from '../auth/errors.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../machines/types.js';
-import type { AbortCause } from '../calls.js';
+import type { AbortCause } from '../calls/index.js';
 import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../errors.js';
 import { CommandError } from './processGroup.js';
 import { versionRefusal } from './versionRefusal.js';

@@ -9,7 +9,7 @@ import { guardBody } from './httpBodies.js';
  * signal, and every body is read through `guardBody` (size cap, broken envelopes).
  */
 
-/** The part of a call's signal (src/calls.ts `CallSignal`) that the fetch guard needs. */
+/** The part of a call's signal (src/calls/signal.ts `CallSignal`) that the fetch guard needs. */
 export interface CallSignalLike {
   aborted: boolean;
   addEventListener(type: 'abort', listener: () => void): void;

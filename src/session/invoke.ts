@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
-import type { CallTable, PendingCall } from '../calls.js';
+import type { CallTable, PendingCall } from '../calls/index.js';
 import type { RuntimeClock } from '../clock.js';
 import type { Policy } from '../config/schema.js';
 import { SwitchboardError } from '../errors.js';

@@ -1,7 +1,7 @@
 import { fromCallback } from 'xstate';
 import type { ConnectionEvent, SessionCommand } from '../../machines/serverConnection.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
-import type { CallTable } from '../calls.js';
+import type { CallTable } from '../calls/index.js';
 import type { RuntimeClock } from '../clock.js';
 import { SwitchboardError, unavailable } from '../errors.js';
 import { redactText } from '../redact.js';

@@ -1,7 +1,7 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import type { RuntimeClock } from './clock.js';
+import type { RuntimeClock } from '../clock.js';
 import { DeadlineQueue } from './deadlines.js';
-import { SwitchboardError } from './errors.js';
+import { SwitchboardError } from '../errors.js';
 
 /**
  * The pending-call table: calls travel through the machines as `tool.call { requestId }` events,
@@ -9,8 +9,8 @@ import { SwitchboardError } from './errors.js';
  * and no argument is ever copied into inspected context.
  */
 
-export { CallSignal } from './callSignal.js';
-import { CallSignal } from './callSignal.js';
+export { CallSignal } from './signal.js';
+import { CallSignal } from './signal.js';
 import { sharedAborts } from './abortFanout.js';
 
 /** Why the switchboard aborted a call's signal. */

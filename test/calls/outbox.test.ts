@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CallOutbox } from '../src/outbox.js';
+import { CallOutbox } from '../../src/calls/outbox.js';
 
-/** How calls are gathered into `tool.call` bursts (src/outbox.ts). */
+/** How calls are gathered into `tool.call` bursts (src/calls/outbox.ts). */
 describe('CallOutbox', () => {
   const turn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { DeadlineQueue } from '../src/deadlines.js';
+import { DeadlineQueue } from '../../src/calls/deadlines.js';
 
 function setup() {
   const base = new SimulatedClock();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { argumentsProblem, MAX_ARGUMENT_DEPTH } from '../src/callInput.js';
+import { argumentsProblem, MAX_ARGUMENT_DEPTH } from '../../src/calls/input.js';
 
-/** Caller input checked before admission (src/callInput.ts). */
+/** Caller input checked before admission (src/calls/input.ts). */
 describe('argumentsProblem', () => {
   const nested = (levels: number) => {
     let value: Record<string, unknown> = { leaf: 1 };

@@ -1,7 +1,7 @@
-import { argumentsProblem } from './callInput.js';
-import type { OpenCallOptions, PendingCalls } from './calls.js';
+import { argumentsProblem } from './input.js';
+import type { OpenCallOptions, PendingCalls } from './table.js';
 import { CallOutbox } from './outbox.js';
-import type { ServerRegistry } from './registry.js';
+import type { ServerRegistry } from '../registry.js';
 
 /** A call as the facade hands it over: what to send (a tool, or another request of the surface). */
 export type CallSpec = Pick<OpenCallOptions, 'kind' | 'tool' | 'args' | 'meta' | 'method' | 'params' | 'readOnly' | 'task'>;
