@@ -9,7 +9,7 @@ export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from
 export type { RequestOptions } from './surface.js';
 export type { Logger, LogLevel } from './logger.js';
 export type { RuntimeClock, Clock } from './clock.js';
-export { qualifiedName, splitQualified } from './naming.js';
+export { qualifiedName, splitQualified } from './routing/index.js';
 export * from './config/index.js';
 export type { ToolInfo, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, CatalogKind, ErrorInfo, ServerFacts, TransportKind } from '../machines/types.js';
 export type { BreakerStatus, BreakerState } from '../machines/breakerModel.js';

@@ -3,7 +3,7 @@ import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from
 import type { CallKind } from './calls/index.js';
 import { argumentsProblem } from './calls/index.js';
 import { SwitchboardError } from './errors.js';
-import type { CatalogIndex, Route } from './routing.js';
+import type { CatalogIndex, Route } from './routing/index.js';
 
 /**
  * The MCP client surface beyond tools (DESIGN §10): resources, templates, subscriptions, prompts,

@@ -19,7 +19,7 @@ import { HealthProbes } from './health.js';
 import { restartable, toManagedServer } from './managedServer.js';
 import { ServerRegistry } from './registry.js';
 import type { TransportSource } from './session/connect.js';
-import { CatalogIndex } from './routing.js';
+import { CatalogIndex } from './routing/index.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
 import { SurfaceMethods } from './surfaceMethods.js';
 import { LiveClients } from './liveClients.js';

@@ -3,7 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { LoggingLevelSchema, type LoggingLevel, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_GATEWAY_LIMITS, type GatewaySettings } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { toolFilter } from '../naming.js';
+import { toolFilter } from '../routing/index.js';
 import { packageVersion } from '../server/version.js';
 import type { Switchboard } from '../switchboard.js';
 import { GatewayCatalog } from './catalog.js';

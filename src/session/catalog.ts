@@ -13,7 +13,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { CatalogKind, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
-import { qualifiedName, toolFilter } from '../naming.js';
+import { qualifiedName, toolFilter } from '../routing/index.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
 import { requestSignal } from './requests.js';
 

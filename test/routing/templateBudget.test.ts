@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { ResourceTemplateInfo, ServerCatalog } from '../../machines/types.js';
-import { CatalogIndex } from '../../src/routing.js';
+import { CatalogIndex } from '../../src/routing/catalogIndex.js';
 
 const catalog = (server: string, templates: string[]): ServerCatalog => ({
   tools: [],
@@ -35,7 +35,7 @@ const resolve = (index: CatalogIndex, uri: string): Outcome => {
  */
 function resolveInChild(catalogs: string, uris: string, options = '{}', boundMs = 20_000): Promise<{ killed: boolean; warnings?: string[]; out?: Outcome[] }> {
   const script = `
-    const { CatalogIndex } = await import(${JSON.stringify(new URL('../../dist/src/routing.js', import.meta.url).href)});
+    const { CatalogIndex } = await import(${JSON.stringify(new URL('../../dist/src/routing/catalogIndex.js', import.meta.url).href)});
     const t = (server, list) => ({ tools: [], prompts: [], resources: [], templates: list.map((uriTemplate, i) => ({ uriTemplate, name: 't' + i, server })) });
     const index = new CatalogIndex(${catalogs}, ${options});
     const out = (${uris}).map((uri) => {

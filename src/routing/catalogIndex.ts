@@ -1,7 +1,7 @@
-import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../machines/types.js';
-import { AmbiguousToolError, SwitchboardError } from './errors.js';
+import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
+import { AmbiguousToolError, SwitchboardError } from '../errors.js';
 import { distinctQualifiedName, splitQualified } from './naming.js';
-import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, type TemplateLimits, type UriTemplateMatcher, uriTemplateProblem } from './uriTemplateMatch.js';
+import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, type TemplateLimits, type UriTemplateMatcher, uriTemplateProblem } from './uriTemplate.js';
 
 /**
  * Routing (DESIGN §5, §10): a bare tool or prompt name routes when exactly one server has it;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { qualifiedName, splitQualified, toolFilter } from '../src/naming.js';
+import { qualifiedName, splitQualified, toolFilter } from '../../src/routing/naming.js';
 
 describe('naming', () => {
   it('joins server and tool with __ when the result is already safe', () => {
@@ -54,7 +54,7 @@ describe('naming', () => {
     // As a regex, ^.*a.*a.*a…b$ tries every way to split a run of "a"s before failing.
     const glob = `${'*a'.repeat(12)}*b`;
     const script = `
-      const { toolFilter } = await import(${JSON.stringify(new URL('../dist/src/naming.js', import.meta.url).href)});
+      const { toolFilter } = await import(${JSON.stringify(new URL('../../dist/src/routing/naming.js', import.meta.url).href)});
       const keep = toolFilter({ deny: [${JSON.stringify(glob)}] });
       process.stdout.write(JSON.stringify([keep('a'.repeat(20000)), keep('a'.repeat(20000) + 'b')]));`;
     // Killed after a generous bound (a backtracking regex blocks its thread for hours); the work takes milliseconds.

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, uriTemplateProblem } from '../src/uriTemplateMatch.js';
+import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, uriTemplateProblem } from '../../src/routing/uriTemplate.js';
 
 const matches = (template: string, uri: string, budget: MatchBudget = { steps: 1e9 }) => compileUriTemplate(template)!.matches(uri, budget);
 
@@ -54,7 +54,7 @@ describe('compileUriTemplate', () => {
 
   it('bounds a call without a budget: {/a*}×1000 and {+a}×1000 against a 300 KB uri', async () => {
     const script = `
-      const { compileUriTemplate } = await import(${JSON.stringify(new URL('../dist/src/uriTemplateMatch.js', import.meta.url).href)});
+      const { compileUriTemplate } = await import(${JSON.stringify(new URL('../../dist/src/routing/uriTemplate.js', import.meta.url).href)});
       const uri = '/x'.repeat(150000) + '?';
       const out = ['{/a*}'.repeat(1000), '{+a}'.repeat(1000) + '{b}'].map((t) => {
         const budget = { steps: 2000000 };

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../machines/types.js';
-import { qualifiedName } from '../src/naming.js';
-import { CatalogIndex, ToolIndex } from '../src/routing.js';
+import type { ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
+import { qualifiedName } from '../../src/routing/naming.js';
+import { CatalogIndex, ToolIndex } from '../../src/routing/catalogIndex.js';
 
 const tool = (server: string, name: string): ToolInfo => ({ name, server, qualifiedName: qualifiedName(server, name), inputSchema: {} });
 
@@ -47,7 +47,7 @@ const catalog = (server: string, templates: string[], uris: string[] = []): Serv
 });
 
 /** The built module (vitest's globalSetup builds dist/) of `path`, as a file URL for a child process. */
-const built = (path: string) => new URL(`../dist/src/${path}`, import.meta.url).href;
+const built = (path: string) => new URL(`../../dist/src/${path}`, import.meta.url).href;
 
 /**
  * Runs an ES module script in a child process, killed after `boundMs`: a backtracking regex blocks
@@ -134,7 +134,7 @@ describe('CatalogIndex: resource templates', () => {
     const plus = 'abcdefghijklmnop'.split('').map((v) => `{+${v}}`).join('');
     const hostile = [`${plus}!`, `${plus}!{+q}`, `x{/a*}{/b*}{/c*}{/d*}{/e*}{/f*}{/g*}{/h*}!`, `{a,b,c,d,e,f,g,h,i,j,k,l}!{+z}`];
     const script = `
-      const { CatalogIndex } = await import(${JSON.stringify(built('routing.js'))});
+      const { CatalogIndex } = await import(${JSON.stringify(built('routing/catalogIndex.js'))});
       const templates = (server, list) => list.map((uriTemplate) => ({ uriTemplate, name: 't', server }));
       const empty = { tools: [], prompts: [], resources: [] };
       const index = new CatalogIndex({ evil: { ...empty, templates: templates('evil', ${JSON.stringify(hostile)}) }, items: { ...empty, templates: templates('items', ['item://{id}', 'x{/p*}']) } });
