@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -48,4 +48,49 @@ export function writeSecretFile(path: string, content: string, options: SecretFi
     rmSync(temporary, { force: true });
     throw error;
   }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isFile()) return 'a file';
+  return 'not a directory';
+}
+
+/** `path`'s stats, following links; undefined when there is nothing there (or it cannot be seen). */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+const REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exhausted',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+};
+
+/**
+ * Why reading, writing or deleting the secret file at `path` failed, for an error that names the path:
+ * the directory or one above it is not a directory (a file, a FIFO, a link to a device), the path
+ * itself is a directory, or the errno's meaning. Only paths and kinds, never the content.
+ */
+export function secretPathFailure(error: unknown, path: string): string {
+  const target = statOf(path);
+  if (target?.isDirectory()) return `${path} is a directory`;
+  for (let dir = dirname(path), above = dirname(dir); ; dir = above, above = dirname(dir)) {
+    const stats = statOf(dir);
+    if (stats && !stats.isDirectory()) return `${dir} is ${kindOf(stats)}, not a directory`;
+    if (stats || above === dir) break;
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (code && REASONS[code]) ?? code ?? (error instanceof Error ? error.name : 'unknown error');
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FileReadError, readRegularFileSync } from '../config/readFile.js';
 import { TokenStoreError } from './errors.js';
-import { writeSecretFile } from './secretFile.js';
+import { recordProblem } from './recordBounds.js';
+import { secretPathFailure, writeSecretFile } from './secretFile.js';
 import { clampLifetimes } from './tokenLifetime.js';
 
 /**
@@ -64,7 +65,25 @@ export function storeKey(server: string, resource: string): string {
 /** The largest token file read (1 MiB): a record is a few kB even with long JWTs. */
 export const MAX_TOKEN_FILE_BYTES = 1024 * 1024;
 
-/** Records in a Map: for tests and for hosts that keep tokens themselves. Lifetimes are clamped as files clamp them. */
+/**
+ * `value` (parsed from `where`, or given to save) as a record, or a TokenStoreError naming
+ * `where` and what is wrong (issue paths only, never values: they are tokens). The same check
+ * on the way in and on the way out: a store never writes what it would refuse to read.
+ */
+function checkRecord(value: unknown, where: string, advice: string): StoredAuth {
+  const problem = recordProblem(value, MAX_TOKEN_FILE_BYTES);
+  if (problem) throw new TokenStoreError(`${where} is not a token record: ${problem}${advice}`);
+  const parsed = StoredAuthSchema.safeParse(value);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+    throw new TokenStoreError(`${where} is not a token record (${fields})${advice}`);
+  }
+  return parsed.data;
+}
+
+const REAUTHORIZE = '; delete it and authorize again (switchboard login)';
+
+/** Records in a Map: for tests and for hosts that keep tokens themselves. Lifetimes and bounds are checked as files check them. */
 export function memoryTokenStore(): TokenStore {
   const records = new Map<string, StoredAuth>();
   return {
@@ -74,7 +93,7 @@ export function memoryTokenStore(): TokenStore {
       return record ? structuredClone(record) : undefined;
     },
     save: (key, data) => {
-      records.set(key, structuredClone(clampLifetimes(data)));
+      records.set(key, structuredClone(checkRecord(clampLifetimes(data), `the record to save under "${key}"`, '')));
     },
     delete: (key) => {
       records.delete(key);
@@ -93,8 +112,11 @@ const SAFE_KEY = /^[A-Za-z0-9_.-]{1,100}$/;
  * One JSON file per key under `dir` (defaults to `defaultTokenDir()`): the directory mode 0700,
  * each file written by `writeSecretFile` (a new 0600 file that follows no link, renamed into
  * place). Lifetimes are clamped (`clampLifetimes`: at most a year) on write and on read. A file
- * that is not a valid record, is not a regular file or is larger than MAX_TOKEN_FILE_BYTES is a
- * TokenStoreError naming the file, never a crash or a hang.
+ * that is not a valid record (nested deeper than MAX_TOKEN_RECORD_DEPTH included), is not a
+ * regular file or is larger than MAX_TOKEN_FILE_BYTES is a TokenStoreError naming the file, never
+ * a crash or a hang; so is a record that save cannot write (the same checks, so what was written
+ * reads back) and every failure to write or delete (the directory a file, a FIFO, a link to a
+ * device, the record path a directory, no permission), never a raw filesystem error.
  */
 export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
   const pathOf = (key: string) => {
@@ -112,29 +134,44 @@ export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
         const code = error instanceof FileReadError ? error.code : 'error';
         if (code === 'ENOENT') return undefined;
         // The reason names the path and what is wrong with it (a FIFO, too large), never content.
-        const reason = error instanceof FileReadError && (code === 'ENOTREG' || code === 'EFBIG') ? error.reason : code;
+        const reason = error instanceof FileReadError && (code === 'ENOTREG' || code === 'EFBIG') ? error.reason : secretPathFailure(error, path);
         throw new TokenStoreError(`cannot read the token file ${path}: ${reason}`);
       }
       let value: unknown;
       try {
         value = clampLifetimes(JSON.parse(text));
       } catch {
-        throw new TokenStoreError(`the token file ${path} is not valid JSON; delete it and authorize again (switchboard login)`);
+        throw new TokenStoreError(`the token file ${path} is not valid JSON${REAUTHORIZE}`);
       }
-      const parsed = StoredAuthSchema.safeParse(value);
-      // The issue paths only, never the values: they are tokens.
-      if (!parsed.success) {
-        const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-        throw new TokenStoreError(`the token file ${path} is not a token record (${where}); delete it and authorize again (switchboard login)`);
-      }
-      return parsed.data;
+      return checkRecord(value, `the token file ${path}`, REAUTHORIZE);
     },
     save(key, data) {
-      // mkdir's mode applies only to directories it creates; an existing one is tightened too.
-      writeSecretFile(pathOf(key), `${JSON.stringify(clampLifetimes(data), null, 2)}\n`, { tightenDirectory: true });
+      const path = pathOf(key);
+      const where = `the record to save to ${path}`;
+      const record = checkRecord(clampLifetimes(data), where, '');
+      let text: string;
+      try {
+        text = `${JSON.stringify(record, null, 2)}\n`;
+      } catch (error) {
+        // A BigInt, or a toJSON that throws: the error's name only, its message may quote a value.
+        throw new TokenStoreError(`${where} cannot be written as JSON (${(error as Error).name})`);
+      }
+      // Indentation grows the text: the file must still be one that load reads.
+      if (Buffer.byteLength(text) > MAX_TOKEN_FILE_BYTES) throw new TokenStoreError(`${where} is not a token record: larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
+      try {
+        // mkdir's mode applies only to directories it creates; an existing one is tightened too.
+        writeSecretFile(path, text, { tightenDirectory: true });
+      } catch (error) {
+        throw new TokenStoreError(`cannot write the token file ${path}: ${secretPathFailure(error, path)}`);
+      }
     },
     delete(key) {
-      rmSync(pathOf(key), { force: true });
+      const path = pathOf(key);
+      try {
+        rmSync(path, { force: true });
+      } catch (error) {
+        throw new TokenStoreError(`cannot delete the token file ${path}: ${secretPathFailure(error, path)}`);
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../errors.js';
-import { MAX_CONFIG_DEPTH, TOO_DEEP } from './depth.js';
+import { MAX_CONFIG_DEPTH, snapshotConfigValue, TOO_DEEP } from './depth.js';
+import { FORBIDDEN_KEYS } from './parse.js';
 import { formatPath } from './path.js';
 
 export { formatPath };
@@ -46,13 +47,41 @@ function expandString(value: string, env: NodeJS.ProcessEnv, path: (string | num
   });
 }
 
+/** `inner` (a path relative to the value at `outer`) as a path from the root. */
+function under(outer: (string | number)[], inner: string): string {
+  const prefix = formatPath(outer);
+  if (!prefix || !inner) return prefix || inner;
+  return inner.startsWith('[') ? `${prefix}${inner}` : `${prefix}.${inner}`;
+}
+
 /**
  * Returns a copy of `value` with every string expanded; problems are appended to `issues` and,
  * when `found` is given, every value taken from `env` is appended to it with its key path.
- * Nesting deeper than MAX_CONFIG_DEPTH is an issue and is not descended into (resolveConfig
- * checks depth first; this keeps a direct caller from recursing without end).
+ * `value` is first checked and copied by `snapshotConfigValue` (too deep, too many values, a
+ * forbidden key, not plain data: issues, and `value` is returned as it is), so a direct caller
+ * never recurses without end or iterates a list of 2^32 − 1 holes.
  */
 export function expandVariables(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  issues: ConfigIssue[],
+  path: (string | number)[] = [],
+  found?: Expansion[],
+): unknown {
+  const snapshot = snapshotConfigValue(value, FORBIDDEN_KEYS);
+  if (snapshot.issues.length > 0) {
+    for (const issue of snapshot.issues) issues.push({ ...issue, path: under(path, issue.path) });
+    return value;
+  }
+  return expandSnapshot(snapshot.value, env, issues, path, found);
+}
+
+/**
+ * `expandVariables` for a value that already is a `snapshotConfigValue` copy (resolveConfig
+ * makes one before anything else). Nesting deeper than MAX_CONFIG_DEPTH is still an issue and
+ * is not descended into, so even a wrong caller cannot recurse without end.
+ */
+export function expandSnapshot(
   value: unknown,
   env: NodeJS.ProcessEnv,
   issues: ConfigIssue[],
@@ -64,10 +93,10 @@ export function expandVariables(
     issues.push({ path: formatPath(path), message: TOO_DEEP });
     return value;
   }
-  if (Array.isArray(value)) return value.map((item, i) => expandVariables(item, env, issues, [...path, i], found));
+  if (Array.isArray(value)) return value.map((item, i) => expandSnapshot(item, env, issues, [...path, i], found));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = expandVariables(item, env, issues, [...path, key], found);
+    for (const [key, item] of Object.entries(value)) out[key] = expandSnapshot(item, env, issues, [...path, key], found);
     return out;
   }
   return value;

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { expandVariables, formatPath, type Expansion } from './expand.js';
+import { snapshotConfigValue } from './depth.js';
+import { expandSnapshot, formatPath, type Expansion } from './expand.js';
 import { SERVER_KEYS, unknownKeyMessage } from './keys.js';
 import { fromMcpServers, isMcpServersShape, normalizeTransport } from './mcpServers.js';
-import { findForbiddenKeys } from './parse.js';
+import { FORBIDDEN_KEYS } from './parse.js';
 import {
   ConfigSchema,
   DEFAULT_GATEWAY_LIMITS,
@@ -126,11 +127,14 @@ function secretsByServer(expansions: readonly Expansion[]): Map<string, string[]
  * every problem with its key path.
  */
 export function resolveConfig(raw: unknown, options: ResolveOptions = {}): ResolvedConfig {
-  const issues: ConfigIssue[] = findForbiddenKeys(raw);
+  // Checked and copied before anything else iterates it: an object from code may be a list of
+  // 2^32 - 1 holes, contain itself, or be a getter that answers differently the second time.
+  const snapshot = snapshotConfigValue(raw, FORBIDDEN_KEYS);
+  const issues: ConfigIssue[] = snapshot.issues;
   if (issues.length > 0) throw new ConfigError(issues, options.source);
   const warnings: string[] = [];
   const expansions: Expansion[] = [];
-  let data = expandVariables(raw, options.env ?? process.env, issues, [], expansions);
+  let data = expandSnapshot(snapshot.value, options.env ?? process.env, issues, [], expansions);
   const fromMcp = isMcpServersShape(data);
   // Problems in an mcpServers file are named by its own key paths, not by the converted form.
   const rename = (path: string) => (fromMcp && (path === 'servers' || path.startsWith('servers.')) ? `mcpServers${path.slice('servers'.length)}` : path);

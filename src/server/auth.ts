@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { writeSecretFile } from '../auth/secretFile.js';
+import { secretPathFailure, writeSecretFile } from '../auth/secretFile.js';
 import { readRegularFileSync } from '../config/readFile.js';
 
 /**
@@ -33,9 +33,15 @@ export const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 /**
  * Writes the token file as a new file of mode 0600 (a missing directory is created 0700), renamed
  * into place: an existing file's mode or a symlink at `path` never decides where the token goes.
+ * Any failure (the state directory a file or a FIFO, the path a directory, no permission) is an
+ * Error naming the path and the reason, never a raw filesystem error and never the token.
  */
 export function writeTokenFile(path: string, token: string): void {
-  writeSecretFile(path, `${token}\n`);
+  try {
+    writeSecretFile(path, `${token}\n`);
+  } catch (error) {
+    throw new Error(`cannot write the admin token file ${path}: ${secretPathFailure(error, path)}`, { cause: error });
+  }
 }
 
 /**
