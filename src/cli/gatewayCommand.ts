@@ -1,5 +1,5 @@
 import { createGateway, createGatewayRouter, serveStdio } from '../gateway/index.js';
-import { createJsonLogger } from '../logger.js';
+import { createJsonLogger } from '../core/logger.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createSwitchboard, type Switchboard } from '../switchboard.js';
 import type { CommandInput } from './local.js';
@@ -14,8 +14,10 @@ names (server__tool), prompts, resources, templates and completion, each server 
 (reconnects, circuit breaker, deadlines). gateway.tools.allow/deny in the config filters the
 tools (globs on qualified names, deny wins). stdout carries only the protocol; every log line goes
 to stderr as JSON. A line over gateway.maxMessageBytes (10 MiB) or one that is not JSON-RPC is
-answered with a JSON-RPC error and the session goes on; a host that stops reading stdout loses
-notifications past gateway.maxBufferedBytes (1 MiB), never responses. SIGHUP (and, with --watch, every change of the file) reloads the config; an
+answered with a JSON-RPC error and the session goes on (stdin is read only as fast as the host
+reads stdout); a host that stops reading stdout loses notifications past gateway.maxBufferedBytes
+(1 MiB), never responses, and one that reads none of its responses for 10 s while more than that
+waits loses its session. SIGHUP (and, with --watch, every change of the file) reloads the config; an
 invalid file is logged and changes nothing. Closing stdin, SIGTERM or SIGINT stops every
 upstream server and exits 0.`;
 

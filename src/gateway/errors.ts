@@ -1,5 +1,5 @@
 import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { isSwitchboardError, toErrorInfo, type ErrorCode as SwitchboardCode } from '../errors.js';
+import { isSwitchboardError, toErrorInfo, type ErrorCode as SwitchboardCode } from '../core/errors.js';
 import { refusal } from './router.js';
 
 /**

@@ -13,10 +13,16 @@ import { boundedSseBody } from './sseBody.js';
  * the client starts over, as the spec says. Framework-agnostic on node:http: mount it where the
  * admin bearer token and the Host/Origin checks have already run.
  *
- * Bounded against clients that misbehave: a session with nothing open for `idleMs` is closed by a
+ * Bounded against clients that misbehave: a session with no request for `idleMs` is closed by a
  * timer (clients that vanish without DELETE must not lock the others out), a client over
- * `maxSessions` gets 503 with the Retry-After of the oldest idle session, every SSE stream is an
- * `Outbox` of `maxBufferedBytes`, and a POST body over `maxMessageBytes` gets 413.
+ * `maxSessions` gets 503 with a Retry-After of when the first session can expire, every SSE stream
+ * is an `Outbox` of `maxBufferedBytes`, and a POST body over `maxMessageBytes` gets 413.
+ *
+ * An open GET stream is no proof of life: a client that vanished without a FIN, or holds the stream
+ * and never reads, looks the same as one that listens. So the gateway pings on the GET stream every
+ * `min(15 s, idleMs / 2)` (MCP's ping, which a client must answer) and only requests count as
+ * activity — a listening client's answers keep its session; a silent one expires by the idle rule.
+ * Any SSE stream whose queue has held unread bytes for `idleMs` is closed.
  */
 
 /** Options of `createGatewayHttpHandler`; the bounds default to the switchboard's `gateway:` settings. */
@@ -51,10 +57,18 @@ interface HttpSession {
   transport: WebStandardStreamableHTTPServerTransport;
   /** Names it in logs without its id (the id is the session's only credential). */
   label: string;
-  /** HTTP requests of this session still open (an SSE stream counts while it is open). */
+  /** POST and DELETE requests of this session still open (a POST's SSE answer counts while it is open); GET streams do not. */
   open: number;
+  /** GET streams open now (the SDK allows one); while there is one, `pinger` pings the client on it. */
+  streams: number;
+  pinger: ReturnType<typeof setInterval> | undefined;
   lastActive: number;
 }
+
+/** 15 s: the longest time between two keep-alive pings on a GET stream. */
+const MAX_PING_MS = 15_000;
+/** The ids of the gateway's keep-alive pings; their answers stop here. */
+const PING_ID = 'switchboard-keepalive-';
 
 /** setTimeout's longest delay. */
 const MAX_DELAY = 2_147_483_647;
@@ -109,9 +123,34 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     void closeIdle().then(arm);
   };
 
-  const track = (session: HttpSession, res: ServerResponse) => {
-    session.open++;
+  const pingMs = Math.max(1, Math.min(MAX_PING_MS, Math.floor(idleMs / 2)));
+  let pings = 0;
+
+  /** Pings the client on its GET stream; its answer (a POST) is the activity that keeps the session. */
+  const startPinging = (session: HttpSession) => {
+    session.pinger ??= setInterval(() => {
+      void session.transport.send({ jsonrpc: '2.0', id: `${PING_ID}${++pings}`, method: 'ping' }).catch(() => undefined);
+    }, pingMs);
+    // A keep-alive must never keep the host alive.
+    session.pinger.unref();
+  };
+  const stopPinging = (session: HttpSession) => {
+    clearInterval(session.pinger);
+    session.pinger = undefined;
+  };
+
+  /** A request is activity; a GET stream is not while it lasts (see the module comment). */
+  const track = (session: HttpSession, req: IncomingMessage, res: ServerResponse) => {
     session.lastActive = now();
+    if (req.method === 'GET') {
+      if (++session.streams === 1) startPinging(session);
+      res.once('close', () => {
+        if (--session.streams === 0) stopPinging(session);
+      });
+      arm();
+      return;
+    }
+    session.open++;
     res.once('close', () => {
       session.open--;
       session.lastActive = now();
@@ -119,11 +158,13 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     });
   };
 
-  /** Seconds until a slot frees: when the oldest idle session expires (at least 1). */
+  /**
+   * Seconds until a slot can free: when the session closest to expiry expires under the idle rule
+   * (one with a request open can expire `idleMs` after it ends at the earliest). At least 1.
+   */
   const retryAfter = () => {
-    let oldest = Infinity;
-    for (const session of sessions.values()) if (session.open === 0) oldest = Math.min(oldest, session.lastActive);
-    const wait = oldest === Infinity ? idleMs : oldest + idleMs - now();
+    let wait = idleMs;
+    for (const session of sessions.values()) if (session.open === 0) wait = Math.min(wait, session.lastActive + idleMs - now());
     return Math.max(1, Math.ceil(wait / 1000));
   };
 
@@ -134,7 +175,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
         const response = await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
         if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
         const label = `${session.label} (${req.method === 'GET' ? 'GET stream' : 'POST stream'})`;
-        const body = boundedSseBody(response.body, { maxBufferedBytes, stallBytes: maxMessageBytes, label, logger, onStall: () => res.destroy() });
+        const body = boundedSseBody(response.body, { maxBufferedBytes, stallBytes: maxMessageBytes, stuckMs: idleMs, label, logger, onStall: () => res.destroy() });
         return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
       },
       { overrideGlobalObjects: false },
@@ -147,7 +188,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
       logger?.log('warn', `gateway: refused an /mcp session: ${maxSessions} are open (gateway.maxSessions)`);
       return jsonError(res, 503, -32000, `too many MCP sessions (${maxSessions}, gateway.maxSessions); retry in ${seconds} s, or end a session with DELETE`, { 'retry-after': String(seconds) });
     }
-    const session: HttpSession = { transport: undefined as unknown as WebStandardStreamableHTTPServerTransport, label: `/mcp client #${++opened}`, open: 0, lastActive: now() };
+    const session: HttpSession = { transport: undefined as unknown as WebStandardStreamableHTTPServerTransport, label: `/mcp client #${++opened}`, open: 0, streams: 0, pinger: undefined, lastActive: now() };
     let counted = true;
     opening++;
     const uncount = () => {
@@ -167,11 +208,18 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     session.transport = transport;
     // Set before the gateway connects: the SDK chains its own close handler after this one.
     transport.onclose = () => {
+      stopPinging(session);
       if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
     };
     try {
       await gateway.connect(transport);
-      track(session, res);
+      // The answers to our keep-alive pings stop here: the gateway's Server never sent them.
+      const deliver = transport.onmessage;
+      transport.onmessage = (message, extra) => {
+        if ('id' in message && typeof message.id === 'string' && message.id.startsWith(PING_ID) && !('method' in message)) return;
+        deliver?.(message, extra);
+      };
+      track(session, req, res);
       await serveRequest(session, req, res, parsedBody);
     } finally {
       uncount();
@@ -193,7 +241,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
       }
       const session = sessions.get(id);
       if (!session) return jsonError(res, 404, -32001, 'Session not found');
-      track(session, res);
+      track(session, req, res);
       await serveRequest(session, req, res, parsedBody);
     } catch {
       // The message stays on this side: it may name internals of the host.

@@ -13,7 +13,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { HandlerContext, ServerRequestHandlers } from '../session/serverRequests.js';
 
 /**

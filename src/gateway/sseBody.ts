@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import { Outbox } from './outbox.js';
 
 /**
@@ -8,7 +8,8 @@ import { Outbox } from './outbox.js';
  * grew the host without bound (+842 MiB during an upstream log flood). This reads the SDK's stream
  * as it fills into an `Outbox`: past `maxBufferedBytes` the oldest notifications go, and a client
  * that does not read its responses loses the stream (`onStall` destroys the connection; the SDK
- * forgets the stream, and the client may open a new one).
+ * forgets the stream, and the client may open a new one). So does a client whose queue has held
+ * unread bytes for `stuckMs`: a stream that makes no progress keeps neither memory nor its session.
  */
 
 /** Options of `boundedSseBody`. */
@@ -16,6 +17,8 @@ export interface SseBodyOptions {
   maxBufferedBytes: number;
   /** Further bytes of responses queued before the client counts as stuck. */
   stallBytes: number;
+  /** How long the queue may hold unread bytes (the client took none) before the stream is closed. Defaults to never. */
+  stuckMs?: number;
   /** Names the stream in warnings. */
   label: string;
   logger?: Logger | undefined;
@@ -46,6 +49,24 @@ export function boundedSseBody(source: ReadableStream<Uint8Array>, options: SseB
   let done = false;
   let stalled = false;
   let wake: (() => void) | null = null;
+  let watch: ReturnType<typeof setTimeout> | undefined;
+  /** Closes the stream of a client that took nothing for stuckMs; re-armed while bytes wait. */
+  const watchProgress = () => {
+    const stuckMs = options.stuckMs;
+    if (stuckMs === undefined || watch !== undefined || stalled || outbox.bytes === 0) return;
+    watch = setTimeout(() => {
+      watch = undefined;
+      if (stalled || outbox.bytes === 0) return;
+      if (outbox.stuckMs() < stuckMs) return watchProgress();
+      options.logger?.log('warn', `gateway: ${options.label} has read nothing for ${outbox.stuckMs()} ms; closing the stream`);
+      outbox.clear();
+      stalled = true;
+      options.onStall();
+      void reader.cancel().catch(() => undefined);
+      finish();
+    }, Math.max(1, stuckMs - outbox.stuckMs()));
+    watch.unref();
+  };
   const wakeUp = () => {
     const resume = wake;
     wake = null;
@@ -54,6 +75,10 @@ export function boundedSseBody(source: ReadableStream<Uint8Array>, options: SseB
   const finish = () => {
     done = true;
     wakeUp();
+  };
+  const stop = () => {
+    clearTimeout(watch);
+    watch = undefined;
   };
 
   const pump = async () => {
@@ -70,12 +95,15 @@ export function boundedSseBody(source: ReadableStream<Uint8Array>, options: SseB
           finish();
           return;
         }
+        watchProgress();
         wakeUp();
       }
     } catch {
       // The SDK's stream failed: end ours after what is queued.
     }
     finish();
+    // What is queued still waits for the client: keep watching it.
+    watchProgress();
   };
 
   const body = new ReadableStream<Uint8Array>(
@@ -86,11 +114,15 @@ export function boundedSseBody(source: ReadableStream<Uint8Array>, options: SseB
           if (stalled) return c.close();
           const chunk = outbox.take();
           if (chunk) return c.enqueue(chunk);
-          if (done) return c.close();
+          if (done) {
+            stop();
+            return c.close();
+          }
           await new Promise<void>((resolve) => (wake = resolve));
         }
       },
       cancel: async () => {
+        stop();
         done = true;
         outbox.clear();
         wakeUp();

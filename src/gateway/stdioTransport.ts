@@ -1,8 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import { Outbox } from './outbox.js';
+import { RefusalLog } from './refusalLog.js';
 
 /**
  * The stdio gateway's transport, in place of the SDK's StdioServerTransport, which a host can
@@ -11,6 +12,12 @@ import { Outbox } from './outbox.js';
  * a line it cannot parse, and queues whatever stdout does not take without bound. Here a line over
  * `maxMessageBytes` is skipped to its newline (never held) and answered with a JSON-RPC error, a
  * bad line with -32700/-32600, and stdout is written through an `Outbox`.
+ *
+ * Reading follows writing (backpressure): lines are handled in batches with a turn of the event
+ * loop between them, and stdin is paused while the outbox holds more than its budget, so a burst of
+ * bad lines cannot make the gateway's own answers look like a host that does not read. A host is
+ * stuck only when it has not taken any output for `stallMs` with responses past the allowance.
+ * Refusals are logged once, then as a count per interval (`RefusalLog`).
  */
 
 /** Options of `StdioGatewayTransport`. */
@@ -20,9 +27,20 @@ export interface StdioTransportOptions {
   /** Bytes queued for stdout before notifications are dropped. */
   maxBufferedBytes: number;
   logger?: Logger | undefined;
-  /** Called once when the host has not read `maxBufferedBytes + maxMessageBytes` of responses: the session ends. */
+  /**
+   * How long the host may read nothing while more than `maxBufferedBytes` of responses wait before
+   * its session ends. Defaults to `STDIO_STALL_MS` (10 000 ms).
+   */
+  stallMs?: number;
+  /** Called once when the host is stuck (see `stallMs`): the session ends. */
   onStalled?: () => void;
 }
+
+/** 10 s: how long a host with responses past `maxBufferedBytes` may read nothing before its session ends. */
+export const STDIO_STALL_MS = 10_000;
+/** Lines handled before the event loop gets a turn (stdout drains, timers run). */
+const BATCH_LINES = 256;
+
 
 /** How much of each end of a skipped line is kept to find its id. */
 const EDGE = 256;
@@ -51,15 +69,25 @@ export class StdioGatewayTransport implements Transport {
   private skipped: Skipped | undefined;
   private waitingForDrain = false;
   private closed = false;
+  /** Input not handled yet (stdin is paused while there is any); the first from `inboxOffset`. */
+  private inbox: Buffer[] = [];
+  private inboxOffset = 0;
+  private pumpScheduled = false;
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly refusals: RefusalLog;
 
   constructor(
     private readonly stdin: Readable,
     private readonly stdout: Writable,
     private readonly options: StdioTransportOptions,
   ) {
+    this.refusals = new RefusalLog(options.logger);
     this.outbox = new Outbox({
       maxBufferedBytes: options.maxBufferedBytes,
-      stallBytes: options.maxMessageBytes,
+      // Input pauses past the budget, so what waits beyond it are answers to requests already
+      // read: the host is stuck when it has read none of them for stallMs, however few bytes.
+      stallBytes: 0,
+      stallMs: options.stallMs ?? STDIO_STALL_MS,
       // send() always says: a message without an id is a notification.
       droppable: () => false,
       label: 'the stdio host',
@@ -77,16 +105,31 @@ export class StdioGatewayTransport implements Transport {
     if (this.closed) return;
     const chunk = Buffer.from(`${JSON.stringify(message)}\n`, 'utf8');
     const result = this.outbox.push(chunk, !('id' in message));
-    if (result === 'stalled') {
-      this.options.logger?.log('warn', `gateway: the stdio host has not read ${this.outbox.bytes} bytes of responses; ending the session`);
-      this.options.onStalled?.();
-      // The write already handed to the OS fails with EPIPE once the host lets go: expected now.
-      this.stdout.on('error', () => undefined);
-      this.stdout.destroy();
-      await this.close();
-      return;
-    }
+    if (result === 'stalled') return this.stall();
     this.flush();
+    this.armStall();
+  }
+
+  /** Past the allowance but not yet for `stallMs`: look again then, even if nothing more is sent. */
+  private armStall(): void {
+    if (this.stallTimer !== undefined || this.closed || this.outbox.bytes <= this.options.maxBufferedBytes) return;
+    const wait = Math.max(1, (this.options.stallMs ?? STDIO_STALL_MS) - this.outbox.stuckMs());
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.closed) return;
+      if (this.outbox.stalled()) void this.stall();
+      else this.armStall();
+    }, wait);
+    this.stallTimer.unref();
+  }
+
+  private async stall(): Promise<void> {
+    this.options.logger?.log('warn', `gateway: the stdio host has not read ${this.outbox.bytes} bytes of responses for ${this.outbox.stuckMs()} ms; ending the session`);
+    this.options.onStalled?.();
+    // The write already handed to the OS fails with EPIPE once the host lets go: expected now.
+    this.stdout.on('error', () => undefined);
+    this.stdout.destroy();
+    await this.close();
   }
 
   async close(): Promise<void> {
@@ -98,7 +141,10 @@ export class StdioGatewayTransport implements Transport {
     if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
     this.pending = [];
     this.skipped = undefined;
+    this.inbox = [];
     this.outbox.clear();
+    clearTimeout(this.stallTimer);
+    this.refusals.flush();
     this.onclose?.();
   }
 
@@ -118,22 +164,58 @@ export class StdioGatewayTransport implements Transport {
   private readonly onDrain = () => {
     this.waitingForDrain = false;
     this.flush();
+    // Input waited for the host to read: go on now that it does.
+    if (this.inbox.length > 0 && this.outbox.bytes <= this.options.maxBufferedBytes) this.schedule();
   };
 
   private readonly onInputError = (error: Error) => this.onerror?.(error);
 
   private readonly onData = (chunk: Buffer | string) => {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    let start = 0;
-    while (start <= data.length && !this.closed) {
-      const newline = data.indexOf(10, start);
-      const end = newline === -1 ? data.length : newline;
-      this.collect(data.subarray(start, end));
-      if (newline === -1) return;
-      this.endLine();
-      start = newline + 1;
-    }
+    if (this.closed) return;
+    this.inbox.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    if (this.inbox.length === 1) this.pump();
   };
+
+  private schedule(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /**
+   * Handles up to BATCH_LINES lines of the inbox. With more left, stdin pauses and the rest waits
+   * for the next turn of the event loop, or, while the outbox is over its budget, for stdout's drain.
+   */
+  private pump(): void {
+    let lines = 0;
+    while (this.inbox.length > 0 && !this.closed) {
+      if (lines >= BATCH_LINES || this.outbox.bytes > this.options.maxBufferedBytes) {
+        this.stdin.pause();
+        if (this.outbox.bytes <= this.options.maxBufferedBytes) this.schedule();
+        return;
+      }
+      const data = this.inbox[0]!;
+      const newline = data.indexOf(10, this.inboxOffset);
+      const end = newline === -1 ? data.length : newline;
+      this.collect(data.subarray(this.inboxOffset, end));
+      if (newline === -1) {
+        this.inbox.shift();
+        this.inboxOffset = 0;
+        continue;
+      }
+      this.inboxOffset = newline + 1;
+      if (this.inboxOffset >= data.length) {
+        this.inbox.shift();
+        this.inboxOffset = 0;
+      }
+      this.endLine();
+      lines++;
+    }
+    if (!this.closed && this.stdin.isPaused()) this.stdin.resume();
+  }
 
   /** Holds part of a line, or, once the line is too long, only its two ends. */
   private collect(piece: Buffer): void {
@@ -190,7 +272,7 @@ export class StdioGatewayTransport implements Transport {
     const id = match ? (JSON.parse(match[1]!) as RequestId) : null;
     const kind = HEAD_KIND.exec(head)?.[1];
     const message = `Request too large: a message of ${skipped.bytes} bytes is over the limit of ${this.options.maxMessageBytes} bytes (gateway.maxMessageBytes)`;
-    this.options.logger?.log('warn', `gateway: refused a message from the stdio host: ${message}`);
+    this.refusals.warn(message);
     if ((kind === 'result' || kind === 'error') && id !== null) {
       this.onmessage?.({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message } });
       return;
@@ -200,7 +282,7 @@ export class StdioGatewayTransport implements Transport {
 
   /** A JSON-RPC error to the host for a line it sent; the session goes on. */
   private refuse(id: RequestId | null, code: number, message: string, log = true): void {
-    if (log) this.options.logger?.log('warn', `gateway: refused a line from the stdio host: ${message}`);
+    if (log) this.refusals.warn(message);
     void this.send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage);
   }
 }

@@ -2,7 +2,9 @@
  * A server-sent-events body with a bounded queue. Node pulls from it only as fast as the socket
  * drains, so whatever a client does not read waits here; past `maxQueuedBytes` the client is
  * dropped (its connection is destroyed) instead of letting the process grow without bound. An
- * `EventSource` reconnects on its own and can re-read state from the other routes.
+ * `EventSource` reconnects on its own and can re-read state from the other routes. Only unread
+ * events count against a client: one event larger than the whole bound (a 1.5 MB log line) is
+ * sent as `{"truncated":<bytes>}` instead, and the client stays.
  */
 
 /** 1 MiB: what `/mcp/events` keeps queued for one client before dropping it. */
@@ -52,11 +54,12 @@ export class EventStream {
     );
   }
 
-  /** Queues one event; drops the client when its queue is full. */
+  /** Queues one event; drops the client when unread events fill its queue. */
   send(event: string, data: string): void {
     if (this.closed) return;
-    const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`);
-    const chunk = this.encoder.encode(`event: ${event}\n${lines.join('\n')}\n\n`);
+    let chunk = this.encode(event, data);
+    // Too large for any client: not this client's fault, so it gets a note in its place.
+    if (chunk.byteLength > this.maxQueuedBytes) chunk = this.encode(event, JSON.stringify({ truncated: chunk.byteLength }));
     if (this.queuedBytes + chunk.byteLength > this.maxQueuedBytes) {
       this.finish('slow');
       try {
@@ -70,6 +73,11 @@ export class EventStream {
     this.queue.push(chunk);
     this.queuedBytes += chunk.byteLength;
     this.wakeUp();
+  }
+
+  private encode(event: string, data: string): Uint8Array {
+    const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`);
+    return this.encoder.encode(`event: ${event}\n${lines.join('\n')}\n\n`);
   }
 
   /** Ends the stream (shutdown). */

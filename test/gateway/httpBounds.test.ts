@@ -4,12 +4,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { LoggingMessageNotificationSchema, PingRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createGateway, createGatewayHttpHandler, createGatewayRouter, type GatewayHttpOptions } from '../../src/gateway/index.js';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 import { until } from '../helpers/switchboard.js';
 
 /**
@@ -175,6 +175,57 @@ describe('/mcp under hostile clients', () => {
     // No new session is needed to sweep them.
     await until(() => handler.sessionCount === 0, 5_000, 'the idle sessions to expire');
     const client = await connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('up__echo');
+  });
+
+  it('expires sessions whose clients hold a GET stream open without reading, and says when the first one can expire', async () => {
+    const { url, port, handler, connect } = await serve({ maxSessions: 2, idleMs: 1_500 });
+    const held: IncomingMessage[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { id } = await rawSession(url);
+      // The GET stream: open, never read, never answered.
+      held.push(await stalledRequest(port, 'GET', { accept: 'text/event-stream', 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' }));
+    }
+    stops.push(async () => void held.forEach((res) => res.destroy()));
+    const refused = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(refused.status).toBe(503);
+    await refused.text();
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+    await until(() => handler.sessionCount === 0, 10_000, 'the sessions of silent GET streams to expire');
+    const client = await connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('up__echo');
+  });
+
+  it('tells a refused client the idle time left of the session closest to expiry, a held GET stream notwithstanding', async () => {
+    let clock = 1_000_000;
+    const { url, port, handler } = await serve({ maxSessions: 1, idleMs: 10_000, now: () => clock });
+    const { id } = await rawSession(url);
+    const held = await stalledRequest(port, 'GET', { accept: 'text/event-stream', 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' });
+    stops.push(async () => void held.destroy());
+    clock += 7_000;
+    const refused = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('3');
+    await refused.text();
+    clock += 3_000;
+    const admitted = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify(INITIALIZE) });
+    expect(admitted.status).toBe(200);
+    await admitted.text();
+    expect(handler.sessionCount).toBe(1);
+  });
+
+  it('keeps the session of a client that reads its GET stream and answers the keep-alive pings, past idleMs', async () => {
+    const { handler, connect } = await serve({ idleMs: 400 });
+    const client = await connect();
+    let pings = 0;
+    client.setRequestHandler(PingRequestSchema, () => {
+      pings++;
+      return {};
+    });
+    // 200 ms apart: six pings span three idle periods without a request of the client's own.
+    await until(() => pings >= 6, 10_000, 'six keep-alive pings');
+    expect(handler.sessionCount).toBe(1);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('up__echo');
   });
 

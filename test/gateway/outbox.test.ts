@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../src/gateway/outbox.js';
 import { isNotificationEvent } from '../../src/gateway/sseBody.js';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/core/logger.js';
 
 /** The queue of one downstream stream (issue 18): notifications go first, oldest first; responses stay. */
 
@@ -35,6 +35,47 @@ describe('Outbox', () => {
     const results = Array.from({ length: 7 }, () => box.push(bytes('r.........')));
     expect(results).toEqual(['queued', 'queued', 'queued', 'queued', 'queued', 'queued', 'stalled']);
     expect(box.push(bytes('n.........'))).toBe('dropped');
+  });
+
+  it('keeps memory flat while a client does not read: dropped notifications are forgotten, not only marked', () => {
+    const box = new Outbox({ maxBufferedBytes: 1_000, stallBytes: 0, droppable: () => true, label: 'client' });
+    box.push(bytes('r.........'), false);
+    let most = 0;
+    for (let i = 0; i < 200_000; i++) {
+      box.push(bytes('n.........'));
+      most = Math.max(most, box.size);
+    }
+    // 100 notifications of 10 bytes fit in the budget; the 199 900 dropped ones leave nothing behind.
+    expect(box.bytes).toBe(1_000);
+    expect(most).toBeLessThan(2_500);
+    expect(text(box.take(100))).toBe('r.........'.padEnd(100, 'n.........'));
+  });
+
+  it('queues one notification larger than the whole budget when nothing is ahead of it, and warns of nothing', () => {
+    const lines: string[] = [];
+    const box = outbox(lines);
+    expect(box.push(bytes(`n${'.'.repeat(99)}`))).toBe('queued');
+    expect(text(box.take())).toHaveLength(100);
+    // Behind unread data it is the client's backlog: dropped as before.
+    box.push(bytes('r.........'));
+    expect(box.push(bytes(`n${'.'.repeat(99)}`))).toBe('dropped');
+    expect(lines).toHaveLength(1);
+  });
+
+  it('counts a client as stuck only when it has also taken nothing for stallMs', () => {
+    let now = 0;
+    const box = new Outbox({ maxBufferedBytes: 30, stallBytes: 20, stallMs: 1_000, droppable: () => false, label: 'client', now: () => now });
+    const pushes = Array.from({ length: 10 }, () => box.push(bytes('r.........')));
+    expect(pushes.every((p) => p === 'queued')).toBe(true);
+    expect(box.stuckMs()).toBe(0);
+    now = 999;
+    expect(box.stalled()).toBe(false);
+    box.take(10);
+    now = 1_998;
+    expect(box.push(bytes('r.........'))).toBe('queued');
+    now = 1_999;
+    expect(box.stalled()).toBe(true);
+    expect(box.push(bytes('r.........'))).toBe('stalled');
   });
 
   it('tells notifications and keep-alive comments from responses and requests in SDK events', () => {

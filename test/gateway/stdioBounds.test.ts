@@ -107,6 +107,24 @@ describe('stdio gateway under a hostile host', () => {
     expect(await waitUnmarked(marker)).toEqual([]);
   });
 
+  it('answers a burst of bad lines from a host that reads, without ending its session, and logs them as a count', async () => {
+    const host = start({ servers: { files: stdioServer('files') }, defaults: { health: { intervalMs: 0 } }, gateway: { maxBufferedBytes: 65_536, maxMessageBytes: 4_096 } });
+    await initialize(host);
+    // 100 000 bad lines in 25 000-line writes: about 9 MB of -32700 answers, far past budget + allowance.
+    for (let i = 0; i < 4; i++) host.write('{bad}\n'.repeat(25_000));
+    host.request('after', 'tools/call', { name: 'files__echo', arguments: { text: 'still here' } });
+    expect(textOf(await host.response('after', 25_000))).toBe('still here');
+    expect(host.messages.filter((m) => m.id === null && m.error?.code === -32700)).toHaveLength(100_000);
+    expect(host.stderr()).not.toContain('ending the session');
+    const refusals = host.stderr().split('\n').filter((line) => line.includes('refused'));
+    expect(refusals.length).toBeLessThanOrEqual(3);
+    expect(refusals[0]).toContain('refused a line from the stdio host: Parse error');
+    host.child.stdin.end();
+    expect(await host.exited).toBe(0);
+    // The count of the rest is logged by the time the session ends.
+    expect(host.stderr()).toMatch(/refused 99999 more line\(s\) from the stdio host/);
+  });
+
   it('drops notifications past gateway.maxBufferedBytes for a host that stops reading, never its responses', async () => {
     const host = start({ servers: { flood: { transport: 'stdio', command: process.execPath, args: [FLOOD] } }, defaults: { health: { intervalMs: 0 } }, gateway: { maxBufferedBytes: 65_536 } });
     await initialize(host);

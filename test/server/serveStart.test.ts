@@ -172,6 +172,38 @@ admin: { token: ${TOKEN} }
     expect(stray).toEqual([]);
   });
 
+  it('keeps an /mcp/events client that reads when one event is larger than the whole queue, sending a truncated note in its place', async () => {
+    const config = writeConfig(`
+servers:
+  fx: ${fixture()}
+admin: { token: ${TOKEN} }
+`);
+    service = await startService(['--config', config]);
+    const controller = new AbortController();
+    const events = await api('/mcp/events', { signal: controller.signal });
+    const reader = events.body!.getReader();
+    let text = '';
+    let ended = false;
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return void (ended = true);
+        text += Buffer.from(value!).toString();
+      }
+    })();
+    await until(() => text.includes('event: ready'), 10_000, 'the ready event');
+    // One 1.5 MB log line: within limits.maxMessageBytes, past the 1 MiB queue of /mcp/events on its own.
+    expect((await api('/mcp/call', { method: 'POST', body: JSON.stringify({ tool: 'fx__flood', arguments: { count: 1, size: 1_500_000 } }) })).status).toBe(200);
+    expect((await api('/mcp/call', { method: 'POST', body: JSON.stringify({ tool: 'fx__flood', arguments: { count: 1, size: 10 } }) })).status).toBe(200);
+    await until(() => /event: server\.log\ndata: \{"truncated":\d+\}/.test(text) || ended, 10_000, 'the truncated note');
+    await until(() => text.includes('xxxxxxxxxx') || ended, 10_000, 'the next log event');
+    expect(ended).toBe(false);
+    expect(text).toMatch(/event: server\.log\ndata: \{"truncated":1\d{6}\}/);
+    expect(service.stderr()).not.toMatch(/dropped an \/mcp\/events client/);
+    controller.abort();
+    await reading;
+  });
+
   it('serves --inspect-port N: the bridge page at http://127.0.0.1:N/, the stream only to viewers with the generated admin token, without the config\'s secrets', async () => {
     const secret = 'inspect-env-SECRET-31';
     const config = writeConfig(`
