@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ErrorInfo } from '../machines/types.js';
-import type { RuntimeClock } from './clock.js';
+import type { RuntimeClock } from './core/clock.js';
 
 /** The answer of `health()` for one server. */
 export interface HealthReport {

@@ -1,5 +1,5 @@
 export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard.js';
-export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, ERROR_TABLE, type ErrorCode, type ErrorRule, type ConfigIssue } from './errors.js';
+export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, ERROR_TABLE, type ErrorCode, type ErrorRule, type ConfigIssue } from './core/errors.js';
 export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated } from './events.js';
 export type { CallCompleted, CallKind } from './calls/index.js';
 export type { ServerStatus } from './serverView.js';
@@ -7,8 +7,8 @@ export type { HealthReport } from './health.js';
 export type { TransportSource } from './session/connect.js';
 export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from './session/serverRequests.js';
 export type { RequestOptions } from './surface.js';
-export type { Logger, LogLevel } from './logger.js';
-export type { RuntimeClock, Clock } from './clock.js';
+export type { Logger, LogLevel } from './core/logger.js';
+export type { RuntimeClock, Clock } from './core/clock.js';
 export { qualifiedName, splitQualified } from './routing/index.js';
 export * from './config/index.js';
 export type { ToolInfo, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, CatalogKind, ErrorInfo, ServerFacts, TransportKind } from '../machines/types.js';

@@ -3,7 +3,7 @@ import type { Root } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInfo } from '../machines/types.js';
 import type { PendingCalls } from './calls/index.js';
 import type { ClosingTracker } from './closing.js';
-import type { RuntimeClock } from './clock.js';
+import type { RuntimeClock } from './core/clock.js';
 import type { EventHub } from './eventHub.js';
 import type { HealthProbes } from './health.js';
 import type { ServerRegistry } from './registry.js';

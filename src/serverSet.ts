@@ -3,7 +3,7 @@ import type { PolicyOverrides, ResolvedConfig, ResolvedServer } from './config/s
 import type { ManagerEvent } from '../machines/manager.js';
 import type { PendingCalls } from './calls/index.js';
 import type { ClosingTracker } from './closing.js';
-import { ConfigError, SwitchboardError } from './errors.js';
+import { ConfigError, SwitchboardError } from './core/errors.js';
 import type { EventHub } from './eventHub.js';
 import { restartable, toManagedServer } from './managedServer.js';
 import type { SwitchboardInput } from './options.js';

@@ -1,8 +1,8 @@
 import type { AnyActorRef } from 'xstate';
 import type { ErrorInfo, ServerFacts } from '../machines/types.js';
 import type { ManagerContext } from '../machines/manager.js';
-import type { RuntimeClock } from './clock.js';
-import { SwitchboardError } from './errors.js';
+import type { RuntimeClock } from './core/clock.js';
+import { SwitchboardError } from './core/errors.js';
 import type { HealthProbes, HealthReport } from './health.js';
 import type { ServerRegistry } from './registry.js';
 import { describeServer, type ServerStatus } from './serverView.js';

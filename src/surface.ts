@@ -2,7 +2,7 @@ import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, Re
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../machines/types.js';
 import type { CallKind } from './calls/index.js';
 import { argumentsProblem } from './calls/index.js';
-import { SwitchboardError } from './errors.js';
+import { SwitchboardError } from './core/errors.js';
 import type { CatalogIndex, Route } from './routing/index.js';
 
 /**

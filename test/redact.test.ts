@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig, type RuntimeServer } from '../src/config/index.js';
-import { ConfigError } from '../src/errors.js';
+import { ConfigError } from '../src/core/errors.js';
 import { displayTarget, redactText, secretsOf } from '../src/redact.js';
 import { createSwitchboard, type Switchboard } from '../src/switchboard.js';
 import { FAST, STDIO_FIXTURE, until } from './helpers/switchboard.js';

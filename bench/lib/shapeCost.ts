@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { assign, createActor, createMachine, sendTo, setup } from 'xstate';
-import { realClock } from '../../src/clock.js';
+import { realClock } from '../../src/core/clock.js';
 import { DeadlineQueue } from '../../src/calls/deadlines.js';
 
 const N = 200_000;

@@ -1,7 +1,7 @@
 import { auth, extractWWWAuthenticateParams } from '@modelcontextprotocol/sdk/client/auth.js';
 import { OAuthError, ServerError, TemporarilyUnavailableError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { RuntimeClock } from '../clock.js';
+import type { RuntimeClock } from '../core/clock.js';
 import type { AuthConfig } from '../config/schema.js';
 import { ConsentFlow, type Authorize } from './consent.js';
 import { AuthError, TokenStoreError, type FlowSecrets } from './errors.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { AuthError, type FlowSecrets } from './errors.js';
 import { navigationProblem } from './guardedFetch.js';
 import { startLoopback, type Loopback } from './loopback.js';

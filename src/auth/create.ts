@@ -1,7 +1,7 @@
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { RuntimeClock } from '../clock.js';
+import type { RuntimeClock } from '../core/clock.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { AuthFlows } from './authFetch.js';
 import type { Authorize } from './consent.js';

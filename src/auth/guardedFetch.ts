@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { AuthError } from './errors.js';
 
 /**

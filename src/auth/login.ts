@@ -1,5 +1,5 @@
 import { resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
-import { realClock, type RuntimeClock } from '../clock.js';
+import { realClock, type RuntimeClock } from '../core/clock.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { openSession } from '../session/connect.js';
 import { StderrRing } from '../session/stderrRing.js';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { AuthError } from './errors.js';
 
 /**

@@ -3,7 +3,7 @@ import type { AddClientAuthentication } from '@modelcontextprotocol/sdk/client/a
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { AuthConfig } from '../config/schema.js';
-import type { RuntimeClock } from '../clock.js';
+import type { RuntimeClock } from '../core/clock.js';
 import { AuthError, FlowSecrets } from './errors.js';
 import type { ConsentFlow } from './consent.js';
 import { crossAppTokenRequest, privateKeyJwtAuth } from './grants.js';

@@ -1,6 +1,6 @@
 import { cannotChangeState, type CallOutcome, type RecordedCall } from '../../machines/breakerModel.js';
-import type { RuntimeClock } from '../clock.js';
-import { SwitchboardError } from '../errors.js';
+import type { RuntimeClock } from '../core/clock.js';
+import { SwitchboardError } from '../core/errors.js';
 import type { BreakerStore } from './store.js';
 
 /** Admission verdict: the breaker's epoch for a permitted call, or the error for a refused one. */

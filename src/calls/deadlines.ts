@@ -1,4 +1,4 @@
-import type { RuntimeClock } from '../clock.js';
+import type { RuntimeClock } from '../core/clock.js';
 
 /** Stale entries tolerated beyond the live ones before a rebuild (small tables never rebuild). */
 const STALE_SLACK = 64;

@@ -1,4 +1,4 @@
-import { SwitchboardError } from '../errors.js';
+import { SwitchboardError } from '../core/errors.js';
 
 /**
  * Caller input is checked before a call is admitted: what cannot be sent (too deep, too large,

@@ -1,7 +1,7 @@
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import type { RuntimeClock } from '../clock.js';
+import type { RuntimeClock } from '../core/clock.js';
 import { DeadlineQueue } from './deadlines.js';
-import { SwitchboardError } from '../errors.js';
+import { SwitchboardError } from '../core/errors.js';
 
 /**
  * The pending-call table: calls travel through the machines as `tool.call { requestId }` events,

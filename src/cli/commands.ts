@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfigFile } from '../config/load.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import type { HealthReport } from '../health.js';
 import type { ToolInfo } from '../../machines/types.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';

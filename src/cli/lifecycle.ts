@@ -1,5 +1,5 @@
 import type { Gateway } from '../gateway/index.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import { stableJson } from '../reload.js';
 import { watchConfigFile, type ConfigReloader } from '../server/configReload.js';
 import type { Switchboard } from '../switchboard.js';

@@ -1,4 +1,4 @@
-import { SwitchboardError } from '../errors.js';
+import { SwitchboardError } from '../core/errors.js';
 import type { ServerStatus } from '../serverView.js';
 import { createSwitchboard, type Switchboard } from '../switchboard.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { defaultTokenDir, loginServer } from '../auth/index.js';
 import { loadConfigFile } from '../config/load.js';
-import { SwitchboardError } from '../errors.js';
+import { SwitchboardError } from '../core/errors.js';
 import { configPath, type CommandInput } from './local.js';
 import { RemoteClient } from './remote.js';
 import { terminalText } from './terminal.js';

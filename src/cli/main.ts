@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, isSwitchboardError, ruleOf } from '../errors.js';
-import { packageVersion } from '../server/version.js';
+import { ConfigError, isSwitchboardError, ruleOf } from '../core/errors.js';
+import { packageVersion } from '../core/version.js';
 import { commands, type CommandName } from './commands.js';
 import { jsonText, terminalText } from './terminal.js';
 import { UsageError } from './usage.js';

@@ -1,5 +1,5 @@
 import { tokenFilePath, readTokenFile } from '../server/auth.js';
-import { SwitchboardError, type ErrorCode } from '../errors.js';
+import { SwitchboardError, type ErrorCode } from '../core/errors.js';
 
 /**
  * The CLI's `--url` mode: talks to a running `switchboard serve`. The token comes from

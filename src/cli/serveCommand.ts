@@ -1,5 +1,5 @@
 import { createGateway, createGatewayRouter } from '../gateway/index.js';
-import { createJsonLogger } from '../logger.js';
+import { createJsonLogger } from '../core/logger.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createInspection, INSPECT_PROTOCOL, type Inspection } from '../server/inspector.js';
 import { serve, type Service } from '../server/serve.js';

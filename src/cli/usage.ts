@@ -1,4 +1,4 @@
-import type { LogLevel } from '../logger.js';
+import type { LogLevel } from '../core/logger.js';
 
 /**
  * A command line that cannot be run as written (a missing argument, a bad flag value). `main`

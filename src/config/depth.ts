@@ -1,5 +1,5 @@
 import { Lexer, Parser } from 'yaml';
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue } from '../core/errors.js';
 import { formatPath } from './path.js';
 
 /**

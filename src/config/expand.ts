@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue } from '../core/errors.js';
 import { MAX_CONFIG_DEPTH, snapshotConfigValue, TOO_DEEP } from './depth.js';
 import { FORBIDDEN_KEYS } from './parse.js';
 import { formatPath } from './path.js';

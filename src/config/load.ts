@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../core/errors.js';
 import { MAX_CONFIG_BYTES, parseConfigText } from './parse.js';
 import { FileReadError, readRegularFile, readRegularFileSync } from './readFile.js';
 import { resolveConfig, type ResolveOptions } from './resolve.js';

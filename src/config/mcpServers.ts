@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../errors.js';
+import type { ConfigIssue } from '../core/errors.js';
 import { unknownKeyMessage } from './keys.js';
 import { McpServerEntrySchema } from './schema.js';
 

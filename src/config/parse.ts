@@ -1,5 +1,5 @@
 import { isAlias, isNode, isPair, isScalar, parseDocument, visit } from 'yaml';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { checkConfigValue, TOO_DEEP, tooDeepOffset } from './depth.js';
 import { formatPath } from './path.js';
 import { jsonErrorOffset } from './jsonPosition.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ConfigError, type ConfigIssue } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { snapshotConfigValue } from './depth.js';
 import { expandSnapshot, formatPath, type Expansion } from './expand.js';
 import { SERVER_KEYS, unknownKeyMessage } from './keys.js';

@@ -1,4 +1,4 @@
-import type { ErrorInfo } from '../machines/types.js';
+import type { ErrorInfo } from '../../machines/types.js';
 
 /** How the breaker counts a call that failed with a code (research/reliability.md §1.7). */
 export type BreakerOutcomeOfCode = 'success' | 'failure' | 'ignored' | 'not recorded' | null;

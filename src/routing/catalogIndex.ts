@@ -1,5 +1,5 @@
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
-import { AmbiguousToolError, SwitchboardError } from '../errors.js';
+import { AmbiguousToolError, SwitchboardError } from '../core/errors.js';
 import { distinctQualifiedName, splitQualified } from './naming.js';
 import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, type TemplateLimits, type UriTemplateMatcher, uriTemplateProblem } from './uriTemplate.js';
 

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { PUBLIC_EVENT_TYPES } from '../events.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../core/logger.js';
 import type { ReloadResult } from '../reload.js';
 import type { Switchboard } from '../switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
@@ -15,7 +15,7 @@ import { createLiveView } from '../view/index.js';
 import { indexPage } from './page.js';
 import { allowedMethods } from './routes.js';
 import { addSurfaceRoutes } from './surfaceRoutes.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../core/version.js';
 
 /** 1 MiB: the largest JSON body the admin API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;

@@ -3,8 +3,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { MAX_CONFIG_BYTES } from '../config/parse.js';
 import { FileReadError, readRegularBytesSync } from '../config/readFile.js';
-import { ConfigError, isSwitchboardError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { ConfigError, isSwitchboardError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { ReloadResult } from '../reload.js';
 import type { Switchboard } from '../switchboard.js';
 

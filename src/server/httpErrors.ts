@@ -1,4 +1,4 @@
-import { isSwitchboardError, ruleOf } from '../errors.js';
+import { isSwitchboardError, ruleOf } from '../core/errors.js';
 
 /** An error of the admin API itself (auth, body, route). */
 export class HttpError extends Error {

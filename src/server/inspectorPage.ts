@@ -8,7 +8,7 @@
  * The page and its script and stylesheet come from the relay; only the iframe needs the internet.
  */
 
-import { escapeHtml as escape, pageHead } from '../htmlPage.js';
+import { escapeHtml as escape, pageHead } from '../core/htmlPage.js';
 
 /** The hosted inspector the bridge embeds unless told otherwise. */
 export const STATELY_INSPECTOR_URL = 'https://stately.ai/inspect';

@@ -1,4 +1,4 @@
-import { escapeHtml as escape } from '../htmlPage.js';
+import { escapeHtml as escape } from '../core/htmlPage.js';
 import { ROUTES } from './routes.js';
 
 /**

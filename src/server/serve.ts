@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createGatewayHttpHandler, type Gateway } from '../gateway/index.js';
-import { toLogLevel, type Logger } from '../logger.js';
+import { toLogLevel, type Logger } from '../core/logger.js';
 import type { ReloadResult } from '../reload.js';
 import type { Switchboard } from '../switchboard.js';
 import { createAdminApp } from './app.js';

@@ -1,4 +1,4 @@
-import { SwitchboardError } from '../errors.js';
+import { SwitchboardError } from '../core/errors.js';
 
 /**
  * Admission of one server's calls (DESIGN §4), as a small pure queue: it decides, the session

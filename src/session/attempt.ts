@@ -10,7 +10,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ConnectionEvent } from '../../machines/serverConnection.js';
 import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.js';
-import type { RuntimeClock } from '../clock.js';
+import type { RuntimeClock } from '../core/clock.js';
 import type { RegisteredServer } from '../registry.js';
 import { classifyConnectError, isSessionRejection } from './classify.js';
 import type { ServerAuth } from '../auth/create.js';

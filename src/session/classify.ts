@@ -6,7 +6,7 @@ import { AuthError } from '../auth/errors.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../machines/types.js';
 import type { AbortCause } from '../calls/index.js';
-import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../errors.js';
+import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../core/errors.js';
 import { CommandError } from './processGroup.js';
 import { versionRefusal } from './versionRefusal.js';
 

@@ -4,7 +4,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServerAuth } from '../auth/create.js';
 import type { RuntimeServer } from '../config/schema.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { buildHttpTransport } from './httpTransport.js';
 import { findSetsid, resolveCommand, terminateGroup, trackGroup } from './processGroup.js';
 import type { StderrRing } from './stderrRing.js';

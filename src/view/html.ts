@@ -1,4 +1,4 @@
-import { escapeHtml as escape, pageHead } from '../htmlPage.js';
+import { escapeHtml as escape, pageHead } from '../core/htmlPage.js';
 
 /**
  * The live view's page: a static shell (no data, no secret) that loads the bundled script and

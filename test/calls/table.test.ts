@@ -2,7 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { PendingCalls, type CallCompleted, type OpenCallOptions } from '../../src/calls/table.js';
-import { SwitchboardError } from '../../src/errors.js';
+import { SwitchboardError } from '../../src/core/errors.js';
 
 /** The pending-call table alone, on a simulated clock: every deadline moves only with `increment`. */
 function startTable(onCompleted: (event: CallCompleted) => void = () => undefined) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile, loadConfigFileSync } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { runCli } from '../helpers/service.js';
 import { guardedFifo, type GuardedFifo } from './fifo.js';
 import { issuesOf } from './issues.js';

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError } from '../../src/core/errors.js';
 
 /** The issues of the ConfigError that `fn` throws; fails the test when it throws nothing or something else. */
 export function issuesOf(fn: () => unknown) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { AmbiguousToolError, ConfigError, ERROR_TABLE, isSwitchboardError, ruleOf, SwitchboardError, toErrorInfo, type ErrorCode, type ErrorRule } from '../src/errors.js';
+import { AmbiguousToolError, ConfigError, ERROR_TABLE, isSwitchboardError, ruleOf, SwitchboardError, toErrorInfo, type ErrorCode, type ErrorRule } from '../../src/core/errors.js';
 
 /** One parsed row of the README's error table. */
 interface ReadmeRow {
@@ -39,7 +39,7 @@ function cells(line: string): string[] {
   return line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
 }
 
-const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 
 describe('the README error table', () => {
   it('parses codes, statuses, Retry-After, breaker words and exits', () => {

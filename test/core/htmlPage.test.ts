@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, pageHead } from '../src/htmlPage.js';
-import { bridgeHtml } from '../src/server/inspectorPage.js';
-import { liveViewHtml } from '../src/view/html.js';
+import { escapeHtml, pageHead } from '../../src/core/htmlPage.js';
+import { bridgeHtml } from '../../src/server/inspectorPage.js';
+import { liveViewHtml } from '../../src/view/html.js';
 
 describe('the pages’ shared HTML', () => {
   it('escapes what would end a text or an attribute', () => {

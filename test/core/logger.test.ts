@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonLogger } from '../src/logger.js';
+import { createJsonLogger } from '../../src/core/logger.js';
 
 describe('createJsonLogger', () => {
   it('writes server-supplied text without a raw character a terminal obeys, and parses back exactly', () => {

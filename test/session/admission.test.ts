@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SwitchboardError } from '../../src/errors.js';
+import { SwitchboardError } from '../../src/core/errors.js';
 import { Admission, type BreakerView, type Decision } from '../../src/session/admission.js';
 
 /**
