@@ -13,7 +13,7 @@ import { errorResponse, HttpError } from './httpErrors.js';
 import { createMetrics } from './metrics.js';
 import { createLiveView } from '../view/index.js';
 import { indexPage } from './page.js';
-import { allowedMethods } from './routes.js';
+import { allowedMethods, routeKey, ROUTES, tokenRequired, type AdminRouteKey, type RouteHandler } from './routes.js';
 import { addSurfaceRoutes } from './surfaceRoutes.js';
 import { packageVersion } from '../core/version.js';
 
@@ -80,15 +80,21 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     await next();
   });
 
-  const requireToken = async (c: Context, next: () => Promise<void>) => {
-    if (!presentsToken({ authorization: c.req.header('authorization') }, options.token)) {
+  // The token rule is the route table's (routes.ts `tokenRequired`).
+  app.use('*', async (c, next) => {
+    if (tokenRequired(c.req.method, c.req.path) && !presentsToken({ authorization: c.req.header('authorization') }, options.token)) {
       c.header('www-authenticate', 'Bearer');
       throw new HttpError(401, 'Unauthorized', 'a valid bearer token is required');
     }
     await next();
+  });
+
+  // Every row of the route table gets exactly one handler; the rows are registered in table order.
+  const handlers = new Map<AdminRouteKey, RouteHandler>();
+  const on = (key: AdminRouteKey, handler: RouteHandler) => {
+    if (handlers.has(key)) throw new Error(`admin route ${key} has two handlers`);
+    handlers.set(key, handler);
   };
-  app.use('/mcp/*', requireToken);
-  app.use('/metrics', requireToken);
 
   // Any body, however it is framed (content-length or chunked), must be JSON.
   app.use('/mcp/*', async (c, next) => {
@@ -114,54 +120,60 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     if (!answer) throw new HttpError(404, 'NotFound', `no route for ${c.req.method} ${c.req.path}`);
     return c.body(typeof answer.body === 'string' ? answer.body : new Uint8Array(answer.body), answer.status as 200, answer.headers);
   };
-  app.get('/', view);
-  app.get('/view/:file', view);
-  app.get('/api', (c) => c.html(indexPage(packageVersion())));
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (options.lifecycle.ready() ? c.json({ status: 'ready' }) : c.json({ status: options.lifecycle.accepting() ? 'starting' : 'stopping' }, 503)));
+  on('GET /', view);
+  on('GET /view/:file', view);
+  on('GET /api', (c) => c.html(indexPage(packageVersion())));
+  on('GET /healthz', (c) => c.json({ status: 'ok' }));
+  on('GET /readyz', (c) => (options.lifecycle.ready() ? c.json({ status: 'ready' }) : c.json({ status: options.lifecycle.accepting() ? 'starting' : 'stopping' }, 503)));
 
+  /** The `:name` of a row's path (handlers take Hono's plain Context, whose params are untyped). */
+  const nameParam = (c: Context): string => {
+    const name = c.req.param('name');
+    if (name === undefined || name === '') throw new HttpError(404, 'ServerNotFound', 'no server name in the path');
+    return name;
+  };
   const serverNamed = (name: string) => {
     const server = sb.getServer(name);
     if (!server) throw new HttpError(404, 'ServerNotFound', `no server named "${name}"`);
     return server;
   };
-  app.get('/mcp/servers', (c) => c.json({ servers: sb.listServers().map((s) => ({ ...s, stderrTail: options.redact(s.stderrTail) })) }));
-  app.get('/mcp/servers/:name', (c) => {
-    const server = serverNamed(c.req.param('name'));
+  on('GET /mcp/servers', (c) => c.json({ servers: sb.listServers().map((s) => ({ ...s, stderrTail: options.redact(s.stderrTail) })) }));
+  on('GET /mcp/servers/:name', (c) => {
+    const server = serverNamed(nameParam(c));
     return c.json({ ...server, stderrTail: options.redact(server.stderrTail) });
   });
-  app.get('/mcp/servers/:name/tools', (c) => {
-    const name = c.req.param('name');
+  on('GET /mcp/servers/:name/tools', (c) => {
+    const name = nameParam(c);
     serverNamed(name);
     return c.json({ tools: sb.listTools(name) });
   });
-  app.get('/mcp/tools', (c) => {
+  on('GET /mcp/tools', (c) => {
     const server = c.req.query('server');
     if (server !== undefined) serverNamed(server);
     return c.json({ tools: sb.listTools(server) });
   });
-  app.get('/mcp/health', async (c) => {
+  on('GET /mcp/health', async (c) => {
     const reports = await health.get();
     const healthy = Object.values(reports).every((r) => r.ok);
     return c.json({ healthy, servers: reports }, healthy ? 200 : 503);
   });
-  app.get('/mcp/circuit-breakers', (c) =>
+  on('GET /mcp/circuit-breakers', (c) =>
     c.json({ breakers: Object.fromEntries(sb.listServers().filter((s) => s.breaker).map((s) => [s.name, s.breaker])) }),
   );
-  app.post('/mcp/circuit-breakers/:name/reset', (c) => {
-    const name = c.req.param('name');
+  on('POST /mcp/circuit-breakers/:name/reset', (c) => {
+    const name = nameParam(c);
     serverNamed(name);
     sb.resetBreaker(name);
     return c.json({ ok: true, breaker: sb.getServer(name)?.breaker ?? null });
   });
-  app.post('/mcp/servers/:name/reconnect', (c) => {
-    const name = c.req.param('name');
+  on('POST /mcp/servers/:name/reconnect', (c) => {
+    const name = nameParam(c);
     serverNamed(name);
     sb.reconnect(name);
     return c.json({ ok: true }, 202);
   });
 
-  app.post('/mcp/call', async (c) => {
+  on('POST /mcp/call', async (c) => {
     if (!options.lifecycle.accepting()) throw new HttpError(503, 'Stopped', 'shutting down');
     const { data, raw } = await readBody(c, CallBodySchema);
     // The caller's object, not zod's copy: it keeps a `__proto__` key (see readBody).
@@ -176,7 +188,7 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
 
   // Servers change through the config file only: no route adds one (a route that adds a stdio
   // server would let any token holder run commands on this host).
-  app.post('/mcp/config/reload', async (c) => {
+  on('POST /mcp/config/reload', async (c) => {
     const text = await c.req.text();
     if (text.trim() !== '') {
       let body: unknown;
@@ -193,9 +205,9 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     return c.json(await options.reload());
   });
 
-  addSurfaceRoutes(app, sb, { lifecycle: options.lifecycle, serverNamed });
+  addSurfaceRoutes(on, sb, { lifecycle: options.lifecycle, serverNamed });
 
-  app.get('/mcp/events', (c) => {
+  on('GET /mcp/events', (c) => {
     const offs: (() => void)[] = [];
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     const stream = new EventStream({
@@ -215,10 +227,19 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     return new Response(stream.body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' } });
   });
 
-  app.get('/metrics', async (c) => {
+  on('GET /metrics', async (c) => {
     c.header('content-type', metrics.registry.contentType);
     return c.body(await metrics.registry.metrics());
   });
+
+  for (const route of ROUTES) {
+    if (route.path === '/mcp') continue; // the gateway, served beside this app (serve.ts)
+    const key = routeKey(route) as AdminRouteKey;
+    const handler = handlers.get(key);
+    if (!handler) throw new Error(`admin route ${key} has no handler`);
+    app.on(route.method, route.path, handler);
+  }
+  if (handlers.size !== ROUTES.filter((r) => r.path !== '/mcp').length) throw new Error('a handler was given for a route that is not in the table');
 
   return {
     app,

@@ -1,6 +1,10 @@
+import type { Context } from 'hono';
+
 /**
- * The admin API's routes in one table: the page at `/` lists them and a wrong method on a known
- * path answers 405 with the `Allow` header built from it.
+ * The admin API's routes in one table. It drives everything: the app registers one handler per
+ * row (a row without a handler does not compile), the bearer-token rule is the row's `token`, the
+ * page at `/api` lists the rows, and a wrong method on a known path answers 405 with the `Allow`
+ * header built from them. `/mcp` itself (the gateway) is served beside the app by `serve`.
  */
 
 export interface RouteInfo {
@@ -11,7 +15,7 @@ export interface RouteInfo {
   token: boolean;
 }
 
-export const ROUTES: readonly RouteInfo[] = [
+export const ROUTES = [
   { method: 'GET', path: '/', what: 'the live view: statecharts, servers, calls, events and tools (the page asks for the token)', token: false },
   { method: 'GET', path: '/view/:file', what: "the live view's script, stylesheet and statecharts (app.js, app.css, machines.json)", token: false },
   { method: 'GET', path: '/api', what: 'this page', token: false },
@@ -41,12 +45,46 @@ export const ROUTES: readonly RouteInfo[] = [
   { method: 'GET', path: '/mcp', what: "a gateway session's stream of server-to-client messages", token: true },
   { method: 'DELETE', path: '/mcp', what: 'end a gateway session', token: true },
   { method: 'GET', path: '/metrics', what: 'Prometheus metrics', token: true },
-];
+] as const satisfies readonly RouteInfo[];
+
+type Row = (typeof ROUTES)[number];
+/** A row's key, `METHOD path` as in the table: `GET /mcp/servers/:name`. */
+export type RouteKey = `${Row['method']} ${Row['path']}`;
+/** The rows the admin app serves (every row but the gateway's `/mcp`). */
+export type AdminRouteKey = Exclude<RouteKey, `${string} /mcp`>;
+
+/** A handler of one row (Hono's). */
+export type RouteHandler = (c: Context) => Response | Promise<Response>;
+/** Gives a row of ROUTES its handler. */
+export type RouteRegistrar = (key: AdminRouteKey, handler: RouteHandler) => void;
+
+export function routeKey(route: { method: string; path: string }): RouteKey {
+  return `${route.method} ${route.path}` as RouteKey;
+}
 
 const matchers = ROUTES.map((route) => ({
   route,
   pattern: new RegExp(`^${route.path.replace(/:[a-z]+/g, '[^/]+')}/?$`),
 }));
+
+/**
+ * Whether a request needs the bearer token, by the table: the row of its method and path decides;
+ * a known path with another method (a 405) needs it when any row of that path does; an unknown
+ * path under the API's `/mcp/` namespace needs it too, so that a client without the token learns
+ * nothing of the table (401 before 404).
+ */
+export function tokenRequired(method: string, path: string): boolean {
+  const wanted = method === 'HEAD' ? 'GET' : method;
+  let known = false;
+  let anyToken = false;
+  for (const { route, pattern } of matchers) {
+    if (!pattern.test(path)) continue;
+    if (route.method === wanted) return route.token;
+    known = true;
+    anyToken ||= route.token;
+  }
+  return known ? anyToken : path.startsWith('/mcp/');
+}
 
 /** The methods a known path accepts (GET implies HEAD), or an empty list for an unknown path. */
 export function allowedMethods(path: string): string[] {

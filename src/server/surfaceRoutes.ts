@@ -1,8 +1,9 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import type { Switchboard } from '../switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
 import { HttpError } from './httpErrors.js';
+import type { RouteRegistrar } from './routes.js';
 
 /**
  * The admin API's routes for the client surface beyond tools (DESIGN §10): resources, templates,
@@ -42,8 +43,8 @@ const CompleteBodySchema = z.strictObject({
 const LOGGING_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
 const LoggingBodySchema = z.strictObject({ level: z.enum(LOGGING_LEVELS), ...ROUTING_FIELDS });
 
-/** Adds the surface routes to the admin app. */
-export function addSurfaceRoutes(app: Hono, sb: Switchboard, deps: SurfaceRouteDeps): void {
+/** Adds the surface routes' handlers to the admin app's table (`on` takes a row of ROUTES). */
+export function addSurfaceRoutes(on: RouteRegistrar, sb: Switchboard, deps: SurfaceRouteDeps): void {
   /** `?server=` of a listing: undefined when absent, 404 when not configured. */
   const serverQuery = (c: Context): string | undefined => {
     const server = c.req.query('server');
@@ -64,17 +65,17 @@ export function addSurfaceRoutes(app: Hono, sb: Switchboard, deps: SurfaceRouteD
     }
   };
 
-  app.get('/mcp/resources', (c) => c.json({ resources: sb.listResources(serverQuery(c)) }));
-  app.get('/mcp/resource-templates', (c) => c.json({ resourceTemplates: sb.listResourceTemplates(serverQuery(c)) }));
-  app.get('/mcp/prompts', (c) => c.json({ prompts: sb.listPrompts(serverQuery(c)) }));
+  on('GET /mcp/resources', (c) => c.json({ resources: sb.listResources(serverQuery(c)) }));
+  on('GET /mcp/resource-templates', (c) => c.json({ resourceTemplates: sb.listResourceTemplates(serverQuery(c)) }));
+  on('GET /mcp/prompts', (c) => c.json({ prompts: sb.listPrompts(serverQuery(c)) }));
 
-  app.post('/mcp/resources/read', (c) => admitted(c, ReadBodySchema, (body, _raw, signal) => sb.readResource(body.uri, requestOptions(body, signal))));
+  on('POST /mcp/resources/read', (c) => admitted(c, ReadBodySchema, (body, _raw, signal) => sb.readResource(body.uri, requestOptions(body, signal))));
   // The service holds one subscription per (uri, server as given) until unsubscribed or stopped;
   // updates arrive as `resource.updated` on /mcp/events.
   // The pending subscribe is stored at once, so two concurrent subscribes share it.
   const subscriptions = new Map<string, Promise<() => Promise<void>>>();
   const subscriptionKey = (body: { uri: string; server?: string | undefined }) => JSON.stringify([body.uri, body.server ?? null]);
-  app.post('/mcp/resources/subscribe', (c) =>
+  on('POST /mcp/resources/subscribe', (c) =>
     admitted(c, SubscribeBodySchema, async (body, _raw, signal) => {
       const key = subscriptionKey(body);
       let subscribing = subscriptions.get(key);
@@ -87,7 +88,7 @@ export function addSurfaceRoutes(app: Hono, sb: Switchboard, deps: SurfaceRouteD
       return { ok: true, subscribed: true };
     }),
   );
-  app.post('/mcp/resources/unsubscribe', (c) =>
+  on('POST /mcp/resources/unsubscribe', (c) =>
     admitted(c, SubscribeBodySchema, async (body) => {
       const key = subscriptionKey(body);
       const subscribing = subscriptions.get(key);
@@ -98,17 +99,17 @@ export function addSurfaceRoutes(app: Hono, sb: Switchboard, deps: SurfaceRouteD
       return { ok: true, subscribed: false };
     }),
   );
-  app.post('/mcp/prompts/get', (c) =>
+  on('POST /mcp/prompts/get', (c) =>
     admitted(c, PromptBodySchema, (body, raw, signal) => sb.getPrompt(body.name, raw.arguments as Record<string, string> | undefined, requestOptions(body, signal))),
   );
-  app.post('/mcp/complete', (c) =>
+  on('POST /mcp/complete', (c) =>
     admitted(c, CompleteBodySchema, (body, _raw, signal) => {
       const params: Parameters<Switchboard['complete']>[0] = { ref: body.ref, argument: body.argument };
       if (body.context) params.context = body.context;
       return sb.complete(params, requestOptions(body, signal));
     }),
   );
-  app.post('/mcp/logging', (c) =>
+  on('POST /mcp/logging', (c) =>
     admitted(c, LoggingBodySchema, async (body, _raw, signal) => {
       await sb.setLogLevel(body.level, requestOptions(body, signal));
       return { ok: true };
