@@ -6,7 +6,7 @@
  */
 export { sharedAborts } from './abortFanout.js';
 export { argumentsProblem, MAX_ARGUMENT_DEPTH } from './input.js';
-export { CallPath, type CallShape, type CallSpec } from './path.js';
+export { CallPath, type CallPolicies, type CallShape, type CallSpec } from './path.js';
 export {
   CallSignal,
   PendingCalls,

@@ -1,7 +1,6 @@
 import { argumentsProblem } from './input.js';
 import type { OpenCallOptions, PendingCalls } from './table.js';
 import { CallOutbox } from './outbox.js';
-import type { ServerRegistry } from '../registry.js';
 
 /** A call as the facade hands it over: what to send (a tool, or another request of the surface). */
 export type CallSpec = Pick<OpenCallOptions, 'kind' | 'tool' | 'args' | 'meta' | 'method' | 'params' | 'readOnly' | 'task'>;
@@ -11,6 +10,11 @@ export interface CallShape {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: OpenCallOptions['onProgress'];
+}
+
+/** What the call path reads of a server: its deadlines and its message cap (the registry has it). */
+export interface CallPolicies {
+  get(server: string): { config: { timeouts: { callMs: number; maxCallMs: number }; limits: { maxMessageBytes: number } } } | undefined;
 }
 
 /**
@@ -23,7 +27,7 @@ export class CallPath {
 
   /** @param send hands a server's burst of request ids to the machines. */
   constructor(
-    private readonly registry: ServerRegistry,
+    private readonly registry: CallPolicies,
     private readonly calls: PendingCalls,
     send: (server: string, requestIds: string[]) => void,
   ) {
