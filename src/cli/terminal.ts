@@ -10,21 +10,24 @@
  * `jsonText`, which stays exact JSON (the same value when parsed) with no raw control character.
  */
 
-/** C0 controls but tab and line feed, DEL, C1, bidi marks, overrides and isolates, line and paragraph separators. */
-const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+import { HIDDEN_CHARACTERS, jsonEscape } from '../core/index.js';
+
+/** C0 controls but tab and line feed, and every hidden character. */
+const CONTROLS = new RegExp(String.raw`[\x00-\x08\x0b-\x1f${HIDDEN_CHARACTERS}]`, 'gu');
 /** The same, tab and line feed included: for one-line places (table cells, names). */
-const LINE_CONTROLS = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-/** What JSON.stringify leaves raw that a terminal may obey (it already escapes C0). */
-const JSON_CONTROLS = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const LINE_CONTROLS = new RegExp(String.raw`[\x00-\x1f${HIDDEN_CHARACTERS}]`, 'gu');
+/** What JSON.stringify leaves raw that a terminal may obey or that hides text (it already escapes C0). */
+const JSON_CONTROLS = new RegExp(`[${HIDDEN_CHARACTERS}]`, 'gu');
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r' };
 
-/** `\xHH` below U+0080 (and `\n`, `\t`, `\r`), `\uHHHH` above, the way JavaScript writes them. */
+/** `\xHH` below U+0080 (and `\n`, `\t`, `\r`), `\uHHHH` above, `\u{HHHHH}` past U+FFFF, the way JavaScript writes them. */
 function visible(ch: string): string {
   const named = NAMED[ch];
   if (named) return named;
-  const code = ch.charCodeAt(0);
-  return code < 0x80 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  const code = ch.codePointAt(0)!;
+  if (code < 0x80) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /**
@@ -40,9 +43,9 @@ export function terminalText(text: string, options: { multiline?: boolean } = {}
 
 /**
  * `JSON.stringify(value, null, indent)` (default indent 2) with the characters it leaves raw
- * and a terminal obeys (DEL, C1, bidi controls, U+2028/U+2029) written as `\uHHHH` escapes: they
+ * and a terminal obeys or that hide text (`HIDDEN_CHARACTERS`) written as `\uHHHH` escapes: they
  * occur only inside strings, so the document parses to exactly the same value.
  */
 export function jsonText(value: unknown, indent = 2): string {
-  return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_CONTROLS, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_CONTROLS, jsonEscape);
 }

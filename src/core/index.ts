@@ -6,4 +6,5 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './htmlPage.js';
 export * from './logger.js';
+export * from './text.js';
 export * from './version.js';

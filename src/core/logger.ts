@@ -2,6 +2,7 @@
  * Structured JSON lines on stderr, one object per line, with a level threshold. Messages are
  * passed through a redactor first: secrets never reach a log line.
  */
+import { HIDDEN_CHARACTERS, jsonEscape } from './text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -19,12 +20,8 @@ export function toLogLevel(level: string): LogLevel {
   return level === 'error' || level === 'critical' || level === 'alert' || level === 'emergency' ? 'error' : 'info';
 }
 
-/**
- * Characters `JSON.stringify` leaves raw that a terminal obeys (DEL, C1, bidi controls, line and
- * paragraph separators): log lines carry server-supplied text, so they are written as `\uHHHH`.
- */
-const RAW_IN_JSON = /[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const escapeUnicode = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** What `JSON.stringify` leaves raw that a terminal obeys or that hides text: log lines carry server-supplied text. */
+const RAW_IN_JSON = new RegExp(`[${HIDDEN_CHARACTERS}]`, 'gu');
 
 /** A logger writing JSON lines to `write` (stderr by default) at `minimum` and above. */
 export function createJsonLogger(options: { minimum?: LogLevel; write?: (line: string) => void; redact?: (text: string) => string } = {}): Logger {
@@ -34,7 +31,7 @@ export function createJsonLogger(options: { minimum?: LogLevel; write?: (line: s
   return {
     log(level, message, fields = {}) {
       if (ORDER[level] < minimum) return;
-      const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }).replace(RAW_IN_JSON, escapeUnicode);
+      const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }).replace(RAW_IN_JSON, jsonEscape);
       write(`${redact(line)}\n`);
     },
   };

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { jsonText, terminalText } from '../../src/cli/terminal.js';
+import { createJsonLogger } from '../../src/core/logger.js';
 import { runCli, writeConfig } from '../helpers/service.js';
 // @ts-expect-error plain JS fixture
 import { HOSTILE } from './hostileServer.mjs';
@@ -29,6 +30,29 @@ describe('terminal escaping (terminal.ts)', () => {
     expect(rawOf(text.replace(/\n/g, ''))).toEqual([]);
     expect(JSON.parse(text)).toEqual(value);
     expect(jsonText(value, 0)).not.toContain('\n');
+  });
+});
+
+describe('invisible characters (terminal.ts, core/text.ts)', () => {
+  /** Characters that hide text or make two names look alike: zero-width, BOM, soft hyphen, word joiner, tags. */
+  const INVISIBLE = '\u200b\u200c\u200d\ufeff\u00ad\u2060\u2064\u034f\u180e\u3164\ufff9\u{e0041}\u{e007f}';
+
+  it('shows them escaped in human output and as \\u escapes in JSON that parses back exactly, emoji untouched', () => {
+    const name = `read${INVISIBLE}_file`;
+    const shown = terminalText(name);
+    expect(shown).toBe(String.raw`read\u200b\u200c\u200d\ufeff\u00ad\u2060\u2064\u034f\u180e\u3164\ufff9\u{e0041}\u{e007f}_file`);
+    expect(terminalText(name, { multiline: true })).toBe(shown);
+    const json = jsonText({ name });
+    expect([...json].filter((ch) => INVISIBLE.includes(ch))).toEqual([]);
+    expect(JSON.parse(json)).toEqual({ name });
+    expect(terminalText('ok 😀\ufe0f ✓')).toBe('ok 😀\ufe0f ✓');
+  });
+
+  it('keeps them out of the JSON log lines too', () => {
+    const lines: string[] = [];
+    createJsonLogger({ write: (line) => void lines.push(line) }).log('warn', `tool${INVISIBLE}`);
+    expect([...lines[0]!].filter((ch) => INVISIBLE.includes(ch))).toEqual([]);
+    expect(JSON.parse(lines[0]!).msg).toBe(`tool${INVISIBLE}`);
   });
 });
 
