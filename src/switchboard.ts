@@ -1,4 +1,3 @@
-import type { CallToolResult, Root } from '@modelcontextprotocol/sdk/types.js';
 import { createActor, type Actor } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
 import { managerMachine } from '../machines/manager.js';
@@ -7,6 +6,7 @@ import { PendingCalls } from './calls/index.js';
 import { toRuntimeClock, type RuntimeClock } from './core/clock.js';
 import { ClosingTracker } from './closing.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
+import type { CallToolResult, Root } from './protocol/index.js';
 import { CallPath } from './calls/index.js';
 import { resolveInput } from './config/load.js';
 import type { ResolvedConfig } from './config/schema.js';
@@ -18,7 +18,7 @@ import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
 import { HealthProbes } from './health.js';
 import { restartable, toManagedServer } from './managedServer.js';
 import { ServerRegistry } from './registry.js';
-import type { TransportSource } from './session/connect.js';
+import type { TransportSource } from './protocol/v1/connect.js';
 import { CatalogIndex } from './routing/index.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
 import { SurfaceMethods } from './surfaceMethods.js';
@@ -132,7 +132,7 @@ export class Switchboard extends SurfaceMethods {
       systemId: MANAGER_SYSTEM_ID,
     };
     // Inspectors see summaries: catalogs as counts, never a whole catalog per call (DESIGN §6).
-    if (options.inspect) actorOptions.inspect = summarizingObserver(options.inspect);
+    if (options.inspect) actorOptions.inspect = summarizingObserver(options.inspect, (text) => this.redact(text));
     this.actor = createActor(logic, actorOptions);
     // An unobserved actor error would crash the host process; report it instead.
     this.actor.subscribe({ error: (error) => this.hub.publish({ type: 'error', error: { code: 'InternalError', message: this.redact(String((error as Error)?.message ?? error)) } }) });

@@ -9,7 +9,8 @@ import type { InspectionEvent, Observer } from 'xstate';
  * work per event does not grow with any catalog. Secret-looking keys are masked.
  */
 
-const SECRET_KEY = /^(headers|env|token|authorization|password|secret|apikey|api_key|cookie)$/i;
+/** Keys whose values are masked whole: headers and env maps, and anything named like a credential. */
+const SECRET_KEY = /^(headers|env)$|secret|token|passw|authorization|api[-_]?key|cookie|private[-_]?key|credential|bearer/i;
 /** Keys whose arrays are catalog lists: always shown as counts, whatever their length. */
 const CATALOG_KEYS = new Set(['tools', 'resources', 'templates', 'resourceTemplates', 'prompts']);
 /** A longer array (or set, map) is shown as its length. */
@@ -23,12 +24,13 @@ const MAX_NODES = 4000;
 /** Snapshot keys that are machinery, not state (the machine, its nodes, history node lists). */
 const SNAPSHOT_SKIP = new Set(['machine', '_nodes', 'historyValue']);
 
-type Budget = { nodes: number };
+/** What one summary may still spend, and the switchboard's redactor for every string it keeps. */
+type Budget = { nodes: number; redact?: ((text: string) => string) | undefined };
 
 function summarize(value: unknown, key: string, depth: number, budget: Budget): unknown {
   if (key && SECRET_KEY.test(key)) return '***';
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (typeof value === 'string') return value.length > MAX_STRING ? `[${value.length} characters]` : value;
+  if (typeof value === 'string') return value.length > MAX_STRING ? `[${value.length} characters]` : budget.redact ? budget.redact(value) : value;
   if (typeof value === 'bigint') return String(value);
   if (typeof value !== 'object') return undefined;
   if (--budget.nodes < 0 || depth > MAX_DEPTH) return '…';
@@ -61,47 +63,56 @@ function summarize(value: unknown, key: string, depth: number, budget: Budget): 
  * Inspected context as the relay sends it: plain JSON, secret-looking keys masked, catalog lists
  * as counts (`{ tools: 5000 }`), and bounded in size whatever the context holds.
  */
-export function sanitizeContext(value: unknown): unknown {
-  return summarize(value, '', 0, { nodes: MAX_NODES });
+export function sanitizeContext(value: unknown, redact?: (text: string) => string): unknown {
+  return summarize(value, '', 0, { nodes: MAX_NODES, redact });
 }
 
 /** An inspected event (its catalogs, inputs and long lists summarized as in `sanitizeContext`). */
-export function sanitizeEvent(event: unknown): unknown {
-  return sanitizeContext(event);
+export function sanitizeEvent(event: unknown, redact?: (text: string) => string): unknown {
+  return sanitizeContext(event, redact);
 }
 
 /** A snapshot without its machinery, everything in it summarized (the context too). */
-export function sanitizeSnapshot(snapshot: unknown): unknown {
+export function sanitizeSnapshot(snapshot: unknown, redact?: (text: string) => string): unknown {
   if (snapshot === null || typeof snapshot !== 'object') return { status: 'active' };
   const toJSON = (snapshot as { toJSON?: unknown }).toJSON;
   const json = (typeof toJSON === 'function' ? toJSON.call(snapshot) : snapshot) as Record<string, unknown>;
   const shallow: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(json)) if (!SNAPSHOT_SKIP.has(key) && typeof item !== 'function') shallow[key] = item;
-  return sanitizeContext(shallow);
+  return sanitizeContext(shallow, redact);
 }
 
 /** Marks an observer that summarizes what it receives itself (the relay's), so it gets raw events. */
 export const SUMMARIZES_ITSELF = Symbol.for('mcp-switchboard.inspect.summarizesItself');
 
+/** Fields of an inspection event that are references or plain facts, passed on as they are. */
+const AS_IS = new Set(['type', 'actorRef', 'sourceRef', 'rootId']);
+
 /**
- * An inspection event whose snapshot (a plain JSON summary, without the machine) and event are
- * summarized; the actor refs stay as they are. An inspector that serializes every snapshot (as
- * `@statelyai/inspect` does before any sanitizer of its own runs) then serializes summaries.
+ * An inspection event whose every payload is summarized: the snapshot (a plain JSON summary,
+ * without the machine), the event, an action and its params (a `sendTo` carries a whole catalog),
+ * a microstep's transitions; every string kept goes through `redact` (the switchboard's: the
+ * config's secret values, e.g. one a server echoes in its name). The actor refs stay as they are.
+ * An inspector that serializes every snapshot (as `@statelyai/inspect` does before any sanitizer
+ * of its own runs) then serializes summaries.
  */
-export function summarizeInspectionEvent(event: InspectionEvent): InspectionEvent {
-  const out: Record<string, unknown> = { ...event };
+export function summarizeInspectionEvent(event: InspectionEvent, redact?: (text: string) => string): InspectionEvent {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (AS_IS.has(key)) out[key] = value;
+    else if (key === 'snapshot') out[key] = sanitizeSnapshot(value, redact);
+    else out[key] = sanitizeContext(value, redact);
+  }
   // An inspector registering an actor reads its current snapshot from the ref itself.
-  if (event.type === '@xstate.actor') out.actorRef = summarizingRef(event.actorRef);
-  if ('snapshot' in event) out.snapshot = sanitizeSnapshot(event.snapshot);
-  if ('event' in event) out.event = sanitizeEvent(event.event);
+  if (event.type === '@xstate.actor') out.actorRef = summarizingRef(event.actorRef, redact);
   return out as unknown as InspectionEvent;
 }
 
 /** The actor ref with `getSnapshot()` answering a summary; everything else is the ref's own. */
-function summarizingRef<T extends object>(ref: T): T {
+function summarizingRef<T extends object>(ref: T, redact?: (text: string) => string): T {
   return new Proxy(ref, {
     get(target, key) {
-      if (key === 'getSnapshot') return () => sanitizeSnapshot((target as { getSnapshot(): unknown }).getSnapshot());
+      if (key === 'getSnapshot') return () => sanitizeSnapshot((target as { getSnapshot(): unknown }).getSnapshot(), redact);
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
@@ -109,16 +120,17 @@ function summarizingRef<T extends object>(ref: T): T {
 }
 
 /**
- * The embedder's `inspect` observer, fed summarized events (see `summarizeInspectionEvent`); an
- * observer marked `SUMMARIZES_ITSELF` is passed through unchanged.
+ * The embedder's `inspect` observer, fed summarized and redacted events (see
+ * `summarizeInspectionEvent`); an observer marked `SUMMARIZES_ITSELF` is passed through unchanged.
  */
 export function summarizingObserver(
   inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
+  redact?: (text: string) => string,
 ): Observer<InspectionEvent> | ((event: InspectionEvent) => void) {
   if ((inspect as { [SUMMARIZES_ITSELF]?: boolean })[SUMMARIZES_ITSELF]) return inspect;
-  if (typeof inspect === 'function') return (event) => inspect(summarizeInspectionEvent(event));
+  if (typeof inspect === 'function') return (event) => inspect(summarizeInspectionEvent(event, redact));
   return {
-    next: (event) => inspect.next?.(summarizeInspectionEvent(event)),
+    next: (event) => inspect.next?.(summarizeInspectionEvent(event, redact)),
     error: (error) => inspect.error?.(error),
     complete: () => inspect.complete?.(),
   };

@@ -13,9 +13,9 @@ const TOKEN = 'inspector-bounds-token-0123';
 const TOOLS = 5000;
 
 /** A server listing `count` tools (each with a description, as real catalogs have), answering every call. */
-function catalogServer(count: number) {
+function catalogServer(count: number, serverName = 'big') {
   return async () => {
-    const server = new Server({ name: 'big', version: '1.0.0' }, { capabilities: { tools: {} } });
+    const server = new Server({ name: serverName, version: '1.0.0' }, { capabilities: { tools: {} } });
     const tools = Array.from({ length: count }, (_, i) => ({ name: `tool_${i}`, description: `Tool number ${i} of a very large catalog`, inputSchema: { type: 'object' as const } }));
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
     server.setRequestHandler(CallToolRequestSchema, (request) => ({ content: [{ type: 'text', text: `called ${request.params.name}` }] }));
@@ -101,6 +101,29 @@ describe('inspector bounds', () => {
     expect(carrying.map((m) => `${m.slice(0, 60)}… (${m.length} characters)`)).toEqual([]);
     expect(Math.max(...messages.map((m) => Buffer.byteLength(m)))).toBeLessThan(64 * 1024);
     expect(messages.some((m) => m.includes('"tools":5000'))).toBe(true);
+  });
+
+  it("gives an embedder's own inspector no catalog in any event kind (actions too) and no secret value a server echoes", async () => {
+    const secret = 'inspect-SECRET-value-77';
+    const seen: string[] = [];
+    sb = createSwitchboard(
+      // Never reachable (port 9 discards): its header value is a secret of the config all the same.
+      { servers: { web: { transport: 'http', url: 'http://127.0.0.1:9/mcp', headers: { 'X-Api-Key': '${HEADER_VALUE}' }, timeouts: { connectMs: 500 }, reconnect: { maxAttempts: 1 } } } },
+      {
+        env: { HEADER_VALUE: secret },
+        // The big server echoes the secret in its name (it comes back in its facts).
+        transports: { big: catalogServer(TOOLS, `big echoes ${secret}`) },
+        // An observer that serializes everything it is given, every event kind.
+        inspect: (event) => void seen.push(JSON.stringify(event, (key, value: unknown) => (key === 'actorRef' || key === 'sourceRef' ? undefined : value)) ?? ''),
+      },
+    );
+    await sb.start();
+    for (let i = 0; i < 5; i++) await sb.callTool(`tool_${i}`);
+    const kinds = new Set(seen.map((m) => (JSON.parse(m) as { type: string }).type));
+    expect(kinds.has('@xstate.action')).toBe(true);
+    const carrying = seen.filter((m) => m.includes('tool_4999'));
+    expect(carrying.map((m) => `${m.slice(0, 80)}… (${m.length} characters)`)).toEqual([]);
+    expect(seen.filter((m) => m.includes(secret)).map((m) => m.slice(0, 80))).toEqual([]);
   });
 
   it('keeps a history bounded in bytes, oldest first, and still replays every live machine to a late viewer', async () => {
