@@ -36,6 +36,12 @@ export interface GatewayHttpOptions {
    * timer. Defaults to `gateway.sessionIdleMs` (300 000 ms).
    */
   idleMs?: number;
+  /**
+   * A POST or DELETE whose body has not fully arrived this long after its headers is cut off (its
+   * socket destroyed): a client trickling a body must not hold a session slot, or the cap, for
+   * ever. Defaults to 30 000 ms (`BODY_TIMEOUT_MS`).
+   */
+  bodyTimeoutMs?: number;
   /** Bytes queued on one SSE stream of a client that does not read before notifications are dropped. Defaults to `gateway.maxBufferedBytes` (1 MiB). */
   maxBufferedBytes?: number;
   /** Largest POST body; a larger one gets 413. Defaults to `gateway.maxMessageBytes` (10 MiB). */
@@ -67,6 +73,8 @@ interface HttpSession {
 
 /** 15 s: the longest time between two keep-alive pings on a GET stream. */
 const MAX_PING_MS = 15_000;
+/** Default of `bodyTimeoutMs`. */
+export const BODY_TIMEOUT_MS = 30_000;
 /** The ids of the gateway's keep-alive pings; their answers stop here. */
 const PING_ID = 'switchboard-keepalive-';
 
@@ -88,6 +96,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
   const now = options.now ?? Date.now;
   const maxSessions = options.maxSessions ?? limits.maxSessions;
   const idleMs = options.idleMs ?? limits.sessionIdleMs;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
   const maxBufferedBytes = options.maxBufferedBytes ?? limits.maxBufferedBytes;
   const maxMessageBytes = options.maxMessageBytes ?? limits.maxMessageBytes;
   const logger = gateway.logger;
@@ -163,7 +172,8 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
    * (one with a request open can expire `idleMs` after it ends at the earliest). At least 1.
    */
   const retryAfter = () => {
-    let wait = idleMs;
+    // Every session busy: a request still sending its body ends within bodyTimeoutMs at the latest.
+    let wait = idleMs + bodyTimeoutMs;
     for (const session of sessions.values()) if (session.open === 0) wait = Math.min(wait, session.lastActive + idleMs - now());
     return Math.max(1, Math.ceil(wait / 1000));
   };
@@ -228,7 +238,23 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     if (transport.sessionId === undefined) await transport.close();
   };
 
+  /** Cuts off a request whose body is still arriving after bodyTimeoutMs (see the option). */
+  const guardBody = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'GET' || req.readableEnded || req.complete) return;
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      logger?.log('warn', `gateway: cut off an /mcp ${req.method} whose body did not arrive within ${bodyTimeoutMs} ms`);
+      req.destroy();
+      res.destroy();
+    }, bodyTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once('end', clear);
+    res.once('close', clear);
+  };
+
   const handler = async (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> => {
+    guardBody(req, res);
     try {
       const header = req.headers['mcp-session-id'];
       const id = Array.isArray(header) ? header[0] : header;

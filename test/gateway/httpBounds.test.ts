@@ -197,6 +197,34 @@ describe('/mcp under hostile clients', () => {
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('up__echo');
   });
 
+  it('cuts off requests whose body never finishes, so they hold no slot: before a session exists and inside one', async () => {
+    const { url, port, handler, connect, warnings } = await serve({ maxSessions: 2, idleMs: 60_000, bodyTimeoutMs: 300 });
+    const { connect: connectSocket } = await import('node:net');
+    /** A POST that declares a body and sends only its first bytes. */
+    const trickle = (headers: Record<string, string>) =>
+      new Promise<import('node:net').Socket>((resolve) => {
+        const body = JSON.stringify(INITIALIZE);
+        const socket = connectSocket(port, '127.0.0.1', () => {
+          const lines = Object.entries({ ...HEADERS, ...headers, host: `127.0.0.1:${port}`, 'content-length': String(body.length) }).map(([k, v]) => `${k}: ${v}`);
+          socket.write(`POST /mcp HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${body.slice(0, 20)}`);
+          resolve(socket);
+        });
+        socket.on('error', () => undefined);
+      });
+    const closed = (socket: import('node:net').Socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+    // One session that then stalls a request inside it, and one initialize that never finishes its body.
+    const { id } = await rawSession(url);
+    const inside = await trickle({ 'mcp-session-id': id, 'mcp-protocol-version': '2025-06-18' });
+    const opening = await trickle({});
+    stops.push(async () => void [inside, opening].forEach((s) => s.destroy()));
+    await Promise.all([closed(inside), closed(opening)]);
+    expect(warnings.filter((w) => /did not arrive within 300 ms/.test(w))).toHaveLength(2);
+    // Both slots are usable again: the stalled initialize holds none, and a second client fits beside the first session.
+    expect(handler.sessionCount).toBe(1);
+    const client = await connect();
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('up__echo');
+  });
+
   it('tells a refused client the idle time left of the session closest to expiry, a held GET stream notwithstanding', async () => {
     let clock = 1_000_000;
     const { url, port, handler } = await serve({ maxSessions: 1, idleMs: 10_000, now: () => clock });
