@@ -4,9 +4,21 @@ export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, Event
 export type { CallCompleted, CallKind } from './calls/index.js';
 export type { ServerStatus } from './serverView.js';
 export type { HealthReport } from './health.js';
-export type { TransportSource } from './session/connect.js';
-export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from './session/serverRequests.js';
+export type { TransportSource } from './protocol/index.js';
+export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from './protocol/index.js';
 export type { RequestOptions } from './surface.js';
+// Our own MCP shapes (structurally MCP 2025-11-25): what the API takes and returns, no SDK type.
+export type {
+  CallToolResult, ContentBlock, TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource,
+  ResourceContents, TextResourceContents, BlobResourceContents, ReadResourceResult, GetPromptResult, PromptMessage,
+  CompleteRequest, CompleteRequestParams, CompleteResult, PromptReference, ResourceTemplateReference,
+  Tool, ToolAnnotations, ToolExecution, Resource, ResourceTemplate, Prompt, PromptArgument, Root, ListRootsResult,
+  Implementation, ServerCapabilities, ClientCapabilities, LoggingLevel, Progress, Icon, Annotations, Meta,
+  CreateMessageRequest, CreateMessageRequestParams, CreateMessageResult, CreateMessageResultWithTools,
+  SamplingMessage, SamplingMessageContentBlock, ToolUseContent, ToolResultContent, ModelPreferences,
+  ElicitRequest, ElicitRequestParams, ElicitRequestFormParams, ElicitRequestURLParams, ElicitResult, PrimitiveSchemaDefinition,
+} from './protocol/index.js';
+export { LOGGING_LEVELS, isLoggingLevel } from './protocol/index.js';
 export type { Logger, LogLevel } from './core/logger.js';
 export type { RuntimeClock, Clock } from './core/clock.js';
 export { qualifiedName, splitQualified } from './routing/index.js';

@@ -1,15 +1,13 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Root } from '@modelcontextprotocol/sdk/types.js';
-import { notifyRootsChanged } from './session/serverRequests.js';
+import type { ProtocolSession, Root } from './protocol/index.js';
 
 /**
  * What the switchboard keeps about its servers' live sessions beyond the actors: each connected
- * server's SDK client (to announce roots changes), the roots set by `setRoots`, and the resource
- * subscriptions (with subscriber counts) that every new session re-sends.
+ * server's protocol session (to announce roots changes), the roots set by `setRoots`, and the
+ * resource subscriptions (with subscriber counts) that every new session re-sends.
  */
 export class LiveClients {
-  /** The live SDK client of each connected server. */
-  readonly clients = new Map<string, Client>();
+  /** The live protocol session of each connected server. */
+  readonly clients = new Map<string, ProtocolSession>();
   /** Subscribed resource uris per server, with subscriber counts. */
   readonly subscriptions = new Map<string, Map<string, number>>();
   private current: Root[] | undefined;
@@ -24,8 +22,8 @@ export class LiveClients {
     this.announceRoots();
   }
 
-  /** Sends `notifications/roots/list_changed` to every connected server. */
+  /** Sends `notifications/roots/list_changed` to every connected server (never rejects). */
   announceRoots(): void {
-    for (const client of this.clients.values()) void notifyRootsChanged(client);
+    for (const session of this.clients.values()) void session.notifyRootsChanged();
   }
 }

@@ -1,5 +1,3 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { Root } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolInfo } from '../machines/types.js';
 import type { PendingCalls } from './calls/index.js';
 import type { ClosingTracker } from './closing.js';
@@ -9,7 +7,7 @@ import type { HealthProbes } from './health.js';
 import type { ServerRegistry } from './registry.js';
 import { createAuthProvider, type Authorize, type TokenStore } from './auth/index.js';
 import type { BreakerGates } from './breaker/index.js';
-import { clientCapabilities, installServerRequests, type ServerRequestHandlers } from './session/serverRequests.js';
+import { clientCapabilities, type ProtocolSession, type Root, type ServerRequestHandlers } from './protocol/index.js';
 import { createSessionLogic, type SessionPorts } from './session/session.js';
 import { managerMachine } from '../machines/manager.js';
 import { serverConnectionMachine } from '../machines/serverConnection.js';
@@ -32,8 +30,8 @@ export interface PortSources {
   roots(): Root[] | undefined;
   /** Subscribed resource uris per server. */
   subscriptions: Map<string, Map<string, number>>;
-  /** Live SDK clients by server (for roots notifications). */
-  clients: Map<string, Client>;
+  /** Live protocol sessions by server (for roots notifications). */
+  clients: Map<string, ProtocolSession>;
   /** OAuth: the token store (one per switchboard) and the host's interactive step. */
   tokenStore: TokenStore;
   authorize: Authorize | undefined;
@@ -62,18 +60,17 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
     get capabilities() {
       return capabilities();
     },
-    prepareClient: (client) =>
-      installServerRequests(client, {
-        server: name,
-        handlers: from.handlers,
-        capabilities: capabilities(),
-        timeoutMs: server.config.timeouts.callMs,
-        limits: server.config.limits,
-        clock: from.clock,
-        log,
-        roots: () => from.roots(),
-        redact: (text) => from.registry.redact(name, text),
-      }),
+    serverRequests: () => ({
+      server: name,
+      handlers: from.handlers,
+      capabilities: capabilities(),
+      timeoutMs: server.config.timeouts.callMs,
+      limits: server.config.limits,
+      clock: from.clock,
+      log,
+      roots: () => from.roots(),
+      redact: (text) => from.registry.redact(name, text),
+    }),
     // Only for uris this switchboard subscribed to (and has not let go of).
     resourceUpdated: (uri) => {
       if (from.subscriptions.get(name)?.has(uri)) from.hub.publish({ type: 'resource.updated', server: name, uri });
@@ -81,8 +78,8 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
     subscriptions: () => [...(from.subscriptions.get(name)?.keys() ?? [])],
     auth: (hooks) =>
       createAuthProvider(server.config, { tokenStore: from.tokenStore, ...(from.authorize ? { authorize: from.authorize } : {}), clock: from.clock, log, ...hooks }),
-    onClient: (client) => {
-      if (client) from.clients.set(name, client);
+    onClient: (session) => {
+      if (session) from.clients.set(name, session);
       else from.clients.delete(name);
     },
   };

@@ -1,8 +1,8 @@
 import { mergePolicy } from './config/resolve.js';
 import { DEFAULT_POLICY, type PolicyOverrides, type RuntimeServer } from './config/schema.js';
 import { redactText, secretsOf } from './redact.js';
-import type { TransportSource } from './session/connect.js';
-import { StderrRing } from './session/stderrRing.js';
+import type { TransportSource } from './protocol/index.js';
+import { StderrRing } from './protocol/index.js';
 
 /**
  * The one registry of configured servers: every part that needs a server's config, secrets,

@@ -10,7 +10,7 @@ import type { SwitchboardInput } from './options.js';
 import type { ServerRegistry } from './registry.js';
 import { diffServers, type ReloadResult } from './reload.js';
 import type { BreakerGates } from './breaker/index.js';
-import type { TransportSource } from './session/connect.js';
+import type { TransportSource } from './protocol/index.js';
 
 /** What changing the set of servers needs from the facade. */
 export interface ServerSetPorts {

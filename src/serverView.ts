@@ -4,7 +4,7 @@ import { connectionStateOf, type ConnectionContext } from '../machines/serverCon
 import type { ErrorInfo } from '../machines/types.js';
 import type { RuntimeServer } from './config/schema.js';
 import { cachedSecretsOf, displayTarget, redactText } from './redact.js';
-import type { StderrRing } from './session/stderrRing.js';
+import type { StderrRing } from './protocol/index.js';
 
 /** One server as `getServer()` and the admin API show it; secrets are never part of it. */
 export interface ServerStatus {

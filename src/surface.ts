@@ -1,4 +1,4 @@
-import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from './protocol/index.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../machines/types.js';
 import type { CallKind } from './calls/index.js';
 import { argumentsProblem } from './calls/index.js';

@@ -1,4 +1,4 @@
-import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from './protocol/index.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../machines/types.js';
 import type { HealthReport } from './health.js';
 import type { ServerStatus } from './serverView.js';

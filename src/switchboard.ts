@@ -18,7 +18,7 @@ import type { SwitchboardEventMap, SwitchboardEventType } from './events.js';
 import { HealthProbes } from './health.js';
 import { restartable, toManagedServer } from './managedServer.js';
 import { ServerRegistry } from './registry.js';
-import type { TransportSource } from './protocol/v1/connect.js';
+import type { TransportSource } from './protocol/index.js';
 import { CatalogIndex } from './routing/index.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
 import { SurfaceMethods } from './surfaceMethods.js';

@@ -1,8 +1,8 @@
 import { resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { realClock, type RuntimeClock } from '../core/clock.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { openSession } from '../session/connect.js';
-import { StderrRing } from '../session/stderrRing.js';
+import { openSession } from '../protocol/v1/connect.js';
+import { StderrRing } from '../protocol/stderrRing.js';
 import type { Authorize } from './consent.js';
 import { AuthError } from './errors.js';
 import { createAuthProvider } from './create.js';

@@ -1,4 +1,4 @@
-import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Progress } from '../protocol/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import { DeadlineQueue } from './deadlines.js';
 import { SwitchboardError } from '../core/errors.js';

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '../protocol/index.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import type { HealthReport } from '../health.js';

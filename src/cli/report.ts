@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '../protocol/index.js';
 import type { HealthReport } from '../health.js';
 import type { ServerStatus } from '../serverView.js';
 import type { ErrorInfo, ToolInfo } from '../../machines/types.js';

@@ -1,4 +1,4 @@
-import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult, ReadResourceResult } from '../protocol/index.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../../machines/types.js';
 import type { RequestOptions } from '../surface.js';
 import { notFound, same, withLocal, type Command, type CommandInput, type Listing } from './local.js';

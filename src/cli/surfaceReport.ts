@@ -1,4 +1,4 @@
-import type { GetPromptResult, ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import type { GetPromptResult, ReadResourceResult } from '../protocol/index.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../../machines/types.js';
 import { short, table } from './format.js';
 import { noteUnavailable, out, outJson, type Unavailable } from './report.js';

@@ -14,7 +14,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/logger.js';
-import type { HandlerContext, ServerRequestHandlers } from '../session/serverRequests.js';
+import type { HandlerContext, ServerRequestHandlers } from '../protocol/index.js';
 
 /**
  * Server → client requests through the gateway (DESIGN §12). An upstream server may ask for

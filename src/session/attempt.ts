@@ -1,26 +1,21 @@
-import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import {
-  LoggingMessageNotificationSchema,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  EmptyResultSchema,
-  type ClientCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
 import type { ConnectionEvent } from '../../machines/serverConnection.js';
 import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.js';
 import type { RuntimeClock } from '../core/clock.js';
 import type { RegisteredServer } from '../registry.js';
-import { classifyConnectError, isSessionRejection } from './classify.js';
 import type { ServerAuth } from '../auth/create.js';
-import { NO_SDK_TIMEOUT, openSession, type OpenSession } from './connect.js';
-import { pingServer, requestSignal } from './requests.js';
-import { listCatalog } from './catalog.js';
+import {
+  connectorFor,
+  listCatalog,
+  type DeclaredCapabilities,
+  type LossReason,
+  type ProtocolSession,
+  type ServerRequestOptions,
+  type SessionEvents,
+} from '../protocol/index.js';
 
 /**
- * The lifecycle of connect attempts: each `session.open` builds a fresh SDK Client and transport,
- * initializes and lists the catalog, and reports `session.ready` or `session.failed`; a live
+ * The lifecycle of connect attempts: each `session.open` opens a fresh protocol session (its
+ * transport and handshake: src/protocol, whatever the era) and lists the catalog, and reports `session.ready` or `session.failed`; a live
  * session reports its loss once (`session.lost`, with `reason: 'expired'` when the server forgot it). Closing an attempt aborts what
  * it is doing and hands the close (the whole process group, the HTTP DELETE) to `track`, so that
  * `stop()` waits until it is complete.
@@ -38,9 +33,9 @@ export interface AttemptPorts {
   /** Reports to the connection machine (dropped once the session actor stopped). */
   send(event: ConnectionEvent): void;
   /** What this client declares (sampling, elicitation, roots: only where a handler exists). */
-  capabilities: ClientCapabilities;
-  /** Installs the server → client request handlers on a fresh client. */
-  prepareClient(client: OpenSession['client']): void;
+  capabilities: DeclaredCapabilities;
+  /** The embedder's handlers of server → client requests, with their bounds (none: undefined). */
+  serverRequests(): ServerRequestOptions | undefined;
   /** A subscribed resource changed on the server. */
   resourceUpdated(uri: string): void;
   /** The resource uris subscribed on this server, re-sent after every connect. */
@@ -53,7 +48,7 @@ export interface AttemptPorts {
 export interface Attempt {
   readonly id: number;
   readonly controller: AbortController;
-  session: OpenSession | null;
+  session: ProtocolSession | null;
   ready: boolean;
   checking: boolean;
   /** Loss already reported: one attempt ends once. */
@@ -97,7 +92,9 @@ export class Attempts {
     if (auth) current.redact = (text) => auth.redact(text);
     const work = (async () => {
       try {
-        const session = await openSession(
+        const connector = connectorFor(server.config);
+        const serverRequests = this.ports.serverRequests();
+        const session = await connector.open(
           {
             server: server.config,
             custom: server.transport,
@@ -106,24 +103,24 @@ export class Attempts {
             clientInfo: this.ports.clientInfo,
             capabilities: this.ports.capabilities,
             clock: this.ports.clock,
+            ...(serverRequests ? { serverRequests } : {}),
             ...(auth ? { auth } : {}),
           },
-          (client) => this.prepare(current, client),
+          this.events(current),
         );
         if (this.current !== current) {
           await session.close();
           return;
         }
         current.session = session;
-        const listing = requestSignal(current.controller.signal);
-        const catalog = await listCatalog(session.client, this.listingServer(), listing.signal, this.warn).finally(listing.done);
+        const catalog = await listCatalog(session, this.listingServer(), current.controller.signal, this.warn);
         if (this.current !== current) return;
         current.ready = true;
         this.resubscribe(current);
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
         if (this.current !== current) return;
-        const info = classifyConnectError(error, current.session?.retryAfterMs(), server.config.limits.maxMessageBytes);
+        const info = connectorFor(server.config).connectFailure(error, current.session ?? undefined, server.config.limits.maxMessageBytes);
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }
     })();
@@ -146,7 +143,7 @@ export class Attempts {
     this.ports.send({ type: 'session.lost', reason: isExpired ? 'expired' : 'closed', attemptId: current.id, at: this.ports.clock.now(), error: this.redactInfo(error, current) });
   }
 
-  /** A transport error or a timeout may or may not mean the session is gone: ping once to find out. */
+  /** A transport error or a timeout may or may not mean the session is gone: probe once to find out. */
   check(current: Attempt): void {
     const session = current.session;
     if (!session || current.checking || this.current !== current) return;
@@ -154,11 +151,12 @@ export class Attempts {
     const controller = new AbortController();
     const clock = this.ports.clock;
     const timer = clock.setTimeout(() => controller.abort(new Error('ping timed out')), this.ports.server.config.health.timeoutMs);
-    pingServer(session.client, controller.signal)
+    session
+      .probe(controller.signal)
       .then(
         () => undefined,
         (error: unknown) => {
-          if (isSessionRejection(error)) this.lose(current, expired(this.name), true);
+          if (session.expired(error)) this.lose(current, expired(this.name), true);
           else this.lose(current, lost(this.name, 'stopped answering'));
         },
       )
@@ -168,48 +166,37 @@ export class Attempts {
       });
   }
 
-  /** A health ping of attempt `id`, answered with `health.passed`/`health.failed`. */
+  /** A health probe of attempt `id`, answered with `health.passed`/`health.failed`. */
   ping(id: number): void {
     const current = this.current;
     if (!current?.session || current.id !== id) return;
-    const { signal, done } = requestSignal(current.controller.signal);
-    pingServer(current.session.client, signal)
-      .then(
-        () => this.ports.send({ type: 'health.passed', attemptId: id }),
-        (error: unknown) =>
-          this.ports.send({ type: 'health.failed', attemptId: id, error: { code: 'HealthCheckFailed', message: this.ports.redact(String((error as Error)?.message ?? error)) } }),
-      )
-      .finally(done);
+    current.session.probe(current.controller.signal).then(
+      () => this.ports.send({ type: 'health.passed', attemptId: id }),
+      (error: unknown) =>
+        this.ports.send({ type: 'health.failed', attemptId: id, error: { code: 'HealthCheckFailed', message: this.ports.redact(String((error as Error)?.message ?? error)) } }),
+    );
   }
 
   /** Lists the stale kinds again (after list_changed) and reports `catalog.listed`. */
   relist(id: number, kinds: readonly CatalogKind[]): void {
     const current = this.current;
     if (!current?.session || current.id !== id || kinds.length === 0) return;
-    const { signal, done } = requestSignal(current.controller.signal);
-    listCatalog(current.session.client, this.listingServer(), signal, this.warn, kinds)
-      .then(
-        (catalog) => {
-          if (this.current === current) this.ports.send({ type: 'catalog.listed', attemptId: id, catalog });
-        },
-        (error: unknown) => this.ports.log('warning', this.ports.redact(`relisting ${kinds.join(', ')} failed: ${(error as Error)?.message ?? error}`)),
-      )
-      .finally(done);
+    listCatalog(current.session, this.listingServer(), current.controller.signal, this.warn, kinds).then(
+      (catalog) => {
+        if (this.current === current) this.ports.send({ type: 'catalog.listed', attemptId: id, catalog });
+      },
+      (error: unknown) => this.ports.log('warning', this.ports.redact(`relisting ${kinds.join(', ')} failed: ${(error as Error)?.message ?? error}`)),
+    );
   }
 
   /** Sends `resources/subscribe` for every subscribed uri again: a fresh session knows none. */
   private resubscribe(current: Attempt): void {
-    const client = current.session?.client;
-    if (!client || !client.getServerCapabilities()?.resources?.subscribe) return;
+    const session = current.session;
+    if (!session?.facts.capabilities?.resources?.subscribe) return;
     for (const uri of this.ports.subscriptions()) {
-      const { signal, done } = requestSignal(current.controller.signal);
-      client
-        .request({ method: 'resources/subscribe', params: { uri } }, EmptyResultSchema, { signal, timeout: NO_SDK_TIMEOUT })
-        .then(
-          () => undefined,
-          (error: unknown) => this.ports.log('warning', this.ports.redact(`re-subscribing to ${uri} failed: ${(error as Error)?.message ?? error}`)),
-        )
-        .finally(done);
+      session
+        .subscribe(uri, current.controller.signal)
+        .catch((error: unknown) => this.ports.log('warning', this.ports.redact(`re-subscribing to ${uri} failed: ${(error as Error)?.message ?? error}`)));
     }
   }
 
@@ -220,45 +207,36 @@ export class Attempts {
     return config.tools ? { name: this.name, tools: config.tools } : { name: this.name };
   }
 
-  private prepare(current: Attempt, client: OpenSession['client']): void {
-    client.onclose = () => {
-      const fault = current.session?.fault();
-      this.lose(current, lost(this.name, fault ? `was disconnected: ${fault.message}` : 'closed the connection'));
+  /** What the attempt's session reports, dropped once another attempt took its place. */
+  private events(current: Attempt): SessionEvents {
+    const why: Record<LossReason, (error?: Error) => string> = {
+      closed: () => 'closed the connection',
+      faulted: (error) => `was disconnected: ${error?.message ?? 'its output broke the protocol'}`,
+      streamLost: () => 'lost its SSE stream',
     };
-    client.onerror = (error: Error) => {
-      this.ports.log('debug', this.ports.redact(`transport error: ${error.message}`));
-      if (!current.ready) return;
-      if (error instanceof SseError) this.lose(current, lost(this.name, 'lost its SSE stream'));
-      else if (this.ports.server.config.transport === 'http') this.check(current);
+    return {
+      lost: (reason, error) => this.lose(current, lost(this.name, why[reason](error))),
+      suspect: () => {
+        if (current.ready) this.check(current);
+      },
+      transportError: (error) => this.ports.log('debug', this.ports.redact(`transport error: ${error.message}`)),
+      listChanged: (kind) => {
+        if (this.current === current) this.ports.send({ type: 'catalog.listChanged', attemptId: current.id, kind });
+      },
+      resourceUpdated: (uri) => {
+        if (this.current === current) this.ports.resourceUpdated(uri);
+      },
+      log: (level, message) => this.ports.log(level, this.ports.redact(message)),
     };
-    const changed = (kind: CatalogKind) => () => {
-      if (this.current === current) this.ports.send({ type: 'catalog.listChanged', attemptId: current.id, kind });
-    };
-    client.setNotificationHandler(ToolListChangedNotificationSchema, changed('tools'));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, changed('prompts'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
-      changed('resources')();
-      changed('templates')();
-    });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
-      if (this.current === current) this.ports.resourceUpdated(notification.params.uri);
-    });
-    this.ports.prepareClient(client);
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
-      const { level, data, logger } = notification.params;
-      const text = typeof data === 'string' ? data : JSON.stringify(data);
-      this.ports.log(level, this.ports.redact(logger ? `${logger}: ${text}` : text));
-    });
   }
 }
 
-function factsOf(session: OpenSession): ServerFacts {
+function factsOf(session: ProtocolSession): ServerFacts {
+  const { serverInfo, capabilities, instructions, protocolVersion } = session.facts;
   const facts: ServerFacts = {};
-  const serverInfo = session.client.getServerVersion();
-  const capabilities = session.client.getServerCapabilities();
-  const instructions = session.client.getInstructions();
   if (serverInfo) facts.serverInfo = serverInfo;
   if (capabilities) facts.capabilities = capabilities as Record<string, unknown>;
   if (instructions) facts.instructions = instructions;
+  if (protocolVersion) facts.protocolVersion = protocolVersion;
   return facts;
 }

@@ -1,16 +1,9 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { CallTable, PendingCall } from '../calls/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import type { Policy } from '../config/schema.js';
 import { SwitchboardError } from '../core/errors.js';
-import { classifyCallError, type CallFailure } from './classify.js';
-import { NO_SDK_TIMEOUT } from './connect.js';
-import { withCallSignal } from './fetchGuard.js';
-import { CancelTaskResultSchema, CompleteResultSchema, EmptyResultSchema, GetPromptResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
-import { ToolResultSchema, withContent } from './resultShape.js';
+import type { CallFailure, CallMethod, CallToolResult, Progress, ProtocolSession } from '../protocol/index.js';
 
 /**
  * Invocation and replay of one admitted call: send `tools/call`, settle it in the pending-call
@@ -53,53 +46,20 @@ export function shouldReplay(call: PendingCall, failure: CallFailure, ports: Pic
   return hints?.readOnlyHint === true || hints?.idempotentHint === true;
 }
 
-/** Result schemas of the requests other than tools/call (results pass through unchanged). */
-const RESULT_SCHEMAS: Record<string, z.ZodType> = {
-  'resources/read': ReadResourceResultSchema,
-  'prompts/get': GetPromptResultSchema,
-  'completion/complete': CompleteResultSchema,
-  'logging/setLevel': EmptyResultSchema,
-  'resources/subscribe': EmptyResultSchema,
-  'resources/unsubscribe': EmptyResultSchema,
-};
+/** The request of a call (its `_meta` goes in the request options). */
+function requestOf(call: PendingCall): { method: CallMethod; params: Record<string, unknown> } {
+  if (call.kind !== 'tool') return { method: call.method as CallMethod, params: call.params ?? {} };
+  return { method: 'tools/call', params: { name: call.tool, arguments: call.args ?? {} } };
+}
 
-/** The JSON-RPC request of a call and the schema of its answer. */
-function requestOf(call: PendingCall): { method: string; params: Record<string, unknown>; schema: z.ZodType } {
-  if (call.kind !== 'tool') return { method: call.method!, params: call.params ?? {}, schema: RESULT_SCHEMAS[call.method!] ?? EmptyResultSchema };
-  const params: Record<string, unknown> = { name: call.tool, arguments: call.args ?? {} };
-  if (call.meta) params._meta = call.meta;
-  return { method: 'tools/call', params, schema: ToolResultSchema };
+/** A tool result without `content` gets [] (as the SDK's own schema defaults it). */
+function withContent(result: CallToolResult): CallToolResult {
+  return result.content === undefined ? { ...result, content: [] } : result;
 }
 
 /** How a call is named in messages. */
 function subjectOf(call: PendingCall): string {
   return call.kind === 'tool' ? `tool "${call.tool}"` : `${call.method} "${call.tool}"`;
-}
-
-/**
- * A tool whose `execution.taskSupport` is `required` runs as a task: the SDK's request stream
- * creates it, polls it and yields its result; to the caller it is one call like any other.
- */
-async function requestAsTask(client: Client, request: { method: string; params: Record<string, unknown> }, schema: z.ZodType, options: { signal: AbortSignal } & Record<string, unknown>): Promise<unknown> {
-  type Message = { type: string; result?: unknown; error?: unknown; task?: { taskId?: string } };
-  const stream = (client as unknown as { requestStream(r: unknown, s: z.ZodType, o: unknown): AsyncIterable<Message> }).requestStream(request, schema, { ...options, task: {} });
-  let taskId: string | undefined;
-  // The SDK only stops polling when the call is aborted; the task must be cancelled on the server.
-  const cancel = () => {
-    if (taskId === undefined) return;
-    client.request({ method: 'tasks/cancel', params: { taskId } }, CancelTaskResultSchema, { timeout: NO_SDK_TIMEOUT }).catch(() => undefined);
-  };
-  options.signal.addEventListener('abort', cancel);
-  try {
-    for await (const message of stream) {
-      if (message.type === 'taskCreated') taskId = message.task?.taskId;
-      if (message.type === 'result') return message.result;
-      if (message.type === 'error') throw message.error;
-    }
-    throw new Error('the task ended without a result');
-  } finally {
-    options.signal.removeEventListener('abort', cancel);
-  }
 }
 
 function aftermathOf(failure: CallFailure): Aftermath {
@@ -109,22 +69,25 @@ function aftermathOf(failure: CallFailure): Aftermath {
 }
 
 /** Sends one admitted call; `done` runs exactly once, after the call settled (or was kept for replay). */
-export function invoke(client: Client, call: PendingCall, epoch: number, ports: InvokePorts, done: (settlement: Settlement) => void): void {
+export function invoke(session: ProtocolSession, call: PendingCall, epoch: number, ports: InvokePorts, done: (settlement: Settlement) => void): void {
   call.attempts++;
   const startedAt = ports.clock.now();
-  const { method, params, schema } = requestOf(call);
-  const options = { signal: call.signal.asAbortSignal, timeout: NO_SDK_TIMEOUT, onprogress: (progress: Progress) => ports.calls.progress(call.requestId, progress) };
+  const { method, params } = requestOf(call);
+  const options = {
+    signal: call.signal.asAbortSignal,
+    onProgress: (progress: Progress) => ports.calls.progress(call.requestId, progress),
+    meta: call.kind === 'tool' ? call.meta : undefined,
+    task: call.task,
+  };
   // One callback pair, no .finally: each extra promise is paid on every call.
-  withCallSignal(call.signal, () =>
-    call.task ? requestAsTask(client, { method, params }, schema, options) : client.request({ method, params } as { method: 'tools/call'; params: { name: string } }, schema, options),
-  ).then(
+  session.request(method, params, options).then(
     (result) => {
       ports.record(call.requestId, epoch, 'success', startedAt);
       ports.calls.resolve(call.requestId, call.kind === 'tool' ? withContent(result as CallToolResult) : result);
       done(SETTLED);
     },
     (error: unknown) => {
-      const failure = classifyCallError(error, call.abortCause, ports.name, call.tool, subjectOf(call), call.kind === 'tool' ? 'tool' : 'other');
+      const failure = session.failure(error, { abortCause: call.abortCause, server: ports.name, tool: call.tool, subject: subjectOf(call), kind: call.kind === 'tool' ? 'tool' : 'other' });
       ports.record(call.requestId, epoch, failure.outcome, startedAt);
       const message = ports.redact(failure.error.message);
       const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message, retryOptions(failure.error));

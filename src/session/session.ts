@@ -8,9 +8,8 @@ import { redactText } from '../redact.js';
 import type { RegisteredServer } from '../registry.js';
 import { Admission, type BreakerView, type Decision } from './admission.js';
 import { Attempts, type AttemptPorts } from './attempt.js';
-import type { OpenSession } from './connect.js';
 import { invoke, type Settlement } from './invoke.js';
-import { pingServer } from './requests.js';
+import type { ProtocolSession } from '../protocol/index.js';
 
 /**
  * The session actor: one per server connection, for the connection's whole life. It runs the
@@ -41,12 +40,12 @@ export interface SessionPorts {
   registerProbe(pinger: (signal: AbortSignal) => Promise<void>): () => void;
   /** Client capabilities, server → client handlers, subscriptions: see AttemptPorts. */
   capabilities: AttemptPorts['capabilities'];
-  prepareClient: AttemptPorts['prepareClient'];
+  serverRequests: AttemptPorts['serverRequests'];
   resourceUpdated: AttemptPorts['resourceUpdated'];
   subscriptions: AttemptPorts['subscriptions'];
   auth: AttemptPorts['auth'];
-  /** Whether the live session of this server is ready for requests now (for clients of `clientOf`). */
-  onClient?(client: OpenSession['client'] | null): void;
+  /** The live session of this server once it is ready for requests, null when it is not. */
+  onClient?(session: ProtocolSession | null): void;
 }
 
 /** Creates the `session` actor logic; `portsOf` gives a server's ports (undefined once removed). */
@@ -76,7 +75,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       redact,
       send,
       capabilities: ports.capabilities,
-      prepareClient: ports.prepareClient,
+      serverRequests: ports.serverRequests,
       resourceUpdated: ports.resourceUpdated,
       subscriptions: ports.subscriptions,
       auth: ports.auth,
@@ -103,7 +102,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       const current = attempts.current;
       if (!call || !current?.session) return;
       if (notifyActivity && admission.inFlight === 1) send({ type: 'session.busy', attemptId: current.id });
-      invoke(current.session.client, call, epoch, invokePorts, (settlement: Settlement) => {
+      invoke(current.session, call, epoch, invokePorts, (settlement: Settlement) => {
         if (settlement.replay) replaying.set(requestId, settlement.replay);
         if (settlement.aftermath === 'auth') attempts.lose(current, { code: 'AuthRequired', message: `server "${name}" refused the credentials mid-session (HTTP 401/403)`, retryable: false });
         else if (settlement.aftermath === 'expired') attempts.lose(current, { code: 'SessionExpired', message: `server "${name}" no longer knows the session`, retryable: true }, true);
@@ -135,9 +134,9 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       if (current?.id !== attemptId || !current.session) return;
       active = true;
       retryAt = null;
-      const client = current.session.client;
-      unregisterProbe = ports.registerProbe((signal) => pingServer(client, signal));
-      ports.onClient?.(client);
+      const session = current.session;
+      unregisterProbe = ports.registerProbe((signal) => session.probe(signal));
+      ports.onClient?.(session);
       const replays = [...replaying.keys()];
       replaying.clear();
       admitAll([...replays, ...admission.takeHeld()]);

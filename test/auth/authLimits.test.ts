@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RuntimeServer } from '../../src/config/index.js';
-import { classifyConnectError } from '../../src/session/classify.js';
+import { classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { codeFromRedirect, harness, httpServer, textOf, type Harness } from './harness.js';
 import { flood, hang, type Flood } from './hostile.js';
 import { startAuthServer, startResourceServer, type Intercept, type TestAuthServer, type TestResourceServer } from './servers.js';

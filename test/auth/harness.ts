@@ -1,8 +1,8 @@
 import { SimulatedClock } from 'xstate';
 import { createAuthProvider, memoryTokenStore, type AuthDeps, type Authorize, type TokenStore } from '../../src/auth/index.js';
 import { resolveConfig, type RuntimeServer } from '../../src/config/index.js';
-import { openSession, type OpenSession } from '../../src/session/connect.js';
-import { StderrRing } from '../../src/session/stderrRing.js';
+import { openSession, type OpenSession } from '../../src/protocol/v1/connect.js';
+import { StderrRing } from '../../src/protocol/stderrRing.js';
 
 /** Shared pieces of the auth tests: a server config, a session with authorization, authorize callbacks. */
 

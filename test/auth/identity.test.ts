@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/auth/index.js';
-import { classifyConnectError } from '../../src/session/classify.js';
+import { classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { codeFromRedirect, harness, httpServer, type Harness } from './harness.js';
 import { startAuthServer, startResourceServer, type TestAuthServer, type TestResourceServer } from './servers.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/auth/index.js';
-import { classifyCallError, classifyConnectError } from '../../src/session/classify.js';
+import { classifyCallError, classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { codeFromRedirect, followToLoopback, harness, httpServer, textOf, type Harness } from './harness.js';
 import { startAuthServer, startResourceServer, startSseResourceServer, type TestAuthServer, type TestResourceServer } from './servers.js';
 

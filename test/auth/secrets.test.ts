@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifyCallError, classifyConnectError } from '../../src/session/classify.js';
+import { classifyCallError, classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { codeFromRedirect, harness, httpServer, type Harness } from './harness.js';
 import { startAuthServer, startResourceServer, type TestAuthServer, type TestResourceServer } from './servers.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError, defaultTokenDir, fileTokenStore, memoryTokenStore, resolveTokenStore, storeKey, TokenStoreError, type StoredAuth } from '../../src/auth/index.js';
-import { classifyConnectError } from '../../src/session/classify.js';
+import { classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { codeFromRedirect, harness, httpServer, type Harness } from './harness.js';
 import { startAuthServer, startResourceServer } from './servers.js';
 

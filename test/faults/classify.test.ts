@@ -3,7 +3,7 @@ import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { brokenResponse, classifyCallError, classifyConnectError, idFromEdges, MessageTooLargeError } from '../../src/session/classify.js';
+import { brokenResponse, classifyCallError, classifyConnectError, idFromEdges, MessageTooLargeError } from '../../src/protocol/v1/classify.js';
 
 describe('classifyCallError', () => {
   const refusals: [string, unknown][] = [

@@ -1,8 +1,8 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { classifyConnectError, MessageTooLargeError, substituteError } from '../../src/session/classify.js';
-import { FramingLostError } from '../../src/session/stdioFraming.js';
+import { classifyConnectError, MessageTooLargeError, substituteError } from '../../src/protocol/v1/classify.js';
+import { FramingLostError } from '../../src/protocol/v1/transports/stdioFraming.js';
 import { startSseServer, startStreamableHttpServer } from '../helpers/httpServers.js';
 import { FAST, stdioServer } from '../helpers/switchboard.js';
 

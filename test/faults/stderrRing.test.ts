@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StderrRing } from '../../src/session/stderrRing.js';
+import { StderrRing } from '../../src/protocol/stderrRing.js';
 
 describe('StderrRing', () => {
   it('keeps exactly the newest bytes up to its capacity, across chunk boundaries', () => {

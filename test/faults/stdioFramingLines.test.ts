@@ -1,6 +1,6 @@
 import { SimulatedClock } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { FramingLostError, ScreeningReadBuffer, SKIP_MS } from '../../src/session/stdioFraming.js';
+import { FramingLostError, ScreeningReadBuffer, SKIP_MS } from '../../src/protocol/v1/transports/stdioFraming.js';
 
 const CAP = 1024;
 

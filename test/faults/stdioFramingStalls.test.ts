@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { SKIP_MS } from '../../src/session/stdioFraming.js';
+import { SKIP_MS } from '../../src/protocol/v1/transports/stdioFraming.js';
 import { waitGone } from '../helpers/processes.js';
 import { FAST, until } from '../helpers/switchboard.js';
 

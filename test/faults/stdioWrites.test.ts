@@ -1,7 +1,7 @@
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { coalesceWrites } from '../../src/session/connect.js';
+import { coalesceWrites } from '../../src/protocol/v1/connect.js';
 import { until } from '../helpers/switchboard.js';
 
 /** A child that answers its first stdin chunk with the number of lines in it. */

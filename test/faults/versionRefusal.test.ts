@@ -5,7 +5,7 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { classifyConnectError } from '../../src/session/classify.js';
+import { classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { FAST, recordEvents } from '../helpers/switchboard.js';
 
 const FRAMING = fileURLToPath(new URL('../fixtures/framingServer.mjs', import.meta.url));

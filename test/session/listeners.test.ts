@@ -6,8 +6,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { listCatalog } from '../../src/session/catalog.js';
-import { coalesceWrites } from '../../src/session/connect.js';
+import { listCatalog } from '../../src/protocol/v1/catalog.js';
+import { coalesceWrites } from '../../src/protocol/v1/connect.js';
 import { FAST, rawServer } from '../helpers/switchboard.js';
 
 const PAGES = 200;

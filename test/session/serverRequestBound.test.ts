@@ -3,7 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCode, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { clientCapabilities, installServerRequests } from '../../src/session/serverRequests.js';
+import { clientCapabilities, installServerRequests } from '../../src/protocol/v1/serverRequests.js';
 import { until } from '../helpers/switchboard.js';
 import { ASK, refusal, TIMEOUT_MS } from './serverRequestPair.js';
 import { Blocker, closeFloodPairsAfterEach, CountingClock, floodPair, floodRequest, refused, type FloodProbe } from './serverRequestFlood.js';

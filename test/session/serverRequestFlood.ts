@@ -5,7 +5,7 @@ import type { CreateMessageRequest, CreateMessageResult, ElicitRequest, ElicitRe
 import { afterEach } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { z } from 'zod';
-import { clientCapabilities, installServerRequests, type HandlerContext, type ServerRequestHandlers, type ServerRequestLimits } from '../../src/session/serverRequests.js';
+import { clientCapabilities, installServerRequests, type HandlerContext, type ServerRequestHandlers, type ServerRequestLimits } from '../../src/protocol/v1/serverRequests.js';
 import { REPLY, TIMEOUT_MS } from './serverRequestPair.js';
 
 /**

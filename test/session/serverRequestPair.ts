@@ -4,7 +4,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ElicitResultSchema, McpError, type CreateMessageRequest, type CreateMessageResult, type ElicitRequest, type Root } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, expect } from 'vitest';
 import { SimulatedClock } from 'xstate';
-import { clientCapabilities, installServerRequests, type ServerRequestHandlers, type WithheldCapabilities } from '../../src/session/serverRequests.js';
+import { clientCapabilities, installServerRequests, type ServerRequestHandlers, type WithheldCapabilities } from '../../src/protocol/v1/serverRequests.js';
 
 /** A real SDK server and a real SDK client answering it through installServerRequests. */
 

@@ -1,6 +1,6 @@
 import { CreateMessageResultSchema, ErrorCode, McpError, type CreateMessageRequest, type CreateMessageResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { clientCapabilities, type HandlerContext, type ServerRequestHandlers } from '../../src/session/serverRequests.js';
+import { clientCapabilities, type HandlerContext, type ServerRequestHandlers } from '../../src/protocol/v1/serverRequests.js';
 import { until } from '../helpers/switchboard.js';
 import { ASK, closePairsAfterEach, connect, rawElicit, refusal, REPLY, TIMEOUT_MS } from './serverRequestPair.js';
 

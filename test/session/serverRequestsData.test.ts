@@ -1,6 +1,6 @@
 import { ListRootsResultSchema, RootsListChangedNotificationSchema, type ElicitRequest, type Root } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { notifyRootsChanged } from '../../src/session/serverRequests.js';
+import { notifyRootsChanged } from '../../src/protocol/v1/serverRequests.js';
 import { until } from '../helpers/switchboard.js';
 import { closePairsAfterEach, connect, refusal } from './serverRequestPair.js';
 

@@ -12,7 +12,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AbortFanout } from '../../src/calls/abortFanout.js';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { requestSignal } from '../../src/session/requests.js';
+import { requestSignal } from '../../src/protocol/v1/requests.js';
 import { until } from '../helpers/switchboard.js';
 
 const CALLS = 150;

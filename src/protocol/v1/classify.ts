@@ -2,12 +2,12 @@ import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { AuthError } from '../auth/errors.js';
-import type { CallOutcome } from '../../machines/breakerModel.js';
-import type { ErrorInfo } from '../../machines/types.js';
-import type { AbortCause } from '../calls/index.js';
-import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../core/errors.js';
-import { CommandError } from './processGroup.js';
+import { AuthError } from '../../auth/errors.js';
+import type { CallOutcome } from '../../../machines/breakerModel.js';
+import type { ErrorInfo } from '../../../machines/types.js';
+import type { AbortCause, CallFailure } from '../session.js';
+import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../../core/errors.js';
+import { CommandError } from './transports/processGroup.js';
 import { versionRefusal } from './versionRefusal.js';
 
 /**
@@ -17,19 +17,7 @@ import { versionRefusal } from './versionRefusal.js';
  * both look like −32001, so they are told apart by which of our signals fired.
  */
 
-/** How one failed call is reported and counted. */
-export interface CallFailure {
-  error: SwitchboardError;
-  outcome: CallOutcome;
-  /** The connection itself is suspect (transport error): check it at once. */
-  suspectConnection: boolean;
-  /** The request provably never reached the tool (so a retry on a new session is safe). */
-  undispatched: boolean;
-  /** The server no longer knows the session (HTTP 400/404 on a request that carried one). */
-  sessionExpired: boolean;
-  /** The server refused our credentials (HTTP 401/403): retrying cannot help, the server goes to `error`. */
-  authFailed: boolean;
-}
+export type { CallFailure } from '../session.js';
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code;

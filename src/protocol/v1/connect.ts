@@ -1,17 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { ServerAuth } from '../auth/create.js';
-import type { RuntimeServer } from '../config/schema.js';
-import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
-import type { Clock } from '../core/clock.js';
-import { buildHttpTransport } from './httpTransport.js';
-import { findSetsid, resolveCommand, terminateGroup, trackGroup } from './processGroup.js';
-import type { StderrRing } from './stderrRing.js';
-import { FramingLostError, ScreeningReadBuffer } from './stdioFraming.js';
-import { coalesceWrites } from './stdioWrites.js';
+import type { RuntimeServer } from '../../config/schema.js';
+import type { Clock } from '../../core/clock.js';
+import type { DeclaredCapabilities } from '../handlers.js';
+import type { SessionAuth } from '../session.js';
+import type { StderrRing } from '../stderrRing.js';
+import { buildHttpTransport } from './transports/http.js';
+import { buildStdioTransport } from './transports/stdio.js';
 
-export { coalesceWrites } from './stdioWrites.js';
+export { coalesceWrites } from './transports/stdioWrites.js';
 
 /**
  * Builds a fresh SDK Client and transport for one connect attempt (never reusing a session id,
@@ -46,14 +43,14 @@ export interface ConnectOptions {
    * What the client declares in `initialize` (serverRequests.ts `clientCapabilities`): sampling,
    * elicitation, roots. Defaults to none.
    */
-  capabilities?: ClientCapabilities;
+  capabilities?: DeclaredCapabilities;
   /**
    * The server's authorization for this attempt (src/auth `createAuthProvider`), for http and sse
    * servers with an `auth` block. It works inside the transport's fetch: a 401 during initialize
    * is authorized (consent included) and the request sent again, so the connect simply succeeds.
    * Defaults to none (static headers only).
    */
-  auth?: ServerAuth;
+  auth?: SessionAuth;
   /**
    * The switchboard's clock, for the time bound on an oversized stdio line (stdioFraming.ts
    * `SKIP_MS`). Defaults to real, unref'd timers.
@@ -78,115 +75,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
   });
 }
 
-function screenStdout(transport: StdioClientTransport, buffer: ScreeningReadBuffer): void {
-  const target = transport as unknown as { _readBuffer?: unknown };
-  // Only where the SDK keeps the field we replace; elsewhere its own `maxBufferSize` still caps.
-  if ('_readBuffer' in target) target._readBuffer = buffer;
-}
-
-/**
- * Lets the session report its transport closed now (`fire`), and only once: the SDK reports it again
- * when the process exits, which for a server that ignores SIGTERM is a grace period later.
- */
-function closeOnce(transport: Transport): () => void {
-  let handler: Transport['onclose'];
-  let fired = false;
-  Object.defineProperty(transport, 'onclose', {
-    configurable: true,
-    get: () => (fired ? undefined : handler),
-    set: (next: Transport['onclose']) => {
-      handler = next;
-    },
-  });
-  return () => {
-    const current = fired ? undefined : handler;
-    fired = true;
-    current?.();
-  };
-}
-
-interface Built {
+export interface Built {
   transport: Transport;
   close(client: Client): Promise<void>;
   retryAfterMs(): number | undefined;
   /** Why the session ended itself (its stdout lost its framing), if it did. */
   fault?(): Error | undefined;
-}
-
-/**
- * Keeps the highest numeric id of the requests sent on `transport` (the SDK numbers them upwards),
- * so the framing can tell an answer to a sent request from another message glued onto a line.
- */
-function trackSentIds(transport: Transport): () => number | undefined {
-  let highest: number | undefined;
-  const send = transport.send.bind(transport);
-  transport.send = (message, options) => {
-    const { id, method } = message as { id?: unknown; method?: unknown };
-    if (typeof method === 'string' && typeof id === 'number' && (highest === undefined || id > highest)) highest = id;
-    return send(message, options);
-  };
-  return () => highest;
-}
-
-function buildStdioTransport(server: RuntimeServer & { transport: 'stdio' }, stderr: StderrRing, clock: Clock | undefined): Built {
-  const env = { ...getDefaultEnvironment(), ...(server.env ?? {}) };
-  const command = resolveCommand(server.command, server.cwd, env.PATH);
-  const setsid = findSetsid();
-  const params: ConstructorParameters<typeof StdioClientTransport>[0] = {
-    command: setsid ?? command,
-    args: setsid ? [command, ...(server.args ?? [])] : (server.args ?? []),
-    env,
-    stderr: 'pipe',
-    maxBufferSize: server.limits.maxMessageBytes,
-  };
-  if (server.cwd) params.cwd = server.cwd;
-  const transport = new StdioClientTransport(params);
-  let group: number | null = null;
-  let fault: FramingLostError | undefined;
-  let ending: Promise<void> | undefined;
-  const endGroup = () => (ending ??= group ? terminateGroup(group, server.timeouts.shutdownMs, setsid !== null) : Promise.resolve());
-  const fireClose = closeOnce(transport);
-  // Framing lost: nothing more can be read from this process. End its group now and fail or
-  // replay its requests at once (closing the Client waits for the process to go).
-  coalesceWrites(transport);
-  const highestSentId = trackSentIds(transport);
-  const framing = new ScreeningReadBuffer(
-    server.limits.maxMessageBytes,
-    (error) => {
-      fault = error;
-      void endGroup();
-      fireClose();
-    },
-    { highestSentId, ...(clock ? { clock } : {}) },
-  );
-  screenStdout(transport, framing);
-  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-  // The group is taken at spawn: the SDK forgets its child on close and on exit (`pid` is null
-  // then), and Client.connect closes the transport itself when initialize fails, before our own
-  // close runs. A group kept only as `transport.pid` leaked on a crash, a failed initialize and
-  // most aborted connects.
-  let untrack: () => void = () => undefined;
-  const originalStart = transport.start.bind(transport);
-  transport.start = () => {
-    const started = originalStart();
-    // spawn() ran synchronously inside start(): the pid is known now, before 'spawn' fires.
-    group = transport.pid;
-    if (group) untrack = trackGroup(group, setsid !== null);
-    return started;
-  };
-  let closing: Promise<void> | undefined;
-  return {
-    transport,
-    retryAfterMs: () => undefined,
-    fault: () => fault,
-    close: (client: Client) =>
-      (closing ??= (async () => {
-        const closed = withTimeout(client.close(), server.timeouts.shutdownMs + 2_500);
-        await endGroup();
-        untrack();
-        await closed;
-      })()),
-  };
 }
 
 async function buildTransport(options: ConnectOptions): Promise<Built> {
@@ -196,7 +90,7 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
     return { transport, close: (client) => withTimeout(client.close(), server.timeouts.shutdownMs).then(() => undefined), retryAfterMs: () => undefined };
   }
   if (server.transport === 'custom') throw new Error(`server "${server.name}" has no transport: pass one in options.transports`);
-  if (server.transport === 'stdio') return buildStdioTransport(server, options.stderr, options.clock);
+  if (server.transport === 'stdio') return buildStdioTransport(server, options.stderr, options.clock, withTimeout);
   const http = buildHttpTransport(server, withTimeout, options.auth?.wrapFetch);
   return {
     transport: http.transport,
@@ -209,7 +103,7 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
  * Connects a fresh Client over a fresh transport. Aborting `signal` (connect timeout, stop,
  * manual reconnect) abandons the attempt and closes whatever it opened.
  */
-export async function openSession(options: ConnectOptions, prepare: (client: Client) => void): Promise<OpenSession> {
+export async function openSession(options: ConnectOptions, prepare: (client: Client) => void = () => undefined): Promise<OpenSession> {
   const built = await buildTransport(options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities ?? {} });
   prepare(client);

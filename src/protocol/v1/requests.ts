@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { EmptyResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { sharedAborts } from '../calls/index.js';
+import { sharedAborts } from '../../calls/index.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
 
 /**

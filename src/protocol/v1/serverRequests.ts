@@ -8,15 +8,11 @@ import {
   ElicitResultSchema,
   ListRootsRequestSchema,
   ListRootsResultSchema,
-  type ClientCapabilities,
-  type CreateMessageRequest,
-  type CreateMessageResult,
-  type ElicitRequest,
-  type ElicitResult,
   type RequestId,
-  type Root,
 } from '@modelcontextprotocol/sdk/types.js';
-import { DEFAULT_POLICY } from '../config/schema.js';
+import { DEFAULT_POLICY } from '../../config/schema.js';
+import type { HandlerContext, ServerRequestOptions } from '../handlers.js';
+import type { CreateMessageResult, ElicitResult, Root } from '../types.js';
 import { runHandler, type RequestShared } from './handlerRun.js';
 import { RequestGate } from './requestGate.js';
 
@@ -30,91 +26,15 @@ import { RequestGate } from './requestGate.js';
  * `ServerRequestHandlers`.
  */
 
-/** What a handler learns about the request besides its params. */
-export interface HandlerContext {
-  /** The configured name of the server that asked. */
-  server: string;
-  /** Aborts when the server cancels the request, the connection closes or the deadline passes. */
-  signal: AbortSignal;
-}
-
-/**
- * The embedder's answers to server → client requests. Throw an `McpError` to choose the JSON-RPC
- * code (the spec suggests -1 for "user rejected sampling"); any other error answers -32603.
- *
- * Bounded per server, every kind together: at most `limits.maxServerRequests` (default 4)
- * handlers run at once, up to `limits.maxServerRequestQueue` (default 16) more requests wait in
- * arrival order, and any further one is answered at once with JSON-RPC error -32603 "too many
- * concurrent server requests (4 running, 16 queued)" without calling a handler. The deadline
- * (`timeouts.callMs`) counts from arrival, time in the queue included. A queued request the server
- * cancels, that times out or whose connection closes leaves the queue and never reaches a handler;
- * a running one's `ctx.signal` aborts then, and its slot goes to the next request.
- */
-export interface ServerRequestHandlers {
-  /** `sampling/createMessage`: run the model the server asks for. */
-  sampling?: (params: CreateMessageRequest['params'], ctx: HandlerContext) => Promise<CreateMessageResult>;
-  /**
-   * `elicitation/create`, form mode (`params.mode === 'form'`, always set) or URL mode
-   * (`'url'`): ask the user. Accepted form content is completed with the schema's defaults.
-   */
-  elicitation?: (params: ElicitRequest['params'], ctx: HandlerContext) => Promise<ElicitResult>;
-  /** `roots/list`: a fixed list, or a function asked on every request. */
-  roots?: Root[] | ((ctx: { server: string }) => Root[] | Promise<Root[]>);
-}
-
-/** Per-server config: `false` withholds a capability even when its handler exists. Each defaults to declared. */
-export interface WithheldCapabilities {
-  sampling?: boolean;
-  elicitation?: boolean;
-  roots?: boolean;
-}
-
-/**
- * The capabilities to send in `initialize`: `sampling: {}` (no `tools`/`context`: a handler is
- * not known to support them), `elicitation: { form: { applyDefaults: true }, url: {} }` and
- * `roots: { listChanged: true }`, each only when its handler exists and `withheld` does not set it
- * to false.
- */
-export function clientCapabilities(handlers: ServerRequestHandlers | undefined, withheld: WithheldCapabilities | undefined): ClientCapabilities {
-  const capabilities: ClientCapabilities = {};
-  if (handlers?.sampling && withheld?.sampling !== false) capabilities.sampling = {};
-  if (handlers?.elicitation && withheld?.elicitation !== false) capabilities.elicitation = { form: { applyDefaults: true }, url: {} };
-  if (handlers?.roots && withheld?.roots !== false) capabilities.roots = { listChanged: true };
-  return capabilities;
-}
-
-/** The timer interface of XState's clocks (real or `SimulatedClock`). */
-export interface RequestClock {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
-}
-
-export interface ServerRequestOptions {
-  /** The server's configured name, given to every handler. */
-  server: string;
-  handlers: ServerRequestHandlers | undefined;
-  /** What the client declared (from `clientCapabilities`): only these requests get a handler. */
-  capabilities: ClientCapabilities;
-  /** Deadline of one handler (the server's `timeouts.callMs`). */
-  timeoutMs: number;
-  clock: RequestClock;
-  log(level: string, message: string): void;
-  /** The live roots (set by `setRoots`); `undefined` falls back to `handlers.roots`. */
-  roots(): Root[] | Promise<Root[]> | undefined;
-  /** Masks secrets in messages sent to the server and logged. Defaults to none. */
-  redact?(text: string): string;
-  /**
-   * The server's bound on its requests (its resolved `limits`): `maxServerRequests` handlers at
-   * once, `maxServerRequestQueue` waiting. Defaults to 4 and 16 (`DEFAULT_POLICY.limits`).
-   */
-  limits?: ServerRequestLimits;
-}
-
-/** The two `limits` fields that bound one server's server → client requests. */
-export interface ServerRequestLimits {
-  maxServerRequests: number;
-  maxServerRequestQueue: number;
-}
+export {
+  clientCapabilities,
+  type HandlerContext,
+  type RequestClock,
+  type ServerRequestHandlers,
+  type ServerRequestLimits,
+  type ServerRequestOptions,
+  type WithheldCapabilities,
+} from '../handlers.js';
 
 /**
  * Registers the handlers of the declared capabilities on a Client that is not connected yet.
@@ -143,7 +63,7 @@ export function installServerRequests(client: Client, options: ServerRequestOpti
   const elicitation = handlers?.elicitation;
   if (elicitation && capabilities.elicitation) {
     client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
-      const params = { ...request.params, mode: request.params.mode ?? 'form' } as ElicitRequest['params'];
+      const params = { ...request.params, mode: request.params.mode ?? 'form' } as Parameters<typeof elicitation>[0];
       const result = (await runHandler('elicitation', options, on(extra), (ctx) => elicitation(params, ctx), ElicitResultSchema)) as ElicitResult;
       // The SDK fills in the schema's defaults (form.applyDefaults) only into content it is given:
       // an accepted form without content still gets every default.

@@ -1,7 +1,7 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { RuntimeServer } from '../config/schema.js';
+import type { RuntimeServer } from '../../../config/schema.js';
 import { guardTransport } from './fetchGuard.js';
 
 /**

@@ -1,4 +1,4 @@
-import { idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+import { idFromEdges, MessageTooLargeError, substituteError } from '../classify.js';
 import { screenEvent } from './sseEvent.js';
 
 /**

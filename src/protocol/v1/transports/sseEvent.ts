@@ -1,4 +1,4 @@
-import { brokenResponse, substituteError } from './classify.js';
+import { brokenResponse, substituteError } from '../classify.js';
 
 /**
  * One complete SSE event of an HTTP response, screened before the SDK reads it: a response whose

@@ -1,6 +1,6 @@
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import type { Clock } from '../core/clock.js';
-import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from './classify.js';
+import type { Clock } from '../../../core/clock.js';
+import { brokenResponse, idFromEdges, MessageTooLargeError, substituteError } from '../classify.js';
 import { JsonExtent } from './jsonExtent.js';
 
 /**
