@@ -84,7 +84,10 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     sb.on('error', (e) => logger.log('error', redact(e.error.message), { server: e.server })),
   ];
 
-  const server: Server = createServer();
+  // A client must send its whole request (headers and body) within these, or its socket is
+  // closed: trickled requests cannot hold connections or in-flight counts (Node's defaults are
+  // 60 s and 300 s, checked every 30 s).
+  const server: Server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 5_000 });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
