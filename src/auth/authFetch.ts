@@ -198,6 +198,8 @@ export class AuthFlows {
       // The guard's refusal is the cause, whatever the SDK made of it (a parse error, a fallback's 404).
       throw this.toAuthError(guard.failure() ?? error);
     } finally {
+      // Nothing of the flow outlives it: answers left unread are cancelled, their timers cleared.
+      guard.release(true);
       provider.guard = undefined;
       provider.flow = undefined;
       provider.hideRefreshToken = false;

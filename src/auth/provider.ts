@@ -174,6 +174,8 @@ export class StoreBackedProvider implements OAuthClientProvider {
       throw new AuthError(`server "${server}" needs the user's consent: run \`switchboard login ${server}\`, or give createSwitchboard an authorize callback`);
     }
     this.offerOfflineAccess(authorizationUrl);
+    // Consent takes as long as the person needs: no request's time bound may run meanwhile.
+    this.guard?.release();
     this.pendingCode = await this.flow.obtainCode(authorizationUrl);
   }
 

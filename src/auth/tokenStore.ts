@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { FileReadError, readRegularFileSync } from '../config/readFile.js';
+import { FileReadError } from '../config/readFile.js';
 import { TokenStoreError } from './errors.js';
 import { recordProblem } from './recordBounds.js';
-import { secretPathFailure, writeSecretFile } from './secretFile.js';
+import { checkSecretDirectories, readSecretFileSync, secretPathFailure, writeSecretFile } from './secretFile.js';
 import { clampLifetimes } from './tokenLifetime.js';
 
 /**
@@ -111,7 +111,11 @@ const SAFE_KEY = /^[A-Za-z0-9_.-]{1,100}$/;
 /**
  * One JSON file per key under `dir` (defaults to `defaultTokenDir()`): the directory mode 0700,
  * each file written by `writeSecretFile` (a new 0600 file that follows no link, renamed into
- * place). Lifetimes are clamped (`clampLifetimes`: at most a year) on write and on read. A file
+ * place) and read by `readSecretFileSync`. Files and directories follow the rule of secretFile.ts:
+ * `dir` and the state directory above it must be real directories of this user, not writable by
+ * others (`dir` itself is tightened to 0700; the one above may be sticky like /tmp), and a record
+ * that is a symbolic link, another user's, hard-linked, or readable or writable by group or others
+ * is refused with a TokenStoreError naming the file and the fix (`chmod 600 PATH`), never used. Lifetimes are clamped (`clampLifetimes`: at most a year) on write and on read. A file
  * that is not a valid record (nested deeper than MAX_TOKEN_RECORD_DEPTH included), is not a
  * regular file or is larger than MAX_TOKEN_FILE_BYTES is a TokenStoreError naming the file, never
  * a crash or a hang; so is a record that save cannot write (the same checks, so what was written
@@ -129,12 +133,12 @@ export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
       const path = pathOf(key);
       let text: string;
       try {
-        text = readRegularFileSync(path, MAX_TOKEN_FILE_BYTES);
+        text = readSecretFileSync(path, MAX_TOKEN_FILE_BYTES, { checkParent: true });
       } catch (error) {
         const code = error instanceof FileReadError ? error.code : 'error';
         if (code === 'ENOENT') return undefined;
-        // The reason names the path and what is wrong with it (a FIFO, too large), never content.
-        const reason = error instanceof FileReadError && (code === 'ENOTREG' || code === 'EFBIG') ? error.reason : secretPathFailure(error, path);
+        // The reason names the path and what is wrong with it (a FIFO, too large, mode 0644), never content.
+        const reason = error instanceof FileReadError && (code === 'ENOTREG' || code === 'EFBIG' || code === 'EUNSAFE') ? error.reason : secretPathFailure(error, path);
         throw new TokenStoreError(`cannot read the token file ${path}: ${reason}`);
       }
       let value: unknown;
@@ -159,8 +163,9 @@ export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
       // Indentation grows the text: the file must still be one that load reads.
       if (Buffer.byteLength(text) > MAX_TOKEN_FILE_BYTES) throw new TokenStoreError(`${where} is not a token record: larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
       try {
-        // mkdir's mode applies only to directories it creates; an existing one is tightened too.
-        writeSecretFile(path, text, { tightenDirectory: true });
+        // The store's own directory is tightened to 0700 when it is a real one of this user; the
+        // state directory above it is checked, never changed (secretFile.ts has the rule).
+        writeSecretFile(path, text, { tightenDirectory: true, checkParent: true });
       } catch (error) {
         throw new TokenStoreError(`cannot write the token file ${path}: ${secretPathFailure(error, path)}`);
       }
@@ -168,12 +173,24 @@ export function fileTokenStore(dir = defaultTokenDir()): TokenStore {
     delete(key) {
       const path = pathOf(key);
       try {
+        // Nothing to delete without the directory; with one, only where the rule allows secrets.
+        if (!exists(dirname(path))) return;
+        checkSecretDirectories(path, { checkParent: true });
         rmSync(path, { force: true });
       } catch (error) {
         throw new TokenStoreError(`cannot delete the token file ${path}: ${secretPathFailure(error, path)}`);
       }
     },
   };
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The `tokenStore` option as a store: `'memory'`, a store of the host's, or the default files. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { navigationProblem } from '../auth/guardedFetch.js';
 import { defaultTokenDir, loginServer } from '../auth/index.js';
 import { loadConfigFile } from '../config/load.js';
 import { SwitchboardError } from '../core/errors.js';
@@ -26,8 +27,10 @@ the server afterwards.`;
 /**
  * How to open `url` in the desktop's browser on `platform`: one program and the URL as one
  * argument, never a shell (cmd's `start` would run whatever follows an `&` in the query). Undefined
- * for anything but http(s): a `file:` URL or a custom scheme would open a file or launch whatever
- * handler claims it. The library refuses such URLs already; this is the second lock.
+ * for anything `navigationProblem` refuses: a `file:` URL or a custom scheme would open a file or
+ * launch whatever handler claims it, plain http may only go to loopback, and a user name or
+ * password (`https://accounts.google.com@evil.com/`) disguises the host. The library refuses such
+ * URLs already; this is the second lock.
  */
 export function browserCommand(url: string, platform: NodeJS.Platform = process.platform): { command: string; args: string[] } | undefined {
   let parsed: URL;
@@ -36,7 +39,8 @@ export function browserCommand(url: string, platform: NodeJS.Platform = process.
   } catch {
     return undefined;
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
+  // The library's own rule (https, http to loopback, no user@ in front of the host) once more.
+  if (navigationProblem(parsed)) return undefined;
   // The parsed form: percent-encoded, so no space, quote or control character reaches the opener.
   const href = parsed.href;
   if (platform === 'darwin') return { command: 'open', args: [href] };
@@ -64,9 +68,9 @@ export async function runLogin(input: CommandInput & { force?: boolean; 'no-brow
   const result = await loginServer(server, {
     force: input.force === true,
     authorize: async ({ authorizationUrl }) => {
-      // Neither opened nor shown for a person to click: only http(s).
+      // Neither opened nor shown for a person to click: only https (http to loopback), no user@host.
       const opener = browserCommand(authorizationUrl.href);
-      if (!opener) throw new SwitchboardError('AuthRequired', `refused to open the authorization URL of "${name}": only http(s) URLs are opened`);
+      if (!opener) throw new SwitchboardError('AuthRequired', `refused to open the authorization URL of "${name}": ${navigationProblem(authorizationUrl) ?? 'it is not an http(s) URL'}`);
       process.stderr.write(`Open this URL to authorize "${terminalText(name)}":\n${terminalText(authorizationUrl.href)}\n`);
       if (!input['no-browser']) openBrowser(opener);
     },

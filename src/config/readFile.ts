@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 
 /**
@@ -52,18 +52,33 @@ function failed(path: string, error: unknown): FileReadError {
   return new FileReadError(path, errno.message ?? String(error), errno.code ?? 'EIO');
 }
 
+/** How `readRegularFileSync` treats links and what else it checks (for secrets: see auth/secretFile.ts). */
+export interface ReadOptions {
+  /**
+   * Refuse a symbolic link at `path` (code `ESYMLINK`), also one swapped in before the open
+   * (O_NOFOLLOW). Defaults to false: a config path may be a link to the real file.
+   */
+  noFollow?: boolean;
+  /** Called with the open file's stats before anything is read; throws to refuse the file. */
+  checkOpened?: (stats: Stats) => void;
+}
+
 /** Reads `path` as UTF-8, synchronously; throws FileReadError unless it is a regular file of at most `maxBytes`. */
-export function readRegularFileSync(path: string, maxBytes: number): string {
-  return readRegularBytesSync(path, maxBytes).toString('utf8');
+export function readRegularFileSync(path: string, maxBytes: number, options: ReadOptions = {}): string {
+  return readRegularBytesSync(path, maxBytes, options).toString('utf8');
 }
 
 /** The bytes of `path`, read as `readRegularFileSync` reads them (for a content hash: no decoding). */
-export function readRegularBytesSync(path: string, maxBytes: number): Buffer {
+export function readRegularBytesSync(path: string, maxBytes: number, options: ReadOptions = {}): Buffer {
   let fd: number | undefined;
   try {
+    // Followed first: a link to a FIFO or a device is named for what it points at.
     check(path, statSync(path), maxBytes);
-    fd = openSync(path, READ_FLAGS);
-    check(path, fstatSync(fd), maxBytes);
+    if (options.noFollow && lstatSync(path).isSymbolicLink()) throw new FileReadError(path, `${path} is a symbolic link, not a regular file (remove the link)`, 'ESYMLINK');
+    fd = openSync(path, READ_FLAGS | (options.noFollow ? (constants.O_NOFOLLOW ?? 0) : 0));
+    const opened = fstatSync(fd);
+    check(path, opened, maxBytes);
+    options.checkOpened?.(opened);
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {

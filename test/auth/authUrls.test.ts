@@ -6,7 +6,7 @@ import type { Authorize, AuthorizeRequest } from '../../src/auth/index.js';
 import { ConsentFlow } from '../../src/auth/consent.js';
 import { FlowSecrets } from '../../src/auth/errors.js';
 import { navigationProblem, requestProblem } from '../../src/auth/guardedFetch.js';
-import { classifyConnectError } from '../../src/session/classify.js';
+import { classifyConnectError } from '../../src/protocol/v1/classify.js';
 import { codeFromRedirect, harness, httpServer, type Harness } from './harness.js';
 import { startAuthServer, startResourceServer, type AuthServerOptions, type Intercept, type TestAuthServer, type TestResourceServer } from './servers.js';
 
@@ -140,7 +140,8 @@ describe('requests of the flows', () => {
     expect(requestProblem('http://as.example.com/token', server)).toBe('http://as.example.com/token is plain http while the server is https');
     expect(requestProblem('http://127.0.0.1:9/token', server)).toBeUndefined();
     expect(requestProblem('https://as.example.com/token', server)).toBeUndefined();
-    expect(requestProblem('http://as.internal/token', new URL('http://mcp.internal/mcp'))).toBeUndefined();
+    // Plain http to anything but loopback is refused whatever the server's own scheme.
+    expect(requestProblem('http://as.internal/token', new URL('http://mcp.internal/mcp'))).toBe('http://as.internal/token is plain http to a host that is not loopback');
   });
 
   it("the identity provider's redirect is not followed: the ID token is not posted anywhere else", async () => {

@@ -53,7 +53,8 @@ describe('records too deep or too large', () => {
   it('refuses to load a file whose extra token fields nest 100 000 levels deep', () => {
     const oauth = tempDir();
     const text = JSON.stringify({ ...record, tokens: { ...record.tokens, extra: 'EXTRA' } }).replace('"EXTRA"', `${'['.repeat(100_000)}${']'.repeat(100_000)}`);
-    writeFileSync(join(oauth, 'k.json'), text);
+    // Mode 0600: a token file others could read is refused before it is parsed (secretFile.ts).
+    writeFileSync(join(oauth, 'k.json'), text, { mode: 0o600 });
     expect(storeError(() => fileTokenStore(oauth).load('k')).message).toMatch(/k\.json is not a token record: nested deeper than \d+ levels/);
   });
 
