@@ -44,8 +44,16 @@ export interface SurfaceHost {
   connected(): string[];
   maxMessageBytes(server: string): number;
   request<T>(server: string, spec: RequestSpec, options: RequestOptions): Promise<T>;
-  /** Subscriptions: kept per server so that a reconnect re-sends them. */
-  subscriptions: Map<string, Map<string, number>>;
+  /** The subscriptions of a server's record (a reconnect re-sends them); undefined once it is removed. */
+  subscriptionsOf(server: string): ServerSubscriptions | undefined;
+}
+
+/** A server's resource subscriptions, as its record keeps them (removing the server drops them). */
+export interface ServerSubscriptions {
+  /** Subscribed uris with subscriber counts. */
+  readonly subscriptions: Map<string, number>;
+  /** Subscribes in flight by uri, so that simultaneous subscribers wait on one. */
+  readonly subscribing: Map<string, Promise<unknown>>;
 }
 
 /** The capability a method needs (checked when the server's capabilities are known). */
@@ -59,9 +67,6 @@ const CAPABILITY: Record<string, string> = {
 };
 
 export class ClientSurface {
-  /** Subscribes in flight, by server and uri, so simultaneous subscribers wait on one. */
-  private readonly subscribing = new Map<string, Promise<unknown>>();
-
   constructor(private readonly host: SurfaceHost) {}
 
   listResources(server?: string): ResourceInfo[] {
@@ -115,20 +120,22 @@ export class ClientSurface {
   async subscribeResource(uri: string, options: RequestOptions = {}): Promise<() => Promise<void>> {
     const route = this.resourceRoute(uri, options);
     const spec = (method: string) => (): RequestSpec => ({ kind: 'subscription', name: uri, method, params: { uri }, readOnly: true });
-    // Counted before any await: subscribers arriving together share one subscribe (and one map).
-    let subscribed = this.host.subscriptions.get(route.server);
-    if (!subscribed) this.host.subscriptions.set(route.server, (subscribed = new Map<string, number>()));
-    const counts = subscribed;
+    const record = this.host.subscriptionsOf(route.server);
+    if (!record) throw new SwitchboardError('ServerNotFound', `no enabled server named "${route.server}"`);
+    // Counted before any await: subscribers arriving together share one subscribe. The counts live
+    // in the server's record, so removing the server drops them (a new server of that name starts clean).
+    const { subscriptions: counts, subscribing } = record;
     const first = !counts.has(uri);
     counts.set(uri, (counts.get(uri) ?? 0) + 1);
-    let sending = this.subscribing.get(`${route.server}\n${uri}`);
+    let sending = subscribing.get(uri);
     if (first) {
-      sending = this.send<unknown>(() => route, spec('resources/subscribe'), options, undefined, 'subscribe');
-      this.subscribing.set(`${route.server}\n${uri}`, sending);
-      void sending.then(
-        () => this.subscribing.delete(`${route.server}\n${uri}`),
-        () => this.subscribing.delete(`${route.server}\n${uri}`),
-      );
+      const own = this.send<unknown>(() => route, spec('resources/subscribe'), options, undefined, 'subscribe');
+      sending = own;
+      subscribing.set(uri, own);
+      const done = () => {
+        if (subscribing.get(uri) === own) subscribing.delete(uri);
+      };
+      void own.then(done, done);
     }
     const release = () => {
       const left = (counts.get(uri) ?? 1) - 1;
@@ -146,6 +153,8 @@ export class ClientSurface {
     return async () => {
       if (done) return;
       done = true;
+      // The server was removed (maybe added again under its name): this subscription died with its record.
+      if (this.host.subscriptionsOf(route.server) !== record) return;
       if (release() > 0) return;
       if (this.host.connected().includes(route.server)) await this.send(() => route, spec('resources/unsubscribe'), { ...options, server: route.server }, undefined, 'subscribe');
     };

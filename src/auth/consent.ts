@@ -34,10 +34,37 @@ export interface ConsentOptions {
   secrets: FlowSecrets;
   onAuthorizing?(): void;
   onAuthorized?(): void;
+  /** Where the server's open flow is kept: its server record's slot. Defaults to a per-name slot of this module. */
+  slot?: ConsentSlot;
 }
 
-/** The open flow of each server: starting another closes it (one flow at a time per server). */
-const openFlows = new Map<string, ConsentFlow>();
+/**
+ * The one open consent flow of one server: starting another closes it first (one flow at a time
+ * per server; a fixed `auth.redirectUrl` port is free again before the next flow binds it). A
+ * switchboard keeps one per server record, so removing the server forgets it.
+ */
+export class ConsentSlot {
+  /** The open flow, if any. */
+  current: ConsentFlow | undefined;
+
+  /** Closes the open flow, if any (its loopback port is released); idempotent. */
+  async close(): Promise<void> {
+    await this.current?.close();
+  }
+}
+
+/**
+ * Slots of callers that pass none (by server name), dropped once their flow closes. A slot of
+ * its own is better: two switchboards of one process may name a server alike.
+ */
+const unslotted = new Map<string, ConsentSlot>();
+
+function slotOf(options: ConsentOptions): ConsentSlot {
+  if (options.slot) return options.slot;
+  let slot = unslotted.get(options.server);
+  if (!slot) unslotted.set(options.server, (slot = new ConsentSlot()));
+  return slot;
+}
 
 /** One authorization-code flow: its state, its loopback listener, its code. */
 export class ConsentFlow {
@@ -46,13 +73,17 @@ export class ConsentFlow {
   private closed = false;
   private unlisten: () => void = () => undefined;
 
-  private constructor(private readonly options: ConsentOptions) {}
+  private constructor(
+    private readonly options: ConsentOptions,
+    private readonly slot: ConsentSlot,
+  ) {}
 
   /** Starts a flow for `options.server`: binds the loopback port before any URL is built or registered. */
   static async start(options: ConsentOptions, signal?: AbortSignal): Promise<ConsentFlow> {
-    await openFlows.get(options.server)?.close();
-    const flow = new ConsentFlow(options);
-    openFlows.set(options.server, flow);
+    const slot = slotOf(options);
+    await slot.close();
+    const flow = new ConsentFlow(options, slot);
+    slot.current = flow;
     try {
       flow.loopback = await startLoopback({ redirectUrl: options.redirectUrl, state: flow.state, timeoutMs: options.timeoutMs, clock: options.clock });
     } catch (error) {
@@ -112,7 +143,10 @@ export class ConsentFlow {
   async close(): Promise<void> {
     this.closed = true;
     this.unlisten();
-    if (openFlows.get(this.options.server) === this) openFlows.delete(this.options.server);
+    if (this.slot.current === this) {
+      this.slot.current = undefined;
+      if (unslotted.get(this.options.server) === this.slot) unslotted.delete(this.options.server);
+    }
     await this.loopback?.close();
   }
 }

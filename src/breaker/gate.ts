@@ -27,6 +27,8 @@ export class BreakerGate {
   /** The armed quiet-window timer, or null. */
   private timer: unknown = null;
   private flushQueued = false;
+  /** Set by close(): the server's record is gone, so nothing more reaches the store. */
+  private closed = false;
 
   constructor(
     private readonly store: BreakerStore,
@@ -60,6 +62,8 @@ export class BreakerGate {
    * instead of one each.
    */
   record(requestId: string, epoch: number, outcome: CallOutcome, startedAt: number): void {
+    // A removed server's late outcomes would land on a new server of the same name in the store.
+    if (this.closed) return;
     const at = this.clock.now();
     const durationMs = at - startedAt;
     this.pending.push({ requestId, epoch, outcome, durationMs, at });
@@ -70,6 +74,12 @@ export class BreakerGate {
   /** Applies every waiting outcome now (before a status read, a reset or a stop). */
   settle(): void {
     if (this.pending.length > 0 || this.timer !== null) this.flush();
+  }
+
+  /** Applies the waiting outcomes and takes no more: the server was removed (its record deleted). */
+  close(): void {
+    this.settle();
+    this.closed = true;
   }
 
   private quiet(outcome: CallOutcome, durationMs: number): boolean {
@@ -94,37 +104,6 @@ export class BreakerGate {
     this.pending = [];
     this.store.record(this.server, calls);
   };
-}
-
-/** One gate per server over one store, so that status reads, resets and stop can settle its waiting outcomes. */
-export class BreakerGates {
-  private readonly gates = new Map<string, BreakerGate>();
-
-  constructor(
-    private readonly store: BreakerStore,
-    private readonly clock: RuntimeClock,
-  ) {}
-
-  of(server: string): BreakerGate {
-    let gate = this.gates.get(server);
-    if (!gate) {
-      gate = new BreakerGate(this.store, server, this.clock);
-      this.gates.set(server, gate);
-    }
-    return gate;
-  }
-
-  /** Applies the waiting outcomes of one server, or of every server. */
-  settle(server?: string): void {
-    if (server !== undefined) this.gates.get(server)?.settle();
-    else for (const gate of this.gates.values()) gate.settle();
-  }
-
-  /** Forgets a removed server's gate (its waiting outcomes are applied first). */
-  drop(server: string): void {
-    this.gates.get(server)?.settle();
-    this.gates.delete(server);
-  }
 }
 
 function circuitOpen(server: string, retryAfterMs: number | undefined): SwitchboardError {

@@ -1,7 +1,7 @@
 import type { CallToolResult } from '../protocol/index.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
-import type { HealthReport } from '../health.js';
+import type { HealthReport } from '../servers/index.js';
 import type { ToolInfo } from '../../machines/types.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';

@@ -1,6 +1,6 @@
 import type { Gateway } from '../gateway/index.js';
 import type { Logger } from '../core/logger.js';
-import { stableJson } from '../reload.js';
+import { stableJson } from '../servers/index.js';
 import { watchConfigFile, type ConfigReloader } from '../server/configReload.js';
 import type { Switchboard } from '../switchboard.js';
 

@@ -1,5 +1,5 @@
 import { SwitchboardError } from '../core/errors.js';
-import type { ServerStatus } from '../serverView.js';
+import type { ServerStatus } from '../servers/index.js';
 import { createSwitchboard, type Switchboard } from '../switchboard.js';
 
 /**

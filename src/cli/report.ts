@@ -1,6 +1,6 @@
 import type { CallToolResult } from '../protocol/index.js';
-import type { HealthReport } from '../health.js';
-import type { ServerStatus } from '../serverView.js';
+import type { HealthReport } from '../servers/index.js';
+import type { ServerStatus } from '../servers/index.js';
 import type { ErrorInfo, ToolInfo } from '../../machines/types.js';
 import { short, table } from './format.js';
 import { jsonText, terminalText } from './terminal.js';

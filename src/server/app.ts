@@ -1,9 +1,9 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { PUBLIC_EVENT_TYPES } from '../events.js';
+import { PUBLIC_EVENT_TYPES } from '../events/index.js';
 import type { Logger } from '../core/logger.js';
-import type { ReloadResult } from '../reload.js';
+import type { ReloadResult } from '../servers/index.js';
 import type { Switchboard } from '../switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
 import { EventStream, MAX_QUEUED_EVENT_BYTES } from './eventStream.js';

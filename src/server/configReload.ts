@@ -5,7 +5,7 @@ import { MAX_CONFIG_BYTES } from '../config/parse.js';
 import { FileReadError, readRegularBytesSync } from '../config/readFile.js';
 import { ConfigError, isSwitchboardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ReloadResult } from '../reload.js';
+import type { ReloadResult } from '../servers/index.js';
 import type { Switchboard } from '../switchboard.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { HealthReport } from '../health.js';
+import type { HealthReport } from '../servers/index.js';
 import type { Switchboard } from '../switchboard.js';
 
 type Reports = Record<string, HealthReport>;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createGatewayHttpHandler, type Gateway } from '../gateway/index.js';
 import { toLogLevel, type Logger } from '../core/logger.js';
-import type { ReloadResult } from '../reload.js';
+import type { ReloadResult } from '../servers/index.js';
 import type { Switchboard } from '../switchboard.js';
 import { createAdminApp } from './app.js';
 import { generateToken, tokenFilePath, writeTokenFile } from './auth.js';

@@ -1,7 +1,7 @@
 import type { ConnectionEvent } from '../../machines/serverConnection.js';
 import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.js';
 import type { RuntimeClock } from '../core/clock.js';
-import type { RegisteredServer } from '../registry.js';
+import type { RegisteredServer } from '../servers/index.js';
 import type { ServerAuth } from '../auth/create.js';
 import {
   connectorFor,

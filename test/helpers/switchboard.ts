@@ -5,7 +5,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 // @ts-expect-error plain JS fixture shared with the stdio child process
 import { buildServer } from '../fixtures/demoTools.mjs';
-import type { SwitchboardEvent } from '../../src/events.js';
+import type { SwitchboardEvent } from '../../src/events/index.js';
 import type { Switchboard } from '../../src/switchboard.js';
 
 /** Path of the stdio fixture server. */

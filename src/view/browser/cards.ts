@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { ServerStatus } from '../../serverView.js';
+import type { ServerStatus } from '../../servers/index.js';
 import { renderChart, setActive } from './chart.js';
 import type { PlacedChart } from './layout.js';
 

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import type { ToolInfo } from '../../../machines/types.js';
-import type { ServerStatus } from '../../serverView.js';
+import type { ServerStatus } from '../../servers/index.js';
 import type { ViewMachines } from '../machines.js';
 import { api, ApiError, readEvents, type SseEvent } from './api.js';
 import { createCard, type Card, type CardCharts } from './cards.js';

@@ -1,5 +1,5 @@
-import type { ResolvedServer } from './config/schema.js';
-import type { RegisteredServer } from './registry.js';
+import type { ResolvedServer } from '../config/schema.js';
+import type { RegisteredServer } from './record.js';
 
 /**
  * Config reload (DESIGN §13): the diff between the servers that run and a new config, by server.

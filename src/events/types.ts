@@ -1,6 +1,6 @@
-import type { ManagerEmitted } from '../machines/manager.js';
-import type { CallCompleted } from './calls/index.js';
-import type { ConfigIssue } from './core/errors.js';
+import type { ManagerEmitted } from '../../machines/manager.js';
+import type { CallCompleted } from '../calls/index.js';
+import type { ConfigIssue } from '../core/errors.js';
 
 /** A log line a server sent (`notifications/message`) or wrote to stderr, or a runtime note. */
 export interface ServerLog {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { EventOf, SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType } from './events.js';
-import { toLogLevel, type Logger, type LogLevel } from './core/logger.js';
+import type { EventOf, SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType } from './types.js';
+import { toLogLevel, type Logger, type LogLevel } from '../core/logger.js';
 
 /**
  * The public events of one switchboard. Every listener runs isolated: one that throws can neither

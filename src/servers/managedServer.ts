@@ -1,6 +1,6 @@
-import type { ManagedServer } from '../machines/manager.js';
-import type { RuntimeServer } from './config/schema.js';
-import type { TransportSource } from './protocol/index.js';
+import type { ManagedServer } from '../../machines/manager.js';
+import type { RuntimeServer } from '../config/schema.js';
+import type { TransportSource } from '../protocol/index.js';
 
 /** Debounce of `notifications/tools/list_changed` bursts. */
 const TOOLS_REFRESH_DEBOUNCE_MS = 100;

@@ -1,10 +1,10 @@
 import type { AnyActorRef } from 'xstate';
-import type { ErrorInfo, ServerFacts } from '../machines/types.js';
-import type { ManagerContext } from '../machines/manager.js';
-import type { RuntimeClock } from './core/clock.js';
-import { SwitchboardError } from './core/errors.js';
-import type { HealthProbes, HealthReport } from './health.js';
-import type { ServerRegistry } from './registry.js';
+import type { ErrorInfo, ServerFacts } from '../../machines/types.js';
+import type { ManagerContext } from '../../machines/manager.js';
+import type { RuntimeClock } from '../core/clock.js';
+import { SwitchboardError } from '../core/errors.js';
+import { probeHealth, type HealthReport } from './health.js';
+import type { Servers } from './servers.js';
 import { describeServer, type ServerStatus } from './serverView.js';
 
 /** The root actor as the status view reads it: its snapshot (context and children), nothing else. */
@@ -13,25 +13,23 @@ export interface ManagerView {
 }
 
 /**
- * Everything the facade reports about servers, read from the registry and the actors' snapshots
+ * Everything the facade reports about servers, read from the server records and the actors' snapshots
  * (no event sent): status, failures, facts, availability, health, and whether start() is done.
  */
 export class ServerStatusView {
   constructor(
-    private readonly registry: ServerRegistry,
+    private readonly servers: Servers,
     private readonly manager: ManagerView,
-    private readonly probes: HealthProbes,
     private readonly clock: RuntimeClock,
     private readonly stopped: () => boolean,
-    /** Applies a server's breaker outcomes still waiting in its quiet window, so a read is current. */
-    private readonly settle: (name: string) => void = () => undefined,
   ) {}
 
   /** One server's status, or undefined when no such server is configured. */
   getServer(name: string): ServerStatus | undefined {
-    const entry = this.registry.get(name);
+    const entry = this.servers.get(name);
     if (!entry) return undefined;
-    this.settle(name);
+    // Outcomes still waiting in the gate's quiet window are applied first, so a read is current.
+    entry.gate.settle();
     const status = describeServer(entry.config, this.child(`server:${name}`), this.child(`breaker:${name}`), entry.stderr, this.clock.now());
     const failed = this.failure(name);
     if (failed) return { ...status, state: 'error', lastError: failed };
@@ -40,14 +38,19 @@ export class ServerStatusView {
   }
 
   listServers(): ServerStatus[] {
-    return this.registry.all().map((entry) => this.getServer(entry.name)!);
+    return this.servers.all().map((entry) => this.getServer(entry.name)!);
   }
 
   /** Live ping round trip of every enabled server (or one); error messages are masked. */
   async health(server?: string): Promise<Record<string, HealthReport>> {
-    if (server !== undefined && !this.registry.has(server)) throw new SwitchboardError('ServerNotFound', `no server named "${server}"`);
-    const names = server !== undefined ? [server] : this.registry.all().filter((s) => s.config.enabled).map((s) => s.name);
-    const reports = await Promise.all(names.map(async (name) => [name, this.mask(name, await this.probes.probe(name, this.registry.get(name)!.config.health.timeoutMs))] as const));
+    if (server !== undefined && !this.servers.has(server)) throw new SwitchboardError('ServerNotFound', `no server named "${server}"`);
+    const names = server !== undefined ? [server] : this.servers.all().filter((s) => s.config.enabled).map((s) => s.name);
+    const reports = await Promise.all(
+      names.map(async (name) => {
+        const record = this.servers.get(name)!;
+        return [name, this.mask(name, await probeHealth(name, record.probe, record.config.health.timeoutMs, this.clock))] as const;
+      }),
+    );
     return Object.fromEntries(reports);
   }
 
@@ -65,17 +68,17 @@ export class ServerStatusView {
 
   /** Enabled servers that are connected now. */
   connected(): string[] {
-    return this.registry.all().filter((s) => s.config.enabled && this.getServer(s.name)?.state === 'connected').map((s) => s.name);
+    return this.servers.all().filter((s) => s.config.enabled && this.getServer(s.name)?.state === 'connected').map((s) => s.name);
   }
 
   /** Enabled servers that are not connected now, for messages that must say why a name is unknown. */
   unconnected(): string[] {
-    return this.registry.all().filter((s) => s.config.enabled && this.getServer(s.name)?.state !== 'connected').map((s) => s.name);
+    return this.servers.all().filter((s) => s.config.enabled && this.getServer(s.name)?.state !== 'connected').map((s) => s.name);
   }
 
   /** Whether every enabled server is connected, backing off or in error (start() is done). */
   allSettled(): boolean {
-    for (const entry of this.registry.all()) {
+    for (const entry of this.servers.all()) {
       if (!entry.config.enabled || this.failure(entry.name)) continue;
       const child = this.child(`server:${entry.name}`);
       if (child && !child.getSnapshot().hasTag('settled')) return false;
@@ -104,6 +107,6 @@ export class ServerStatusView {
   }
 
   private mask(name: string, report: HealthReport): HealthReport {
-    return report.error ? { ...report, error: { ...report.error, message: this.registry.redact(name, report.error.message) } } : report;
+    return report.error ? { ...report, error: { ...report.error, message: this.servers.redact(name, report.error.message) } } : report;
   }
 }

@@ -1,10 +1,10 @@
 import type { AnyActorRef } from 'xstate';
-import { breakerStatus, type BreakerContext, type BreakerState, type BreakerStatus } from '../machines/breakerModel.js';
-import { connectionStateOf, type ConnectionContext } from '../machines/serverConnection.js';
-import type { ErrorInfo } from '../machines/types.js';
-import type { RuntimeServer } from './config/schema.js';
-import { cachedSecretsOf, displayTarget, redactText } from './redact.js';
-import type { StderrRing } from './protocol/index.js';
+import { breakerStatus, type BreakerContext, type BreakerState, type BreakerStatus } from '../../machines/breakerModel.js';
+import { connectionStateOf, type ConnectionContext } from '../../machines/serverConnection.js';
+import type { ErrorInfo } from '../../machines/types.js';
+import type { RuntimeServer } from '../config/schema.js';
+import { cachedSecretsOf, displayTarget, redactText } from '../redact.js';
+import type { StderrRing } from '../protocol/index.js';
 
 /** One server as `getServer()` and the admin API show it; secrets are never part of it. */
 export interface ServerStatus {
