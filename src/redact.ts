@@ -83,11 +83,89 @@ function cached(server: RuntimeServer): { secrets: string[]; target: string } {
   return entry;
 }
 
-/** Replaces every occurrence of every secret in `text`. */
+/** Replaces every occurrence of every secret in `text` (overlapping ones as one). */
 export function redactText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(MASK);
-  return out;
+  return redactWindow(text, secrets, WHOLE);
+}
+
+/**
+ * The shortest piece of a secret masked at a cut edge of a window (`redactWindow`). At most
+ * `MIN_FRAGMENT_LENGTH - 1` characters of a secret can show at a cut: shorter pieces would mask
+ * innocent text at nearly every cut (a window starting with "json" when a header is
+ * "application/json").
+ */
+export const MIN_FRAGMENT_LENGTH = 4;
+
+/** Which ends of a window were cut out of a longer text (`true`: a secret may be cut there). */
+export interface CutEdges {
+  start: boolean;
+  end: boolean;
+}
+
+const WHOLE: CutEdges = Object.freeze({ start: false, end: false });
+
+/**
+ * Masks the secrets in a window cut out of a longer text (the bounded tail of a server's stderr, a
+ * message cut to a length), where `redactText` alone would miss a secret cut in two. Masked are
+ * every whole occurrence, and the piece of a secret that a cut left at a cut edge: at a cut start
+ * the longest prefix of the window that is a proper suffix of a secret, at a cut end the longest
+ * suffix that is a proper prefix of one, and with both ends cut a window lying wholly inside a
+ * secret; each piece of at least `MIN_FRAGMENT_LENGTH` (4) characters. Overlapping masks merge.
+ * A window that is a whole text (both edges false) is `redactText`.
+ */
+export function redactWindow(text: string, secrets: readonly string[], cut: CutEdges): string {
+  let ranges: [number, number][] | undefined;
+  const add = (from: number, to: number) => (ranges ??= []).push([from, to]);
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) add(at, at + secret.length);
+    if (cut.start) {
+      const piece = headPiece(text, secret);
+      if (piece > 0) add(0, piece);
+    }
+    if (cut.end) {
+      const piece = tailPiece(text, secret);
+      if (piece > 0) add(text.length - piece, text.length);
+    }
+    if (cut.start && cut.end && text.length >= MIN_FRAGMENT_LENGTH && text.length < secret.length && secret.includes(text)) add(0, text.length);
+  }
+  if (!ranges) return text;
+  ranges.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  let out = '';
+  let done = 0;
+  for (const [from, to] of ranges) {
+    if (to <= done) continue;
+    // Overlapping masks merge into one; touching ones stay two (two secrets side by side).
+    if (from < done) {
+      done = to;
+      continue;
+    }
+    out += text.slice(done, from) + MASK;
+    done = to;
+  }
+  return out + text.slice(done);
+}
+
+/** Length of the longest prefix of `text` that is a proper suffix of `secret` (0 below the minimum). */
+function headPiece(text: string, secret: string): number {
+  if (text.length < MIN_FRAGMENT_LENGTH) return 0;
+  const probe = text.slice(0, MIN_FRAGMENT_LENGTH);
+  // The longest piece starts earliest in the secret; `at` >= 1 keeps it a proper suffix.
+  for (let at = secret.indexOf(probe, 1); at !== -1 && secret.length - at >= MIN_FRAGMENT_LENGTH; at = secret.indexOf(probe, at + 1)) {
+    if (text.startsWith(secret.slice(at))) return secret.length - at;
+  }
+  return 0;
+}
+
+/** Length of the longest suffix of `text` that is a proper prefix of `secret` (0 below the minimum). */
+function tailPiece(text: string, secret: string): number {
+  const probe = secret.slice(0, MIN_FRAGMENT_LENGTH);
+  if (probe.length < MIN_FRAGMENT_LENGTH) return 0;
+  // A proper prefix is shorter than the secret: it starts after text.length - secret.length.
+  for (let at = text.indexOf(probe, Math.max(0, text.length - secret.length + 1)); at !== -1 && text.length - at >= MIN_FRAGMENT_LENGTH; at = text.indexOf(probe, at + 1)) {
+    if (secret.startsWith(text.slice(at))) return text.length - at;
+  }
+  return 0;
 }
 
 /** How a server's target is shown: command and args, or scheme, host and path of the URL. */

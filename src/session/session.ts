@@ -5,7 +5,7 @@ import type { CallTable } from '../calls/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import { SwitchboardError, unavailable } from '../core/errors.js';
 import { redactText } from '../redact.js';
-import type { RegisteredServer } from '../registry.js';
+import type { RegisteredServer } from '../servers/index.js';
 import { Admission, type BreakerView, type Decision } from './admission.js';
 import { Attempts, type AttemptPorts } from './attempt.js';
 import { invoke, type Settlement } from './invoke.js';
@@ -63,6 +63,9 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
     /** Calls cut off by a lost connection that are safe to send again after the reconnect. */
     const replaying = new Map<string, SwitchboardError>();
     const redact = (text: string) => redactText(text, server.secrets);
+    // The stderr tail is a window cut out of the server's output: only the ring knows where it cut
+    // (a secret split there escapes whole-secret masking), so it masks the secrets itself.
+    server.stderr.redactWith(server.secrets);
     const send = (event: ConnectionEvent) => {
       if (!stopped) sendBack(event);
     };

@@ -48,12 +48,23 @@ async function listPages<T>(client: Client, kind: CatalogKind, signal: AbortSign
     cursor = result.nextCursor as string | undefined;
     if (!cursor) break;
     if (seen.has(cursor)) {
-      warn(`${method} repeated the cursor ${JSON.stringify(cursor.slice(0, 80))} after ${page + 1} pages (a pagination loop); keeping the ${items.length} entries listed so far`);
+      warn(`${method} repeated the cursor ${shownCursor(cursor)} after ${page + 1} pages (a pagination loop); keeping the ${items.length} entries listed so far`);
       break;
     }
     seen.add(cursor);
   }
   return items;
+}
+
+/** Cursors longer than this are named by their length in messages. */
+const MAX_SHOWN_CURSOR = 80;
+
+/**
+ * A cursor as a warning shows it: whole, or only its length. Never cut: the warning is redacted
+ * afterwards, and a secret the server echoed into its cursor would no longer be recognized in two.
+ */
+function shownCursor(cursor: string): string {
+  return cursor.length <= MAX_SHOWN_CURSOR ? JSON.stringify(cursor) : `of ${cursor.length} characters`;
 }
 
 /**

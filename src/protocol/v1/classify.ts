@@ -7,6 +7,7 @@ import type { CallOutcome } from '../../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../../machines/types.js';
 import type { AbortCause, CallFailure } from '../session.js';
 import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../../core/errors.js';
+import { isServerAnswer } from './serverAnswers.js';
 import { CommandError } from './transports/processGroup.js';
 import { versionRefusal } from './versionRefusal.js';
 
@@ -40,7 +41,6 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Classifies a failed `tools/call`. */
 /** How the breaker counts a code, from the one error table (DESIGN §5). */
 function outcomeOf(code: Code): CallOutcome {
   const breaker = ruleOf(code).breaker;
@@ -91,9 +91,15 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
       case ErrorCode.InvalidParams:
         return fail('InvalidArguments', `${where} rejected its arguments: ${error.message}`);
       case ErrorCode.ConnectionClosed:
-        return fail('ConnectionLost', `${where}: connection lost`);
       case ErrorCode.RequestTimeout:
-        return fail('ToolCallTimeout', `${where} timed out`);
+        // The SDK's own: the session closed under the request (−32000), or the SDK's own timer
+        // (−32001; disabled, our deadlines and aborts are `abortCause`). A server that answers with
+        // either code is alive and answered: an application error like any other (below), never a
+        // lost connection, so it is neither replayed nor a reason to reconnect.
+        if (!isServerAnswer(error)) {
+          return error.code === ErrorCode.ConnectionClosed ? fail('ConnectionLost', `${where}: connection lost`) : fail('ToolCallTimeout', `${where} timed out`);
+        }
+        return fail('ServerError', `${where} failed: ${error.message}`);
       case ErrorCode.InternalError:
         // SDK servers answer a prompt or resource callback that threw (a bad name, a bad uri:
         // the caller's mistake) with -32603; only a tool's -32603 means the server itself broke,
@@ -157,7 +163,8 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number, maxM
   const status = httpStatus(error);
   if (isAuthStatus(status)) return info('AuthRequired', `the server refused our credentials (HTTP ${status})`, false);
   if (status !== undefined) return info(`HTTP${status}`, `connect failed: HTTP ${status}`, true);
-  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) return info('ConnectionClosed', 'the server closed the connection during initialize', true);
+  // The SDK's own −32000 only: a server that answers initialize with −32000 said why (ConnectFailed below).
+  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed && !isServerAnswer(error)) return info('ConnectionClosed', 'the server closed the connection during initialize', true);
   const net = networkCode(error);
   if (net) return info(net, `connect failed: ${net}`, true);
   return info('ConnectFailed', `connect failed: ${message}`, true);

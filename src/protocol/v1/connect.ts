@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import type { DeclaredCapabilities } from '../handlers.js';
 import type { SessionAuth } from '../session.js';
 import type { StderrRing } from '../stderrRing.js';
+import { markServerAnswers } from './serverAnswers.js';
 import { buildHttpTransport } from './transports/http.js';
 import { buildStdioTransport } from './transports/stdio.js';
 
@@ -106,6 +107,8 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
 export async function openSession(options: ConnectOptions, prepare: (client: Client) => void = () => undefined): Promise<OpenSession> {
   const built = await buildTransport(options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities ?? {} });
+  // Before connect: a server's −32000 answer to initialize is its answer too, not a closed connection.
+  markServerAnswers(client);
   prepare(client);
   const session: OpenSession = {
     client,

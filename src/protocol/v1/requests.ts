@@ -1,7 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { EmptyResultSchema, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { sharedAborts } from '../../calls/index.js';
+import { sharedAborts } from '../../core/abortFanout.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
+import { isServerAnswer } from './serverAnswers.js';
 
 /**
  * A child signal of the attempt's signal for one SDK request: the SDK adds an abort listener to
@@ -19,8 +20,12 @@ export function requestSignal(parent: AbortSignal): { signal: AbortSignal; done:
   return { signal: controller.signal, done: sharedAborts.join(parent, () => controller.abort(parent.reason)) };
 }
 
-/** Any JSON-RPC error answer (even −32601 for a server without ping) proves the server is alive. */
+/**
+ * Any JSON-RPC error answer (even −32601 for a server without ping, or a server's own −32000) proves
+ * the server is alive; the SDK's own −32000 (closed) and −32001 (aborted) do not.
+ */
 function isAliveAnswer(error: unknown): boolean {
+  if (isServerAnswer(error)) return true;
   return error instanceof McpError && error.code !== ErrorCode.ConnectionClosed && error.code !== ErrorCode.RequestTimeout;
 }
 

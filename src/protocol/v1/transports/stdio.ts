@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -14,7 +15,7 @@ import { coalesceWrites } from './stdioWrites.js';
  * no transport of our own): the server runs in its own process group (`setsid`, processGroup.ts),
  * its stdout is read through our framing (size cap, broken lines: stdioFraming.ts), its writes are
  * coalesced (stdioWrites.ts) and its stderr drains into the server's ring. Closing ends the whole
- * group.
+ * group; so does a server whose stdout ends or whose stdin breaks while it keeps running.
  */
 
 function screenStdout(transport: StdioClientTransport, buffer: ScreeningReadBuffer): void {
@@ -58,6 +59,28 @@ function trackSentIds(transport: Transport): () => number | undefined {
     return send(message, options);
   };
   return () => highest;
+}
+
+/**
+ * Calls `lost` once the server's pipes can carry no more messages: its stdout ended or closed (no
+ * answer can arrive), or its stdin failed (EPIPE: no request can reach it). SDK 1.32.2 reports a
+ * close only when the process exits and its pipes are closed, so a server that closes its stdout and
+ * keeps running held every call until its deadline. Such a session ends at once, as on a crash.
+ * The child is a private field of SDK 1.32.2's StdioClientTransport (`_process`).
+ */
+function watchPipes(transport: StdioClientTransport, lost: () => void): void {
+  const child = (transport as unknown as { _process?: ChildProcess })._process;
+  if (!child) return;
+  let fired = false;
+  const once = () => {
+    if (fired) return;
+    fired = true;
+    lost();
+  };
+  child.stdout?.once('end', once);
+  child.stdout?.once('close', once);
+  // The SDK reports a stdin error to `onerror` only; a broken pipe never heals.
+  child.stdin?.on('error', once);
 }
 
 export function buildStdioTransport(
@@ -105,10 +128,16 @@ export function buildStdioTransport(
   let untrack: () => void = () => undefined;
   const originalStart = transport.start.bind(transport);
   transport.start = () => {
+    // A new process: the last one's stderr may have stopped anywhere, even inside a secret.
+    stderr.newSegment();
     const started = originalStart();
     // spawn() ran synchronously inside start(): the pid is known now, before 'spawn' fires.
     group = transport.pid;
     if (group) untrack = trackGroup(group, setsid !== null);
+    watchPipes(transport, () => {
+      void endGroup();
+      fireClose();
+    });
     return started;
   };
   let closing: Promise<void> | undefined;
