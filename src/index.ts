@@ -1,11 +1,11 @@
-export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard.js';
+export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard/switchboard.js';
 export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, ERROR_TABLE, type ErrorCode, type ErrorRule, type ConfigIssue } from './core/errors.js';
 export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated } from './events/index.js';
 export type { CallCompleted, CallKind } from './calls/index.js';
 export type { ServerStatus, HealthReport } from './servers/index.js';
 export type { TransportSource } from './protocol/index.js';
 export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from './protocol/index.js';
-export type { RequestOptions } from './surface.js';
+export type { RequestOptions } from './switchboard/surface.js';
 // Our own MCP shapes (structurally MCP 2025-11-25): what the API takes and returns, no SDK type.
 export type {
   CallToolResult, ContentBlock, TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource,
@@ -26,4 +26,5 @@ export type { ToolInfo, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCa
 export type { BreakerStatus, BreakerState } from '../machines/breakerModel.js';
 export type { ConnectionStateName } from '../machines/serverConnection.js';
 export * from './gateway/index.js';
-export { AuthError, fileTokenStore, memoryTokenStore, loginServer, type Authorize, type AuthorizeRequest, type TokenStore, type StoredAuth, type LoginOptions, type LoginResult } from './auth/index.js';
+export { AuthError, fileTokenStore, memoryTokenStore, type Authorize, type AuthorizeRequest, type TokenStore, type StoredAuth } from './auth/index.js';
+export { loginServer, type LoginOptions, type LoginResult } from './servers/index.js';

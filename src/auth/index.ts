@@ -6,6 +6,5 @@
 export { createAuthProvider, type AuthDeps, type ServerAuth } from './create.js';
 export { AuthError, TokenStoreError } from './errors.js';
 export type { Authorize, AuthorizeRequest } from './consent.js';
-export { loginServer, tokenKeyOf, type LoginOptions, type LoginResult } from './login.js';
 export { configuredSecrets } from './secrets.js';
-export { defaultTokenDir, fileTokenStore, memoryTokenStore, resolveTokenStore, storeKey, type StoredAuth, type TokenStore } from './tokenStore.js';
+export { defaultTokenDir, fileTokenStore, memoryTokenStore, resolveTokenStore, serverTokenKey, storeKey, type StoredAuth, type TokenStore } from './tokenStore.js';

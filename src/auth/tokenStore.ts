@@ -1,3 +1,4 @@
+import { resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
 import { createHash } from 'node:crypto';
 import { lstatSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -58,6 +59,11 @@ export interface TokenStore {
 }
 
 /** The key of a server's record for one resource: its name plus a digest of the URL. */
+/** The token store key of an http or sse server: its name and its resource (RFC 8707) URL. */
+export function serverTokenKey(name: string, url: string): string {
+  return storeKey(name, resourceUrlFromServerUrl(url).href);
+}
+
 export function storeKey(server: string, resource: string): string {
   return `${server}-${createHash('sha256').update(resource).digest('hex').slice(0, 16)}`;
 }

@@ -4,7 +4,7 @@
  * signals, the argument check, and the outbox that hands each server's burst of ids to the
  * machines. See ARCHITECTURE.md for the picture of one call.
  */
-export { sharedAborts } from './abortFanout.js';
+export { sharedAborts } from '../core/abortFanout.js';
 export { argumentsProblem, MAX_ARGUMENT_DEPTH } from './input.js';
 export { CallPath, type CallPolicies, type CallShape, type CallSpec } from './path.js';
 export {

@@ -11,7 +11,7 @@ import { SwitchboardError } from '../core/errors.js';
 
 export { CallSignal } from './signal.js';
 import { CallSignal } from './signal.js';
-import { sharedAborts } from './abortFanout.js';
+import { sharedAborts } from '../core/abortFanout.js';
 
 /** Why the switchboard aborted a call's signal. */
 export type AbortCause = 'timeout' | 'cancelled' | 'stopped';

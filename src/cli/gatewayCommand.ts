@@ -1,7 +1,7 @@
 import { createGateway, createGatewayRouter, serveStdio } from '../gateway/index.js';
 import { createJsonLogger } from '../core/logger.js';
 import { createConfigReloader } from '../server/configReload.js';
-import { createSwitchboard, type Switchboard } from '../switchboard.js';
+import { createSwitchboard, type Switchboard } from '../switchboard/switchboard.js';
 import type { CommandInput } from './local.js';
 import { followGatewayConfig, reloadTriggers, stopSignal } from './lifecycle.js';
 import { logLevelFlag } from './usage.js';

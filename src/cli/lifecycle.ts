@@ -2,7 +2,7 @@ import type { Gateway } from '../gateway/index.js';
 import type { Logger } from '../core/logger.js';
 import { stableJson } from '../servers/index.js';
 import { watchConfigFile, type ConfigReloader } from '../server/configReload.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 
 /** What `serve` and `gateway` share around a running switchboard: stop signals and reload triggers. */
 

@@ -1,6 +1,6 @@
 import { SwitchboardError } from '../core/errors.js';
 import type { ServerStatus } from '../servers/index.js';
-import { createSwitchboard, type Switchboard } from '../switchboard.js';
+import { createSwitchboard, type Switchboard } from '../switchboard/switchboard.js';
 
 /**
  * What every command shares: where the config is, the standalone mode (start the configured

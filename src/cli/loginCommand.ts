@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { navigationProblem } from '../auth/guardedFetch.js';
-import { defaultTokenDir, loginServer } from '../auth/index.js';
+import { defaultTokenDir } from '../auth/index.js';
+import { loginServer } from '../servers/index.js';
 import { loadConfigFile } from '../config/load.js';
 import { SwitchboardError } from '../core/errors.js';
 import { configPath, type CommandInput } from './local.js';

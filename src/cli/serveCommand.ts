@@ -3,7 +3,7 @@ import { createJsonLogger } from '../core/logger.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createInspection, INSPECT_PROTOCOL, type Inspection } from '../server/inspector.js';
 import { serve, type Service } from '../server/serve.js';
-import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../switchboard.js';
+import { createSwitchboard, type Switchboard, type SwitchboardOptions } from '../switchboard/switchboard.js';
 import type { CommandInput } from './local.js';
 import { followGatewayConfig, reloadTriggers, stopSignal } from './lifecycle.js';
 import { out } from './report.js';

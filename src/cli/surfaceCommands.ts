@@ -1,6 +1,6 @@
 import type { GetPromptResult, ReadResourceResult } from '../protocol/index.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../../machines/types.js';
-import type { RequestOptions } from '../surface.js';
+import type { RequestOptions } from '../switchboard/surface.js';
 import { notFound, same, withLocal, type Command, type CommandInput, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
 import { unavailableOf } from './report.js';

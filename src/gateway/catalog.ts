@@ -1,6 +1,6 @@
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ToolInfo } from '../../machines/types.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 
 /**
  * What the gateway lists and looks names up in, built once per catalog change (DESIGN §12): a

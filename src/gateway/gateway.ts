@@ -5,7 +5,7 @@ import { DEFAULT_GATEWAY_LIMITS, type GatewaySettings } from '../config/index.js
 import type { Logger } from '../core/logger.js';
 import { toolFilter } from '../routing/index.js';
 import { packageVersion } from '../core/version.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 import { GatewayCatalog } from './catalog.js';
 import { installHandlers, type GatewaySession } from './handlers.js';
 import { GatewayRouter } from './router.js';

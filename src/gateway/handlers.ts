@@ -15,8 +15,8 @@ import {
   type CallToolResult,
   type LoggingLevel,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { CallToolOptions } from '../options.js';
-import type { Switchboard } from '../switchboard.js';
+import type { CallToolOptions } from '../switchboard/options.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 import type { GatewayCatalog } from './catalog.js';
 import { isUnknownTool, toMcpError, toolErrorResult, unknownTool } from './errors.js';
 import { refusal, type GatewayRouter, type SendRequest } from './router.js';

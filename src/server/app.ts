@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { PUBLIC_EVENT_TYPES } from '../events/index.js';
 import type { Logger } from '../core/logger.js';
 import type { ReloadResult } from '../servers/index.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
 import { EventStream, MAX_QUEUED_EVENT_BYTES } from './eventStream.js';
 import { hostOrOriginProblem, presentsToken } from './guards.js';

@@ -6,7 +6,7 @@ import { FileReadError, readRegularBytesSync } from '../config/readFile.js';
 import { ConfigError, isSwitchboardError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ReloadResult } from '../servers/index.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 
 /**
  * Config reload for `serve` and `gateway` (DESIGN §13): one place that runs `sb.reload()` for

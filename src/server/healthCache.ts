@@ -1,5 +1,5 @@
 import type { HealthReport } from '../servers/index.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 
 type Reports = Record<string, HealthReport>;
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 
 const SERVER_STATES = ['disconnected', 'connecting', 'connected', 'error', 'disabled'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;

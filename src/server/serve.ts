@@ -4,7 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createGatewayHttpHandler, type Gateway } from '../gateway/index.js';
 import { toLogLevel, type Logger } from '../core/logger.js';
 import type { ReloadResult } from '../servers/index.js';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 import { createAdminApp } from './app.js';
 import { generateToken, tokenFilePath, writeTokenFile } from './auth.js';
 import { allowedHostNames, bindsEveryInterface, hostWithPort } from './guards.js';

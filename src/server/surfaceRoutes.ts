@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
-import type { Switchboard } from '../switchboard.js';
+import type { Switchboard } from '../switchboard/switchboard.js';
 import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
 import { HttpError } from './httpErrors.js';
 import type { RouteRegistrar } from './routes.js';

@@ -13,3 +13,4 @@ export { Roots } from './roots.js';
 export { restartable, toManagedServer } from './managedServer.js';
 export { diffServers, stableJson, type ReloadResult } from './reload.js';
 export { ClosingTracker } from './closing.js';
+export { loginServer, tokenKeyOf, type LoginOptions, type LoginResult } from './login.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryTokenStore } from '../../src/auth/index.js';
 import { createAdminApp } from '../../src/server/app.js';
-import { createSwitchboard, type Switchboard } from '../../src/switchboard.js';
+import { createSwitchboard, type Switchboard } from '../../src/switchboard/switchboard.js';
 import { recordEvents } from '../helpers/switchboard.js';
 import { codeFromRedirect } from './harness.js';
 import { startAuthServer, startResourceServer, type TestAuthServer, type TestResourceServer } from './servers.js';

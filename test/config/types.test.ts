@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { resolveConfig, type McpServersConfig, type ServersConfig, type SwitchboardConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { createSwitchboard, type SwitchboardInput } from '../../src/switchboard.js';
+import { createSwitchboard, type SwitchboardInput } from '../../src/switchboard/switchboard.js';
 
 // These assertions are checked by `tsc -p tsconfig.json` (npm test type-checks test/ first).
 describe('config types', () => {

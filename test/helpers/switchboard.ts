@@ -6,7 +6,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 // @ts-expect-error plain JS fixture shared with the stdio child process
 import { buildServer } from '../fixtures/demoTools.mjs';
 import type { SwitchboardEvent } from '../../src/events/index.js';
-import type { Switchboard } from '../../src/switchboard.js';
+import type { Switchboard } from '../../src/switchboard/switchboard.js';
 
 /** Path of the stdio fixture server. */
 export const STDIO_FIXTURE = fileURLToPath(new URL('../fixtures/stdioServer.mjs', import.meta.url));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../src/server/app.js';
-import { createSwitchboard } from '../../src/switchboard.js';
+import { createSwitchboard } from '../../src/switchboard/switchboard.js';
 import { inMemoryServer, until } from '../helpers/switchboard.js';
 
 const TOKEN = 'app-test-token-0123456789';

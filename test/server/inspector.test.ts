@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createActor, setup } from 'xstate';
 import { createInspection, INSPECT_PROTOCOL, sanitizeContext, type Inspection } from '../../src/server/inspector.js';
-import { createSwitchboard } from '../../src/switchboard.js';
+import { createSwitchboard } from '../../src/switchboard/switchboard.js';
 import { stdioServer, until } from '../helpers/switchboard.js';
 
 const TOKEN = 'inspector-admin-token-0123';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { assign, createActor, setup } from 'xstate';
 import { createInspection, sanitizeContext, type Inspection } from '../../src/server/inspector.js';
-import { createSwitchboard, type Switchboard } from '../../src/switchboard.js';
+import { createSwitchboard, type Switchboard } from '../../src/switchboard/switchboard.js';
 import { until } from '../helpers/switchboard.js';
 
 const TOKEN = 'inspector-bounds-token-0123';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminApp } from '../../src/server/app.js';
 import { ROUTES, tokenRequired } from '../../src/server/routes.js';
-import { createSwitchboard, type Switchboard } from '../../src/switchboard.js';
+import { createSwitchboard, type Switchboard } from '../../src/switchboard/switchboard.js';
 import { inMemoryServer } from '../helpers/switchboard.js';
 
 const TOKEN = 'route-table-token-0123456789';

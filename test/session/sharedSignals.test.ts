@@ -10,7 +10,7 @@ import {
   ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AbortFanout } from '../../src/calls/abortFanout.js';
+import { AbortFanout } from '../../src/core/abortFanout.js';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
 import { requestSignal } from '../../src/protocol/v1/requests.js';
 import { until } from '../helpers/switchboard.js';

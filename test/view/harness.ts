@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Switchboard } from '../../src/switchboard.js';
+import type { Switchboard } from '../../src/switchboard/switchboard.js';
 import { createLiveView } from '../../src/view/router.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildView } from '../../src/view/build.mjs';
-import { createSwitchboard, type Switchboard } from '../../src/switchboard.js';
+import { createSwitchboard, type Switchboard } from '../../src/switchboard/switchboard.js';
 import { viewMachines } from '../../src/view/machines.js';
 import { fixturePid, waitGone } from '../helpers/processes.js';
 import { inMemoryServer, stdioServer, until } from '../helpers/switchboard.js';

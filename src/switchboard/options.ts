@@ -1,11 +1,11 @@
 import type { InspectionEvent, Observer } from 'xstate';
-import type { Clock } from './core/clock.js';
-import type { SwitchboardConfig } from './config/schema.js';
-import type { Logger } from './core/logger.js';
-import type { Progress } from './protocol/index.js';
-import type { TransportSource } from './protocol/index.js';
-import type { ServerRequestHandlers } from './protocol/index.js';
-import type { Authorize, TokenStore } from './auth/index.js';
+import type { Clock } from '../core/clock.js';
+import type { SwitchboardConfig } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import type { Progress } from '../protocol/index.js';
+import type { TransportSource } from '../protocol/index.js';
+import type { ServerRequestHandlers } from '../protocol/index.js';
+import type { Authorize, TokenStore } from '../auth/index.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {

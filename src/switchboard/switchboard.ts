@@ -1,12 +1,12 @@
-import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ToolInfo } from '../machines/types.js';
-import { resolveInput } from './config/load.js';
-import type { ResolvedConfig } from './config/schema.js';
-import { stoppedError, SwitchboardError } from './core/errors.js';
-import type { SwitchboardEventMap, SwitchboardEventType } from './events/index.js';
+import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ToolInfo } from '../../machines/types.js';
+import { resolveInput } from '../config/load.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { stoppedError, SwitchboardError } from '../core/errors.js';
+import type { SwitchboardEventMap, SwitchboardEventType } from '../events/index.js';
 import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
-import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult, Root } from './protocol/index.js';
+import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult, Root } from '../protocol/index.js';
 import { Runtime, type RootActor } from './runtime.js';
-import type { HealthReport, ReloadResult, ServerStatus } from './servers/index.js';
+import type { HealthReport, ReloadResult, ServerStatus } from '../servers/index.js';
 import type { RequestOptions } from './surface.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';

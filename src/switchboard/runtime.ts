@@ -1,19 +1,19 @@
 import { createActor, type Actor } from 'xstate';
-import { MANAGER_SYSTEM_ID } from '../machines/circuitBreaker.js';
-import { managerMachine } from '../machines/manager.js';
-import { resolveTokenStore } from './auth/index.js';
-import { LocalBreakerStore } from './breaker/index.js';
-import { CallPath, PendingCalls } from './calls/index.js';
-import type { ResolvedConfig } from './config/schema.js';
-import { toRuntimeClock, type RuntimeClock } from './core/clock.js';
-import { stoppedError, unroutable } from './core/errors.js';
-import { EventHub } from './events/index.js';
-import { summarizingObserver } from './inspection/index.js';
+import { MANAGER_SYSTEM_ID } from '../../machines/circuitBreaker.js';
+import { managerMachine } from '../../machines/manager.js';
+import { resolveTokenStore } from '../auth/index.js';
+import { LocalBreakerStore } from '../breaker/index.js';
+import { CallPath, PendingCalls } from '../calls/index.js';
+import type { ResolvedConfig } from '../config/schema.js';
+import { toRuntimeClock, type RuntimeClock } from '../core/clock.js';
+import { stoppedError, unroutable } from '../core/errors.js';
+import { EventHub } from '../events/index.js';
+import { summarizingObserver } from '../inspection/index.js';
 import type { SwitchboardOptions } from './options.js';
-import type { TransportSource } from './protocol/index.js';
-import { CatalogIndex } from './routing/index.js';
-import { ClosingTracker, restartable, Roots, Servers, ServerSet, ServerStatusView, toManagedServer } from './servers/index.js';
-import { supervisedLogic } from './session/ports.js';
+import type { TransportSource } from '../protocol/index.js';
+import { CatalogIndex } from '../routing/index.js';
+import { ClosingTracker, restartable, Roots, Servers, ServerSet, ServerStatusView, toManagedServer } from '../servers/index.js';
+import { supervisedLogic } from '../session/ports.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
 
 /** The root actor (the manager), as the facade exposes it for inspection. */

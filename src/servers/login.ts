@@ -1,12 +1,7 @@
-import { resourceUrlFromServerUrl } from '@modelcontextprotocol/sdk/shared/auth-utils.js';
-import { realClock, type RuntimeClock } from '../core/clock.js';
+import { AuthError, createAuthProvider, fileTokenStore, serverTokenKey, type Authorize, type TokenStore } from '../auth/index.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { openSession } from '../protocol/v1/connect.js';
-import { StderrRing } from '../protocol/stderrRing.js';
-import type { Authorize } from './consent.js';
-import { AuthError } from './errors.js';
-import { createAuthProvider } from './create.js';
-import { fileTokenStore, storeKey, type TokenStore } from './tokenStore.js';
+import { realClock, type RuntimeClock } from '../core/clock.js';
+import { connectorFor, StderrRing } from '../protocol/index.js';
 
 /**
  * `switchboard login <server>` as a function: authorizes one server from a terminal (the caller's
@@ -37,7 +32,7 @@ export interface LoginResult {
 
 /** The token store key of a server's record (its name and resource URL). */
 export function tokenKeyOf(server: RuntimeServer & { transport: 'http' | 'sse' }): string {
-  return storeKey(server.name, resourceUrlFromServerUrl(server.url).href);
+  return serverTokenKey(server.name, server.url);
 }
 
 /** Authorizes `server` and stores its tokens; rejects with AuthError when that fails. */
@@ -65,11 +60,12 @@ export async function loginServer(server: RuntimeServer, options: LoginOptions):
   try {
     const stored = await store.load(key);
     if (!stored?.tokens && server.auth.type === 'oauth') await auth.authorizeNow(controller.signal);
-    const session = await openSession(
+    const ignore = () => undefined;
+    const session = await connectorFor(server).open(
       { server, custom: undefined, stderr: new StderrRing(1024), signal: controller.signal, clientInfo: options.clientInfo ?? { name: 'mcp-switchboard', version: '0.1.0' }, auth },
-      () => undefined,
+      { lost: ignore, suspect: ignore, transportError: ignore, listChanged: ignore, log: ignore, resourceUpdated: ignore },
     );
-    const serverInfo = session.client.getServerVersion();
+    const serverInfo = session.facts.serverInfo;
     await session.close();
     return { key, consented, ...(serverInfo ? { serverInfo: { name: serverInfo.name, version: serverInfo.version } } : {}) };
   } finally {

@@ -1,9 +1,9 @@
-import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from './protocol/index.js';
-import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../machines/types.js';
-import type { CallKind } from './calls/index.js';
-import { argumentsProblem } from './calls/index.js';
-import { SwitchboardError } from './core/errors.js';
-import type { CatalogIndex, Route } from './routing/index.js';
+import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult } from '../protocol/index.js';
+import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../../machines/types.js';
+import type { CallKind } from '../calls/index.js';
+import { argumentsProblem } from '../calls/index.js';
+import { SwitchboardError } from '../core/errors.js';
+import type { CatalogIndex, Route } from '../routing/index.js';
 
 /**
  * The MCP client surface beyond tools (DESIGN §10): resources, templates, subscriptions, prompts,
