@@ -1,4 +1,5 @@
-import type { ClientCapabilities, CreateMessageRequest, CreateMessageResult, ElicitRequest, ElicitResult, Root } from './types.js';
+import type { CreateMessageRequest, CreateMessageResult, ElicitRequest, ElicitResult } from './serverRequestTypes.js';
+import type { ClientCapabilities, Root } from './types.js';
 
 /**
  * Server → client requests (DESIGN §10, §15), era-neutral: sampling, elicitation and roots reach

@@ -4,6 +4,7 @@
  * rewrite: several features export from here.
  */
 export * from './types.js';
+export * from './serverRequestTypes.js';
 export * from './levels.js';
 
 // The era-neutral session interface (session.ts) and what goes with it, whatever the era.
@@ -39,4 +40,4 @@ export {
 export { StderrRing } from './stderrRing.js';
 export { connectorFor } from './select.js';
 // A custom transport is an SDK object: today the v1 SDK's `Transport` (a v2 era widens this type).
-export type { TransportSource } from './v1/connect.js';
+export type { McpTransport, TransportSource } from './transport.js';

@@ -6,7 +6,7 @@ import type { SwitchboardError } from '../core/errors.js';
 import type { ServerRequestOptions } from './handlers.js';
 import type { StderrRing } from './stderrRing.js';
 import type { ClientCapabilities, Implementation, LoggingLevel, Meta, Progress, Prompt, Resource, ResourceTemplate, ServerCapabilities, Tool } from './types.js';
-import type { TransportSource } from './v1/connect.js';
+import type { TransportSource } from './transport.js';
 
 /**
  * The protocol seam (DESIGN §2, §15): one live MCP session as the session actor sees it, whatever

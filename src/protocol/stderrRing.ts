@@ -1,4 +1,4 @@
-import { redactWindow } from '../redact.js';
+import { redactWindow } from '../secrets/index.js';
 
 /**
  * A bounded buffer of a stdio server's stderr. The SDK pipes stderr into a stream that nobody

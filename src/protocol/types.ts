@@ -309,4 +309,3 @@ export interface ListRootsResult extends Result {
   roots: Root[];
 }
 
-export type * from './serverRequestTypes.js';

@@ -2,7 +2,7 @@ import { ConsentSlot } from '../auth/consent.js';
 import type { BreakerGate } from '../breaker/index.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { StderrRing, type ProtocolSession, type TransportSource } from '../protocol/index.js';
-import { redactText, secretsOf } from '../redact.js';
+import { redactText, secretsOf } from '../secrets/index.js';
 
 /** What a session reads of its server: config, secrets, stderr tail and the embedder's transport. */
 export interface RegisteredServer {

@@ -3,7 +3,7 @@ import { breakerStatus, type BreakerContext, type BreakerState, type BreakerStat
 import { connectionStateOf, type ConnectionContext } from '../../machines/serverConnection.js';
 import type { ErrorInfo } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { cachedSecretsOf, displayTarget, redactText } from '../redact.js';
+import { cachedSecretsOf, displayTarget, redactText } from '../secrets/index.js';
 import type { StderrRing } from '../protocol/index.js';
 
 /** One server as `getServer()` and the admin API show it; secrets are never part of it. */

@@ -2,7 +2,7 @@ import { BreakerGate, type BreakerStore } from '../breaker/index.js';
 import { mergePolicy } from '../config/resolve.js';
 import { DEFAULT_POLICY, type PolicyOverrides, type RuntimeServer } from '../config/schema.js';
 import type { RuntimeClock } from '../core/clock.js';
-import { redactText } from '../redact.js';
+import { redactText } from '../secrets/index.js';
 import type { TransportSource } from '../protocol/index.js';
 import { ServerRecord } from './record.js';
 

@@ -4,7 +4,7 @@ import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { CallTable } from '../calls/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import { SwitchboardError, unavailable } from '../core/errors.js';
-import { redactText } from '../redact.js';
+import { redactText } from '../secrets/index.js';
 import type { RegisteredServer } from '../servers/index.js';
 import { Admission, type BreakerView, type Decision } from './admission.js';
 import { Attempts, type AttemptPorts } from './attempt.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StderrRing } from '../../src/protocol/stderrRing.js';
-import { MIN_FRAGMENT_LENGTH, redactText, redactWindow } from '../../src/redact.js';
+import { MIN_FRAGMENT_LENGTH, redactText, redactWindow } from '../../src/secrets/redact.js';
 
 /**
  * Windows cut out of a longer text (src/redact.ts `redactWindow`, src/protocol/stderrRing.ts): a

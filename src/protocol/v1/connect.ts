@@ -7,6 +7,7 @@ import type { SessionAuth } from '../session.js';
 import type { StderrRing } from '../stderrRing.js';
 import { markServerAnswers } from './serverAnswers.js';
 import { buildHttpTransport } from './transports/http.js';
+import type { Built } from './transports/built.js';
 import { buildStdioTransport } from './transports/stdio.js';
 
 export { coalesceWrites } from './transports/stdioWrites.js';
@@ -16,8 +17,9 @@ export { coalesceWrites } from './transports/stdioWrites.js';
  * research/reliability.md §2.4) and knows how to close them completely.
  */
 
-/** A ready transport or a factory of fresh ones, given by an embedder or a test by server name. */
-export type TransportSource = Transport | (() => Transport | Promise<Transport>);
+import type { TransportSource } from '../transport.js';
+
+export type { TransportSource };
 
 /** The SDK's own timeout is disabled: larger values than this wrap to 1 ms (sdk-notes §6). */
 export const NO_SDK_TIMEOUT = 2_147_483_647;
@@ -76,18 +78,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
   });
 }
 
-export interface Built {
-  transport: Transport;
-  close(client: Client): Promise<void>;
-  retryAfterMs(): number | undefined;
-  /** Why the session ended itself (its stdout lost its framing), if it did. */
-  fault?(): Error | undefined;
-}
 
 async function buildTransport(options: ConnectOptions): Promise<Built> {
   const { server, custom } = options;
   if (custom) {
-    const transport = typeof custom === 'function' ? await custom() : custom;
+    // Any object of the MCP transport shape: the v1 SDK's Transport is that shape.
+    const transport = (typeof custom === 'function' ? await custom() : custom) as Transport;
     return { transport, close: (client) => withTimeout(client.close(), server.timeouts.shutdownMs).then(() => undefined), retryAfterMs: () => undefined };
   }
   if (server.transport === 'custom') throw new Error(`server "${server.name}" has no transport: pass one in options.transports`);

@@ -1,6 +1,6 @@
 import { ErrorCode, McpError, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestGate } from './requestGate.js';
-import type { HandlerContext, ServerRequestOptions } from './serverRequests.js';
+import type { HandlerContext, ServerRequestOptions } from '../handlers.js';
 
 /**
  * One server → client request from arrival to answer: it waits for a slot of the server's

@@ -12,7 +12,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_POLICY } from '../../config/schema.js';
 import type { HandlerContext, ServerRequestOptions } from '../handlers.js';
-import type { CreateMessageResult, ElicitResult, Root } from '../types.js';
+import type { CreateMessageResult, ElicitResult } from '../serverRequestTypes.js';
+import type { Root } from '../types.js';
 import { runHandler, type RequestShared } from './handlerRun.js';
 import { RequestGate } from './requestGate.js';
 

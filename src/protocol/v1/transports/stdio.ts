@@ -5,7 +5,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeServer } from '../../../config/schema.js';
 import type { Clock } from '../../../core/clock.js';
 import type { StderrRing } from '../../stderrRing.js';
-import type { Built } from '../connect.js';
+import type { Built } from './built.js';
 import { findSetsid, resolveCommand, terminateGroup, trackGroup } from './processGroup.js';
 import { FramingLostError, ScreeningReadBuffer } from './stdioFraming.js';
 import { coalesceWrites } from './stdioWrites.js';

@@ -1,5 +1,5 @@
-import { configuredSecrets } from './auth/secrets.js';
-import type { RuntimeServer } from './config/schema.js';
+import { configuredSecrets } from '../auth/secrets.js';
+import type { RuntimeServer } from '../config/schema.js';
 
 /**
  * Secrets never leave the process. A server's secrets are every value its `${VAR}` references

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConfig, type RuntimeServer } from '../src/config/index.js';
-import { ConfigError } from '../src/core/errors.js';
-import { displayTarget, redactText, secretsOf } from '../src/redact.js';
-import { createSwitchboard, type Switchboard } from '../src/switchboard/switchboard.js';
-import { FAST, STDIO_FIXTURE, until } from './helpers/switchboard.js';
+import { resolveConfig, type RuntimeServer } from '../../src/config/index.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { displayTarget, redactText, secretsOf } from '../../src/secrets/redact.js';
+import { createSwitchboard, type Switchboard } from '../../src/switchboard/switchboard.js';
+import { FAST, STDIO_FIXTURE, until } from '../helpers/switchboard.js';
 
 const TOKEN = 'tok-4f1c9e7a2b';
 
