@@ -3,7 +3,7 @@ import { OAuthError, ServerError, TemporarilyUnavailableError } from '@modelcont
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeClock } from '../core/clock.js';
 import type { AuthConfig } from '../config/schema.js';
-import { ConsentFlow, type Authorize } from './consent.js';
+import { ConsentFlow, type Authorize, type ConsentSlot } from './consent.js';
 import { AuthError, TokenStoreError, type FlowSecrets } from './errors.js';
 import { AuthRequestGuard } from './guardedFetch.js';
 import { joinScopes, type StoreBackedProvider } from './provider.js';
@@ -35,6 +35,8 @@ export interface AuthFlowOptions {
   onAuthorized?(): void;
   /** The fetch of authorization traffic (discovery, registration, tokens). Defaults to global fetch. */
   fetch?: FetchLike;
+  /** Where the server's one open consent flow is kept (its server record's slot). */
+  consent: ConsentSlot;
 }
 
 interface FlowRequest {
@@ -176,7 +178,7 @@ export class AuthFlows {
       if (provider.interactive && authorize) {
         const { redirectUrl } = this.options.auth as Extract<AuthConfig, { type: 'oauth' }>;
         flow = await ConsentFlow.start(
-          { server, authorize, redirectUrl, timeoutMs: this.options.consentTimeoutMs, clock: this.options.clock, secrets: this.options.secrets, onAuthorizing: this.options.onAuthorizing, onAuthorized: this.options.onAuthorized },
+          { server, authorize, redirectUrl, timeoutMs: this.options.consentTimeoutMs, clock: this.options.clock, secrets: this.options.secrets, onAuthorizing: this.options.onAuthorizing, onAuthorized: this.options.onAuthorized, slot: this.options.consent },
           request.signal,
         );
         provider.flow = flow;

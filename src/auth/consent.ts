@@ -34,8 +34,8 @@ export interface ConsentOptions {
   secrets: FlowSecrets;
   onAuthorizing?(): void;
   onAuthorized?(): void;
-  /** Where the server's open flow is kept: its server record's slot. Defaults to a per-name slot of this module. */
-  slot?: ConsentSlot;
+  /** Where the server's one open flow is kept: its server record's slot (one per server record). */
+  slot: ConsentSlot;
 }
 
 /**
@@ -53,19 +53,6 @@ export class ConsentSlot {
   }
 }
 
-/**
- * Slots of callers that pass none (by server name), dropped once their flow closes. A slot of
- * its own is better: two switchboards of one process may name a server alike.
- */
-const unslotted = new Map<string, ConsentSlot>();
-
-function slotOf(options: ConsentOptions): ConsentSlot {
-  if (options.slot) return options.slot;
-  let slot = unslotted.get(options.server);
-  if (!slot) unslotted.set(options.server, (slot = new ConsentSlot()));
-  return slot;
-}
-
 /** One authorization-code flow: its state, its loopback listener, its code. */
 export class ConsentFlow {
   readonly state = randomBytes(24).toString('base64url');
@@ -80,7 +67,7 @@ export class ConsentFlow {
 
   /** Starts a flow for `options.server`: binds the loopback port before any URL is built or registered. */
   static async start(options: ConsentOptions, signal?: AbortSignal): Promise<ConsentFlow> {
-    const slot = slotOf(options);
+    const slot = options.slot;
     await slot.close();
     const flow = new ConsentFlow(options, slot);
     slot.current = flow;
@@ -145,7 +132,6 @@ export class ConsentFlow {
     this.unlisten();
     if (this.slot.current === this) {
       this.slot.current = undefined;
-      if (unslotted.get(this.options.server) === this.slot) unslotted.delete(this.options.server);
     }
     await this.loopback?.close();
   }

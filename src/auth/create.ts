@@ -4,7 +4,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeClock } from '../core/clock.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { AuthFlows } from './authFetch.js';
-import type { Authorize } from './consent.js';
+import type { Authorize, ConsentSlot } from './consent.js';
 import { FlowSecrets } from './errors.js';
 import { StoreBackedProvider } from './provider.js';
 import { configuredSecrets } from './secrets.js';
@@ -27,6 +27,8 @@ export interface AuthDeps {
   onAuthorized?(): void;
   /** The fetch of authorization traffic. Defaults to global fetch. */
   fetch?: FetchLike;
+  /** Where the server's one open consent flow is kept: its server record's slot. */
+  consent: ConsentSlot;
 }
 
 /** One server's authorization for one connect attempt. */
@@ -67,6 +69,7 @@ export function createAuthProvider(server: RuntimeServer, deps: AuthDeps): Serve
     ...(deps.onAuthorizing ? { onAuthorizing: deps.onAuthorizing } : {}),
     ...(deps.onAuthorized ? { onAuthorized: deps.onAuthorized } : {}),
     ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    consent: deps.consent,
   });
   return {
     provider,

@@ -5,6 +5,6 @@
 
 export { createAuthProvider, type AuthDeps, type ServerAuth } from './create.js';
 export { AuthError, TokenStoreError } from './errors.js';
-export type { Authorize, AuthorizeRequest } from './consent.js';
+export { ConsentSlot, type Authorize, type AuthorizeRequest } from './consent.js';
 export { configuredSecrets } from './secrets.js';
 export { defaultTokenDir, fileTokenStore, memoryTokenStore, resolveTokenStore, serverTokenKey, storeKey, type StoredAuth, type TokenStore } from './tokenStore.js';

@@ -1,7 +1,7 @@
 import type { AuthConfig } from '../config/schema.js';
 
 /**
- * Which values of an `auth` block are secrets (src/redact.ts masks them wherever the server is
+ * Which values of an `auth` block are secrets (src/secrets/redact.ts masks them wherever the server is
  * shown or logged). Kept apart from the flow code so that redaction pulls in nothing else.
  */
 

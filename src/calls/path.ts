@@ -12,7 +12,7 @@ export interface CallShape {
   onProgress?: OpenCallOptions['onProgress'];
 }
 
-/** What the call path reads of a server: its deadlines and its message cap (the registry has it). */
+/** What the call path reads of a server: its deadlines and its message cap (a server record has them). */
 export interface CallPolicies {
   get(server: string): { config: { timeouts: { callMs: number; maxCallMs: number }; limits: { maxMessageBytes: number } } } | undefined;
 }

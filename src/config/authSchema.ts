@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * The `auth` block of an http or sse server (DESIGN §11), as zod schemas: the only source of its
- * types. Every value in it is treated as a secret (src/redact.ts).
+ * types. Every value in it is treated as a secret (src/secrets/redact.ts).
  */
 
 /** An https URL (a Client ID Metadata Document must be served over https, with a path). */

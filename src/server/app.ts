@@ -20,7 +20,7 @@ import { packageVersion } from '../core/version.js';
 /** 1 MiB: the largest JSON body the admin API reads. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** What `/mcp/events` streams: every public event (the one list lives in src/events.ts). */
+/** What `/mcp/events` streams: every public event (the one list lives in src/events/types.ts). */
 export const PUBLIC_EVENTS = PUBLIC_EVENT_TYPES;
 
 export interface AdminAppOptions {

@@ -1,4 +1,4 @@
-import { AuthError, createAuthProvider, fileTokenStore, serverTokenKey, type Authorize, type TokenStore } from '../auth/index.js';
+import { AuthError, ConsentSlot, createAuthProvider, fileTokenStore, serverTokenKey, type Authorize, type TokenStore } from '../auth/index.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { realClock, type RuntimeClock } from '../core/clock.js';
 import { connectorFor, StderrRing } from '../protocol/index.js';
@@ -47,6 +47,8 @@ export async function loginServer(server: RuntimeServer, options: LoginOptions):
   const clock = options.clock ?? realClock;
   const auth = createAuthProvider(server, {
     tokenStore: store,
+    // One login is one flow: a slot of its own.
+    consent: new ConsentSlot(),
     authorize: async (request) => {
       consented = true;
       return options.authorize(request);

@@ -71,7 +71,7 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
     },
     subscriptions: () => [...server.subscriptions.keys()],
     auth: (hooks) =>
-      createAuthProvider(server.config, { tokenStore: from.tokenStore, ...(from.authorize ? { authorize: from.authorize } : {}), clock: from.clock, log, ...hooks }),
+      createAuthProvider(server.config, { tokenStore: from.tokenStore, ...(from.authorize ? { authorize: from.authorize } : {}), clock: from.clock, log, consent: server.consent, ...hooks }),
     onClient: (session) => server.setSession(session),
   };
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Authorize, AuthorizeRequest } from '../../src/auth/index.js';
-import { ConsentFlow } from '../../src/auth/consent.js';
+import { ConsentFlow, ConsentSlot } from '../../src/auth/consent.js';
 import { FlowSecrets } from '../../src/auth/errors.js';
 import { navigationProblem, requestProblem } from '../../src/auth/guardedFetch.js';
 import { classifyConnectError } from '../../src/protocol/v1/classify.js';
@@ -68,7 +68,7 @@ describe('the authorization URL', () => {
 
   it('the consent step itself refuses to hand such a URL to authorize (the last gate)', async () => {
     const seen: AuthorizeRequest[] = [];
-    const flow = await ConsentFlow.start({ server: 'x', authorize: async (r) => void seen.push(r), timeoutMs: 60_000, clock: new SimulatedClock(), secrets: new FlowSecrets() });
+    const flow = await ConsentFlow.start({ server: 'x', authorize: async (r) => void seen.push(r), timeoutMs: 60_000, clock: new SimulatedClock(), secrets: new FlowSecrets(), slot: new ConsentSlot() });
     try {
       await expect(flow.obtainCode(new URL('file:///etc/passwd?client_id=a'))).rejects.toThrow('server "x": refused the authorization URL: it is a file: URL, not https');
       await expect(flow.obtainCode(new URL('x-evil-handler://open'))).rejects.toThrow(/refused the authorization URL/);

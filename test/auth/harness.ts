@@ -1,5 +1,5 @@
 import { SimulatedClock } from 'xstate';
-import { createAuthProvider, memoryTokenStore, type AuthDeps, type Authorize, type TokenStore } from '../../src/auth/index.js';
+import { ConsentSlot, createAuthProvider, memoryTokenStore, type AuthDeps, type Authorize, type TokenStore } from '../../src/auth/index.js';
 import { resolveConfig, type RuntimeServer } from '../../src/config/index.js';
 import { openSession, type OpenSession } from '../../src/protocol/v1/connect.js';
 import { StderrRing } from '../../src/protocol/stderrRing.js';
@@ -43,6 +43,12 @@ export function harness(defaults: Partial<AuthDeps> = {}): Harness {
   const logs: string[] = [];
   const waits: string[] = [];
   const sessions: OpenSession[] = [];
+  const slots = new Map<string, ConsentSlot>();
+  const slotOf = (name: string) => {
+    let slot = slots.get(name);
+    if (!slot) slots.set(name, (slot = new ConsentSlot()));
+    return slot;
+  };
   return {
     clock,
     store,
@@ -57,6 +63,8 @@ export function harness(defaults: Partial<AuthDeps> = {}): Harness {
         onAuthorized: () => waits.push('authorized'),
         ...defaults,
         ...deps,
+        // One flow at a time per server, as a server record keeps it.
+        consent: deps.consent ?? slotOf(server.name),
       });
       const session = await openSession(
         { server, custom: undefined, stderr: new StderrRing(1024), signal: new AbortController().signal, clientInfo: { name: 'auth-test', version: '1.0.0' }, ...(auth ? { auth } : {}) },
