@@ -101,11 +101,26 @@ export function summarizeInspectionEvent(event: InspectionEvent, redact?: (text:
   for (const [key, value] of Object.entries(event)) {
     if (AS_IS.has(key)) out[key] = value;
     else if (key === 'snapshot') out[key] = sanitizeSnapshot(value, redact);
+    else if (key === '_transitions') out[key] = transitionsOf(value);
     else out[key] = sanitizeContext(value, redact);
   }
   // An inspector registering an actor reads its current snapshot from the ref itself.
   if (event.type === '@xstate.actor') out.actorRef = summarizingRef(event.actorRef, redact);
   return out as unknown as InspectionEvent;
+}
+
+/**
+ * A microstep's transitions by name only (event, source and target state ids): the transition
+ * objects reach every state node of the machine, and serializing a node builds its whole
+ * definition, on every microstep.
+ */
+function transitionsOf(value: unknown): unknown {
+  if (!Array.isArray(value)) return undefined;
+  return value.slice(0, MAX_ITEMS).map((transition: { eventType?: unknown; source?: { id?: unknown }; target?: readonly { id?: unknown }[] }) => ({
+    eventType: typeof transition?.eventType === 'string' ? transition.eventType : undefined,
+    source: typeof transition?.source?.id === 'string' ? transition.source.id : undefined,
+    target: Array.isArray(transition?.target) ? transition.target.map((node) => (typeof node?.id === 'string' ? node.id : undefined)) : undefined,
+  }));
 }
 
 /** The actor ref with `getSnapshot()` answering a summary; everything else is the ref's own. */
@@ -128,9 +143,17 @@ export function summarizingObserver(
   redact?: (text: string) => string,
 ): Observer<InspectionEvent> | ((event: InspectionEvent) => void) {
   if ((inspect as { [SUMMARIZES_ITSELF]?: boolean })[SUMMARIZES_ITSELF]) return inspect;
-  if (typeof inspect === 'function') return (event) => inspect(summarizeInspectionEvent(event, redact));
+  // Inspection never breaks the runtime: an event that cannot be shown is skipped.
+  const deliver = (send: (event: InspectionEvent) => void, event: InspectionEvent) => {
+    try {
+      send(summarizeInspectionEvent(event, redact));
+    } catch {
+      // The observer threw, or the event could not be summarized.
+    }
+  };
+  if (typeof inspect === 'function') return (event) => deliver(inspect, event);
   return {
-    next: (event) => inspect.next?.(summarizeInspectionEvent(event, redact)),
+    next: (event) => deliver((e) => inspect.next?.(e), event),
     error: (error) => inspect.error?.(error),
     complete: () => inspect.complete?.(),
   };
