@@ -3,7 +3,7 @@
 // upstream when stdin closes or SIGTERM arrives (what `switchboard gateway` does).
 import { createGateway, createGatewayRouter, serveStdio } from '../../dist/src/gateway/index.js';
 import { createSwitchboard } from '../../dist/src/index.js';
-import { createJsonLogger } from '../../dist/src/logger.js';
+import { createJsonLogger } from '../../dist/src/core/logger.js';
 
 const config = JSON.parse(process.argv[2] ?? '{"servers":{}}');
 const options = JSON.parse(process.argv[3] ?? '{}');
