@@ -53,6 +53,9 @@ export async function runGateway(input: CommandInput, configPath: string): Promi
     // gateway.close() ended the stdio session, which stops reading stdin: nothing holds the process now.
     await sb.stop();
     logger.log('info', 'gateway: stopped');
+    // The host is gone or asked us to stop: log lines still queued for a stderr it never reads
+    // would keep this process alive for ever. They get a moment, then the process ends.
+    setTimeout(() => process.exit(0), 2_000).unref();
     return 0;
   } catch (error) {
     disposeReload?.();

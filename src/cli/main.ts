@@ -110,9 +110,4 @@ export async function main(argv: string[]): Promise<number> {
 
 const exitCode = await main(process.argv.slice(2));
 // serve keeps running until a signal; every other command ends here.
-if (exitCode !== -1) {
-  process.exitCode = exitCode;
-  // Lines still queued for a stdout or stderr nobody reads would keep the process alive for
-  // ever (a host that never reads the gateway's stderr): they get a moment, then the process ends.
-  setTimeout(() => process.exit(exitCode), 2_000).unref();
-}
+if (exitCode !== -1) process.exitCode = exitCode;
