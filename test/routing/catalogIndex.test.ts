@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runBounded } from '../helpers/bounded.js';
 import { describe, expect, it } from 'vitest';
 import type { ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
 import { qualifiedName } from '../../src/routing/naming.js';
@@ -48,28 +48,6 @@ const catalog = (server: string, templates: string[], uris: string[] = []): Serv
 
 /** The built module (vitest's globalSetup builds dist/) of `path`, as a file URL for a child process. */
 const built = (path: string) => new URL(`../../dist/src/${path}`, import.meta.url).href;
-
-/**
- * Runs an ES module script in a child process, killed after `boundMs`: a backtracking regex blocks
- * its thread for hours and no in-process timeout can interrupt it, so the proof that a match does
- * not hang runs where it can be killed. The bound is generous: the work itself takes milliseconds.
- */
-function runBounded(script: string, boundMs = 20_000): Promise<{ stdout: string; killed: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    let killed = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, boundMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve({ stdout, killed });
-    });
-  });
-}
 
 describe('CatalogIndex: resource templates', () => {
   const owner = (templates: Record<string, string[]>, uri: string) => {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runBounded } from '../helpers/bounded.js';
 import { describe, expect, it } from 'vitest';
 import { qualifiedName, splitQualified, toolFilter } from '../../src/routing/naming.js';
 
@@ -58,20 +58,7 @@ describe('naming', () => {
       const keep = toolFilter({ deny: [${JSON.stringify(glob)}] });
       process.stdout.write(JSON.stringify([keep('a'.repeat(20000)), keep('a'.repeat(20000) + 'b')]));`;
     // Killed after a generous bound (a backtracking regex blocks its thread for hours); the work takes milliseconds.
-    const { stdout, killed } = await new Promise<{ stdout: string; killed: boolean }>((resolve) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      let timedOut = false;
-      child.stdout.on('data', (d) => (out += d));
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill('SIGKILL');
-      }, 20_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve({ stdout: out, killed: timedOut });
-      });
-    });
+    const { stdout, killed } = await runBounded(script);
     expect(killed).toBe(false);
     expect(JSON.parse(stdout)).toEqual([true, false]);
   }, 30_000);

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runBounded } from '../helpers/bounded.js';
 import { describe, expect, it } from 'vitest';
 import type { ResourceTemplateInfo, ServerCatalog } from '../../machines/types.js';
 import { CatalogIndex } from '../../src/routing/catalogIndex.js';
@@ -43,20 +43,7 @@ function resolveInChild(catalogs: string, uris: string, options = '{}', boundMs 
       catch (e) { return { code: e.code, message: e.message.slice(-160), ...index.lastTemplateWork }; }
     });
     process.stdout.write(JSON.stringify({ warnings: index.warnings, out }));`;
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    let killed = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, boundMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done(killed ? { killed } : { killed, ...JSON.parse(stdout) });
-    });
-  });
+  return runBounded(script, boundMs).then(({ stdout, killed }) => (killed ? { killed } : { killed, ...JSON.parse(stdout) }));
 }
 
 /** TEMPLATE_LIMITS.maxSteps (test/uriTemplateMatch.test.ts checks the defaults). */

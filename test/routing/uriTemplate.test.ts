@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runBounded } from '../helpers/bounded.js';
 import { describe, expect, it } from 'vitest';
 import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, uriTemplateProblem } from '../../src/routing/uriTemplate.js';
 
@@ -62,20 +62,7 @@ describe('compileUriTemplate', () => {
         return { bounded: m.matches(uri), matched: m.matches(uri, budget), spent: 2000000 - budget.steps };
       });
       process.stdout.write(JSON.stringify(out));`;
-    const { stdout, killed } = await new Promise<{ stdout: string; killed: boolean }>((done) => {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      let killed = false;
-      child.stdout.on('data', (d) => (out += d));
-      const timer = setTimeout(() => {
-        killed = true;
-        child.kill('SIGKILL');
-      }, 20_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done({ stdout: out, killed });
-      });
-    });
+    const { stdout, killed } = await runBounded(script);
     expect(killed).toBe(false);
     for (const result of JSON.parse(stdout)) {
       expect(result).toEqual({ bounded: false, matched: false, spent: expect.any(Number) });
