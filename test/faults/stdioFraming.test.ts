@@ -4,19 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { waitGone } from '../helpers/processes.js';
+import { fixturePid, waitGone } from '../helpers/processes.js';
 import { FAST, until } from '../helpers/switchboard.js';
 
 const FRAMING = fileURLToPath(new URL('../fixtures/framingServer.mjs', import.meta.url));
 const KiB = 1024;
 const CAP = 64 * KiB;
-
-/** The pid the framing fixture announced last. */
-function framingPid(stderrTail: string): number {
-  const last = [...stderrTail.matchAll(/framing pid (\d+) up/g)].at(-1);
-  if (!last) throw new Error(`no pid in stderr: ${stderrTail}`);
-  return Number(last[1]);
-}
 
 /**
  * A stdio line over `limits.maxMessageBytes` that cannot be matched to a request: the framing is
@@ -54,14 +47,14 @@ describe('stdio framing under the size cap', () => {
     it(`ends the session on ${what}, fails the call with ConnectionLost and reconnects`, async () => {
       const s = open();
       await s.start();
-      const pid = framingPid(s.getServer('raw')!.stderrTail);
+      const pid = fixturePid(s.getServer('raw')!.stderrTail);
       const result = await settle(s.callTool('do', { mode, bytes }));
       expect(result.code).toBe('ConnectionLost');
       expect(result.ms).toBeLessThan(10_000);
       expect(await waitGone(pid)).toBe(true);
       await until(() => s.getServer('raw')!.state === 'connected', 10_000, 'the reconnect');
       expect(s.getServer('raw')!.reconnects).toBe(1);
-      expect(framingPid(s.getServer('raw')!.stderrTail)).not.toBe(pid);
+      expect(fixturePid(s.getServer('raw')!.stderrTail)).not.toBe(pid);
       expect((await s.callTool('do')).content[0]).toMatchObject({ text: expect.stringContaining('ok from') });
     });
   }
@@ -89,7 +82,7 @@ describe('stdio framing under the size cap', () => {
   it('ends the session on a complete notification over the cap (it answers no request)', async () => {
     const s = open();
     await s.start();
-    const pid = framingPid(s.getServer('raw')!.stderrTail);
+    const pid = fixturePid(s.getServer('raw')!.stderrTail);
     const result = await settle(s.callTool('do', { mode: 'big-notification', bytes: 2 * CAP }));
     expect(result.code).toBe('ConnectionLost');
     expect(await waitGone(pid)).toBe(true);

@@ -2,19 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
 import { SKIP_MS } from '../../src/protocol/v1/transports/stdioFraming.js';
-import { waitGone } from '../helpers/processes.js';
+import { fixturePid, waitGone } from '../helpers/processes.js';
 import { FAST, until } from '../helpers/switchboard.js';
 
 const STALLING = fileURLToPath(new URL('../fixtures/stallingServer.mjs', import.meta.url));
 const CAP = 64 * 1024;
 /** Far beyond what a test waits: a call that settles settled because the framing was lost. */
 const CALL_MS = 25_000;
-
-function stallingPid(stderrTail: string): number {
-  const last = [...stderrTail.matchAll(/stalling pid (\d+) up/g)].at(-1);
-  if (!last) throw new Error(`no pid in stderr: ${stderrTail}`);
-  return Number(last[1]);
-}
 
 /**
  * An oversized stdio line that stalls, trickles, or is continued by another call's answer: it must
@@ -48,7 +42,7 @@ describe('stdio framing: oversized lines that stall or have another message glue
   for (const mode of ['noid-stall', 'error-noid-stall', 'noid-trickle']) {
     it(`ends the session within the time bound on a ${mode} response without an id, and reconnects`, async () => {
       const s = await open();
-      const pid = stallingPid(s.getServer('raw')!.stderrTail);
+      const pid = fixturePid(s.getServer('raw')!.stderrTail);
       const result = await settle(s.callTool('do', { mode }));
       expect(result.code).toBe('ConnectionLost');
       expect(result.ms).toBeLessThan(SKIP_MS + 8_000);
@@ -61,7 +55,7 @@ describe('stdio framing: oversized lines that stall or have another message glue
 
   it('never blames a later call whose SDK-style answer (id last) ends a stalled line', async () => {
     const s = await open();
-    const pid = stallingPid(s.getServer('raw')!.stderrTail);
+    const pid = fixturePid(s.getServer('raw')!.stderrTail);
     const first = settle(s.callTool('do', { mode: 'noid-stall' }));
     await stalled(s);
     const second = await settle(s.callTool('do', { mode: 'sdk' }));
@@ -74,7 +68,7 @@ describe('stdio framing: oversized lines that stall or have another message glue
 
   it('ends the session when another answer ends a stalled line that began with a known id', async () => {
     const s = await open();
-    const pid = stallingPid(s.getServer('raw')!.stderrTail);
+    const pid = fixturePid(s.getServer('raw')!.stderrTail);
     const first = await settle(s.callTool('do', { mode: 'head-stall' }));
     expect(first.code).toBe('ProtocolError');
     await stalled(s);
@@ -88,7 +82,7 @@ describe('stdio framing: oversized lines that stall or have another message glue
 
   it('ends the session within the time bound when a line with a known id stalls', async () => {
     const s = await open();
-    const pid = stallingPid(s.getServer('raw')!.stderrTail);
+    const pid = fixturePid(s.getServer('raw')!.stderrTail);
     expect((await settle(s.callTool('do', { mode: 'head-stall' }))).code).toBe('ProtocolError');
     expect(await waitGone(pid, SKIP_MS + 8_000)).toBe(true);
     await until(() => s.getServer('raw')!.state === 'connected', 10_000, 'the reconnect');

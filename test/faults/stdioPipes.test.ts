@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
-import { waitGone } from '../helpers/processes.js';
+import { fixturePid, waitGone } from '../helpers/processes.js';
 import { FAST, recordEvents, until } from '../helpers/switchboard.js';
 
 /**
@@ -15,16 +15,10 @@ const PIPES = fileURLToPath(new URL('../fixtures/pipesServer.mjs', import.meta.u
 const CALL_MS = 20_000;
 const CONNECT_MS = 20_000;
 
-const pidOf = (stderrTail: string): number => {
-  const last = [...stderrTail.matchAll(/pipes pid (\d+) up/g)].at(-1);
-  if (!last) throw new Error(`no pid in stderr: ${stderrTail}`);
-  return Number(last[1]);
-};
-
 /** The pid the running server announced (stderr is a pipe of its own: wait for the line). */
 async function announcedPid(s: Switchboard): Promise<number> {
   await until(() => /pipes pid \d+ up/.test(s.getServer('pipes')!.stderrTail), 10_000, 'the pid on stderr');
-  return pidOf(s.getServer('pipes')!.stderrTail);
+  return fixturePid(s.getServer('pipes')!.stderrTail);
 }
 
 describe('stdio servers whose pipes break', () => {
@@ -59,7 +53,7 @@ describe('stdio servers whose pipes break', () => {
     expect(outcome.code).toBe('ConnectionLost');
     expect(outcome.ms).toBeLessThan(CALL_MS / 2);
     expect(await waitGone(pid)).toBe(true);
-    await until(() => s.getServer('pipes')!.state === 'connected' && pidOf(s.getServer('pipes')!.stderrTail) !== pid, 10_000, 'reconnect');
+    await until(() => s.getServer('pipes')!.state === 'connected' && fixturePid(s.getServer('pipes')!.stderrTail) !== pid, 10_000, 'reconnect');
     await expect(s.callTool('do')).resolves.toMatchObject({ content: [{ type: 'text', text: 'ok' }] });
   });
 
@@ -87,7 +81,7 @@ describe('stdio servers whose pipes break', () => {
     expect(outcome.code).toBe('ConnectionLost');
     expect(outcome.ms).toBeLessThan(CALL_MS / 2);
     expect(await waitGone(pid)).toBe(true);
-    await until(() => s.getServer('pipes')!.state === 'connected' && pidOf(s.getServer('pipes')!.stderrTail) !== pid, 10_000, 'reconnect');
+    await until(() => s.getServer('pipes')!.state === 'connected' && fixturePid(s.getServer('pipes')!.stderrTail) !== pid, 10_000, 'reconnect');
     await expect(s.callTool('do')).resolves.toMatchObject({ content: [{ type: 'text', text: 'ok' }] });
   });
 
