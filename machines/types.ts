@@ -41,6 +41,8 @@ export interface ServerFacts {
   capabilities?: Record<string, unknown>;
   instructions?: string;
   protocolVersion?: string;
+  /** The protocol era of the session: `legacy` (initialize, 2025-11-25 and older) or `modern` (2026-07-28). */
+  era?: 'legacy' | 'modern';
 }
 
 export type TransportKind = 'stdio' | 'http' | 'sse' | 'custom';

@@ -233,7 +233,7 @@ export class Attempts {
 
 function factsOf(session: ProtocolSession): ServerFacts {
   const { serverInfo, capabilities, instructions, protocolVersion } = session.facts;
-  const facts: ServerFacts = {};
+  const facts: ServerFacts = { era: session.facts.era };
   if (serverInfo) facts.serverInfo = serverInfo;
   if (capabilities) facts.capabilities = capabilities as Record<string, unknown>;
   if (instructions) facts.instructions = instructions;
