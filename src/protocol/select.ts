@@ -1,13 +1,124 @@
+import type { ErrorInfo } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
-import type { ProtocolConnector } from './session.js';
-import { v1Connector } from './v1/session.js';
+import { MODERN_VERSION, probe, type ProbeVerdict } from './negotiate.js';
+import type { OpenOptions, ProtocolChoice, ProtocolConnector, ProtocolSession, SessionEvents } from './session.js';
+import type { Channel } from './transport.js';
+import { v1Channel, v1Connector } from './v1/session.js';
+import { httpChannel, isModernError, modernConnectFailure, openModern } from './v2/index.js';
 
 /**
- * The selector: which implementation opens a server's sessions. Today every server speaks the
- * legacy era on the v1 SDK; the 2026-07-28 era adds `v2/` and chooses here by the server's
- * `protocol` setting (and the era remembered for it), and nothing else changes (README, "A new
- * protocol era").
+ * The era chooser (DESIGN §15): which implementation opens a server's session, by its `protocol`
+ * setting and the era remembered for it (`OpenOptions.prior`).
+ *
+ * - `2025-11-25` (and every `sse` server): the legacy handshake on the v1 SDK, as always.
+ * - `2026-07-28`: modern only. `server/discover` on the channel, then the v2 Client adopts the
+ *   answer; a server without 2026-07-28 is a non-retryable `UnsupportedProtocolVersion`.
+ * - `auto` (the default): `server/discover` once, on the real channel (stdio: the real child,
+ *   so 50 servers start 50 processes; HTTP: one POST). A modern answer keeps the channel for the
+ *   modern session; any JSON-RPC error is followed by `initialize` on the same channel; a channel
+ *   that dies, times out or answers garbage is closed and the server started again in legacy mode,
+ *   with a warning. The era found is remembered by the caller and handed back as `prior`, so a
+ *   reconnect sends no `server/discover` of its own; a remembered era that fails to connect is
+ *   forgotten (session/attempt.ts).
  */
+
+/** A pinned era the server does not speak, or a probe that found no way to talk: never retried by backoff. */
+export class EraError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly code = 'UnsupportedProtocolVersion',
+  ) {
+    super(message);
+    this.name = 'EraError';
+  }
+}
+
+/** How long a stdio server may stay silent on `server/discover` before it is taken for legacy. */
+function probeTimeoutMs(server: RuntimeServer): number {
+  return Math.max(1, Math.floor(server.timeouts.connectMs / 2));
+}
+
+function choiceOf(server: RuntimeServer): ProtocolChoice {
+  return (server as { protocol?: ProtocolChoice }).protocol ?? 'auto';
+}
+
+/** Opens the channel the probe runs on: the v2 transport for HTTP, the stdio child or an embedder's transport. */
+function openProbeChannel(options: OpenOptions): Promise<Channel> {
+  return options.server.transport === 'http' && !options.custom ? httpChannel(options) : v1Channel(options);
+}
+
+async function openNegotiated(options: OpenOptions, events: SessionEvents, pinned: boolean): Promise<ProtocolSession> {
+  const { server } = options;
+  const isHttp = server.transport === 'http' && !options.custom;
+  const channel = await openProbeChannel(options);
+  const none = { close: async () => undefined };
+  let verdict: ProbeVerdict;
+  try {
+    verdict = await probe(channel.transport, {
+      clientInfo: options.clientInfo,
+      capabilities: (options.capabilities ?? {}) as Record<string, unknown>,
+      // Over HTTP silence is a timeout like any other (the connect deadline); over stdio it is a
+      // legacy server that ignores unknown requests, as the v2 SDK decides too.
+      timeoutMs: isHttp ? 2_147_483_647 : probeTimeoutMs(server),
+      signal: options.signal,
+    });
+  } catch (error) {
+    await channel.close(none).catch(() => undefined);
+    throw error;
+  }
+  switch (verdict.kind) {
+    case 'modern':
+      return openModern(options, events, channel, verdict.discover);
+    case 'unsupported':
+      await channel.close(none).catch(() => undefined);
+      throw new EraError(`server "${server.name}" does not speak ${pinned ? MODERN_VERSION : `${MODERN_VERSION} or 2025-11-25`}: ${verdict.why}`, false);
+    case 'legacy':
+      if (pinned) {
+        await channel.close(none).catch(() => undefined);
+        throw new EraError(`server "${server.name}" does not speak ${MODERN_VERSION} (protocol is pinned): ${verdict.why}; it supports the legacy handshake (2025-11-25)`, false);
+      }
+      // HTTP: the probe's transport is the v2 SDK's, and there is no process to keep: the legacy
+      // session gets a transport of its own era.
+      if (isHttp) {
+        await channel.close(none).catch(() => undefined);
+        return v1Connector.open(options, events);
+      }
+      return v1Connector.openOn(channel, options, events);
+    case 'broken':
+      await channel.close(none).catch(() => undefined);
+      if (pinned) throw new EraError(`server "${server.name}" did not answer server/discover: ${verdict.why}`, true, 'ConnectFailed');
+      options.warn?.(`server "${server.name}" broke on server/discover (${verdict.why}); starting it again in legacy mode, and remembering that`);
+      return v1Connector.open(options, events);
+  }
+}
+
+/** The connector every server uses: it picks the era, then the implementation. */
+export const eraConnector: ProtocolConnector = {
+  async open(options: OpenOptions, events: SessionEvents): Promise<ProtocolSession> {
+    const { server, prior } = options;
+    const choice = choiceOf(server);
+    if (server.transport === 'sse') {
+      if (choice === MODERN_VERSION) throw new EraError(`server "${server.name}" uses the legacy SSE transport, which has no ${MODERN_VERSION}`, false);
+      return v1Connector.open(options, events);
+    }
+    if (choice === '2025-11-25') return v1Connector.open(options, events);
+    if (prior?.era === 'legacy' && choice === 'auto') return v1Connector.open(options, events);
+    if (prior?.era === 'modern') {
+      const channel = await openProbeChannel(options);
+      return openModern(options, events, channel, prior.discover as Record<string, unknown>);
+    }
+    return openNegotiated(options, events, choice === MODERN_VERSION);
+  },
+
+  connectFailure(error: unknown, session: ProtocolSession | undefined, maxMessageBytes?: number): ErrorInfo {
+    if (error instanceof EraError) return { code: error.code, message: error.message, retryable: error.retryable };
+    if (session?.facts.era === 'modern' || isModernError(error)) return modernConnectFailure(error, session);
+    return v1Connector.connectFailure(error, session, maxMessageBytes);
+  },
+};
+
+/** The connector of a server (one for all: the era is chosen per connect). */
 export function connectorFor(_server: RuntimeServer): ProtocolConnector {
-  return v1Connector;
+  return eraConnector;
 }

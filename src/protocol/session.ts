@@ -177,9 +177,11 @@ export interface OpenOptions {
   clock?: Clock;
   /** The era found on an earlier connect, so the probe is skipped. Defaults to none. */
   prior?: EraVerdict;
+  /** Warnings about the connect itself (an `auto` server that broke on `server/discover`). Defaults to none. */
+  warn?(message: string): void;
 }
 
-/** Opens sessions; one per SDK era (`v1Connector`), chosen by `connectorFor`. */
+/** Opens sessions: one per SDK era (`v1Connector`, `v2/`), and the era chooser over both (select.ts). */
 export interface ProtocolConnector {
   /** Connects; rejects with an error that `connectFailure` classifies. */
   open(options: OpenOptions, events: SessionEvents): Promise<ProtocolSession>;

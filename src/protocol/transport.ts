@@ -16,3 +16,18 @@ export interface McpTransport {
 
 /** A ready transport or a factory of fresh ones, given by an embedder or a test by server name. */
 export type TransportSource = McpTransport | (() => McpTransport | Promise<McpTransport>);
+
+/**
+ * A transport opened (and started) before any SDK Client takes it, with how to end it completely:
+ * what the era probe (negotiate.ts) runs on, and what the session of the era it finds keeps.
+ */
+export interface Channel {
+  /** Started; no Client attached yet. Our own object or the era's own SDK transport. */
+  transport: McpTransport;
+  /** Ends the session completely (the stdio process group, the HTTP session), closing `client` first. */
+  close(client: { close(): Promise<void> }): Promise<void>;
+  /** The last Retry-After the server sent (HTTP 429/503), in ms. */
+  retryAfterMs(): number | undefined;
+  /** Why the channel ended itself (a stdio server's output lost its framing), if it did. */
+  fault(): Error | undefined;
+}

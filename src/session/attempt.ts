@@ -7,6 +7,7 @@ import {
   connectorFor,
   listCatalog,
   type DeclaredCapabilities,
+  type EraVerdict,
   type LossReason,
   type ProtocolSession,
   type ServerRequestOptions,
@@ -62,6 +63,12 @@ const expired = (name: string): ErrorInfo => ({ code: 'SessionExpired', message:
 
 export class Attempts {
   current: Attempt | null = null;
+  /**
+   * The protocol era found for this server (DESIGN §15): handed to the next connect so it sends no
+   * `server/discover` of its own; forgotten when a connect with it fails. A config change makes a
+   * new session actor, and so a new probe.
+   */
+  private verdict: EraVerdict | undefined;
 
   constructor(private readonly ports: AttemptPorts) {}
 
@@ -103,6 +110,8 @@ export class Attempts {
             clientInfo: this.ports.clientInfo,
             capabilities: this.ports.capabilities,
             clock: this.ports.clock,
+            warn: this.warn,
+            ...(this.verdict ? { prior: this.verdict } : {}),
             ...(serverRequests ? { serverRequests } : {}),
             ...(auth ? { auth } : {}),
           },
@@ -112,6 +121,7 @@ export class Attempts {
           await session.close();
           return;
         }
+        this.verdict = session.facts.verdict;
         current.session = session;
         const catalog = await listCatalog(session, this.listingServer(), current.controller.signal, this.warn);
         if (this.current !== current) return;
@@ -120,6 +130,8 @@ export class Attempts {
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
         if (this.current !== current) return;
+        // A remembered era that fails to connect is asked again next time (it may have changed).
+        if (!current.session) this.verdict = undefined;
         const info = connectorFor(server.config).connectFailure(error, current.session ?? undefined, server.config.limits.maxMessageBytes);
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }

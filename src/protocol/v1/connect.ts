@@ -17,7 +17,8 @@ export { coalesceWrites } from './transports/stdioWrites.js';
  * research/reliability.md §2.4) and knows how to close them completely.
  */
 
-import type { TransportSource } from '../transport.js';
+import { handover } from '../negotiate.js';
+import type { Channel, McpTransport, TransportSource } from '../transport.js';
 
 export type { TransportSource };
 
@@ -97,11 +98,45 @@ async function buildTransport(options: ConnectOptions): Promise<Built> {
 }
 
 /**
- * Connects a fresh Client over a fresh transport. Aborting `signal` (connect timeout, stop,
+ * Builds and starts the transport of a stdio or custom server without a Client, for the era probe
+ * (negotiate.ts): the same process, process group and framing as a legacy session's. Aborting
+ * `options.signal` while it starts closes what it opened.
+ */
+export async function openChannel(options: ConnectOptions): Promise<Channel> {
+  const built = await buildTransport(options);
+  const none = { close: async () => undefined };
+  const { signal } = options;
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    if (signal.aborted) throw signal.reason;
+    await Promise.race([built.transport.start(), aborted]);
+  } catch (error) {
+    await built.close(none).catch(() => undefined);
+    throw built.fault?.() ?? error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return {
+    transport: built.transport as McpTransport,
+    close: (client) => built.close(client),
+    retryAfterMs: built.retryAfterMs,
+    fault: () => built.fault?.(),
+  };
+}
+
+/**
+ * Connects a fresh Client over a fresh transport (or over `channel`, started by `openChannel`). Aborting `signal` (connect timeout, stop,
  * manual reconnect) abandons the attempt and closes whatever it opened.
  */
-export async function openSession(options: ConnectOptions, prepare: (client: Client) => void = () => undefined): Promise<OpenSession> {
-  const built = await buildTransport(options);
+export async function openSession(options: ConnectOptions, prepare: (client: Client) => void = () => undefined, channel?: Channel): Promise<OpenSession> {
+  // A channel the era probe ran on is started already: the Client takes it over as it is.
+  const built: Built = channel ? { ...channel, transport: handover(channel.transport) as Transport } : await buildTransport(options);
   const client = new Client(options.clientInfo, { capabilities: options.capabilities ?? {} });
   // Before connect: a server's −32000 answer to initialize is its answer too, not a closed connection.
   markServerAnswers(client);

@@ -8,14 +8,15 @@ import {
   ElicitResultSchema,
   ListRootsRequestSchema,
   ListRootsResultSchema,
+  McpError,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_POLICY } from '../../config/schema.js';
 import type { HandlerContext, ServerRequestOptions } from '../handlers.js';
 import type { CreateMessageResult, ElicitResult } from '../serverRequestTypes.js';
 import type { Root } from '../types.js';
-import { runHandler, type RequestShared } from './handlerRun.js';
-import { RequestGate } from './requestGate.js';
+import { runHandler, type RefusalErrors, type RequestShared } from '../handlerRun.js';
+import { RequestGate } from '../requestGate.js';
 
 /**
  * Server → client requests (DESIGN §10): sampling, elicitation and roots are answered by handlers
@@ -37,6 +38,16 @@ export {
   type WithheldCapabilities,
 } from '../handlers.js';
 
+/** The v1 SDK's JSON-RPC errors (its message without the "MCP error <code>: " prefix it adds). */
+const V1_ERRORS: RefusalErrors = {
+  refusal(code, message) {
+    const error = new McpError(code, message);
+    error.message = message;
+    return error;
+  },
+  codeOf: (error) => (error instanceof McpError ? error.code : undefined),
+};
+
 /**
  * Registers the handlers of the declared capabilities on a Client that is not connected yet.
  * Each runs under `timeoutMs` on `clock` and the request's own signal, behind one gate for the
@@ -46,6 +57,7 @@ export function installServerRequests(client: Client, options: ServerRequestOpti
   const { handlers, capabilities } = options;
   const limits = options.limits ?? DEFAULT_POLICY.limits;
   const shared: RequestShared = {
+    errors: V1_ERRORS,
     cancels: new Map<RequestId, () => void>(),
     gate: new RequestGate({ maxRunning: limits.maxServerRequests, maxQueued: limits.maxServerRequestQueue }),
     refusing: false,

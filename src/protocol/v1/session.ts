@@ -25,7 +25,8 @@ import type { LoggingLevel } from '../types.js';
 import { sendCall } from './calls.js';
 import { listKind } from './catalog.js';
 import { classifyCallError, classifyConnectError, isSessionRejection } from './classify.js';
-import { NO_SDK_TIMEOUT, openSession, type OpenSession } from './connect.js';
+import { NO_SDK_TIMEOUT, openChannel, openSession, type OpenSession } from './connect.js';
+import type { Channel } from '../transport.js';
 import { pingServer, requestSignal } from './requests.js';
 import { installServerRequests, notifyRootsChanged } from './serverRequests.js';
 
@@ -176,8 +177,37 @@ function factsOf(client: Client, version: string | undefined): SessionFacts {
 }
 
 /** The legacy-era connector: `initialize` on a fresh SDK 1.x Client and transport per attempt. */
-export const v1Connector: ProtocolConnector = {
-  async open(options: OpenOptions, events: SessionEvents): Promise<ProtocolSession> {
+export const v1Connector: ProtocolConnector & {
+  /** `initialize` on a channel the era probe found legacy (the same stdio process). */
+  openOn(channel: Channel, options: OpenOptions, events: SessionEvents): Promise<ProtocolSession>;
+} = {
+  open(options: OpenOptions, events: SessionEvents): Promise<ProtocolSession> {
+    return openV1(options, events);
+  },
+
+  openOn(channel: Channel, options: OpenOptions, events: SessionEvents): Promise<ProtocolSession> {
+    return openV1(options, events, channel);
+  },
+
+  connectFailure(error: unknown, session: ProtocolSession | undefined, maxMessageBytes?: number): ErrorInfo {
+    return classifyConnectError(error, session?.retryAfterMs(), maxMessageBytes);
+  },
+};
+
+/** Builds and starts a stdio or custom server's transport for the era probe (connect.ts `openChannel`). */
+export function v1Channel(options: OpenOptions): Promise<Channel> {
+  return openChannel({
+    server: options.server,
+    custom: options.custom,
+    stderr: options.stderr,
+    signal: options.signal,
+    clientInfo: options.clientInfo,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+}
+
+async function openV1(options: OpenOptions, events: SessionEvents, channel?: Channel): Promise<ProtocolSession> {
+  {
     let opened: OpenSession | undefined;
     let version: () => string | undefined = () => undefined;
     opened = await openSession(
@@ -195,11 +225,8 @@ export const v1Connector: ProtocolConnector = {
         wire(client, options, events, () => opened?.fault());
         version = captureVersion(client);
       },
+      channel,
     );
     return new V1Session(opened, factsOf(opened.client, version()));
-  },
-
-  connectFailure(error: unknown, session: ProtocolSession | undefined, maxMessageBytes?: number): ErrorInfo {
-    return classifyConnectError(error, session?.retryAfterMs(), maxMessageBytes);
-  },
-};
+  }
+}

@@ -4,7 +4,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 /** A transport as one builder made it, with how to end it (SDK 1.32.x types). */
 export interface Built {
   transport: Transport;
-  close(client: Client): Promise<void>;
+  /** Ends it completely, closing `client` (the session's SDK Client, of either era) first. */
+  close(client: Pick<Client, 'close'>): Promise<void>;
   retryAfterMs(): number | undefined;
   /** Why the session ended itself (its stdout lost its framing), if it did. */
   fault?(): Error | undefined;

@@ -145,7 +145,7 @@ export function buildStdioTransport(
     transport,
     retryAfterMs: () => undefined,
     fault: () => fault,
-    close: (client: Client) =>
+    close: (client: Pick<Client, 'close'>) =>
       (closing ??= (async () => {
         const closed = withTimeout(client.close(), server.timeouts.shutdownMs + 2_500);
         await endGroup();

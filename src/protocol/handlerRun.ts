@@ -1,6 +1,5 @@
-import { ErrorCode, McpError, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { RequestGate } from './requestGate.js';
-import type { HandlerContext, ServerRequestOptions } from '../handlers.js';
+import type { HandlerContext, ServerRequestOptions } from './handlers.js';
 
 /**
  * One server → client request from arrival to answer: it waits for a slot of the server's
@@ -10,8 +9,27 @@ import type { HandlerContext, ServerRequestOptions } from '../handlers.js';
 
 export type Kind = 'sampling' | 'elicitation' | 'roots';
 
+type RequestId = string | number;
+
+/** JSON-RPC codes a refusal uses. */
+const REQUEST_TIMEOUT = -32001;
+const INTERNAL_ERROR = -32603;
+
+/**
+ * How one SDK spells a JSON-RPC error answer: each era's implementation passes its own (the v1
+ * SDK's `McpError`, the v2 SDK's `ProtocolError`), so this file stays free of SDK classes.
+ */
+export interface RefusalErrors {
+  /** The error a handler throws to answer with `code` and `message` (no "MCP error" prefix). */
+  refusal(code: number, message: string): Error;
+  /** The JSON-RPC code an embedder's own thrown error carries (an SDK error of that era), if any. */
+  codeOf(error: unknown): number | undefined;
+}
+
 /** What one client's requests share: cancel hooks by id, the gate and whether it is refusing. */
 export interface RequestShared {
+  /** The SDK's error classes (see `RefusalErrors`). */
+  errors: RefusalErrors;
   cancels: Map<RequestId, () => void>;
   gate: RequestGate;
   /** Set while requests are being refused, so a flood logs one warning, not one per request. */
@@ -25,20 +43,10 @@ export interface Checkable {
   safeParse(value: unknown): { success: boolean; error?: { issues?: { path: PropertyKey[]; message: string }[] } };
 }
 
-/** A message without the "MCP error -32603: " prefix that `McpError` adds to its own. */
+/** A message without the "MCP error -32603: " prefix that the SDKs' errors add to their own. */
 function plainMessage(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^MCP error -?\d+: /, '');
-}
-
-/**
- * The JSON-RPC error for one refused request. Its message goes on the wire as it is: without the
- * "MCP error <code>: " prefix `McpError` puts in front, which the server's SDK adds again.
- */
-function refusal(code: number, message: string): McpError {
-  const error = new McpError(code, message);
-  error.message = message;
-  return error;
 }
 
 /** Zod issues in one line: `content.0.type: Invalid input; role: Required`. */
@@ -71,7 +79,8 @@ export function runHandler(
   result: Checkable,
 ): Promise<unknown> {
   const { signal: requestSignal, requestId, shared } = request;
-  const { cancels, gate } = shared;
+  const { cancels, gate, errors } = shared;
+  const refusal = (code: number, message: string) => errors.refusal(code, message);
   const { server, clock, timeoutMs, log } = options;
   const redact = options.redact ?? ((text: string) => text);
   const label = `${kind} handler for server "${server}"`;
@@ -97,7 +106,7 @@ export function runHandler(
     };
     const onCancel = () => {
       controller.abort(new Error(`server "${server}" cancelled the ${kind} request or the connection closed`));
-      finish(() => fail(ErrorCode.RequestTimeout, `${kind} request cancelled by the server or closed with the connection`, 'debug'));
+      finish(() => fail(REQUEST_TIMEOUT, `${kind} request cancelled by the server or closed with the connection`, 'debug'));
     };
     // Called by the gate, at once or when a slot frees; the handler itself runs a microtask later,
     // after this setup, and not at all when the request settled meanwhile.
@@ -114,12 +123,13 @@ export function runHandler(
             finish(() => {
               const checked = result.safeParse(value);
               if (checked.success) resolve(value);
-              else fail(ErrorCode.InternalError, `${kind} handler returned an invalid result: ${issuesText(checked.error)}`, 'warning');
+              else fail(INTERNAL_ERROR, `${kind} handler returned an invalid result: ${issuesText(checked.error)}`, 'warning');
             }),
           (error: unknown) =>
             finish(() => {
-              // An McpError keeps its code: the embedder chose it (e.g. -1, user rejected sampling).
-              const code = error instanceof McpError && Number.isSafeInteger(error.code) ? error.code : ErrorCode.InternalError;
+              // An SDK error keeps its code: the embedder chose it (e.g. -1, user rejected sampling).
+              const own = errors.codeOf(error);
+              const code = own !== undefined && Number.isSafeInteger(own) ? own : INTERNAL_ERROR;
               fail(code, `${kind} handler failed: ${plainMessage(error)}`, 'warning');
             }),
         );
@@ -131,7 +141,7 @@ export function runHandler(
       if (!shared.refusing) safeLog(log, 'warning', `${label}: ${message}; refusing more until the queue has room`);
       shared.refusing = true;
       settled = true;
-      reject(refusal(ErrorCode.InternalError, message));
+      reject(refusal(INTERNAL_ERROR, message));
       return;
     }
     shared.refusing = false;
@@ -141,7 +151,7 @@ export function runHandler(
       const message = started
         ? `${kind} handler timed out after ${timeoutMs} ms`
         : `${kind} request timed out after ${timeoutMs} ms waiting for a handler slot (${gate.running} running, ${gate.queued} queued)`;
-      finish(() => fail(ErrorCode.RequestTimeout, message, 'warning'));
+      finish(() => fail(REQUEST_TIMEOUT, message, 'warning'));
     }, timeoutMs);
     cancels.set(requestId, onCancel);
     shared.live.add(onCancel);

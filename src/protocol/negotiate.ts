@@ -1,0 +1,158 @@
+import type { McpTransport } from './transport.js';
+
+/**
+ * The era probe (DESIGN §15): one `server/discover` request on a transport that is started and not
+ * yet given to any SDK Client, and what its answer says. A modern answer keeps the transport for
+ * the modern session; any JSON-RPC error is a legacy server, answered next by `initialize` on the
+ * same transport (over stdio: the same process). Only a transport that closes, fails or answers
+ * garbage makes the caller start over in legacy mode. The rules follow the v2 SDK's own probe
+ * classifier (`@modelcontextprotocol/client` 2.4.0, probeClassifier.ts), so an `auto` server is
+ * judged as that SDK would judge it, but the probe runs on our transport, once, and its outcome is
+ * remembered by the caller.
+ */
+
+/** The modern revision this client speaks. */
+export const MODERN_VERSION = '2026-07-28';
+
+/** The legacy revisions the v1 SDK negotiates (its `initialize` also accepts older ones). */
+const LEGACY_PREFIX = '2024-|2025-';
+
+/** What one probe found. */
+export type ProbeVerdict =
+  | { kind: 'modern'; discover: Record<string, unknown> }
+  | { kind: 'legacy'; why: string }
+  /** The transport died, timed out or answered garbage: start over in legacy mode (stdio). */
+  | { kind: 'broken'; why: string }
+  /** The server speaks only modern versions we do not (or rejected ours): not retryable. */
+  | { kind: 'unsupported'; supported: string[]; why: string };
+
+/** The `server/discover` request with the per-request `_meta` envelope of the modern wire. */
+export function discoverRequest(id: string, clientInfo: { name: string; version: string }, capabilities: Record<string, unknown>): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'server/discover',
+    params: {
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+        'io.modelcontextprotocol/clientInfo': clientInfo,
+        'io.modelcontextprotocol/clientCapabilities': capabilities,
+      },
+    },
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function supportedList(data: unknown): string[] | undefined {
+  if (!isObject(data) || !Array.isArray(data.supported)) return undefined;
+  const list = data.supported.filter((v): v is string => typeof v === 'string');
+  return list.length > 0 ? list : undefined;
+}
+
+const isLegacyVersion = (version: string) => new RegExp(`^(${LEGACY_PREFIX})`).test(version);
+
+/** Classifies a discover result: modern when it offers our version; legacy or unsupported otherwise. */
+export function classifyResult(result: unknown): ProbeVerdict {
+  if (!isObject(result) || !Array.isArray(result.supportedVersions) || !isObject(result.capabilities)) {
+    // Not a DiscoverResult: a server that answers unknown methods with an empty result is legacy.
+    return { kind: 'legacy', why: 'the server/discover answer is not a DiscoverResult' };
+  }
+  const offered = result.supportedVersions.filter((v): v is string => typeof v === 'string');
+  if (offered.includes(MODERN_VERSION)) return { kind: 'modern', discover: result };
+  if (offered.some(isLegacyVersion) || offered.length === 0) return { kind: 'legacy', why: `the server offers ${offered.join(', ') || 'no version'} in server/discover` };
+  return { kind: 'unsupported', supported: offered, why: `the server offers only ${offered.join(', ')}` };
+}
+
+/** Classifies a JSON-RPC error answer to the discover: legacy, unless the server names only modern versions we lack. */
+export function classifyError(error: { code?: unknown; message?: unknown; data?: unknown }): ProbeVerdict {
+  const code = typeof error.code === 'number' ? error.code : undefined;
+  if (code === -32022) {
+    const supported = supportedList(error.data);
+    if (supported && !supported.includes(MODERN_VERSION) && !supported.some(isLegacyVersion)) {
+      return { kind: 'unsupported', supported, why: `the server supports only ${supported.join(', ')}` };
+    }
+  }
+  return { kind: 'legacy', why: `the server answered server/discover with ${code ?? 'an error'}${typeof error.message === 'string' ? ` (${error.message.slice(0, 200)})` : ''}` };
+}
+
+/**
+ * Sends one `server/discover` on `transport` (started, no Client attached) and waits for its
+ * answer, the transport's close or error, `timeoutMs`, or `signal`. The transport's handlers are
+ * ours during the probe and cleared after it: the Client that takes the transport sets its own.
+ * `timeoutVerdict` is what silence means (stdio: legacy, as the v2 SDK decides; HTTP has none).
+ */
+export function probe(
+  transport: McpTransport,
+  options: { clientInfo: { name: string; version: string }; capabilities: Record<string, unknown>; timeoutMs: number; signal: AbortSignal },
+): Promise<ProbeVerdict> {
+  const id = 'switchboard-discover-1';
+  return new Promise<ProbeVerdict>((resolve, reject) => {
+    let settled = false;
+    const finish = (verdict: ProbeVerdict | Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal.removeEventListener('abort', onAbort);
+      transport.onmessage = undefined;
+      transport.onerror = undefined;
+      transport.onclose = undefined;
+      if (verdict instanceof Error) reject(verdict);
+      else resolve(verdict);
+    };
+    const onAbort = () => finish(options.signal.reason instanceof Error ? options.signal.reason : new Error('the probe was aborted'));
+    const timer = setTimeout(() => finish({ kind: 'legacy', why: `the server did not answer server/discover within ${options.timeoutMs} ms` }), options.timeoutMs);
+    timer.unref?.();
+    transport.onmessage = (message: unknown) => {
+      if (!isObject(message) || message.id !== id || 'method' in message) return;
+      if (isObject(message.error)) finish(classifyError(message.error));
+      else if ('result' in message) finish(classifyResult(message.result));
+      else finish({ kind: 'broken', why: 'the server answered server/discover with neither a result nor an error' });
+    };
+    transport.onerror = (error: Error) => {
+      // A line that is not JSON-RPC (stdio garbage) or an unusable HTTP answer.
+      finish({ kind: 'broken', why: `the server's answer to server/discover was unusable: ${error.message}` });
+    };
+    transport.onclose = () => finish({ kind: 'broken', why: 'the server closed the connection on server/discover' });
+    if (options.signal.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    transport.send(discoverRequest(id, options.clientInfo, options.capabilities)).catch((error: unknown) => {
+      finish(error instanceof Error ? error : new Error(String(error)));
+    });
+  });
+}
+
+/**
+ * A transport that was started already, handed to an SDK Client (whose `connect()` starts its
+ * transport, the v2 Client's adopting connect more than once): a plain object of our own that
+ * forwards to it, so no SDK class crosses from one era's implementation to the other's, and whose
+ * `start()` does nothing. The optional version setters the v2 Client calls are forwarded too.
+ */
+export function handover(inner: McpTransport): McpTransport {
+  const target = inner as McpTransport & { setProtocolVersion?: (v: string) => void; setSupportedProtocolVersions?: (v: string[]) => void };
+  const outer: McpTransport & { setProtocolVersion?: (v: string) => void; setSupportedProtocolVersions?: (v: string[]) => void } = {
+    start: async () => undefined,
+    send: (message, options) => inner.send(message, options),
+    close: () => inner.close(),
+    get sessionId() {
+      return inner.sessionId;
+    },
+  };
+  if (target.setProtocolVersion) outer.setProtocolVersion = (v) => target.setProtocolVersion?.(v);
+  if (target.setSupportedProtocolVersions) outer.setSupportedProtocolVersions = (v) => target.setSupportedProtocolVersions?.(v);
+  // The Client sets its handlers on the outer object; they are the inner one's.
+  for (const key of ['onclose', 'onerror', 'onmessage'] as const) {
+    Object.defineProperty(outer, key, {
+      configurable: true,
+      enumerable: true,
+      get: () => inner[key],
+      set: (handler: never) => {
+        inner[key] = handler;
+      },
+    });
+  }
+  return outer;
+}

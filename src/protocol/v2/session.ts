@@ -1,0 +1,290 @@
+import { Client, ProtocolError, SdkError, SdkErrorCode, type McpSubscription } from '@modelcontextprotocol/client';
+import type { CatalogKind, ErrorInfo } from '../../../machines/types.js';
+import { SwitchboardError } from '../../core/errors.js';
+import { MAX_PAGES } from '../catalog.js';
+import { handover } from '../negotiate.js';
+import type { Channel } from '../transport.js';
+import type {
+  CallFailure,
+  CallMethod,
+  FailureContext,
+  ListedKinds,
+  OpenOptions,
+  ProtocolSession,
+  SessionEvents,
+  SessionFacts,
+  SessionRequestOptions,
+} from '../session.js';
+import type { LoggingLevel, Tool } from '../types.js';
+import { classifyCallError, classifyConnectError } from './classify.js';
+import { installServerRequests } from './serverRequests.js';
+
+/**
+ * The modern era (2026-07-28) on `@modelcontextprotocol/client` 2.x (checked against 2.4.0): a
+ * `ProtocolSession` over one v2 Client, connected from a `server/discover` result the caller
+ * already has (`connect(transport, { prior })`: no second round trip), on a channel the caller
+ * opened (select.ts: the stdio child, an embedder's transport, or http.ts's transport). Change
+ * notifications come on one `subscriptions/listen` stream, opened after connect and again after
+ * it drops; resource subscriptions are part of its filter. Every v2 SDK import of the session
+ * path is in this folder.
+ */
+
+/** The SDK's own request timeout is disabled: our deadlines run on our clock (as in v1). */
+const NO_SDK_TIMEOUT = 2_147_483_647;
+/** How often in a row the listen stream may drop before the session is checked instead. */
+const MAX_RELISTENS = 3;
+
+const LISTS = {
+  tools: { method: 'tools/list', key: 'tools', capability: 'tools' },
+  resources: { method: 'resources/list', key: 'resources', capability: 'resources' },
+  templates: { method: 'resources/templates/list', key: 'resourceTemplates', capability: 'resources' },
+  prompts: { method: 'prompts/list', key: 'prompts', capability: 'prompts' },
+} as const;
+
+type AnyRequest = { method: 'tools/list'; params?: Record<string, unknown> };
+
+class V2Session implements ProtocolSession {
+  /** The listed tools by name: their definitions drive the `Mcp-Param-*` headers of a call. */
+  private readonly tools = new Map<string, Tool>();
+  private readonly subscribed = new Set<string>();
+  private subscription: McpSubscription | undefined;
+  private relistens = 0;
+  private closed = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly channel: Channel,
+    private readonly events: SessionEvents,
+    readonly facts: SessionFacts,
+  ) {}
+
+  request(method: CallMethod, params: Record<string, unknown>, options: SessionRequestOptions): Promise<unknown> {
+    const merged = options.meta ? { ...params, _meta: { ...((params._meta as Record<string, unknown> | undefined) ?? {}), ...options.meta } } : params;
+    const sdk = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: options.onProgress };
+    switch (method) {
+      case 'tools/call': {
+        const definition = this.tools.get(String(params.name));
+        return this.client.callTool(merged as { name: string }, definition ? { ...sdk, toolDefinition: definition as never } : sdk);
+      }
+      case 'logging/setLevel':
+        return Promise.reject(notSupported('logging/setLevel'));
+      case 'resources/subscribe':
+        return this.subscribe(String(params.uri), options.signal).then(() => ({}));
+      case 'resources/unsubscribe':
+        return this.unsubscribe(String(params.uri), options.signal).then(() => ({}));
+      default:
+        return this.client.request({ method, params: merged } as unknown as AnyRequest, sdk);
+    }
+  }
+
+  failure(error: unknown, context: FailureContext): CallFailure {
+    return classifyCallError(error, context.abortCause, context.server, context.subject, context.kind);
+  }
+
+  /** No sessions in 2026-07-28: nothing for a server to forget. */
+  expired(): boolean {
+    return false;
+  }
+
+  async list<K extends CatalogKind>(kind: K, signal: AbortSignal, warn: (message: string) => void): Promise<ListedKinds[K]> {
+    const { method, key, capability } = LISTS[kind];
+    const capabilities = (this.client.getServerCapabilities() ?? {}) as Record<string, unknown>;
+    if (!capabilities[capability]) return [] as unknown as ListedKinds[K];
+    const items: unknown[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; ; page++) {
+        if (page === MAX_PAGES) {
+          warn(`${method} returned more than ${MAX_PAGES} pages; keeping the first ${items.length} entries`);
+          break;
+        }
+        const result = (await this.client.request({ method, params: cursor ? { cursor } : {} } as AnyRequest, { signal, timeout: NO_SDK_TIMEOUT })) as Record<string, unknown>;
+        items.push(...((result[key] as unknown[] | undefined) ?? []));
+        cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
+        if (!cursor) break;
+        if (seen.has(cursor)) {
+          warn(`${method} repeated a cursor after ${page + 1} pages (a pagination loop); keeping the ${items.length} entries listed so far`);
+          break;
+        }
+        seen.add(cursor);
+      }
+    } catch (error) {
+      if (kind === 'tools' || !(error instanceof ProtocolError) || error.code !== -32601) throw error;
+      warn(`${method} is not implemented by the server (-32601); its ${kind} stay empty`);
+      return [] as unknown as ListedKinds[K];
+    }
+    if (kind === 'tools') {
+      this.tools.clear();
+      for (const tool of items as Tool[]) this.tools.set(tool.name, tool);
+    }
+    return items as ListedKinds[K];
+  }
+
+  /** `server/discover` is the modern liveness round trip: any answer, even an error, counts. */
+  async probe(signal: AbortSignal): Promise<void> {
+    try {
+      await this.client.discover({ signal, timeout: NO_SDK_TIMEOUT });
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+    }
+  }
+
+  async notifyRootsChanged(): Promise<void> {
+    try {
+      await this.client.sendRootsListChanged();
+    } catch {
+      // Not connected, closed meanwhile, or roots not declared.
+    }
+  }
+
+  async subscribe(uri: string, signal: AbortSignal): Promise<void> {
+    if (this.subscribed.has(uri)) return;
+    this.subscribed.add(uri);
+    await this.listen(signal);
+  }
+
+  async unsubscribe(uri: string, signal: AbortSignal): Promise<void> {
+    if (!this.subscribed.delete(uri)) return;
+    await this.listen(signal);
+  }
+
+  setLogLevel(_level: LoggingLevel): Promise<void> {
+    return Promise.reject(notSupported('logging/setLevel'));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.close().catch(() => undefined);
+    await this.channel.close(this.client);
+  }
+
+  retryAfterMs(): number | undefined {
+    return this.channel.retryAfterMs();
+  }
+
+  /**
+   * (Re)opens the one `subscriptions/listen` stream with what the server declares and the
+   * subscribed uris. A stream that ends without our asking is opened again (at most
+   * `MAX_RELISTENS` times in a row, then the session is checked): the SDK does not re-listen.
+   */
+  async listen(signal?: AbortSignal): Promise<void> {
+    if (this.closed) return;
+    const capabilities = (this.client.getServerCapabilities() ?? {}) as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
+    const filter: Record<string, unknown> = {};
+    if (capabilities.tools?.listChanged) filter.toolsListChanged = true;
+    if (capabilities.prompts?.listChanged) filter.promptsListChanged = true;
+    if (capabilities.resources?.listChanged) filter.resourcesListChanged = true;
+    if (capabilities.resources?.subscribe && this.subscribed.size > 0) filter.resourceSubscriptions = [...this.subscribed];
+    const previous = this.subscription;
+    this.subscription = undefined;
+    await previous?.close().catch(() => undefined);
+    if (Object.keys(filter).length === 0) return;
+    const subscription = await this.client.listen(filter, signal ? { signal } : {});
+    if (this.closed) {
+      await subscription.close().catch(() => undefined);
+      return;
+    }
+    this.subscription = subscription;
+    void subscription.closed.then((how) => {
+      if (this.subscription !== subscription || this.closed || how === 'local') return;
+      this.subscription = undefined;
+      if (++this.relistens > MAX_RELISTENS) {
+        this.events.suspect();
+        return;
+      }
+      this.listen().then(
+        () => {
+          this.relistens = 0;
+        },
+        () => this.events.suspect(),
+      );
+    });
+  }
+}
+
+function notSupported(method: string): SwitchboardError {
+  return new SwitchboardError('NotSupported', `${method} does not exist in protocol 2026-07-28 (the server speaks the modern era)`);
+}
+
+/** Wires a fresh client's events before it connects. */
+function wire(client: Client, options: OpenOptions, channel: Channel, events: SessionEvents): void {
+  client.onclose = () => {
+    const error = channel.fault();
+    events.lost(error ? 'faulted' : 'closed', error);
+  };
+  client.onerror = (error: Error) => {
+    events.transportError(error);
+    if (options.server.transport === 'http' && !(error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout)) events.suspect();
+  };
+  client.setNotificationHandler('notifications/tools/list_changed', () => events.listChanged('tools'));
+  client.setNotificationHandler('notifications/prompts/list_changed', () => events.listChanged('prompts'));
+  client.setNotificationHandler('notifications/resources/list_changed', () => {
+    events.listChanged('resources');
+    events.listChanged('templates');
+  });
+  client.setNotificationHandler('notifications/resources/updated', (notification) => events.resourceUpdated(notification.params.uri));
+  client.setNotificationHandler('notifications/message', (notification) => {
+    const { level, data, logger } = notification.params;
+    const text = typeof data === 'string' ? data : JSON.stringify(data);
+    events.log(level, logger ? `${logger}: ${text}` : text);
+  });
+  if (options.serverRequests) installServerRequests(client, options.serverRequests);
+}
+
+function factsOf(client: Client, discover: Record<string, unknown>): SessionFacts {
+  const facts: SessionFacts = { era: 'modern', verdict: { era: 'modern', discover } };
+  const version = client.getNegotiatedProtocolVersion();
+  const serverInfo = client.getServerVersion();
+  const capabilities = client.getServerCapabilities();
+  const instructions = client.getInstructions();
+  if (version) facts.protocolVersion = version;
+  if (serverInfo) facts.serverInfo = serverInfo as SessionFacts['serverInfo'] & object;
+  if (capabilities) facts.capabilities = capabilities as SessionFacts['capabilities'] & object;
+  if (instructions) facts.instructions = instructions;
+  return facts;
+}
+
+/**
+ * Opens a modern session on `channel` (started, no Client attached) from the server's
+ * `server/discover` result: the v2 Client adopts it (`prior`) without a round trip. On failure
+ * the channel is closed (the stdio process group with it).
+ */
+export async function openModern(options: OpenOptions, events: SessionEvents, opened: Channel, discover: Record<string, unknown>): Promise<ProtocolSession> {
+  // Started already (the probe ran on it): the Client takes it over through a plain forwarder.
+  const channel: Channel = { ...opened, transport: handover(opened.transport) };
+  const client = new Client(options.clientInfo, { capabilities: (options.capabilities ?? {}) as never, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+  wire(client, options, channel, events);
+  const { signal } = options;
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  let session: V2Session;
+  try {
+    await Promise.race([client.connect(channel.transport as never, { prior: { kind: 'modern', discover: discover as never }, timeout: NO_SDK_TIMEOUT }), aborted]);
+    session = new V2Session(client, channel, events, factsOf(client, discover));
+    await Promise.race([session.listen(signal), aborted]);
+  } catch (error) {
+    await channel.close(client).catch(() => undefined);
+    throw channel.fault() ?? error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return session;
+}
+
+/** True for an error of the v2 SDK (its classes carry a brand): classified by `connectFailure` here. */
+export function isModernError(error: unknown): boolean {
+  return error instanceof ProtocolError || error instanceof SdkError;
+}
+
+/** Classifies a failed modern connect (`ProtocolConnector.connectFailure`). */
+export function modernConnectFailure(error: unknown, session: ProtocolSession | undefined): ErrorInfo {
+  return classifyConnectError(error, session?.retryAfterMs());
+}
