@@ -63,6 +63,8 @@ export function stateChanged(context: ConnectionContext, params: Announcement): 
   const fact: ServerStateChanged = { type: 'server.stateChanged', server: context.server, ...params };
   if ((params.to === 'error' || params.to === 'disconnected') && context.lastError) fact.error = context.lastError;
   if (params.to === 'disconnected' && context.retryInMs !== null) fact.retryInMs = context.retryInMs;
+  // markConnected ran first in the same transition: the facts are the new session's.
+  if (params.to === 'connected' && context.facts?.era && context.facts.protocolVersion) fact.protocol = { era: context.facts.era, version: context.facts.protocolVersion };
   return fact;
 }
 

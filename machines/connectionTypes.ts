@@ -123,6 +123,8 @@ export interface ServerStateChanged {
   reason: ConnectionReason;
   error?: ErrorInfo;
   retryInMs?: number;
+  /** To `connected`: the era and negotiated version of the new session (DESIGN §15). */
+  protocol?: { era: 'legacy' | 'modern'; version: string };
 }
 
 export interface ServerCatalogListed {

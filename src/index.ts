@@ -1,8 +1,8 @@
 export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard/switchboard.js';
 export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, ERROR_TABLE, type ErrorCode, type ErrorRule, type ConfigIssue } from './core/errors.js';
-export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated } from './events/index.js';
+export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated, ServerStateChangedEvent } from './events/index.js';
 export type { CallCompleted, CallKind } from './calls/index.js';
-export type { ServerStatus, HealthReport } from './servers/index.js';
+export type { ServerStatus, HealthReport, ServerProtocol } from './servers/index.js';
 export type { TransportSource } from './protocol/index.js';
 export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from './protocol/index.js';
 export type { RequestOptions } from './switchboard/surface.js';

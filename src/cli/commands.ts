@@ -5,7 +5,7 @@ import type { HealthReport } from '../servers/index.js';
 import type { ToolInfo } from '../../machines/types.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
-import { out, outJson, printHealth, printResult, printTools, unavailableOf, withLastErrors } from './report.js';
+import { out, outJson, printHealth, printResult, printTools, protocolsOf, unavailableOf, withLastErrors } from './report.js';
 import { GATEWAY_HELP, runGateway } from './gatewayCommand.js';
 import { LOGIN_HELP, runLogin } from './loginCommand.js';
 import { runServe, SERVE_HELP } from './serveCommand.js';
@@ -70,7 +70,7 @@ status stays 0 when listing worked, even if some servers are not connected.`,
     },
   },
   health: {
-    help: "Usage: switchboard health [--server S] [--config F | --url U] [--json]\n\nPings every server; a server that is not connected shows its state and last error. Exit 1 when\nany is unhealthy.",
+    help: "Usage: switchboard health [--server S] [--config F | --url U] [--json]\n\nPings every server; a connected server shows its protocol (version and era), one that is not\nconnected its state and last error. Exit 1 when any is unhealthy.",
     async run(input) {
       if (input.url) {
         const remote = new RemoteClient(input.url, input.token);
@@ -78,10 +78,15 @@ status stays 0 when listing worked, even if some servers are not connected.`,
         if (input.server !== undefined && !Object.hasOwn(body.servers, input.server)) throw notFound(input.server);
         const servers = input.server !== undefined ? { [input.server]: body.servers[input.server]! } : body.servers;
         const { servers: listing } = await remote.ok<Listing>('GET', '/mcp/servers');
-        return printHealth(withLastErrors(servers, unavailableOf(listing, same)), input.json);
+        return printHealth(withLastErrors(servers, unavailableOf(listing, same), protocolsOf(listing)), input.json);
       }
       return printHealth(
-        await withLocal(input, async (sb) => withLastErrors(await sb.health(input.server), unavailableOf(sb.listServers(), (t) => sb.redact(t)))),
+        await withLocal(input, async (sb) => {
+          const reports = await sb.health(input.server);
+          // Read after the probes: a server that reconnected meanwhile shows its new session.
+          const listing = sb.listServers();
+          return withLastErrors(reports, unavailableOf(listing, (t) => sb.redact(t)), protocolsOf(listing));
+        }),
         input.json,
       );
     },
@@ -97,7 +102,7 @@ status stays 0 when listing worked, even if some servers are not connected.`,
         outJson({ valid: false, issues: error.issues });
         return 2;
       }
-      const servers = Object.values(config.servers).map((s) => ({ name: s.name, transport: s.transport, enabled: s.enabled }));
+      const servers = Object.values(config.servers).map((s) => ({ name: s.name, transport: s.transport, enabled: s.enabled, protocol: s.protocol }));
       if (input.json) outJson({ valid: true, servers, warnings: config.warnings });
       else {
         out(`${configPath(input)}: valid, ${servers.length} server${servers.length === 1 ? '' : 's'}`);

@@ -1,6 +1,6 @@
 import type { CallToolResult } from '../protocol/index.js';
 import type { HealthReport } from '../servers/index.js';
-import type { ServerStatus } from '../servers/index.js';
+import type { ServerProtocol, ServerStatus } from '../servers/index.js';
 import type { ErrorInfo, ToolInfo } from '../../machines/types.js';
 import { short, table } from './format.js';
 import { jsonText, terminalText } from './terminal.js';
@@ -72,16 +72,27 @@ export function printResult(result: CallToolResult, json: boolean | undefined): 
   return result.isError ? 1 : 0;
 }
 
-/** A health report with, for each server that is not connected, its state and last error. */
-export type HealthView = HealthReport & { state?: ServerStatus['state']; lastError?: ErrorInfo | null };
+/**
+ * A health report with, for each server that is not connected, its state and last error, and for
+ * each connected one the protocol era and version of its session (DESIGN §15).
+ */
+export type HealthView = HealthReport & { state?: ServerStatus['state']; lastError?: ErrorInfo | null; protocol?: ServerProtocol };
 
-/** Adds the state and last error of unconnected servers to their health reports. */
-export function withLastErrors(reports: Record<string, HealthReport>, unavailable: Unavailable[]): Record<string, HealthView> {
+/** The protocol of each connected server, by name (a disconnected server's last one is not "now"). */
+export function protocolsOf(servers: Pick<ServerStatus, 'name' | 'state' | 'protocol'>[]): Map<string, ServerProtocol> {
+  return new Map(servers.flatMap((s) => (s.state === 'connected' && s.protocol ? [[s.name, s.protocol] as const] : [])));
+}
+
+/** Adds the state and last error of unconnected servers, and the protocol of connected ones, to their health reports. */
+export function withLastErrors(reports: Record<string, HealthReport>, unavailable: Unavailable[], protocols: ReadonlyMap<string, ServerProtocol> = new Map()): Record<string, HealthView> {
   const byName = new Map(unavailable.map((u) => [u.server, u]));
   return Object.fromEntries(
     Object.entries(reports).map(([name, report]) => {
       const u = report.ok ? undefined : byName.get(name);
-      return [name, u ? { ...report, state: u.state, lastError: u.lastError } : report];
+      const protocol = protocols.get(name);
+      const view: HealthView = u ? { ...report, state: u.state, lastError: u.lastError } : { ...report };
+      if (protocol) view.protocol = { era: protocol.era, version: protocol.version };
+      return [name, view];
     }),
   );
 }
@@ -92,7 +103,8 @@ export function printHealth(reports: Record<string, HealthView>, json: boolean |
   if (json) outJson({ healthy, servers: reports });
   else {
     const why = (r: HealthView) => (r.state ? `not connected (${r.state})${r.lastError ? `: ${r.lastError.code}: ${r.lastError.message}` : ''}` : r.error ? `${r.error.code}: ${r.error.message}` : '');
-    out(table(['SERVER', 'OK', 'LATENCY', 'ERROR'], Object.entries(reports).map(([name, r]) => [name, r.ok ? 'yes' : 'no', r.latencyMs !== undefined ? `${r.latencyMs} ms` : '', why(r)])));
+    const protocol = (r: HealthView) => (r.protocol ? `${r.protocol.version} (${r.protocol.era})` : '');
+    out(table(['SERVER', 'OK', 'LATENCY', 'PROTOCOL', 'ERROR'], Object.entries(reports).map(([name, r]) => [name, r.ok ? 'yes' : 'no', r.latencyMs !== undefined ? `${r.latencyMs} ms` : '', protocol(r), why(r)])));
   }
   return healthy ? 0 : 1;
 }

@@ -57,6 +57,7 @@ export function mergePolicy(base: Policy, ...layers: (PolicyOverrides | undefine
     Object.assign(out.health, layer.health);
     Object.assign(out.limits, layer.limits);
     if (layer.replay) out.replay = layer.replay;
+    if (layer.protocol) out.protocol = layer.protocol;
   }
   if (out.breaker.maxWaitDurationInHalfOpenMs === 0) out.breaker.maxWaitDurationInHalfOpenMs = out.timeouts.callMs + 5_000;
   return out;

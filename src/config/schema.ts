@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { AuthSchema, noAuth, refuseTwoAuthorizations } from './authSchema.js';
+import { ProtocolSchema } from './protocolSchema.js';
 
 export { AuthSchema, ClientCredentialsAuthSchema, CrossAppAuthSchema, OAuthAuthSchema } from './authSchema.js';
+export { PROTOCOL_CHOICES, ProtocolSchema } from './protocolSchema.js';
 
 /**
  * Zod schemas: the only source of config types (DESIGN §3). Policy blocks are written once with
@@ -93,6 +95,8 @@ export const PolicySchema = z.strictObject({
   health: HealthSchema,
   limits: LimitsSchema,
   replay: ReplaySchema,
+  /** The MCP era (DESIGN §15): `auto`, `2025-11-25` or `2026-07-28`. Defaults to `auto`. */
+  protocol: ProtocolSchema,
 });
 
 /** Every policy field with its default value. */
@@ -127,6 +131,7 @@ export const DEFAULT_POLICY: Policy = {
     maxServerRequestQueue: 16,
   },
   replay: 'annotated',
+  protocol: 'auto',
 };
 
 /** Policy overrides as written in `defaults` or on one server: any subset of any block. */
@@ -137,6 +142,7 @@ export const PolicyOverridesSchema = z.strictObject({
   health: HealthSchema.partial().optional(),
   limits: LimitsSchema.partial().optional(),
   replay: ReplaySchema.optional(),
+  protocol: ProtocolSchema.optional(),
 });
 
 export const SERVER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -276,6 +282,8 @@ export const McpServerEntrySchema = z.looseObject({
   enabled: z.boolean().optional(),
   /** As in our format; checked when the converted entry is. */
   capabilities: CapabilitiesSchema.optional(),
+  /** As in our format (`auto`, `2025-11-25`, `2026-07-28`); checked when the converted entry is. */
+  protocol: ProtocolSchema.optional(),
 });
 
 /** The `mcpServers` format as a whole; converted to our format when resolved. */

@@ -7,6 +7,7 @@ export {
   type EventOf,
   type ResourceUpdated,
   type ServerLog,
+  type ServerStateChangedEvent,
   type SwitchboardEvent,
   type SwitchboardEventMap,
   type SwitchboardEventType,

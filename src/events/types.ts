@@ -1,6 +1,14 @@
+import type { ServerStateChanged } from '../../machines/connectionTypes.js';
 import type { ManagerEmitted } from '../../machines/manager.js';
 import type { CallCompleted } from '../calls/index.js';
 import type { ConfigIssue } from '../core/errors.js';
+import type { ServerProtocol } from '../servers/serverView.js';
+
+/**
+ * A server's connection changed state. To `connected` it carries `protocol`, the era and version of
+ * the new session (DESIGN §15); other transitions have no `protocol` key.
+ */
+export type ServerStateChangedEvent = ServerStateChanged & { protocol?: ServerProtocol };
 
 /** A log line a server sent (`notifications/message`) or wrote to stderr, or a runtime note. */
 export interface ServerLog {
@@ -36,7 +44,7 @@ export interface ConfigRejected {
  * Every public event: what the machines emit (relayed by the manager) plus what the facade adds
  * per call and per log line. `call.unroutable` is internal and not part of it.
  */
-export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' }> | CallCompleted | ServerLog | ResourceUpdated | ConfigReloaded | ConfigRejected;
+export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' | 'server.stateChanged' }> | ServerStateChangedEvent | CallCompleted | ServerLog | ResourceUpdated | ConfigReloaded | ConfigRejected;
 
 export type SwitchboardEventType = SwitchboardEvent['type'];
 

@@ -7,7 +7,7 @@ export { ServerRecord, type Pinger, type RegisteredServer } from './record.js';
 export { Servers } from './servers.js';
 export { ServerSet, type ServerSetPorts } from './serverSet.js';
 export { ServerStatusView, type ManagerView } from './status.js';
-export { describeServer, type ServerStatus } from './serverView.js';
+export { describeServer, protocolOf, type ServerProtocol, type ServerStatus } from './serverView.js';
 export { probeHealth, type HealthReport } from './health.js';
 export { Roots } from './roots.js';
 export { restartable, toManagedServer } from './managedServer.js';

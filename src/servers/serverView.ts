@@ -1,10 +1,26 @@
 import type { AnyActorRef } from 'xstate';
 import { breakerStatus, type BreakerContext, type BreakerState, type BreakerStatus } from '../../machines/breakerModel.js';
 import { connectionStateOf, type ConnectionContext } from '../../machines/serverConnection.js';
-import type { ErrorInfo } from '../../machines/types.js';
+import type { ErrorInfo, ServerFacts } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { cachedSecretsOf, displayTarget, redactText } from '../secrets/index.js';
 import type { StderrRing } from '../protocol/index.js';
+
+/** The MCP era and version a server's session speaks (DESIGN §15). */
+export interface ServerProtocol {
+  /** `legacy`: the `initialize` handshake (2025-11-25 and older); `modern`: 2026-07-28 (`server/discover`). */
+  era: 'legacy' | 'modern';
+  /** The negotiated protocol version, e.g. `2025-11-25` or `2026-07-28`. */
+  version: string;
+}
+
+/**
+ * What a session's facts say about its protocol, or undefined when they do not tell both era and
+ * version (no session yet): shown as an absent `protocol` key, never as null fields.
+ */
+export function protocolOf(facts: ServerFacts | null | undefined): ServerProtocol | undefined {
+  return facts?.era && facts.protocolVersion ? { era: facts.era, version: facts.protocolVersion } : undefined;
+}
 
 /** One server as `getServer()` and the admin API show it; secrets are never part of it. */
 export interface ServerStatus {
@@ -25,6 +41,11 @@ export interface ServerStatus {
   serverInfo: { name: string; version: string } | null;
   capabilities: Record<string, unknown> | null;
   instructions: string | null;
+  /**
+   * The protocol of its session (DESIGN §15). Absent until the server first connected; like
+   * `serverInfo`, it then tells the last session's while the server is disconnected.
+   */
+  protocol?: ServerProtocol;
   /** Last lines the server wrote to stderr (stdio only). */
   stderrTail: string;
 }
@@ -75,6 +96,8 @@ export function describeServer(
     capabilities: context.facts?.capabilities ?? null,
     instructions: context.facts?.instructions ?? null,
   };
+  const protocol = protocolOf(context.facts);
+  if (protocol) status.protocol = protocol;
   // `backoff`/`idle` while disconnected, `initializing`/`authorizing` while connecting.
   if ((state === 'disconnected' || state === 'connecting') && typeof value === 'object' && value !== null) status.substate = String((value as Record<string, unknown>)[state]);
   return status;

@@ -32,6 +32,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
   return node;
 }
 
+/** `2026-07-28 (modern)`, or `—` before the server first connected (no `protocol` yet). */
+export const protocolText = (status: Pick<ServerStatus, 'protocol'>): string => (status.protocol ? `${status.protocol.version} (${status.protocol.era})` : '—');
+
+/** Whether an event's `protocol` field has the shape the card shows (events arrive as parsed JSON). */
+export function isProtocol(value: unknown): value is NonNullable<ServerStatus['protocol']> {
+  if (value === null || typeof value !== 'object') return false;
+  const { era, version } = value as Record<string, unknown>;
+  return (era === 'legacy' || era === 'modern') && typeof version === 'string';
+}
+
 const percent = (rate: number) => (rate < 0 ? 'below minimum calls' : `${rate.toFixed(1)} %`);
 
 /** The lit state ids of a server: the top-level state and, when known, its substate. */
@@ -82,7 +92,7 @@ export function createCard(status: ServerStatus, charts: CardCharts, onAction: A
     h(
       'div',
       { class: 'summary' },
-      h('dl', { class: 'facts', 'aria-label': `Connection of ${name}` }, ...fact('transport', 'transport'), ...fact('target', 'target'), ...fact('reconnects', 'reconnects'), ...fact('next retry', 'retry'), ...fact('tools', 'tools'), ...fact('last error', 'lastError')),
+      h('dl', { class: 'facts', 'aria-label': `Connection of ${name}` }, ...fact('transport', 'transport'), ...fact('protocol', 'protocol'), ...fact('target', 'target'), ...fact('reconnects', 'reconnects'), ...fact('next retry', 'retry'), ...fact('tools', 'tools'), ...fact('last error', 'lastError')),
       chartBox('breaker', 'Breaker: ', f('breakerCurrent'), breakerSvg, `Breaker statechart of ${name}`),
       h('dl', { class: 'facts', 'aria-label': `Breaker of ${name}` }, ...fact('failure rate', 'failureRate'), ...fact('slow-call rate', 'slowRate'), ...fact('window', 'window'), ...fact('refused', 'refused'), ...fact('opens in a row', 'opens'), ...fact('half-open in', 'retryAfter')),
     ),
@@ -100,6 +110,7 @@ export function createCard(status: ServerStatus, charts: CardCharts, onAction: A
     stateBadge.textContent = sub;
     stateBadge.className = `badge state-${s.state}`;
     fields.transport!.textContent = s.transport;
+    fields.protocol!.textContent = protocolText(s);
     fields.target!.textContent = s.target || '—';
     fields.reconnects!.textContent = String(s.reconnects);
     fields.retry!.textContent = s.retryInMs === null ? '—' : `${s.retryInMs} ms`;

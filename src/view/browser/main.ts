@@ -3,7 +3,7 @@ import type { ToolInfo } from '../../../machines/types.js';
 import type { ServerStatus } from '../../servers/index.js';
 import type { ViewMachines } from '../machines.js';
 import { api, ApiError, readEvents, type SseEvent } from './api.js';
-import { createCard, type Card, type CardCharts } from './cards.js';
+import { createCard, isProtocol, type Card, type CardCharts } from './cards.js';
 import { canvasMeasure, layoutChart } from './layout.js';
 import { addCall, addEvent, callRow, renderTools } from './lists.js';
 
@@ -130,6 +130,8 @@ function onEvent(s: Session, message: SseEvent): void {
     const next: ServerStatus = { ...status, state: event.to as ServerStatus['state'] };
     delete next.substate;
     if (event.error) next.lastError = event.error as ServerStatus['lastError'];
+    // To `connected` the event tells the new session's era, which may differ from the last one's.
+    if (isProtocol(event.protocol)) next.protocol = { era: event.protocol.era, version: event.protocol.version };
     next.retryInMs = typeof event.retryInMs === 'number' ? event.retryInMs : null;
     s.statuses.set(server, next);
     card.update(next);
