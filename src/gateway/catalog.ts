@@ -1,4 +1,4 @@
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/server';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ToolInfo } from '../../machines/types.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 

@@ -1,6 +1,5 @@
-import { ErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode as ErrorCode, type CallToolResult } from '@modelcontextprotocol/server';
 import { isSwitchboardError, toErrorInfo, type ErrorCode as SwitchboardCode } from '../core/errors.js';
-import { refusal } from './router.js';
 
 /**
  * How the gateway answers failures (DESIGN §12). A tool call the switchboard refused or that
@@ -20,9 +19,14 @@ export function isUnknownTool(error: unknown): boolean {
   return isSwitchboardError(error) && UNKNOWN_TOOL.has(error.code);
 }
 
+/** A JSON-RPC error to a downstream client (either era): its message goes on the wire as it is. */
+export function downstreamError(code: number, message: string, data?: unknown): ProtocolError {
+  return new ProtocolError(code, message, data);
+}
+
 /** The error of a tool name the gateway does not expose: -32602, as the SDK's McpServer and the spec use. */
-export function unknownTool(name: string): McpError {
-  return refusal(ErrorCode.InvalidParams, `Tool ${name} not found`);
+export function unknownTool(name: string): ProtocolError {
+  return downstreamError(ErrorCode.InvalidParams, `Tool ${name} not found`);
 }
 
 /**
@@ -47,8 +51,9 @@ const JSON_RPC_CODE: Partial<Record<SwitchboardCode, number>> = {
   AmbiguousResource: ErrorCode.InvalidParams,
   ServerNotFound: ErrorCode.InvalidParams,
   NotSupported: ErrorCode.MethodNotFound,
-  // The spec's "Resource not found".
-  ResourceNotFound: -32002,
+  // The spec's "Resource not found" (-32002): the v2 SDK puts -32602 on the wire for it in both
+  // eras (its era codecs map -32002 so), as the 2026-07-28 spec asks; data.code still tells.
+  ResourceNotFound: ErrorCode.ResourceNotFound,
 };
 
 /**
@@ -56,19 +61,23 @@ const JSON_RPC_CODE: Partial<Record<SwitchboardCode, number>> = {
  * and `data: { code, retryAfterMs? }` so a client can tell a refusal from a failure. An upstream
  * JSON-RPC error keeps its code.
  */
-export function toMcpError(error: unknown, redact: (text: string) => string): McpError {
-  if (error instanceof McpError) return refusal(error.code, redact(error.message.replace(/^MCP error -?\d+: /, '')));
+export function toMcpError(error: unknown, redact: (text: string) => string): ProtocolError {
+  const sdkCode = jsonRpcCode(error);
+  if (!isSwitchboardError(error) && sdkCode !== undefined) return downstreamError(sdkCode, redact((error as Error).message.replace(/^MCP error -?\d+: /, '')));
   const info = toErrorInfo(error);
   const code = isSwitchboardError(error) ? (JSON_RPC_CODE[error.code] ?? upstreamCode(error) ?? ErrorCode.InternalError) : ErrorCode.InternalError;
-  const result = refusal(code, redact(info.message));
   const data: { code: string; retryAfterMs?: number } = { code: isSwitchboardError(error) ? info.code : 'InternalError' };
   if (info.retryAfterMs !== undefined) data.retryAfterMs = info.retryAfterMs;
-  (result as { data?: unknown }).data = { [ERROR_META_KEY]: data };
-  return result;
+  return downstreamError(code, redact(info.message), { [ERROR_META_KEY]: data });
 }
 
-/** The JSON-RPC code an upstream server answered with (a `ServerError` caused by an McpError). */
+/** The numeric JSON-RPC code of an SDK error of either era (v1 `McpError`, v2 `ProtocolError`). */
+function jsonRpcCode(error: unknown): number | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'number' && Number.isSafeInteger(code) ? code : undefined;
+}
+
+/** The JSON-RPC code an upstream server answered with (a `ServerError` caused by an SDK error). */
 function upstreamCode(error: Error & { code: SwitchboardCode }): number | undefined {
-  const cause = (error as { cause?: unknown }).cause;
-  return error.code === 'ServerError' && cause instanceof McpError ? cause.code : undefined;
+  return error.code === 'ServerError' ? jsonRpcCode((error as { cause?: unknown }).cause) : undefined;
 }

@@ -1,6 +1,5 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { LoggingLevelSchema, type LoggingLevel, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Server, type LoggingLevel, type Transport } from '@modelcontextprotocol/server';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { DEFAULT_GATEWAY_LIMITS, type GatewaySettings } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
 import { toolFilter } from '../routing/index.js';
@@ -8,17 +7,22 @@ import { packageVersion } from '../core/version.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import { GatewayCatalog } from './catalog.js';
 import { installHandlers, type GatewaySession } from './handlers.js';
+import { ParkedExchanges } from './inputRequired.js';
 import { GatewayRouter } from './router.js';
 
 /**
- * The switchboard as one MCP server (DESIGN §12). Built on the SDK's low-level `Server`, not
- * `McpServer`: an aggregating proxy forwards other servers' JSON Schemas, results and errors as
- * they are, and its tool set changes at run time. `McpServer` wants zod shapes per registered
- * tool, validates arguments and structured output itself (the upstream server already does, and
- * a schema it cannot express would be rewritten), and turns every thrown error — an unknown tool
- * too — into an `isError` result; `Server` lets each request handler answer exactly what the
- * switchboard decided. One `Server` serves one downstream session: stdio has one, HTTP one per
- * `Mcp-Session-Id`.
+ * The switchboard as one MCP server (DESIGN §12), in both protocol eras (§15): built on the v2
+ * server package's low-level `Server`, which speaks 2025-11-25 to a client that initializes and
+ * 2026-07-28 to one that sends the per-request `_meta` envelope. Not `McpServer`: an aggregating
+ * proxy forwards other servers' JSON Schemas, results and errors as they are, and its tool set
+ * changes at run time. `McpServer` wants schemas per registered tool, validates arguments and
+ * structured output itself (the upstream server already does, and a schema it cannot express
+ * would be rewritten), and turns every thrown error — an unknown tool too — into an `isError`
+ * result; `Server` lets each request handler answer exactly what the switchboard decided.
+ *
+ * One `Server` serves one downstream session: a stdio (or in-memory) connection gets one, pinned
+ * to the era of its first message by the SDK's `serveStdio` entry; HTTP gets one per legacy
+ * `Mcp-Session-Id`, and one per modern request (that era has no sessions).
  */
 
 /** Options of `createGateway`. */
@@ -44,13 +48,26 @@ export interface GatewayOptions {
 
 type ListKind = 'tools' | 'prompts' | 'resources';
 
-const SEVERITY = new Map<string, number>(LoggingLevelSchema.options.map((level, index) => [level, index]));
+/** Something else the gateway tells of catalog changes and closes with it (the modern `/mcp` listen streams). */
+export interface GatewayAttachment {
+  /** The kinds whose catalogs changed (debounced like `list_changed`). */
+  changed(kinds: ListKind[]): void;
+  close(): Promise<void>;
+}
+
+const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const SEVERITY = new Map<string, number>(LEVELS.map((level, index) => [level, index]));
 
 /** A gateway: serves any number of downstream MCP sessions from one switchboard. */
 export class Gateway {
   /** The router of server → client requests (its `handlers` go to `createSwitchboard`). */
   readonly router: GatewayRouter;
   private readonly sessions = new Set<GatewaySession>();
+  /** The stdio/in-memory connections (the SDK's era entry over each transport). */
+  private readonly connections = new Set<{ close(): Promise<void> }>();
+  private readonly attachments = new Set<GatewayAttachment>();
+  /** Modern calls parked between their `input_required` rounds. */
+  private readonly parked: ParkedExchanges;
   private exposes: (name: string) => boolean;
   private readonly catalog: GatewayCatalog;
   private readonly pending = new Set<ListKind>();
@@ -65,6 +82,9 @@ export class Gateway {
     this.router.attach(options.logger);
     this.exposes = toolFilter(options.tools);
     this.catalog = new GatewayCatalog(sb, (name) => this.exposes(name));
+    // A call waiting for its client's answer is held no longer than an idle session, and no more
+    // of them than sessions: both are what a client that went away leaves behind.
+    this.parked = new ParkedExchanges(() => ({ ttlMs: this.limits.sessionIdleMs, maxParked: this.limits.maxSessions }), options.logger);
     this.offs = [
       sb.on('tools.changed', () => this.changed('tools')),
       sb.on('prompts.changed', () => this.changed('prompts')),
@@ -98,12 +118,61 @@ export class Gateway {
   }
 
   /**
-   * Serves one downstream session over `transport` (stdio, streamable HTTP, in memory) with a new
-   * SDK `Server`; resolves once the transport is started. The session ends when the transport
-   * closes; its requests in flight are cancelled upstream.
+   * Serves one downstream connection over `transport` (stdio, in memory): its first message picks
+   * the era (an `initialize` is 2025-11-25, a request with the 2026-07-28 `_meta` envelope or a
+   * `server/discover` is modern) and one `Server` serves it from then on. The session ends when the
+   * transport closes; its requests in flight are cancelled upstream. An `onclose` set on the
+   * transport before still runs.
    */
   async connect(transport: Transport): Promise<void> {
     if (this.closed) throw new Error('the gateway is closed');
+    const before = transport.onclose;
+    const handle = serveStdio(({ era }) => this.createServer(era, true), {
+      transport,
+      onerror: (error) => this.options.logger?.log('warn', `gateway: ${this.sb.redact(error.message)}`),
+    });
+    this.connections.add(handle);
+    // serveStdio takes the transport's onclose for its own: chain the caller's and our bookkeeping.
+    const entry = transport.onclose;
+    transport.onclose = () => {
+      this.connections.delete(handle);
+      try {
+        before?.();
+      } finally {
+        entry?.();
+      }
+    };
+  }
+
+  /**
+   * Serves one legacy (2025-11-25) session whose transport already knows its era (a streamable
+   * HTTP session: `initialize` opens it); resolves once the transport is started.
+   */
+  async connectLegacy(transport: Transport): Promise<void> {
+    if (this.closed) throw new Error('the gateway is closed');
+    const server = this.createServer('legacy', true);
+    try {
+      await server.connect(transport);
+    } catch (error) {
+      await server.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** A `Server` for one modern (2026-07-28) HTTP request: not a session, it ends with its exchange. */
+  requestServer(): Server {
+    if (this.closed) throw new Error('the gateway is closed');
+    return this.createServer('modern', false);
+  }
+
+  /** Tells `attachment` of catalog changes from now on, and closes it with the gateway; returns the detach function. */
+  attach(attachment: GatewayAttachment): () => void {
+    this.attachments.add(attachment);
+    return () => this.attachments.delete(attachment);
+  }
+
+  /** A new downstream `Server` of `era` with every handler; `register`: it is a session (counted, asked for roots). */
+  private createServer(era: 'legacy' | 'modern', register: boolean): Server {
     const server = new Server(
       { name: this.options.name ?? 'mcp-switchboard', version: this.options.version ?? packageVersion() },
       {
@@ -117,8 +186,9 @@ export class Gateway {
         ...(this.options.instructions === undefined ? {} : { instructions: this.options.instructions }),
       },
     );
-    const session: GatewaySession = { server, subscriptions: new Map(), logLevel: undefined, initialized: false, generation: 0 };
-    installHandlers(session, { sb: this.sb, router: this.router, catalog: this.catalog, redact: (text) => this.sb.redact(text) });
+    // A modern client is "initialized" by its first request: it has no handshake.
+    const session: GatewaySession = { server, era, subscriptions: new Map(), logLevel: undefined, initialized: era === 'modern', generation: this.generation };
+    installHandlers(session, { sb: this.sb, router: this.router, catalog: this.catalog, parked: this.parked, redact: (text) => this.sb.redact(text) });
     server.oninitialized = () => {
       session.initialized = true;
       session.generation = this.generation;
@@ -126,17 +196,13 @@ export class Gateway {
       this.options.logger?.log('info', `gateway: client ${client?.name ?? 'unknown'} ${client?.version ?? ''} connected`.trim());
     };
     // A client's roots changed: tell every upstream, which asks for them again (answered by the router).
-    server.setNotificationHandler(RootsListChangedNotificationSchema, () => this.sb.notifyRootsChanged());
-    server.onclose = () => this.forget(session);
+    server.setNotificationHandler('notifications/roots/list_changed', () => this.sb.notifyRootsChanged());
     server.onerror = (error) => this.options.logger?.log('warn', `gateway: ${this.sb.redact(error.message)}`);
+    if (!register) return server;
+    server.onclose = () => this.forget(session);
     this.sessions.add(session);
     this.router.addSession(session);
-    try {
-      await server.connect(transport);
-    } catch (error) {
-      this.forget(session);
-      throw error;
-    }
+    return server;
   }
 
   /** Replaces the allow/deny filter (e.g. after a config reload) and tells every session its tools changed. */
@@ -152,7 +218,13 @@ export class Gateway {
       for (const off of this.offs) off();
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.pending.clear();
-      await Promise.allSettled([...this.sessions].map((session) => session.server.close()));
+      this.parked.clear();
+      await Promise.allSettled([
+        ...[...this.sessions].map((session) => session.server.close()),
+        ...[...this.connections].map((connection) => connection.close()),
+        ...[...this.attachments].map((attachment) => attachment.close()),
+      ]);
+      this.attachments.clear();
       for (const session of [...this.sessions]) this.forget(session);
     })();
     return this.closed;
@@ -181,6 +253,7 @@ export class Gateway {
     this.timer = undefined;
     const kinds = [...this.pending];
     this.pending.clear();
+    for (const attachment of this.attachments) attachment.changed(kinds);
     for (const session of this.sessions) {
       if (!session.initialized || session.generation === this.generation) continue;
       session.generation = this.generation;

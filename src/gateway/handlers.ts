@@ -1,40 +1,37 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
-  CallToolRequestSchema,
-  CompleteRequestSchema,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  ReadResourceRequestSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
-  ErrorCode,
+  CLIENT_CAPABILITIES_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
   type CallToolResult,
+  type ClientCapabilities,
   type LoggingLevel,
-} from '@modelcontextprotocol/sdk/types.js';
+  type Server,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import type { CallToolOptions } from '../switchboard/options.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import type { GatewayCatalog } from './catalog.js';
 import { isUnknownTool, toMcpError, toolErrorResult, unknownTool } from './errors.js';
-import { refusal, type GatewayRouter, type SendRequest } from './router.js';
+import { Exchange, type ParkedExchanges } from './inputRequired.js';
+import { refusal, type DownstreamRequest, type GatewayRouter, type InputRequest } from './router.js';
 
 /**
- * The request handlers of one downstream session (DESIGN §12): the switchboard's aggregated
+ * The request handlers of one downstream session (DESIGN §12, §15): the switchboard's aggregated
  * catalog under qualified names, each request routed through the switchboard so it gets the
- * breaker, backpressure, deadlines and cancellation of any call.
+ * breaker, backpressure, deadlines and cancellation of any call. The same handlers serve both
+ * eras; they differ only in how an upstream's question reaches the client (`during`).
  */
 
-/** One downstream session: its SDK server and what it subscribed to. */
+/** One downstream session: its SDK server, its era and what it subscribed to. */
 export interface GatewaySession {
   readonly server: Server;
+  /** `legacy`: 2025-11-25 (initialize, sessions); `modern`: 2026-07-28 (per-request `_meta`). */
+  readonly era: 'legacy' | 'modern';
   /** Resource uris this session subscribed to, with the switchboard's unsubscribe function. */
   readonly subscriptions: Map<string, () => Promise<void>>;
   /** The level the client set with `logging/setLevel`; upstream logs are forwarded only once it is set. */
   logLevel: LoggingLevel | undefined;
-  /** True once the client sent `notifications/initialized`. */
+  /** True once the client sent `notifications/initialized` (a modern session is from its first request). */
   initialized: boolean;
   /** The gateway's count of catalog changes this session has been told about (or listed after). */
   generation: number;
@@ -46,8 +43,13 @@ export interface HandlerContext {
   router: GatewayRouter;
   /** The exposed catalog, shared by every session and rebuilt only when it changes. */
   catalog: GatewayCatalog;
+  /** Modern calls waiting for their client's answers, shared by every session. */
+  parked: ParkedExchanges;
   redact(text: string): string;
 }
+
+/** The SDK's longest timer: a request to a person is bounded by the upstream's signal instead. */
+const NO_TIMEOUT = 2_147_483_647;
 
 /** The downstream request's `_meta` without the progress token: the switchboard asks upstream with its own. */
 function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
@@ -56,72 +58,135 @@ function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
+/** The client capabilities a modern request declares in its `_meta` envelope. */
+function declared(request: ServerContext): ClientCapabilities | undefined {
+  return (request.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined;
+}
+
+function metaOption(meta: Record<string, unknown> | undefined): { meta?: Record<string, unknown> } {
+  const forwarded = forwardedMeta(meta);
+  return forwarded ? { meta: forwarded } : {};
+}
+
 /** Registers every handler of the gateway on one session's server (before it connects). */
 export function installHandlers(session: GatewaySession, ctx: HandlerContext): void {
   const { server } = session;
-  const { sb, router, redact, catalog } = ctx;
-  // Marks the request as running on its upstream server, so that server's sampling and
-  // elicitation come back to this session.
-  const during = async <T>(upstream: string | undefined, sendRequest: SendRequest, work: () => Promise<T>): Promise<T> => {
-    const end = upstream === undefined ? () => undefined : router.begin(upstream, { session, sendRequest });
-    try {
-      return await work();
-    } finally {
-      end();
-    }
-  };
+  const { sb, router, redact, catalog, parked } = ctx;
   const failed = (error: unknown) => toMcpError(error, redact);
 
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: catalog.toolList() }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  /**
+   * Runs `work` as a request on its upstream server, so that server's sampling, elicitation and
+   * roots come back to this request's client: as requests on its stream (legacy), or as
+   * `input_required` rounds of an exchange that outlives this request (modern).
+   */
+  const during = async <T>(request: ServerContext, upstream: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    if (session.era === 'legacy' || upstream === undefined) {
+      const call: DownstreamRequest = {
+        session,
+        ask: (input: InputRequest, signal: AbortSignal) => request.mcpReq.send(input as never, { signal, timeout: NO_TIMEOUT }),
+        capabilities: () => server.getClientCapabilities(),
+      };
+      const end = upstream === undefined ? () => undefined : router.begin(upstream, call);
+      try {
+        return await work(request.mcpReq.signal);
+      } finally {
+        end();
+      }
+    }
+    return (await modernRound(request, upstream, work)) as T;
+  };
+
+  /** One round of a modern call: start or resume its exchange, answer the result or `input_required`. */
+  const modernRound = async <T>(request: ServerContext, upstream: string, work: (signal: AbortSignal) => Promise<T>) => {
+    const state = request.mcpReq.requestState();
+    let capabilities = declared(request);
+    let exchange: Exchange<unknown>;
+    if (typeof state === 'string') {
+      exchange = parked.take(state, request.mcpReq.method);
+      exchange.answer(request.mcpReq.inputResponses);
+    } else {
+      const fresh = new Exchange<unknown>(request.mcpReq.method);
+      const call: DownstreamRequest = {
+        session,
+        ask: (input, signal) => {
+          if (!parked.hasRoom()) throw refusal(ProtocolErrorCode.InvalidRequest, `${input.method} refused: too many calls are waiting for their clients' answers (gateway.maxSessions)`);
+          return fresh.ask(input, signal);
+        },
+        capabilities: () => capabilities,
+      };
+      fresh.start(work, router.begin(upstream, call));
+      exchange = fresh;
+    }
+    // The retry's capabilities are the ones the next question is checked against.
+    capabilities = declared(request) ?? capabilities;
+    // This round's request cancelled (its stream closed, notifications/cancelled): the whole call is.
+    const onAbort = () => exchange.abort('the client cancelled the request');
+    request.mcpReq.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const round = await exchange.next(() => parked.park(exchange));
+      return round.kind === 'done' ? (round.value as T) : round.result;
+    } finally {
+      request.mcpReq.signal.removeEventListener('abort', onAbort);
+    }
+  };
+
+  server.setRequestHandler('tools/list', () => ({ tools: catalog.toolList() }));
+  server.setRequestHandler('tools/call', async (request, extra) => {
     const { name } = request.params;
     const tool = catalog.tool(name);
     if (!tool) throw unknownTool(name);
-    const options: CallToolOptions = { server: tool.server, signal: extra.signal };
-    const meta = forwardedMeta(request.params._meta);
-    if (meta) options.meta = meta;
-    const token = request.params._meta?.progressToken;
-    if (token !== undefined) {
-      options.onProgress = (progress) => {
-        extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
-      };
-    }
-    return during(tool.server, extra.sendRequest, async (): Promise<CallToolResult> => {
+    const token = extra.mcpReq._meta?.progressToken;
+    const meta = forwardedMeta(extra.mcpReq._meta as Record<string, unknown> | undefined);
+    return during(extra, tool.server, async (signal): Promise<CallToolResult> => {
+      const options: CallToolOptions = { server: tool.server, signal };
+      if (meta) options.meta = meta;
+      // The last progress sent: the result waits for it, or the SDK's asynchronous notification
+      // path could put the result on the wire first and the client would drop the late progress.
+      let progressSent: Promise<unknown> = Promise.resolve();
+      if (token !== undefined) {
+        options.onProgress = (progress) => {
+          progressSent = extra.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
+        };
+      }
       try {
-        return await sb.callTool(tool.name, request.params.arguments, options);
+        const result = (await sb.callTool(tool.name, request.params.arguments, options)) as CallToolResult;
+        await progressSent;
+        return result;
       } catch (error) {
         // Removed meanwhile (a reload between list and call): unknown, as if never listed.
         if (isUnknownTool(error)) throw unknownTool(name);
-        return toolErrorResult(error, redact);
+        return toolErrorResult(error, redact) as CallToolResult;
       }
     });
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: catalog.promptList() }));
-  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+  server.setRequestHandler('prompts/list', () => ({ prompts: catalog.promptList() }));
+  server.setRequestHandler('prompts/get', async (request, extra) => {
     const { name } = request.params;
     const prompt = catalog.prompt(name);
-    if (!prompt) throw refusal(ErrorCode.InvalidParams, `Prompt ${name} not found`);
-    const options = { server: prompt.server, signal: extra.signal, ...metaOption(request.params._meta) };
-    return during(prompt.server, extra.sendRequest, () => sb.getPrompt(prompt.name, request.params.arguments, options)).catch((error: unknown) => {
+    if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${name} not found`);
+    const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
+    return during(extra, prompt.server, (signal) => sb.getPrompt(prompt.name, request.params.arguments, { server: prompt.server, signal, ...meta })).catch((error: unknown) => {
       throw failed(error);
-    });
+    }) as never;
   });
 
-  server.setRequestHandler(ListResourcesRequestSchema, () => ({ resources: catalog.resourceList() }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({ resourceTemplates: catalog.templateList() }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+  server.setRequestHandler('resources/list', () => ({ resources: catalog.resourceList() }));
+  server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: catalog.templateList() }));
+  server.setRequestHandler('resources/read', async (request, extra) => {
     const { uri } = request.params;
     // Known uris name their server; template reads are routed by the switchboard.
     const upstream = catalog.resourceOwner(uri);
-    return during(upstream, extra.sendRequest, () => sb.readResource(uri, { signal: extra.signal, ...metaOption(request.params._meta) })).catch((error: unknown) => {
+    const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
+    return during(extra, upstream, (signal) => sb.readResource(uri, { signal, ...meta })).catch((error: unknown) => {
       throw failed(error);
-    });
+    }) as never;
   });
-  server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+  // Legacy only: in 2026-07-28 a client names the uris it follows in `subscriptions/listen`.
+  server.setRequestHandler('resources/subscribe', async (request, extra) => {
     const { uri } = request.params;
     if (!session.subscriptions.has(uri)) {
-      const unsubscribe = await sb.subscribeResource(uri, { signal: extra.signal }).catch((error: unknown) => {
+      const unsubscribe = await sb.subscribeResource(uri, { signal: extra.mcpReq.signal }).catch((error: unknown) => {
         throw failed(error);
       });
       // Subscribed twice meanwhile: keep one switchboard subscription per session and uri.
@@ -130,7 +195,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     }
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+  server.setRequestHandler('resources/unsubscribe', async (request) => {
     const unsubscribe = session.subscriptions.get(request.params.uri);
     session.subscriptions.delete(request.params.uri);
     await unsubscribe?.().catch((error: unknown) => {
@@ -139,20 +204,15 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     return {};
   });
 
-  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-    return sb.complete(request.params, { signal: extra.signal }).catch((error: unknown) => {
+  server.setRequestHandler('completion/complete', async (request, extra) => {
+    return sb.complete(request.params as never, { signal: extra.mcpReq.signal }).catch((error: unknown) => {
       throw failed(error);
-    });
+    }) as never;
   });
   // The level is this session's filter of forwarded upstream logs; upstream servers are shared
-  // by every session, so their own levels are left as the switchboard set them.
-  server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+  // by every session, so their own levels are left as the switchboard set them. Legacy only.
+  server.setRequestHandler('logging/setLevel', async (request) => {
     session.logLevel = request.params.level;
     return {};
   });
-}
-
-function metaOption(meta: Record<string, unknown> | undefined): { meta?: Record<string, unknown> } {
-  const forwarded = forwardedMeta(meta);
-  return forwarded ? { meta: forwarded } : {};
 }

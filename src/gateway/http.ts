@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { isLegacyRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Gateway } from './gateway.js';
+import { modernLeg } from './httpModern.js';
 import { boundedSseBody } from './sseBody.js';
 
 /**
- * Streamable HTTP MCP for the gateway (DESIGN §12): stateful sessions, one SDK transport and one
- * `Server` per `Mcp-Session-Id`. A POST without a session id opens a session (the transport
- * refuses anything but `initialize` there); POST, GET (the server's SSE stream) and DELETE with a
- * known id go to its transport; DELETE ends the session and its `Server`; an unknown id is 404 so
- * the client starts over, as the spec says. Framework-agnostic on node:http: mount it where the
- * admin bearer token and the Host/Origin checks have already run.
+ * Streamable HTTP MCP for the gateway (DESIGN §12), in both protocol eras (§15). 2025-11-25:
+ * stateful sessions, one SDK transport and one `Server` per `Mcp-Session-Id`. A POST without a
+ * session id opens a session (the transport refuses anything but `initialize` there); POST, GET
+ * (the server's SSE stream) and DELETE with a known id go to its transport; DELETE ends the
+ * session and its `Server`; an unknown id is 404 so the client starts over, as the spec says.
+ * 2026-07-28: a POST without a session id that carries the per-request `_meta` envelope (the v2
+ * SDK's own classifier, `isLegacyRequest`, decides) goes to the v2 package's `createMcpHandler`
+ * in its modern-only mode: one `Server` per request, `subscriptions/listen` streams for
+ * list_changed. The v2 entry's own legacy serving is stateless (no GET stream, no list_changed,
+ * no server → client requests outside a POST), so the sessions stay ours. Framework-agnostic on
+ * node:http: mount it where the admin bearer token and the Host/Origin checks have already run.
  *
  * Bounded against clients that misbehave: a session with no request for `idleMs` is closed by a
  * timer (clients that vanish without DELETE must not lock the others out), a client over
@@ -22,7 +28,9 @@ import { boundedSseBody } from './sseBody.js';
  * and never reads, looks the same as one that listens. So the gateway pings on the GET stream every
  * `min(15 s, idleMs / 2)` (MCP's ping, which a client must answer) and only requests count as
  * activity — a listening client's answers keep its session; a silent one expires by the idle rule.
- * Any SSE stream whose queue has held unread bytes for `idleMs` is closed.
+ * Any SSE stream whose queue has held unread bytes for `idleMs` is closed. Modern requests get the
+ * same bounds: their SSE answers and listen streams go through the same `Outbox`, their bodies
+ * the same size and time limits, and at most `maxSessions` listen streams are open at once.
  */
 
 /** Options of `createGatewayHttpHandler`; the bounds default to the switchboard's `gateway:` settings. */
@@ -89,6 +97,10 @@ function jsonError(res: ServerResponse, status: number, code: number, message: s
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
+function jsonResponse(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }), { status, headers: { 'content-type': 'application/json', ...headers } });
+}
+
 /** Creates the `/mcp` request handler of a gateway. */
 export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpOptions = {}): GatewayHttpHandler {
   const limits = gateway.limits;
@@ -105,6 +117,9 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Infinity;
   let closed = false;
+  let modernRequests = 0;
+
+  const modern = modernLeg(gateway, { maxMessageBytes, maxSessions });
 
   /** When the next idle session expires; one timer, re-armed as sessions go idle. */
   const arm = () => {
@@ -178,25 +193,37 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     return Math.max(1, Math.ceil(wait / 1000));
   };
 
-  /** Serves one request of a session's transport; SSE bodies go through an Outbox. */
-  const serveRequest = (session: HttpSession, req: IncomingMessage, res: ServerResponse, parsedBody: unknown) =>
-    getRequestListener(
-      async (request: Request) => {
-        const response = await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
-        if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
-        const label = `${session.label} (${req.method === 'GET' ? 'GET stream' : 'POST stream'})`;
-        const body = boundedSseBody(response.body, { maxBufferedBytes, stallBytes: maxMessageBytes, stuckMs: idleMs, label, logger, onStall: () => res.destroy() });
-        return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-      },
-      { overrideGlobalObjects: false },
-    )(req, res);
+  /** An SSE answer through an Outbox (issue 18): the SDK's stream is read as fast as it fills. */
+  const bounded = (response: Response, label: string, res: ServerResponse): Response => {
+    if (!response.body || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
+    const body = boundedSseBody(response.body, { maxBufferedBytes, stallBytes: maxMessageBytes, stuckMs: idleMs, label, logger, onStall: () => res.destroy() });
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
 
-  const open = async (req: IncomingMessage, res: ServerResponse, parsedBody: unknown) => {
+  const listen = (serve: (request: Request) => Promise<Response>) => getRequestListener(serve, { overrideGlobalObjects: false });
+
+  /** Serves one request of a session's transport. */
+  const respond = async (session: HttpSession, request: Request, req: IncomingMessage, res: ServerResponse, parsedBody: unknown) => {
+    const response = await session.transport.handleRequest(request, parsedBody === undefined ? {} : { parsedBody });
+    return bounded(response, `${session.label} (${req.method === 'GET' ? 'GET stream' : 'POST stream'})`, res);
+  };
+
+  const serveRequest = (session: HttpSession, req: IncomingMessage, res: ServerResponse, parsedBody: unknown) =>
+    listen((request) => respond(session, request, req, res, parsedBody))(req, res);
+
+  /** A modern (2026-07-28) request: no session; its answer, or its listen stream, bounded the same way. */
+  const serveModern = async (request: Request, res: ServerResponse, parsedBody: unknown) => {
+    const response = await modern.fetch(request, parsedBody);
+    return bounded(response, `/mcp modern request #${++modernRequests}`, res);
+  };
+
+  /** Opens a legacy session for an `initialize` (the transport refuses anything else there). */
+  const openLegacy = async (request: Request, req: IncomingMessage, res: ServerResponse, parsedBody: unknown, created: (transport: WebStandardStreamableHTTPServerTransport) => void): Promise<Response> => {
     await closeIdle();
     if (sessions.size + opening >= maxSessions) {
       const seconds = retryAfter();
       logger?.log('warn', `gateway: refused an /mcp session: ${maxSessions} are open (gateway.maxSessions)`);
-      return jsonError(res, 503, -32000, `too many MCP sessions (${maxSessions}, gateway.maxSessions); retry in ${seconds} s, or end a session with DELETE`, { 'retry-after': String(seconds) });
+      return jsonResponse(503, -32000, `too many MCP sessions (${maxSessions}, gateway.maxSessions); retry in ${seconds} s, or end a session with DELETE`, { 'retry-after': String(seconds) });
     }
     const session: HttpSession = { transport: undefined as unknown as WebStandardStreamableHTTPServerTransport, label: `/mcp client #${++opened}`, open: 0, streams: 0, pinger: undefined, lastActive: now() };
     let counted = true;
@@ -216,13 +243,14 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
       },
     });
     session.transport = transport;
+    created(transport);
     // Set before the gateway connects: the SDK chains its own close handler after this one.
     transport.onclose = () => {
       stopPinging(session);
       if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
     };
     try {
-      await gateway.connect(transport);
+      await gateway.connectLegacy(transport);
       // The answers to our keep-alive pings stop here: the gateway's Server never sent them.
       const deliver = transport.onmessage;
       transport.onmessage = (message, extra) => {
@@ -230,12 +258,21 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
         deliver?.(message, extra);
       };
       track(session, req, res);
-      await serveRequest(session, req, res, parsedBody);
+      return await respond(session, request, req, res, parsedBody);
     } finally {
       uncount();
     }
+  };
+
+  /** A POST without a session id: a modern request, or a legacy `initialize` that opens a session. */
+  const open = async (req: IncomingMessage, res: ServerResponse, parsedBody: unknown) => {
+    let transport: WebStandardStreamableHTTPServerTransport | undefined;
+    await listen(async (request) => {
+      if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: maxMessageBytes }))) return serveModern(request, res, parsedBody);
+      return openLegacy(request, req, res, parsedBody, (created) => (transport = created));
+    })(req, res);
     // Not an initialize request: the transport answered 4xx and no session exists to keep.
-    if (transport.sessionId === undefined) await transport.close();
+    if (transport && transport.sessionId === undefined) await transport.close();
   };
 
   /** Cuts off a request whose body is still arriving after bodyTimeoutMs (see the option). */
@@ -280,6 +317,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
   Object.defineProperty(handler, 'close', {
     value: async () => {
       closed = true;
+      await modern.close();
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));

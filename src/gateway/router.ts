@@ -1,30 +1,31 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { ClientCapabilities, Server } from '@modelcontextprotocol/server';
 import {
   CreateMessageResultSchema,
   CreateMessageResultWithToolsSchema,
   ElicitResultSchema,
   ErrorCode,
+  ListRootsResultSchema,
   McpError,
-  type ClientCapabilities,
   type CreateMessageResult,
   type ElicitResult,
   type Root,
-  type ServerNotification,
-  type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/logger.js';
 import type { HandlerContext, ServerRequestHandlers } from '../protocol/index.js';
 
 /**
- * Server → client requests through the gateway (DESIGN §12). An upstream server may ask for
- * sampling or elicitation only while it serves a downstream request; the router knows which
- * downstream requests are running on which upstream server and sends the question to THAT
- * request's client, over that request's own stream (`extra.sendRequest`, so over HTTP it
- * travels on the stream of the call that caused it). Anything else is refused: a question asked
- * outside a call, or while calls from two different clients run on the same server (the wire does
- * not say which one caused it, and asking the wrong person would leak one client's data to
- * another).
+ * Server → client requests through the gateway (DESIGN §12, §15). An upstream server may ask for
+ * sampling, elicitation or roots only while it serves a downstream request; the router knows which
+ * downstream requests are running on which upstream server and asks THAT request's client. A
+ * legacy (2025-11-25) client gets a real request on that request's own stream; a modern
+ * (2026-07-28) client gets it as an `input_required` result and answers by retrying
+ * (`inputRequired.ts`). Anything else is refused: a question asked outside a call, or while calls
+ * from two different clients run on the same server (the wire does not say which one caused it,
+ * and asking the wrong person would leak one client's data to another).
+ *
+ * The answers go back to the switchboard, which speaks to the upstream in its own era: errors
+ * toward it are the v1 SDK's `McpError` (what the switchboard's handler runner reads a code from),
+ * whatever era the downstream client speaks.
  *
  * The switchboard is created before the gateway, and takes its handlers at creation, so the
  * router comes first:
@@ -36,25 +37,30 @@ import type { HandlerContext, ServerRequestHandlers } from '../protocol/index.js
  * ```
  */
 
-/** `extra.sendRequest` of a downstream request handler. */
-export type SendRequest = RequestHandlerExtra<ServerRequest, ServerNotification>['sendRequest'];
+/** One server → client request as it goes to a downstream client. */
+export interface InputRequest {
+  method: 'sampling/createMessage' | 'elicitation/create' | 'roots/list';
+  params?: Record<string, unknown>;
+}
 
 /** What the router needs of one downstream request in flight. */
 export interface DownstreamRequest {
-  /** The downstream session it came from. */
+  /** The downstream session it came from (a modern HTTP exchange is a session of its own). */
   session: DownstreamSession;
-  /** Sends a request to that session's client, related to the downstream request. */
-  sendRequest: SendRequest;
+  /** Asks that request's client (a request in legacy, `input_required` in modern); resolves with its raw answer. */
+  ask(request: InputRequest, signal: AbortSignal): Promise<unknown>;
+  /** The capabilities the client of this request declared (at initialize, or in the request's `_meta`). */
+  capabilities(): ClientCapabilities | undefined;
 }
 
 /** What the router needs of one downstream session. */
 export interface DownstreamSession {
-  /** The SDK server of the session (capabilities of its client, `listRoots`). */
+  /** The SDK server of the session. */
   readonly server: Server;
+  /** `modern` sessions cannot be sent requests outside a call (2026-07-28 has no such channel). */
+  readonly era: 'legacy' | 'modern';
 }
 
-/** The SDK's longest timer: a request to a person is bounded by the handler's signal instead. */
-const NO_TIMEOUT = 2_147_483_647;
 /** How long one downstream client may take to list its roots. */
 const ROOTS_TIMEOUT_MS = 10_000;
 
@@ -69,15 +75,17 @@ export class GatewayRouter {
 
   constructor() {
     this.handlers = {
-      sampling: (params, ctx) => this.ask('sampling', ctx, (call) => {
-        const schema = params.tools || params.toolChoice ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema;
-        return call.sendRequest({ method: 'sampling/createMessage', params }, schema, { signal: ctx.signal, timeout: NO_TIMEOUT }) as Promise<CreateMessageResult>;
-      }),
-      elicitation: (params, ctx) => this.ask('elicitation', ctx, (call) => {
-        const declared = call.session.server.getClientCapabilities()?.elicitation;
-        if (params.mode === 'url' && !declared?.url) throw refusal(ErrorCode.InvalidRequest, `the client of this call does not accept URL elicitation (server "${ctx.server}")`);
-        return call.sendRequest({ method: 'elicitation/create', params }, ElicitResultSchema, { signal: ctx.signal, timeout: NO_TIMEOUT }) as Promise<ElicitResult>;
-      }),
+      sampling: (params, ctx) =>
+        this.ask('sampling', ctx, async (call) => {
+          const schema = params.tools || params.toolChoice ? CreateMessageResultWithToolsSchema : CreateMessageResultSchema;
+          return schema.parse(await call.ask({ method: 'sampling/createMessage', params }, ctx.signal)) as CreateMessageResult;
+        }),
+      elicitation: (params, ctx) =>
+        this.ask('elicitation', ctx, async (call) => {
+          const declared = call.capabilities()?.elicitation;
+          if (params.mode === 'url' && !declared?.url) throw refusal(ErrorCode.InvalidRequest, `the client of this call does not accept URL elicitation (server "${ctx.server}")`);
+          return ElicitResultSchema.parse(await call.ask({ method: 'elicitation/create', params }, ctx.signal)) as ElicitResult;
+        }),
       roots: (ctx) => this.roots(ctx.server),
     };
   }
@@ -119,46 +127,62 @@ export class GatewayRouter {
     if (sessions.size > 1) throw refusal(ErrorCode.InvalidRequest, `${kind} from server "${ctx.server}" refused: requests of ${sessions.size} clients are running on it and the request does not say whose it is`);
     // The newest call of that one client: its stream is the most likely to be open.
     const call = calls.at(-1)!;
-    if (!declares(call.session.server.getClientCapabilities(), kind)) {
+    if (call.capabilities()?.[kind] === undefined) {
       throw refusal(ErrorCode.InvalidRequest, `${kind} from server "${ctx.server}" refused: the client of this call did not declare ${kind}`);
     }
     this.logger?.log('debug', `gateway: forwarding ${kind} from server "${ctx.server}" to the calling client`);
-    return send(call);
+    return send(call).catch((error: unknown) => {
+      throw upstreamError(error);
+    });
   }
 
   /**
    * The roots of the clients that declared roots: of the clients with requests running on the
-   * server when there are any, else of every client (one for stdio), by uri without repeats.
+   * server when there are any (asked through that request, so a modern client is asked too),
+   * else of every legacy client (one for stdio), by uri without repeats.
    */
   private async roots(server: string): Promise<Root[]> {
-    const calling = new Set([...(this.running.get(server) ?? [])].map((c) => c.session));
-    const pool = calling.size > 0 ? calling : this.sessions;
-    const asked = [...pool].filter((s) => s.server.getClientCapabilities()?.roots);
-    const lists = await Promise.all(
-      asked.map((s) =>
-        s.server.listRoots(undefined, { timeout: ROOTS_TIMEOUT_MS }).then(
-          (result) => result.roots,
-          (error: unknown) => {
-            this.logger?.log('warn', `gateway: a client did not list its roots: ${error instanceof Error ? error.message : String(error)}`);
-            return [] as Root[];
-          },
-        ),
+    const latest = new Map<DownstreamSession, DownstreamRequest>();
+    for (const call of this.running.get(server) ?? []) latest.set(call.session, call);
+    const ask = (call: DownstreamRequest) => {
+      const signal = AbortSignal.timeout(ROOTS_TIMEOUT_MS);
+      return call.ask({ method: 'roots/list' }, signal).then((answer) => ListRootsResultSchema.parse(answer).roots);
+    };
+    const lists = latest.size > 0
+      ? [...latest.values()].filter((call) => call.capabilities()?.roots).map(ask)
+      : [...this.sessions]
+          .filter((s) => s.era === 'legacy' && s.server.getClientCapabilities()?.roots)
+          .map((s) => s.server.listRoots(undefined, { timeout: ROOTS_TIMEOUT_MS }).then((result) => result.roots as Root[]));
+    const settled = await Promise.all(
+      lists.map((list) =>
+        list.catch((error: unknown) => {
+          this.logger?.log('warn', `gateway: a client did not list its roots: ${error instanceof Error ? error.message : String(error)}`);
+          return [] as Root[];
+        }),
       ),
     );
     const byUri = new Map<string, Root>();
-    for (const root of lists.flat()) if (!byUri.has(root.uri)) byUri.set(root.uri, root);
+    for (const root of settled.flat()) if (!byUri.has(root.uri)) byUri.set(root.uri, root);
     return [...byUri.values()];
   }
 }
 
-function declares(capabilities: ClientCapabilities | undefined, kind: 'sampling' | 'elicitation'): boolean {
-  return capabilities?.[kind] !== undefined;
-}
-
-/** A JSON-RPC error whose message goes on the wire without the "MCP error <code>: " prefix. */
+/** A JSON-RPC error toward the upstream whose message goes on the wire without the "MCP error <code>: " prefix. */
 export function refusal(code: number, message: string): McpError {
   const error = new McpError(code, message);
   error.message = message;
+  return error;
+}
+
+/**
+ * A downstream client's error (a v2 `ProtocolError` or `SdkError`) as the v1 `McpError` the
+ * switchboard's handler runner reads the code of: a client that answered "user rejected" (-1)
+ * is heard as such upstream, in whichever era either side speaks.
+ */
+function upstreamError(error: unknown): unknown {
+  if (error instanceof McpError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && typeof code === 'number' && Number.isSafeInteger(code)) return refusal(code, error.message);
   return error;
 }
 

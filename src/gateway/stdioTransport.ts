@@ -1,13 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { parseJSONRPCMessage, ProtocolErrorCode as ErrorCode, type JSONRPCMessage, type RequestId, type Transport } from '@modelcontextprotocol/server';
 import type { Logger } from '../core/logger.js';
 import { Outbox } from './outbox.js';
 import { RefusalLog } from './refusalLog.js';
 
 /**
- * The stdio gateway's transport, in place of the SDK's StdioServerTransport, which a host can
- * break both ways (DESIGN §12): it ends the session on a line over its 10 MiB buffer (a 30 MB
+ * The stdio gateway's transport, in place of the SDK's StdioServerTransport (the v1 one and the
+ * v2 server package's alike: v2 2.4.0 still closes on a line over its `maxBufferSize` and writes
+ * every message at once), which a host can break both ways (DESIGN §12). The v2 `serveStdio`
+ * entry that picks the era runs over this transport (its `transport` option), so both eras keep
+ * these bounds. The SDK's transport ends the session on a line over its 10 MiB buffer (a 30 MB
  * request stopped every upstream, exit 0, the host told nothing), says nothing to the host about
  * a line it cannot parse, and queues whatever stdout does not take without bound. Here a line over
  * `maxMessageBytes` is skipped to its newline (never held) and answered with a JSON-RPC error, a
@@ -254,12 +256,14 @@ export class StdioGatewayTransport implements Transport {
       this.refuse(null, ErrorCode.ParseError, 'Parse error: the line is not JSON');
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
+    let message: JSONRPCMessage;
+    try {
+      message = parseJSONRPCMessage(value);
+    } catch {
       this.refuse(idOf(value), ErrorCode.InvalidRequest, 'Invalid Request: the line is not a JSON-RPC message');
       return;
     }
-    this.onmessage?.(parsed.data);
+    this.onmessage?.(message);
   }
 
   /**

@@ -6,7 +6,8 @@ import { ToolListChangedNotificationSchema, type ClientCapabilities } from '@mod
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGatewayHttpHandler, type Gateway, type GatewayHttpHandler, type GatewayHttpOptions } from '../../src/gateway/index.js';
 import { until } from '../helpers/switchboard.js';
-import { ANSWERING, answering, setup, teardown } from './upstream.js';
+import { closeDownstreams, connectDownstream, ERAS, type DownstreamOptions, type Era } from './eras.js';
+import { setup, teardown } from './upstream.js';
 
 /**
  * The gateway over streamable HTTP (DESIGN §12): a node:http server on 127.0.0.1 port 0 mounts
@@ -16,6 +17,7 @@ import { ANSWERING, answering, setup, teardown } from './upstream.js';
 
 const open: { http: HttpServer; clients: Client[] }[] = [];
 afterEach(async () => {
+  await closeDownstreams();
   for (const { http, clients } of open.splice(0)) {
     await Promise.allSettled(clients.map((c) => c.close()));
     http.closeAllConnections();
@@ -31,6 +33,8 @@ interface Served {
   probe: Awaited<ReturnType<typeof setup>>['probe'];
   sb: Awaited<ReturnType<typeof setup>>['sb'];
   connect(capabilities?: ClientCapabilities, prepare?: (client: Client) => void): Promise<Client>;
+  /** A downstream client of either era (closed by afterEach). */
+  connectEra(era: Era, options?: DownstreamOptions): ReturnType<typeof connectDownstream>;
 }
 
 async function serve(options: GatewayHttpOptions = {}): Promise<Served> {
@@ -51,37 +55,58 @@ async function serve(options: GatewayHttpOptions = {}): Promise<Served> {
     entry.clients.push(client);
     return client;
   };
-  return { gateway, handler, url, probe, sb, connect };
+  return { gateway, handler, url, probe, sb, connect, connectEra: (era, options) => connectDownstream(era, { kind: 'http', url }, options) };
 }
 
 const sessionOf = (client: Client) => (client.transport as StreamableHTTPClientTransport).sessionId!;
 
-describe('streamable HTTP at /mcp', () => {
-  it('lists qualified tools, calls one, gets a prompt and reads a resource', async () => {
-    const { connect } = await serve();
-    const client = await connect();
+describe.each(ERAS)('streamable HTTP at /mcp (%s client)', (era) => {
+  it('lists qualified tools, calls one, gets a prompt, completes and reads a resource', async () => {
+    const { connectEra, handler } = await serve();
+    const client = await connectEra(era);
+    expect(client.version()).toBe(era === 'modern' ? '2026-07-28' : '2025-11-25');
+    // 2026-07-28 has no sessions: a modern client holds no session slot.
+    expect(handler.sessionCount).toBe(era === 'legacy' ? 1 : 0);
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('up__add');
-    expect(await client.callTool({ name: 'up__add', arguments: { a: 1, b: 41 } })).toEqual({ content: [{ type: 'text', text: '42' }], structuredContent: { sum: 42 }, _meta: { from: 'up' } });
+    expect(await client.callTool({ name: 'up__add', arguments: { a: 1, b: 41 } })).toMatchObject({ content: [{ type: 'text', text: '42' }], structuredContent: { sum: 42 }, _meta: { from: 'up' } });
     expect((await client.getPrompt({ name: 'up__greet', arguments: { who: 'Ada' } })).messages[0]!.content).toEqual({ type: 'text', text: 'Hello Ada from up' });
     expect((await client.readResource({ uri: 'mem://up/items/3' })).contents).toEqual([{ uri: 'mem://up/items/3', text: 'item 3' }]);
+    expect((await client.complete({ ref: { type: 'ref/prompt', name: 'up__greet' }, argument: { name: 'who', value: 'a' } })).completion.values).toEqual(['ada', 'alan']);
     await expect(client.callTool({ name: 'up__nope' })).rejects.toMatchObject({ code: -32602 });
+    await expect(client.readResource({ uri: 'mem://nowhere/x' })).rejects.toMatchObject({ code: -32602, data: { 'mcp-switchboard/error': { code: 'ResourceNotFound' } } });
   });
 
-  it('forwards progress, sampling during a call, and a cancellation to the upstream', async () => {
-    const { connect, probe } = await serve();
-    const client = await connect(ANSWERING, answering);
+  it('forwards progress, sampling and elicitation during a call, and a cancellation to the upstream', async () => {
+    const { connectEra, probe } = await serve();
+    const client = await connectEra(era, { answer: true });
     const seen: number[] = [];
-    await client.callTool({ name: 'up__progress' }, undefined, { onprogress: (p) => seen.push(p.progress) });
+    await client.callTool({ name: 'up__progress' }, { onprogress: (p) => seen.push(p.progress) });
     expect(seen).toEqual([1, 2]);
     expect((await client.callTool({ name: 'up__sample' })).content).toEqual([{ type: 'text', text: 'sampled: question' }]);
+    expect((await client.callTool({ name: 'up__ask' })).content).toEqual([{ type: 'text', text: 'accept Ada' }]);
     const controller = new AbortController();
-    const call = client.callTool({ name: 'up__hang' }, undefined, { signal: controller.signal });
+    const call = client.callTool({ name: 'up__hang' }, { signal: controller.signal });
     await until(() => probe.hanging === 1, 5_000, 'the call to reach the upstream');
     controller.abort();
     await expect(call).rejects.toThrow();
     await until(() => probe.cancelled.length === 1, 5_000, 'notifications/cancelled upstream');
   });
 
+  it('sends tools/list_changed (the session stream in legacy, a listen stream in modern)', async () => {
+    const { connectEra, gateway } = await serve();
+    let changes = 0;
+    const client = await connectEra(era);
+    await client.onToolsChanged(() => void changes++);
+    // A legacy client opens its GET stream after initialize; a notification before it would be dropped.
+    if (era === 'legacy') await until(() => gateway.sessionCount === 1, 5_000, 'the session');
+    await client.listTools();
+    gateway.setToolFilter({ allow: ['up__echo'] });
+    await until(() => changes > 0, 5_000, 'tools/list_changed');
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['up__echo']);
+  });
+});
+
+describe('streamable HTTP at /mcp', () => {
   it('sends tools/list_changed on the session stream', async () => {
     const { connect, gateway } = await serve();
     let changes = 0;
