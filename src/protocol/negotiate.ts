@@ -77,6 +77,28 @@ export function classifyError(error: { code?: unknown; message?: unknown; data?:
 }
 
 /**
+ * Classifies an HTTP answer that was not a JSON-RPC message (the v2 transport's `SdkHttpError`,
+ * read structurally: `data.status`, `data.text`): a JSON-RPC error body by its code, any other
+ * 4xx as a legacy server (a 2025 server answers a request without a session with 400 or 404),
+ * 401/403 and 5xx as errors of the connect itself. Undefined for anything else.
+ */
+function classifyHttpFailure(error: unknown): ProbeVerdict | Error | undefined {
+  const data = (error as { data?: { status?: unknown; text?: unknown } } | null)?.data;
+  const status = typeof data?.status === 'number' ? data.status : undefined;
+  if (status === undefined) return undefined;
+  if (status === 401 || status === 403 || status >= 500) return error as Error;
+  if (typeof data?.text === 'string') {
+    try {
+      const body = JSON.parse(data.text) as { error?: unknown };
+      if (isObject(body.error)) return classifyError(body.error);
+    } catch {
+      // Not JSON: the status says enough.
+    }
+  }
+  return { kind: 'legacy', why: `the server answered server/discover with HTTP ${status}` };
+}
+
+/**
  * Sends one `server/discover` on `transport` (started, no Client attached) and waits for its
  * answer, the transport's close or error, `timeoutMs`, or `signal`. The transport's handlers are
  * ours during the probe and cleared after it: the Client that takes the transport sets its own.
@@ -84,7 +106,14 @@ export function classifyError(error: { code?: unknown; message?: unknown; data?:
  */
 export function probe(
   transport: McpTransport,
-  options: { clientInfo: { name: string; version: string }; capabilities: Record<string, unknown>; timeoutMs: number; signal: AbortSignal },
+  options: {
+    clientInfo: { name: string; version: string };
+    capabilities: Record<string, unknown>;
+    timeoutMs: number;
+    signal: AbortSignal;
+    /** Over HTTP (the v2 transport): a failed POST is classified by its status. Defaults to false. */
+    http?: boolean;
+  },
 ): Promise<ProbeVerdict> {
   const id = 'switchboard-discover-1';
   return new Promise<ProbeVerdict>((resolve, reject) => {
@@ -110,7 +139,8 @@ export function probe(
       else finish({ kind: 'broken', why: 'the server answered server/discover with neither a result nor an error' });
     };
     transport.onerror = (error: Error) => {
-      // A line that is not JSON-RPC (stdio garbage) or an unusable HTTP answer.
+      // HTTP: the failed send says what happened (below). Stdio: a line that is not JSON-RPC.
+      if (options.http) return;
       finish({ kind: 'broken', why: `the server's answer to server/discover was unusable: ${error.message}` });
     };
     transport.onclose = () => finish({ kind: 'broken', why: 'the server closed the connection on server/discover' });
@@ -120,7 +150,8 @@ export function probe(
     }
     options.signal.addEventListener('abort', onAbort, { once: true });
     transport.send(discoverRequest(id, options.clientInfo, options.capabilities)).catch((error: unknown) => {
-      finish(error instanceof Error ? error : new Error(String(error)));
+      const http = options.http ? classifyHttpFailure(error) : undefined;
+      finish(http ?? (error instanceof Error ? error : new Error(String(error))));
     });
   });
 }

@@ -62,6 +62,7 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
       // legacy server that ignores unknown requests, as the v2 SDK decides too.
       timeoutMs: isHttp ? 2_147_483_647 : probeTimeoutMs(server),
       signal: options.signal,
+      http: isHttp,
     });
   } catch (error) {
     await channel.close(none).catch(() => undefined);

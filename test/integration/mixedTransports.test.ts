@@ -1,31 +1,38 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSwitchboard, isSwitchboardError, type Switchboard } from '../../src/index.js';
-import { startSseServer, startStreamableHttpServer, type TestHttpServer } from '../helpers/httpServers.js';
+import { ERAS } from '../helpers/eras.js';
+import { startSseServer, type TestHttpServer } from '../helpers/httpServers.js';
 import { fixturePid, waitGone } from '../helpers/processes.js';
-import { inMemoryServer, recordEvents, stdioServer } from '../helpers/switchboard.js';
+import { recordEvents } from '../helpers/switchboard.js';
 
 /**
  * One switchboard against four real servers at once: an SDK McpServer in memory, a stdio child
- * process, a streamable-HTTP server and a legacy SSE server on 127.0.0.1.
+ * process, a streamable-HTTP server and a legacy SSE server on 127.0.0.1. Runs once per era
+ * (test/helpers/eras.ts): in the modern row the memory, stdio and HTTP servers are the v2 fixture
+ * refusing legacy clients (2026-07-28 only) while the SSE server stays legacy (pinned per server),
+ * so one switchboard speaks both eras at once.
  */
-describe('one switchboard over memory, stdio, streamable HTTP and SSE', () => {
-  let http: TestHttpServer;
+describe.each(ERAS)('one switchboard over memory, stdio, streamable HTTP and SSE ($era)', (era) => {
+  let http: { url: string; close(): Promise<void> };
   let sse: TestHttpServer;
   let sb: Switchboard;
   let events: ReturnType<typeof recordEvents>;
+  /** Tools of each server: the era's fixture on three, the v1 demo tools on SSE. */
+  const toolsOf = (name: string) => (name === 'legacy' ? 11 : era.fixtureToolCount);
 
   beforeAll(async () => {
-    http = await startStreamableHttpServer('web');
+    http = await era.startHttpFixture('web');
     sse = await startSseServer('legacy');
     sb = createSwitchboard(
-      {
+      era.config({
         servers: {
-          files: stdioServer('files'),
-          web: { transport: 'http', url: http.url },
-          legacy: { transport: 'sse', url: sse.url },
+          files: era.stdioFixture('files'),
+          web: { transport: 'http' as const, url: http.url },
+          // SSE exists in the legacy era only.
+          legacy: { transport: 'sse' as const, url: sse.url, protocol: '2025-11-25' as const },
         },
-      },
-      { transports: { mem: inMemoryServer('mem') } },
+      }),
+      { transports: { mem: era.memoryFixture('mem') } },
     );
     events = recordEvents(sb);
     await sb.start();
@@ -39,7 +46,7 @@ describe('one switchboard over memory, stdio, streamable HTTP and SSE', () => {
 
   it('connects every server and reports the transitions as events', () => {
     for (const name of ['files', 'web', 'legacy', 'mem']) {
-      expect(sb.getServer(name)).toMatchObject({ state: 'connected', toolsCount: 11, serverInfo: { name } });
+      expect(sb.getServer(name)).toMatchObject({ state: 'connected', toolsCount: toolsOf(name), serverInfo: { name } });
       const transitions = events.filter((e) => e.type === 'server.stateChanged' && e.server === name).map((e) => e.type === 'server.stateChanged' && `${e.from}>${e.to}`);
       expect(transitions).toEqual(['disconnected>connecting', 'connecting>connected']);
     }
@@ -48,7 +55,7 @@ describe('one switchboard over memory, stdio, streamable HTTP and SSE', () => {
 
   it('lists the tools of every server with qualified names', () => {
     const tools = sb.listTools();
-    expect(tools).toHaveLength(44);
+    expect(tools).toHaveLength(['files', 'web', 'legacy', 'mem'].reduce((sum, name) => sum + toolsOf(name), 0));
     expect(tools.map((t) => t.qualifiedName)).toEqual(expect.arrayContaining(['files__echo', 'web__add', 'legacy__whoami', 'mem__only_mem']));
     const add = sb.listTools('web').find((t) => t.name === 'add')!;
     expect(add).toMatchObject({ server: 'web', qualifiedName: 'web__add', outputSchema: { type: 'object' } });

@@ -1,26 +1,17 @@
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ListPromptsRequestSchema, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, type Prompt, type Resource } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { createSwitchboard, type EventOf, type Switchboard } from '../../src/index.js';
+import { ERAS, type AnyServer } from '../helpers/eras.js';
 import { until } from '../helpers/switchboard.js';
 
 /**
  * list_changed for resources and prompts (DESIGN §10): the kind is relisted, `resources.changed`
  * and `prompts.changed` say what was added, removed and changed, the lists follow, and a burst of
  * notifications is debounced into one relist (on the simulated clock, counted on the server).
+ * Runs once per era (test/helpers/eras.ts): in 2026-07-28 the notifications arrive on the
+ * client's `subscriptions/listen` stream.
  */
-
-function linked(build: () => { connect(transport: Transport): Promise<void> }): () => Promise<Transport> {
-  return async () => {
-    const [client, server] = InMemoryTransport.createLinkedPair();
-    await build().connect(server);
-    return client;
-  };
-}
 
 const text = (value: string) => async (uri: URL) => ({ contents: [{ uri: uri.href, text: value }] });
 
@@ -34,11 +25,11 @@ const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-describe('list_changed relists (McpServer changing its catalog after connect)', () => {
+describe.each(ERAS)('list_changed relists (McpServer changing its catalog after connect, $era)', (era) => {
   async function setup() {
-    let live: McpServer | undefined;
+    let live: AnyServer | undefined;
     const build = () => {
-      const server = new McpServer({ name: 'live', version: '1.0.0' });
+      const server = new era.McpServer({ name: 'live', version: '1.0.0' });
       // Registered before connect so that the resource and prompt handlers (and capabilities) exist.
       const a = server.registerResource('a', 'res://a', {}, text('a'));
       const c = server.registerResource('c', 'res://c', { description: 'old' }, text('c'));
@@ -46,7 +37,7 @@ describe('list_changed relists (McpServer changing its catalog after connect)', 
       live = Object.assign(server, { a, c });
       return server;
     };
-    const sb = createSwitchboard({ servers: {}, defaults: { health: { intervalMs: 0 } } }, { transports: { live: linked(build) } });
+    const sb = createSwitchboard(era.config({ servers: {}, defaults: { health: { intervalMs: 0 } } }), { transports: { live: era.linked(build) } });
     boards.push(sb);
     const resources: EventOf<'resources.changed'>[] = [];
     const prompts: EventOf<'prompts.changed'>[] = [];
@@ -58,7 +49,7 @@ describe('list_changed relists (McpServer changing its catalog after connect)', 
     expect(prompts.flatMap((e) => e.added)).toEqual(['p1']);
     resources.length = 0;
     prompts.length = 0;
-    return { sb, server: live as McpServer & { a: { remove(): void }; c: { update(u: object): void } }, resources, prompts };
+    return { sb, server: live as AnyServer & { a: { remove(): void }; c: { update(u: object): void } }, resources, prompts };
   }
 
   it('relists resources and templates and reports what was added, removed and changed', async () => {
@@ -68,7 +59,7 @@ describe('list_changed relists (McpServer changing its catalog after connect)', 
     server.registerResource('b', 'res://b', { mimeType: 'text/plain' }, text('b'));
     server.a.remove();
     server.c.update({ metadata: { description: 'new' } });
-    server.registerResource('t', new ResourceTemplate('tmpl://{x}', { list: undefined }), {}, text('t'));
+    server.registerResource('t', new era.ResourceTemplate('tmpl://{x}', { list: undefined }), {}, text('t'));
     await until(() => sb.listResourceTemplates().length === 1 && sb.listResources().some((r) => r.uri === 'res://b') && !sb.listResources().some((r) => r.uri === 'res://a'), 5_000, 'the relist');
     expect(sb.listResources()).toEqual([
       { uri: 'res://c', name: 'c', description: 'new', server: 'live' },
@@ -95,21 +86,21 @@ describe('list_changed relists (McpServer changing its catalog after connect)', 
   });
 });
 
-describe('debounced relists (low-level server, simulated clock)', () => {
+describe.each(ERAS)('debounced relists (low-level server, simulated clock, $era)', (era) => {
   it('turns a burst of list_changed notifications into one relist per kind', async () => {
     const clock = new SimulatedClock();
     const counts = { resources: 0, templates: 0, prompts: 0 };
     let resourceList: Resource[] = [{ uri: 'res://one', name: 'one' }];
     let promptList: Prompt[] = [{ name: 'first' }];
-    let server: Server | undefined;
+    let server: AnyServer | undefined;
     const build = () => {
-      server = new Server({ name: 'bursty', version: '1.0.0' }, { capabilities: { resources: { listChanged: true }, prompts: { listChanged: true } } });
-      server.setRequestHandler(ListResourcesRequestSchema, async () => (counts.resources++, { resources: resourceList }));
-      server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => (counts.templates++, { resourceTemplates: [] }));
-      server.setRequestHandler(ListPromptsRequestSchema, async () => (counts.prompts++, { prompts: promptList }));
-      return server;
+      server = new era.Server({ name: 'bursty', version: '1.0.0' }, { capabilities: { resources: { listChanged: true }, prompts: { listChanged: true } } });
+      era.handle(server!, 'resources/list', async () => (counts.resources++, { resources: resourceList }));
+      era.handle(server!, 'resources/templates/list', async () => (counts.templates++, { resourceTemplates: [] }));
+      era.handle(server!, 'prompts/list', async () => (counts.prompts++, { prompts: promptList }));
+      return server!;
     };
-    const sb = createSwitchboard({ servers: {}, defaults: { health: { intervalMs: 0 } } }, { clock, transports: { bursty: linked(build) } });
+    const sb = createSwitchboard(era.config({ servers: {}, defaults: { health: { intervalMs: 0 } } }), { clock, transports: { bursty: era.linked(build) } });
     boards.push(sb);
     const events: string[] = [];
     sb.on('resources.changed', (e) => events.push(`resources +${e.added.join(',')} -${e.removed.join(',')}`));

@@ -57,7 +57,7 @@ describe('a server that lacks a capability', () => {
     sb.on('call.completed', (e) => completed.push(e));
     await sb.start();
     expect(sb.getServer('bare')!.state).toBe('connected');
-    expect(methods).toEqual(['initialize', 'notifications/initialized', 'tools/list']);
+    expect(methods).toEqual(['server/discover', 'initialize', 'notifications/initialized', 'tools/list']);
     return { sb, methods, completed };
   }
 
@@ -78,7 +78,7 @@ describe('a server that lacks a capability', () => {
       expect((error as Error).message).toContain('"bare"');
       expect((error as Error).message).toContain(capability);
       // Refused before admission: nothing was sent, nothing completed, the breaker untouched.
-      expect(methods).toEqual(['initialize', 'notifications/initialized', 'tools/list']);
+      expect(methods).toEqual(['server/discover', 'initialize', 'notifications/initialized', 'tools/list']);
       expect(completed).toEqual([]);
       expect(sb.getServer('bare')!.breaker!.state).toBe('closed');
     });

@@ -1,32 +1,15 @@
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ReadResourceRequestSchema,
-  type ReadResourceResult,
-  type Resource,
-  type ResourceTemplate as Template,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { ReadResourceResult, Resource, ResourceTemplate as Template } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
+import { ERAS, type AnyServer, type EraRow } from '../helpers/eras.js';
 
 /**
  * Resources through the switchboard (DESIGN §10) against real SDK servers in memory: catalogs of
  * two servers with every page of a paginated list, reads routed by catalog uri, by template match
- * or by `{ server }`, the routing errors, and results passed through unchanged.
+ * or by `{ server }`, the routing errors, and results passed through unchanged. Runs once per era
+ * (test/helpers/eras.ts): the same servers on the v1 SDK (2025-11-25) and on the v2 SDK
+ * (2026-07-28, legacy clients refused).
  */
-
-/** A fresh server per connect attempt, linked over an in-memory pair. */
-function linked(build: () => { connect(transport: Transport): Promise<void> }): () => Promise<Transport> {
-  return async () => {
-    const [client, server] = InMemoryTransport.createLinkedPair();
-    await build().connect(server);
-    return client;
-  };
-}
 
 const RESOURCE_PAGES: Record<string, { resources: Resource[]; nextCursor?: string }> = {
   '': {
@@ -58,19 +41,19 @@ interface Probe {
 }
 
 /** A low-level server with paginated lists: three pages of resources, two of templates. */
-function filesServer(probe: Probe): Server {
-  const server = new Server({ name: 'files', version: '1.0.0' }, { capabilities: { resources: {} } });
-  server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
-    const cursor = request.params?.cursor ?? '';
+function filesServer(era: EraRow, probe: Probe): AnyServer {
+  const server = new era.Server({ name: 'files', version: '1.0.0' }, { capabilities: { resources: {} } });
+  era.handle(server, 'resources/list', async (request) => {
+    const cursor: string = request.params?.cursor ?? '';
     probe.lists.push(cursor);
     return RESOURCE_PAGES[cursor]!;
   });
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
-    const cursor = request.params?.cursor ?? '';
+  era.handle(server, 'resources/templates/list', async (request) => {
+    const cursor: string = request.params?.cursor ?? '';
     probe.templateLists.push(cursor);
     return TEMPLATE_PAGES[cursor]!;
   });
-  server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+  era.handle(server, 'resources/read', async (request) => {
     probe.reads.push({ uri: request.params.uri, meta: request.params._meta });
     return readResult(request.params.uri);
   });
@@ -78,10 +61,10 @@ function filesServer(probe: Probe): Server {
 }
 
 /** An McpServer with a fixed resource (shared with `files`) and the template `item://{id}`. */
-function itemsServer(): McpServer {
-  const server = new McpServer({ name: 'items', version: '1.0.0' });
-  server.registerResource('shared', 'shared://x', { description: 'shared on items' }, async (uri) => ({ contents: [{ uri: uri.href, text: 'items copy' }] }));
-  server.registerResource('item', new ResourceTemplate('item://{id}', { list: undefined }), { title: 'Item', description: 'One item', mimeType: 'application/json' }, async (uri, { id }) => ({
+function itemsServer(era: EraRow): AnyServer {
+  const server = new era.McpServer({ name: 'items', version: '1.0.0' });
+  server.registerResource('shared', 'shared://x', { description: 'shared on items' }, async (uri: URL) => ({ contents: [{ uri: uri.href, text: 'items copy' }] }));
+  server.registerResource('item', new era.ResourceTemplate('item://{id}', { list: undefined }), { title: 'Item', description: 'One item', mimeType: 'application/json' }, async (uri: URL, { id }: { id: string }) => ({
     contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify({ id }) }],
   }));
   return server;
@@ -92,15 +75,15 @@ afterEach(async () => {
   await Promise.all(boards.splice(0).map((sb) => sb.stop()));
 });
 
-async function setup() {
+async function setup(era: EraRow) {
   const probe: Probe = { lists: [], templateLists: [], reads: [] };
-  const refused = async (): Promise<Transport> => {
+  const refused = async (): Promise<never> => {
     throw new Error('connection refused');
   };
   const sb = createSwitchboard(
     // `down` never connects; its long backoff keeps it down for the whole test.
-    { servers: {}, defaults: { health: { intervalMs: 0 }, reconnect: { baseMs: 60_000, minMs: 60_000, maxMs: 60_000 } } },
-    { transports: { files: linked(() => filesServer(probe)), items: linked(itemsServer), down: refused } },
+    era.config({ servers: {}, defaults: { health: { intervalMs: 0 }, reconnect: { baseMs: 60_000, minMs: 60_000, maxMs: 60_000 } } }),
+    { transports: { files: era.linked(() => filesServer(era, probe)), items: era.linked(() => itemsServer(era)), down: refused } },
   );
   boards.push(sb);
   await sb.start();
@@ -109,9 +92,9 @@ async function setup() {
   return { sb, probe };
 }
 
-describe('resources', () => {
+describe.each(ERAS)('resources ($era)', (era) => {
   it('lists every page of every server with the server and the optional fields', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     expect(probe.lists).toEqual(['', 'p2', 'p3']);
     expect(probe.templateLists).toEqual(['', 't2']);
     expect(sb.listResources('files')).toEqual([...RESOURCE_PAGES['']!.resources, ...RESOURCE_PAGES.p2!.resources, ...RESOURCE_PAGES.p3!.resources].map((r) => ({ ...r, server: 'files' })));
@@ -121,7 +104,7 @@ describe('resources', () => {
   });
 
   it('lists the templates of every server, every page, with their optional fields', async () => {
-    const { sb } = await setup();
+    const { sb } = await setup(era);
     expect(sb.listResourceTemplates('files')).toEqual([
       { uriTemplate: 'log://{day}', name: 'log', title: 'Log', description: 'One day of logs', mimeType: 'text/plain', server: 'files' },
       { uriTemplate: 'file:///logs/{name}', name: 'logfile', server: 'files' },
@@ -131,14 +114,14 @@ describe('resources', () => {
   });
 
   it('reads a listed uri from the server that lists it and returns the result unchanged', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     const result = await sb.readResource('file:///b.bin');
     expect(result).toEqual(readResult('file:///b.bin'));
     expect(probe.reads.map((r) => r.uri)).toEqual(['file:///b.bin']);
   });
 
   it('routes a uri that matches a template (RFC 6570) to the template owner', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     expect(await sb.readResource('item://42')).toEqual({ contents: [{ uri: 'item://42', mimeType: 'application/json', text: '{"id":"42"}' }] });
     expect(await sb.readResource('log://monday')).toEqual(readResult('log://monday'));
     expect(await sb.readResource('file:///logs/today')).toEqual(readResult('file:///logs/today'));
@@ -146,7 +129,7 @@ describe('resources', () => {
   });
 
   it('sends a read to the server given, whatever the catalogs say', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     expect(await sb.readResource('unlisted://thing', { server: 'files' })).toEqual(readResult('unlisted://thing'));
     expect(await sb.readResource('shared://x', { server: 'items' })).toEqual({ contents: [{ uri: 'shared://x', text: 'items copy' }] });
     expect(await sb.readResource('shared://x', { server: 'files' })).toEqual(readResult('shared://x'));
@@ -155,7 +138,7 @@ describe('resources', () => {
   });
 
   it('refuses a uri no server lists or matches with ResourceNotFound naming the unconnected servers', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     const error = await sb.readResource('other://1').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ResourceNotFound' });
     expect((error as Error).message).toContain('other://1');
@@ -165,7 +148,7 @@ describe('resources', () => {
   });
 
   it('refuses a uri listed by two servers with AmbiguousResource naming both', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     const error = await sb.readResource('shared://x').catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AmbiguousResource' });
     expect([...(error as { servers: string[] }).servers].sort()).toEqual(['files', 'items']);
@@ -175,7 +158,7 @@ describe('resources', () => {
   });
 
   it('passes the meta option to the server as _meta', async () => {
-    const { sb, probe } = await setup();
+    const { sb, probe } = await setup(era);
     await sb.readResource('file:///a.txt', { meta: { traceId: 't-1', nested: { a: [1, 2] } } });
     expect(probe.reads).toHaveLength(1);
     expect(probe.reads[0]!.meta).toMatchObject({ traceId: 't-1', nested: { a: [1, 2] } });

@@ -1,9 +1,6 @@
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ReadResourceRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSwitchboard, type EventOf, type Switchboard } from '../../src/index.js';
+import { ERAS, listenSubscriptions, type AnyServer, type EraRow } from '../helpers/eras.js';
 import { until } from '../helpers/switchboard.js';
 
 /**
@@ -11,32 +8,37 @@ import { until } from '../helpers/switchboard.js';
  * arrive as `resource.updated` events, subscriptions are re-sent to every new server instance
  * after a lost connection or `reconnect()`, the unsubscribe function sends `resources/unsubscribe`
  * once the last subscriber lets go, and a server without `resources.subscribe` is refused clearly.
+ * Runs once per era (test/helpers/eras.ts): in 2026-07-28 a subscription is a uri in the
+ * `resourceSubscriptions` of the client's `subscriptions/listen` streams, which the modern row
+ * reads off the wire into the same `subscribes` and `unsubscribes`.
  */
 
 /** One server instance (one per connect attempt) and what it was asked. */
 interface Instance {
-  server: Server;
+  server: AnyServer;
   subscribes: string[];
   unsubscribes: string[];
   /** Sends notifications/resources/updated as a server does for a subscribed uri. */
   update(uri: string): Promise<void>;
 }
 
-function subsServer(instances: Instance[], subscribe = true) {
-  return async (): Promise<Transport> => {
-    const server = new Server({ name: 'subs', version: '1.0.0' }, { capabilities: { resources: subscribe ? { subscribe: true } : {} } });
+function subsServer(era: EraRow, instances: Instance[], subscribe = true) {
+  return async () => {
+    const server = new era.Server({ name: 'subs', version: '1.0.0' }, { capabilities: { resources: subscribe ? { subscribe: true } : {} } });
     const instance: Instance = { server, subscribes: [], unsubscribes: [], update: (uri) => server.sendResourceUpdated({ uri }) };
-    server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: [{ uri: 'res://a', name: 'a' }, { uri: 'res://b', name: 'b' }] }));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: [] }));
-    server.setRequestHandler(ReadResourceRequestSchema, async (request) => ({ contents: [{ uri: request.params.uri, text: 'x' }] }));
+    era.handle(server, 'resources/list', async () => ({ resources: [{ uri: 'res://a', name: 'a' }, { uri: 'res://b', name: 'b' }] }));
+    era.handle(server, 'resources/templates/list', async () => ({ resourceTemplates: [] }));
+    era.handle(server, 'resources/read', async (request) => ({ contents: [{ uri: request.params.uri, text: 'x' }] }));
     if (subscribe) {
-      server.setRequestHandler(SubscribeRequestSchema, async (request) => (instance.subscribes.push(request.params.uri), {}));
-      server.setRequestHandler(UnsubscribeRequestSchema, async (request) => (instance.unsubscribes.push(request.params.uri), {}));
+      era.handle(server, 'resources/subscribe', async (request) => (instance.subscribes.push(request.params.uri), {}));
+      era.handle(server, 'resources/unsubscribe', async (request) => (instance.unsubscribes.push(request.params.uri), {}));
     }
     instances.push(instance);
-    const [client, serverSide] = InMemoryTransport.createLinkedPair();
-    await server.connect(serverSide);
-    return client;
+    const watch = listenSubscriptions(
+      (uri) => instance.subscribes.push(uri),
+      (uri) => instance.unsubscribes.push(uri),
+    );
+    return era.linked(() => server, watch)();
   };
 }
 
@@ -45,12 +47,11 @@ afterEach(async () => {
   await Promise.all(boards.splice(0).map((sb) => sb.stop()));
 });
 
-async function setup(subscribe = true) {
+async function setup(era: EraRow, subscribe = true) {
   const instances: Instance[] = [];
-  const sb = createSwitchboard(
-    { servers: {}, defaults: { health: { intervalMs: 0 }, reconnect: { baseMs: 20, minMs: 10, maxMs: 50 } } },
-    { transports: { subs: subsServer(instances, subscribe) } },
-  );
+  const sb = createSwitchboard(era.config({ servers: {}, defaults: { health: { intervalMs: 0 }, reconnect: { baseMs: 20, minMs: 10, maxMs: 50 } } }), {
+    transports: { subs: subsServer(era, instances, subscribe) },
+  });
   boards.push(sb);
   const updates: EventOf<'resource.updated'>[] = [];
   sb.on('resource.updated', (e) => updates.push(e));
@@ -62,9 +63,9 @@ async function setup(subscribe = true) {
 /** The uris of updates, in order. */
 const uris = (updates: EventOf<'resource.updated'>[]) => updates.map((u) => u.uri);
 
-describe('resource subscriptions', () => {
+describe.each(ERAS)('resource subscriptions ($era)', (era) => {
   it('sends resources/subscribe and turns notifications/resources/updated into resource.updated events', async () => {
-    const { sb, instances, updates } = await setup();
+    const { sb, instances, updates } = await setup(era);
     await sb.subscribeResource('res://a');
     expect(instances[0]!.subscribes).toEqual(['res://a']);
     await instances[0]!.update('res://a');
@@ -73,14 +74,14 @@ describe('resource subscriptions', () => {
   });
 
   it('subscribes with { server } to a uri the catalog does not list', async () => {
-    const { sb, instances } = await setup();
+    const { sb, instances } = await setup(era);
     await sb.subscribeResource('res://unlisted', { server: 'subs' });
     expect(instances[0]!.subscribes).toEqual(['res://unlisted']);
     await expect(sb.subscribeResource('res://unlisted')).rejects.toMatchObject({ code: 'ResourceNotFound' });
   });
 
   it('re-sends subscriptions to the new server after a lost connection and after reconnect()', async () => {
-    const { sb, instances, updates } = await setup();
+    const { sb, instances, updates } = await setup(era);
     await sb.subscribeResource('res://a');
     await sb.subscribeResource('res://b');
     // The server side goes away: the switchboard reconnects to a fresh instance.
@@ -102,7 +103,7 @@ describe('resource subscriptions', () => {
   });
 
   it('sends resources/unsubscribe from the unsubscribe function, once', async () => {
-    const { sb, instances, updates } = await setup();
+    const { sb, instances, updates } = await setup(era);
     const offA = await sb.subscribeResource('res://a');
     await sb.subscribeResource('res://b');
     await offA();
@@ -116,7 +117,7 @@ describe('resource subscriptions', () => {
   });
 
   it('publishes no resource.updated for a uri nobody is subscribed to (any longer)', async () => {
-    const { sb, instances, updates } = await setup();
+    const { sb, instances, updates } = await setup(era);
     const offA = await sb.subscribeResource('res://a');
     await sb.subscribeResource('res://b');
     await offA();
@@ -129,7 +130,7 @@ describe('resource subscriptions', () => {
   });
 
   it('does not re-send a subscription that was let go', async () => {
-    const { sb, instances } = await setup();
+    const { sb, instances } = await setup(era);
     const off = await sb.subscribeResource('res://a');
     await sb.subscribeResource('res://b');
     await off();
@@ -140,7 +141,7 @@ describe('resource subscriptions', () => {
   });
 
   it('subscribes once for two subscribers and unsubscribes only after both let go', async () => {
-    const { sb, instances } = await setup();
+    const { sb, instances } = await setup(era);
     const first = await sb.subscribeResource('res://a');
     const second = await sb.subscribeResource('res://a');
     expect(instances[0]!.subscribes).toEqual(['res://a']);
@@ -154,7 +155,7 @@ describe('resource subscriptions', () => {
   });
 
   it('subscribes once for two subscribers that subscribe at the same time', async () => {
-    const { sb, instances } = await setup();
+    const { sb, instances } = await setup(era);
     const [first, second] = await Promise.all([sb.subscribeResource('res://a'), sb.subscribeResource('res://a')]);
     expect(instances[0]!.subscribes).toEqual(['res://a']);
     await first();
@@ -164,7 +165,7 @@ describe('resource subscriptions', () => {
   });
 
   it('refuses to subscribe on a server without resources.subscribe with NotSupported, at once', async () => {
-    const { sb, instances } = await setup(false);
+    const { sb, instances } = await setup(era, false);
     const started = Date.now();
     const error = await sb.subscribeResource('res://a').catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(5_000);

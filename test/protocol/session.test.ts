@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEFAULT_POLICY, type RuntimeServer } from '../../src/config/schema.js';
 import { connectorFor, listCatalog, StderrRing, type LossReason, type ProtocolSession, type SessionEvents } from '../../src/protocol/index.js';
-import { v1Connector } from '../../src/protocol/v1/session.js';
+import { eraConnector } from '../../src/protocol/select.js';
 
 /**
  * The protocol seam from above: a v1 session over a real SDK McpServer in memory, seen only
@@ -91,8 +91,8 @@ describe('the protocol seam (v1, legacy era)', () => {
     return { session, server };
   }
 
-  it('selects the v1 connector and states the facts of the handshake, the protocol version included', async () => {
-    expect(connectorFor(SERVER)).toBe(v1Connector);
+  it('selects the era chooser, finds a legacy server by its answer to server/discover and states the facts of the handshake', async () => {
+    expect(connectorFor(SERVER)).toBe(eraConnector);
     const { session } = await open(recorder().events);
     expect(session.facts).toMatchObject({
       era: 'legacy',

@@ -1,4 +1,4 @@
-import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError, UnauthorizedError, UnsupportedProtocolVersionError } from '@modelcontextprotocol/client';
+import { OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, SdkHttpError, UnauthorizedError, UnsupportedProtocolVersionError } from '@modelcontextprotocol/client';
 import type { CallOutcome } from '../../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../../machines/types.js';
 import { AuthError } from '../../auth/errors.js';
@@ -130,6 +130,8 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number): Err
   };
   if (error instanceof AuthError) return info('AuthRequired', error.message, error.retryable);
   if (error instanceof UnauthorizedError) return info('AuthRequired', 'the server requires authorization', false);
+  // The SDK's own OAuth errors (e.g. InsufficientScopeError on a 403 it could not step up).
+  if (error instanceof OAuthError || error instanceof OAuthClientFlowError) return info('AuthRequired', `the server refused our credentials: ${error.message}`, false);
   // SDK 2.4.0 wraps an OAuth failure during the probe as an era failure: the auth cause first.
   const cause = (error as { cause?: unknown } | undefined)?.cause;
   if (cause instanceof AuthError) return info('AuthRequired', cause.message, cause.retryable);

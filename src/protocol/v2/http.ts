@@ -56,8 +56,15 @@ export async function httpChannel(options: OpenOptions): Promise<Channel> {
   const server = options.server as RuntimeServer & { transport: 'http'; url: string; headers?: Record<string, string> };
   let retryAfter: number | undefined;
   const limit = server.limits.maxMessageBytes;
+  let first = true;
   const guarded = async (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const response = await fetch(input, init);
+    // The first POST is the era probe: its socket is not kept for reuse. A legacy verdict hands
+    // the server to a transport of the other era, and a pooled socket more is one call more
+    // failing on a dead socket after the server restarts.
+    const probing = first && init?.method === 'POST';
+    if (probing) first = false;
+    const headers = probing ? (() => { const h = new Headers(init?.headers); h.set('connection', 'close'); return h; })() : undefined;
+    const response = await fetch(input, headers ? { ...init, headers } : init);
     if (response.status === 429 || response.status === 503) retryAfter = parseRetryAfter(response.headers.get('retry-after'));
     const length = Number(response.headers.get('content-length'));
     if (Number.isFinite(length) && length > limit) {

@@ -1,4 +1,4 @@
-import { Client, ProtocolError, SdkError, SdkErrorCode, type McpSubscription } from '@modelcontextprotocol/client';
+import { Client, OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, UnauthorizedError, type McpSubscription } from '@modelcontextprotocol/client';
 import type { CatalogKind, ErrorInfo } from '../../../machines/types.js';
 import { SwitchboardError } from '../../core/errors.js';
 import { MAX_PAGES } from '../catalog.js';
@@ -49,6 +49,7 @@ class V2Session implements ProtocolSession {
   private readonly subscribed = new Set<string>();
   private subscription: McpSubscription | undefined;
   private relistens = 0;
+  private listening: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -170,7 +171,15 @@ class V2Session implements ProtocolSession {
    * subscribed uris. A stream that ends without our asking is opened again (at most
    * `MAX_RELISTENS` times in a row, then the session is checked): the SDK does not re-listen.
    */
-  async listen(signal?: AbortSignal): Promise<void> {
+  listen(signal?: AbortSignal): Promise<void> {
+    // One change of the stream at a time, each with the filter as it is when it runs: concurrent
+    // subscribes (a re-subscription burst) would otherwise race and leave a stream open.
+    const next = this.listening.then(() => this.relisten(signal));
+    this.listening = next.catch(() => undefined);
+    return next;
+  }
+
+  private async relisten(signal?: AbortSignal): Promise<void> {
     if (this.closed) return;
     const capabilities = (this.client.getServerCapabilities() ?? {}) as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
     const filter: Record<string, unknown> = {};
@@ -179,15 +188,16 @@ class V2Session implements ProtocolSession {
     if (capabilities.resources?.listChanged) filter.resourcesListChanged = true;
     if (capabilities.resources?.subscribe && this.subscribed.size > 0) filter.resourceSubscriptions = [...this.subscribed];
     const previous = this.subscription;
-    this.subscription = undefined;
+    // The new stream opens before the old one closes: no moment without one, so no change is lost.
+    const subscription = Object.keys(filter).length === 0 ? undefined : await this.client.listen(filter, signal ? { signal } : {});
+    this.subscription = subscription;
     await previous?.close().catch(() => undefined);
-    if (Object.keys(filter).length === 0) return;
-    const subscription = await this.client.listen(filter, signal ? { signal } : {});
+    if (!subscription) return;
     if (this.closed) {
+      this.subscription = undefined;
       await subscription.close().catch(() => undefined);
       return;
     }
-    this.subscription = subscription;
     void subscription.closed.then((how) => {
       if (this.subscription !== subscription || this.closed || how === 'local') return;
       this.subscription = undefined;
@@ -281,7 +291,7 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
 
 /** True for an error of the v2 SDK (its classes carry a brand): classified by `connectFailure` here. */
 export function isModernError(error: unknown): boolean {
-  return error instanceof ProtocolError || error instanceof SdkError;
+  return error instanceof ProtocolError || error instanceof SdkError || error instanceof UnauthorizedError || error instanceof OAuthError || error instanceof OAuthClientFlowError;
 }
 
 /** Classifies a failed modern connect (`ProtocolConnector.connectFailure`). */
