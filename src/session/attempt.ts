@@ -41,6 +41,8 @@ export interface AttemptPorts {
   resourceUpdated(uri: string): void;
   /** The resource uris subscribed on this server, re-sent after every connect. */
   subscriptions(): readonly string[];
+  /** A check of a suspect session found it alive: the calls held meanwhile may go. */
+  checked(): void;
   /** This attempt's OAuth (servers with an `auth` block): hooks report the wait for consent. */
   auth(hooks: { onAuthorizing(): void; onAuthorized(): void }): ServerAuth | undefined;
 }
@@ -175,6 +177,7 @@ export class Attempts {
       .finally(() => {
         clock.clearTimeout(timer);
         current.checking = false;
+        if (this.current === current && !current.ended) this.ports.checked();
       });
   }
 

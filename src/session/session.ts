@@ -82,6 +82,9 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       resourceUpdated: ports.resourceUpdated,
       subscriptions: ports.subscriptions,
       auth: ports.auth,
+      checked: () => {
+        if (active) admitAll(admission.takeHeld());
+      },
     });
     const admission = new Admission(name, () => server.config.limits, ports.breaker, (id) => calls.get(id) !== undefined);
     const invokePorts = {
@@ -118,7 +121,9 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
 
     function admitAll(requestIds: readonly string[]): void {
       for (const id of requestIds) {
-        if (active && attempts.current?.session) act(admission.admit(id));
+        // While a suspect session is being checked, new calls wait for the verdict: after a
+        // server restart, every call sent meanwhile met a dead pooled socket and failed.
+        if (active && attempts.current?.session && !attempts.current.checking) act(admission.admit(id));
         else admission.hold(id);
       }
     }
