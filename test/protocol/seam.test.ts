@@ -49,6 +49,21 @@ describe('the protocol seam layout', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps the era folders apart: v1/ on @modelcontextprotocol/sdk only, v2/ on the 2.x packages only, neither importing the other', () => {
+    const offenders: string[] = [];
+    for (const file of sourceFiles(join(root, 'src/protocol'))) {
+      const where = path(file);
+      const era = /^src\/protocol\/(v\d+)\//.exec(where)?.[1];
+      if (!era) continue;
+      for (const specifier of specifiers(readFileSync(file, 'utf8'))) {
+        const otherFolder = era === 'v1' ? /\/v2\//.test(specifier) : /\/v1\//.test(specifier);
+        const otherSdk = era === 'v1' ? /^@modelcontextprotocol\/(client|server|core)/.test(specifier) : specifier.startsWith('@modelcontextprotocol/sdk');
+        if (otherFolder || otherSdk) offenders.push(`${where}: ${specifier}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
   it('reads SDK private fields only inside an era folder, each place naming the SDK version it was checked against', () => {
     const outside: string[] = [];
     const unversioned: string[] = [];
