@@ -67,16 +67,47 @@ export async function followRedirect({ authorizationUrl }) {
   if (redirect.searchParams.get('state') !== authorizationUrl.searchParams.get('state')) throw new Error('the redirect does not carry our state');
   const code = redirect.searchParams.get('code');
   if (!code) throw new Error(`the redirect carries no code (${redirect.searchParams.get('error') ?? 'no error either'})`);
-  return { code };
+  // RFC 9207: the issuer the redirect names goes back as caught, unchecked; comparing it with
+  // the authorization server's metadata is the library's job (DESIGN §11, `{ code, iss? }`).
+  const iss = redirect.searchParams.get('iss');
+  return iss === null ? { code } : { code, iss };
 }
 
 /**
- * Runs one scenario entry (see scenarios.mjs) against `url`: start, the entry's calls, stop.
+ * The steps of `entry`: its `calls`, then (with `contextCalls`) the `toolCalls` of the suite's
+ * MCP_CONFORMANCE_CONTEXT (`[{ name, arguments }]`) as tool calls.
+ */
+export function entrySteps(entry, contextJson) {
+  const steps = [...(entry.calls ?? [])];
+  if (entry.contextCalls) {
+    const toolCalls = contextJson ? JSON.parse(contextJson).toolCalls : undefined;
+    if (!Array.isArray(toolCalls)) throw new Error('the scenario wants the toolCalls of MCP_CONFORMANCE_CONTEXT, which has none');
+    for (const call of toolCalls) steps.push({ tool: call.name, arguments: call.arguments ?? {} });
+  }
+  return steps;
+}
+
+/** Runs one step through the public API; resolves with its result. */
+function runStep(sb, step) {
+  if (step.resource !== undefined) return sb.readResource(step.resource, { server: SERVER });
+  if (step.prompt !== undefined) return sb.getPrompt(step.prompt, step.arguments ?? {}, { server: SERVER });
+  return sb.callTool(step.tool, step.arguments ?? {}, { server: SERVER });
+}
+
+/** A step's name in diagnostics. */
+function stepName(step) {
+  return step.resource ?? step.prompt ?? step.tool;
+}
+
+/**
+ * Runs one scenario entry (see scenarios.mjs) against `url`: start, the entry's steps, stop.
  * `env` is the process environment (the context is read from its MCP_CONFORMANCE_CONTEXT);
  * `write` receives diagnostic lines. Resolves 0 when every step worked, 1 when a call returned
- * `isError`; rejects when the server did not connect or a call threw.
+ * `isError` or a `refused` step was not refused; rejects when the server did not connect or a
+ * step threw.
  */
 export async function runEntry(createSwitchboard, entry, url, { env = process.env, write = () => undefined } = {}) {
+  const steps = entrySteps(entry, env.MCP_CONFORMANCE_CONTEXT);
   const config = { servers: { [SERVER]: merge({ ...BASE_SERVER, url }, entry.server) } };
   const sb = createSwitchboard(config, {
     env: { ...env, ...contextEnv(env.MCP_CONFORMANCE_CONTEXT) },
@@ -93,10 +124,20 @@ export async function runEntry(createSwitchboard, entry, url, { env = process.en
     await sb.start();
     const status = sb.getServer(SERVER);
     if (status.state !== 'connected') throw new Error(`server not connected: ${status.state} ${JSON.stringify(status.lastError ?? null)}`);
-    write(`connected; tools: ${sb.listTools(SERVER).map((t) => t.name).join(', ') || '(none)'}`);
-    for (const call of entry.calls ?? []) {
-      const result = await sb.callTool(call.tool, call.arguments ?? {}, { server: SERVER });
-      write(`${call.tool}: ${JSON.stringify(result.content ?? result)}`);
+    write(`connected (${JSON.stringify(status.protocol ?? null)}); tools: ${sb.listTools(SERVER).map((t) => t.name).join(', ') || '(none)'}`);
+    for (const step of steps) {
+      if (step.refused) {
+        // The server must never see this call: the library refuses it (an error), or it is a fault.
+        const outcome = await runStep(sb, step).then(
+          () => 'answered',
+          (error) => `refused (${error?.code ?? error?.name}: ${error?.message})`,
+        );
+        write(`${stepName(step)}: ${outcome}`);
+        if (outcome === 'answered') code = 1;
+        continue;
+      }
+      const result = await runStep(sb, step);
+      write(`${stepName(step)}: ${JSON.stringify(result.content ?? result.contents ?? result.messages ?? result)}`);
       if (result.isError) code = 1;
     }
   } finally {

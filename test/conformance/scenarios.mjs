@@ -1,5 +1,10 @@
+import { modernScenarios } from './scenarios-modern.mjs';
+
 /**
  * The conformance scenarios this project runs, as data: adding one is adding an entry here.
+ * This file holds the legacy set (the 0.1.16 suite, the 2025-11-25 wire);
+ * scenarios-modern.mjs the 2026-07-28 one. The two sets share names (`tools_call`,
+ * `auth/metadata-default`, ...): an entry is found by set and name.
  *
  * Each entry:
  * - `name`: the suite's scenario name (`conformance list --client`).
@@ -105,7 +110,13 @@ export const scenarios = [
   },
 ];
 
-/** The entry named `name`, or undefined. */
-export function findScenario(name) {
-  return scenarios.find((s) => s.name === name);
+/**
+ * Every set by name: `legacy` runs on the 0.1.16 suite (test/conformance), `modern` on the
+ * prerelease with `--spec-version 2026-07-28` (test/conformance/modern).
+ */
+export const sets = { legacy: scenarios, modern: modernScenarios };
+
+/** The entry named `name` in `set` (default `legacy`), or undefined (also for an unknown set). */
+export function findScenario(name, set = 'legacy') {
+  return Object.hasOwn(sets, set) ? sets[set].find((s) => s.name === name) : undefined;
 }
