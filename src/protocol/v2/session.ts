@@ -3,7 +3,7 @@ import type { CatalogKind, ErrorInfo } from '../../../machines/types.js';
 import { SwitchboardError } from '../../core/errors.js';
 import { MAX_PAGES } from '../catalog.js';
 import { handover } from '../negotiate.js';
-import type { Channel } from '../transport.js';
+import type { Channel, McpTransport } from '../transport.js';
 import type {
   CallFailure,
   CallMethod,
@@ -17,6 +17,7 @@ import type {
 } from '../session.js';
 import type { LoggingLevel, Tool } from '../types.js';
 import { classifyCallError, classifyConnectError } from './classify.js';
+import { headerFault } from './headerRules.js';
 import { installServerRequests } from './serverRequests.js';
 
 /**
@@ -57,6 +58,8 @@ class V2Session implements ProtocolSession {
     private readonly channel: Channel,
     private readonly events: SessionEvents,
     readonly facts: SessionFacts,
+    /** Over streamable HTTP (header rules apply). */
+    private readonly http: boolean,
   ) {}
 
   request(method: CallMethod, params: Record<string, unknown>, options: SessionRequestOptions): Promise<unknown> {
@@ -117,7 +120,18 @@ class V2Session implements ProtocolSession {
     }
     if (kind === 'tools') {
       this.tools.clear();
-      for (const tool of items as Tool[]) this.tools.set(tool.name, tool);
+      const kept: Tool[] = [];
+      for (const tool of items as Tool[]) {
+        // Over HTTP a tool whose header declarations are broken is left out (SEP-2243 MUST).
+        const fault = this.http ? headerFault(tool.inputSchema) : undefined;
+        if (fault) {
+          warn(`tool ${JSON.stringify(tool.name)} left out: invalid x-mcp-header declaration (${fault})`);
+          continue;
+        }
+        this.tools.set(tool.name, tool);
+        kept.push(tool);
+      }
+      return kept as ListedKinds[K];
     }
     return items as ListedKinds[K];
   }
@@ -215,6 +229,30 @@ class V2Session implements ProtocolSession {
   }
 }
 
+/**
+ * Reads a result without `resultType` as `complete`, as the spec does: SDK 2.4.0 rejects such a
+ * result ("servers implementing 2026-07-28 MUST include it"), which failed the whole call.
+ */
+function completeByDefault(outer: McpTransport, inner: McpTransport): McpTransport {
+  let handler: McpTransport['onmessage'];
+  Object.defineProperty(outer, 'onmessage', {
+    configurable: true,
+    enumerable: true,
+    get: () => handler,
+    set: (next: McpTransport['onmessage']) => {
+      handler = next;
+      inner.onmessage = next
+        ? (message: unknown, extra?: unknown) => {
+            const result = (message as { result?: unknown } | null)?.result;
+            if (result !== null && typeof result === 'object' && !Array.isArray(result) && !('resultType' in result)) (result as Record<string, unknown>).resultType = 'complete';
+            next(message, extra);
+          }
+        : undefined;
+    },
+  });
+  return outer;
+}
+
 function notSupported(method: string): SwitchboardError {
   return new SwitchboardError('NotSupported', `${method} does not exist in protocol 2026-07-28 (the server speaks the modern era)`);
 }
@@ -264,7 +302,7 @@ function factsOf(client: Client, discover: Record<string, unknown>): SessionFact
  */
 export async function openModern(options: OpenOptions, events: SessionEvents, opened: Channel, discover: Record<string, unknown>): Promise<ProtocolSession> {
   // Started already (the probe ran on it): the Client takes it over through a plain forwarder.
-  const channel: Channel = { ...opened, transport: handover(opened.transport) };
+  const channel: Channel = { ...opened, transport: completeByDefault(handover(opened.transport), opened.transport) };
   const client = new Client(options.clientInfo, { capabilities: (options.capabilities ?? {}) as never, versionNegotiation: { mode: { pin: '2026-07-28' } } });
   wire(client, options, channel, events);
   const { signal } = options;
@@ -278,7 +316,7 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
   let session: V2Session;
   try {
     await Promise.race([client.connect(channel.transport as never, { prior: { kind: 'modern', discover: discover as never }, timeout: NO_SDK_TIMEOUT }), aborted]);
-    session = new V2Session(client, channel, events, factsOf(client, discover));
+    session = new V2Session(client, channel, events, factsOf(client, discover), options.server.transport === 'http' && !options.custom);
     await Promise.race([session.listen(signal), aborted]);
   } catch (error) {
     await channel.close(client).catch(() => undefined);
