@@ -67,8 +67,12 @@ class V2Session implements ProtocolSession {
     const sdk = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: options.onProgress };
     switch (method) {
       case 'tools/call': {
+        // The definition drives the `Mcp-Param-*` headers. Without its output schema: the SDK would
+        // check structuredContent against it and fail the call, which the legacy era never does
+        // (results pass through unchanged in both eras).
         const definition = this.tools.get(String(params.name));
-        return this.client.callTool(merged as { name: string }, definition ? { ...sdk, toolDefinition: definition as never } : sdk);
+        const toolDefinition = definition ? ({ ...definition, outputSchema: undefined } as never) : undefined;
+        return this.client.callTool(merged as { name: string }, toolDefinition ? { ...sdk, toolDefinition } : sdk);
       }
       case 'logging/setLevel':
         return Promise.reject(notSupported('logging/setLevel'));
