@@ -107,9 +107,17 @@ export class ClientSurface {
     }, options);
   }
 
-  /** `logging/setLevel` on one server, or on every connected server that declares logging. */
+  /**
+   * `logging/setLevel` on one server, or on every connected server that declares logging and has
+   * the method (a modern server has none, DESIGN §15: skipped like one without logging; named, it
+   * is `NotSupported`).
+   */
   async setLogLevel(level: LoggingLevel, options: RequestOptions = {}): Promise<void> {
-    const servers = options.server !== undefined ? [options.server] : this.host.connected().filter((s) => this.host.facts(s)?.capabilities?.logging !== undefined);
+    const canSetLevel = (s: string) => {
+      const facts = this.host.facts(s);
+      return facts?.capabilities?.logging !== undefined && facts.era !== 'modern';
+    };
+    const servers = options.server !== undefined ? [options.server] : this.host.connected().filter(canSetLevel);
     const spec = (): RequestSpec => ({ kind: 'logging', name: level, method: 'logging/setLevel', params: { level }, readOnly: true });
     const results = await Promise.allSettled(servers.map((server) => this.send(() => this.serverRoute(server, level), spec, { ...options, server })));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -12,6 +12,7 @@ import {
   UnsubscribeRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { completable as v2Completable, McpServer as V2McpServer, ResourceTemplate as V2ResourceTemplate, Server as V2Server } from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import type { McpTransport } from '../../src/protocol/transport.js';
 import { startStreamableHttpServer, type TestHttpServer } from './httpServers.js';
 import { inMemoryServer, stdioServer } from './switchboard.js';
@@ -80,7 +81,53 @@ export interface EraRow {
   startHttpFixture(name: string): Promise<TestHttpServer | V2HttpServer>;
   /** How many tools the demo-surface fixture lists. */
   fixtureToolCount: number;
+  /**
+   * A result as the server's handler wrote it, for deep equality: the modern row removes what the
+   * 2026-07-28 wire adds to every result (see `wireless`); the legacy row returns it unchanged.
+   */
+  wireless<T>(result: T): T;
+  /** How a server's `notifications/message` is asked for and sent in this era. */
+  logs: {
+    /** Whether `logging/setLevel` exists (2026-07-28 dropped it: `setLogLevel` is `NotSupported`). */
+    setLevel: boolean;
+    /** Registers tool `log` (`{ level, data, logger? }`) that sends one log from inside the call, as this era's server can. */
+    tool(server: AnyServer): void;
+    /** The call options that ask for logs at `level` on one request (legacy: none, `setLogLevel` asks beforehand). */
+    ask(level: string): { meta?: Record<string, unknown> };
+  };
 }
+
+/** Where a 2026-07-28 server names itself on every result (spec PR #3002, `stampServerInfoMeta` in the v2 server). */
+export const SERVER_INFO_META = 'io.modelcontextprotocol/serverInfo';
+/** The per-request log level a 2026-07-28 client asks for (the era's stand-in for `logging/setLevel`). */
+export const LOG_LEVEL_META = 'io.modelcontextprotocol/logLevel';
+
+/**
+ * Removes exactly what the v2 server's encode seam adds to a 2026-07-28 result and nothing else:
+ * `ttlMs` and `cacheScope` (cacheable results: lists and `resources/read`), `resultType` (the v2
+ * client lifts it already; removed in case a client passes it on) and the server's identity in
+ * `_meta`; a `_meta` left empty by that goes too (an empty `_meta` the handler wrote stays).
+ */
+export function wireless<T>(result: T): T {
+  if (!isRecord(result)) return result;
+  const copy: Record<string, unknown> = { ...result };
+  delete copy.ttlMs;
+  delete copy.cacheScope;
+  delete copy.resultType;
+  if (isRecord(copy._meta) && SERVER_INFO_META in copy._meta) {
+    const { [SERVER_INFO_META]: _identity, ...rest } = copy._meta;
+    if (Object.keys(rest).length > 0) copy._meta = rest;
+    else delete copy._meta;
+  }
+  return copy as T;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `log` tool's input, in both SDKs' zod. */
+const LOG_INPUT = { level: z.enum(['debug', 'info', 'notice', 'warning', 'error']), data: z.unknown(), logger: z.string().optional() };
 
 /** Adds `protocol` to a config's `defaults`. */
 function pinned<T extends object>(config: T, protocol: EraRow['protocol']): T {
@@ -105,6 +152,17 @@ const legacy: EraRow = {
   stdioFixture: (name) => stdioServer(name) as StdioFixtureConfig,
   startHttpFixture: (name) => startStreamableHttpServer(name),
   fixtureToolCount: 11,
+  wireless: (result) => result,
+  logs: {
+    setLevel: true,
+    // A legacy server may log through its connection at any time, inside a call or not.
+    tool: (server) =>
+      server.registerTool('log', { inputSchema: LOG_INPUT }, async (params: { level: 'info'; data: unknown; logger?: string }) => {
+        await server.sendLoggingMessage(params);
+        return { content: [] };
+      }),
+    ask: () => ({}),
+  },
 };
 
 const modern: EraRow = {
@@ -121,6 +179,17 @@ const modern: EraRow = {
   stdioFixture: (name) => ({ ...v2StdioConfig(name, { modernOnly: true }), protocol: '2026-07-28' }),
   startHttpFixture: (name) => startV2HttpServer(name, { modernOnly: true }),
   fixtureToolCount: V2_TOOL_COUNT,
+  wireless,
+  logs: {
+    setLevel: false,
+    // A modern server logs only inside a request whose `_meta` asks for a level (the v2 server's `ctx.mcpReq.log`).
+    tool: (server) =>
+      server.registerTool('log', { inputSchema: LOG_INPUT }, async ({ level, data, logger }: { level: 'info'; data: unknown; logger?: string }, ctx: any) => {
+        await ctx.mcpReq.log(level, data, logger);
+        return { content: [] };
+      }),
+    ask: (level) => ({ meta: { [LOG_LEVEL_META]: level } }),
+  },
 };
 
 /** Both eras, legacy first. */

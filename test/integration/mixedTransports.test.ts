@@ -88,9 +88,9 @@ describe.each(ERAS)('one switchboard over memory, stdio, streamable HTTP and SSE
   it('passes isError results and structuredContent through unchanged without counting breaker failures', async () => {
     for (const name of ['files', 'web', 'legacy', 'mem']) {
       const failed = await sb.callTool(`${name}__fail`);
-      expect(failed).toEqual({ isError: true, content: [{ type: 'text', text: 'it failed' }] });
+      expect(era.wireless(failed)).toEqual({ isError: true, content: [{ type: 'text', text: 'it failed' }] });
       const sum = await sb.callTool('add', { a: 2, b: 3 }, { server: name });
-      expect(sum).toEqual({ content: [{ type: 'text', text: '5' }], structuredContent: { sum: 5 } });
+      expect(era.wireless(sum)).toEqual({ content: [{ type: 'text', text: '5' }], structuredContent: { sum: 5 } });
     }
     for (let i = 0; i < 10; i++) await sb.callTool('web__fail');
     const breaker = sb.getServer('web')!.breaker!;

@@ -55,6 +55,7 @@ function writer(era: EraRow, probe: Probe): AnyServer {
     {},
     async (uri: URL) => ({ contents: [{ uri: uri.href, text: 'item' }] }),
   );
+  era.logs.tool(server);
   return withLevels(era, server, 'writer', probe);
 }
 
@@ -63,6 +64,7 @@ function editor(era: EraRow, probe: Probe): AnyServer {
   const server = new era.McpServer({ name: 'editor', version: '1.0.0' }, { capabilities: { logging: {} } });
   server.registerPrompt('shared', { description: 'on editor' }, () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'editor' } }] }));
   server.registerPrompt('review', { description: 'Reviews' }, () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'review' } }] }));
+  era.logs.tool(server);
   return withLevels(era, server, 'editor', probe);
 }
 
@@ -124,9 +126,9 @@ describe.each(ERAS)('prompts, completion and logging ($era)', (era) => {
 
     it('gets a prompt by bare, qualified and server__ name and with { server }, arguments passed and the result unchanged', async () => {
       const { sb } = await setup(era);
-      expect(await sb.getPrompt('greet', { name: 'Ada' })).toEqual(greeting('Ada', undefined));
-      expect(await sb.getPrompt('writer__greet', { name: 'Bo', tone: 'warm' })).toEqual(greeting('Bo', 'warm'));
-      expect(await sb.getPrompt('greet', { name: 'Cy' }, { server: 'writer' })).toEqual(greeting('Cy', undefined));
+      expect(era.wireless(await sb.getPrompt('greet', { name: 'Ada' }))).toEqual(greeting('Ada', undefined));
+      expect(era.wireless(await sb.getPrompt('writer__greet', { name: 'Bo', tone: 'warm' }))).toEqual(greeting('Bo', 'warm'));
+      expect(era.wireless(await sb.getPrompt('greet', { name: 'Cy' }, { server: 'writer' }))).toEqual(greeting('Cy', undefined));
       expect((await sb.getPrompt('shared', {}, { server: 'editor' })).messages).toEqual([{ role: 'user', content: { type: 'text', text: 'editor' } }]);
       expect((await sb.getPrompt('editor__shared')).messages[0]!.content).toEqual({ type: 'text', text: 'editor' });
       expect((await sb.getPrompt('review')).messages[0]!.content).toEqual({ type: 'text', text: 'review' });
@@ -153,7 +155,7 @@ describe.each(ERAS)('prompts, completion and logging ($era)', (era) => {
     it('completes a prompt argument by bare, qualified and { server } reference', async () => {
       const { sb } = await setup(era);
       const bare = await sb.complete({ ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'name', value: 'al' } });
-      expect(bare).toEqual({ completion: { values: ['alice', 'alex'], total: 2, hasMore: false } });
+      expect(era.wireless(bare)).toEqual({ completion: { values: ['alice', 'alex'], total: 2, hasMore: false } });
       const qualified = await sb.complete({ ref: { type: 'ref/prompt', name: 'writer__greet' }, argument: { name: 'name', value: 'b' } });
       expect(qualified.completion.values).toEqual(['bob']);
       const onServer = await sb.complete({ ref: { type: 'ref/prompt', name: 'greet' }, argument: { name: 'name', value: 'a' } }, { server: 'writer' });
@@ -172,17 +174,25 @@ describe.each(ERAS)('prompts, completion and logging ($era)', (era) => {
   describe('logging', () => {
     it('sets the level on one server only', async () => {
       const { sb, probe } = await setup(era);
-      await sb.setLogLevel('warning', { server: 'writer' });
-      expect(probe.levels).toEqual({ writer: ['warning'] });
+      const set = sb.setLogLevel('warning', { server: 'writer' });
+      if (era.logs.setLevel) {
+        await set;
+        expect(probe.levels).toEqual({ writer: ['warning'] });
+      } else {
+        await expect(set).rejects.toMatchObject({ code: 'NotSupported' });
+        expect(probe.levels).toEqual({});
+      }
+      expect(sb.getServer('writer')!.state).toBe('connected');
     });
 
     it('sets the level on every server that declares logging, skipping the others', async () => {
       const { sb, probe } = await setup(era);
       await sb.setLogLevel('debug');
-      expect(probe.levels).toEqual({ writer: ['debug'], editor: ['debug'] });
+      expect(probe.levels).toEqual(era.logs.setLevel ? { writer: ['debug'], editor: ['debug'] } : {});
     });
 
-    it('still turns notifications/message into server.log events', async () => {
+    // Legacy only: a 2026-07-28 server has no channel for a log outside a request.
+    it.runIf(era.logs.setLevel)('still turns notifications/message into server.log events', async () => {
       const { sb, probe } = await setup(era);
       const logs: { server: string; level: string; message: string }[] = [];
       sb.on('server.log', (e) => logs.push({ server: e.server, level: e.level, message: e.message }));
@@ -191,6 +201,21 @@ describe.each(ERAS)('prompts, completion and logging ($era)', (era) => {
       await probe.servers.editor!.sendLoggingMessage({ level: 'info', data: { n: 1 } });
       await until(() => logs.length >= 2, 5_000, 'two server.log events');
       // Two transports: the order between servers is not defined.
+      expect(logs).toHaveLength(2);
+      expect(logs).toContainEqual({ server: 'writer', level: 'error', message: 'db: disk full' });
+      expect(logs).toContainEqual({ server: 'editor', level: 'info', message: '{"n":1}' });
+    });
+
+    it('turns a log a server sends during a call, asked for as the era asks, into a server.log event', async () => {
+      const { sb } = await setup(era);
+      const logs: { server: string; level: string; message: string }[] = [];
+      sb.on('server.log', (e) => logs.push({ server: e.server, level: e.level, message: e.message }));
+      // Legacy: the level is set on the servers beforehand; modern: each request asks in its `_meta`.
+      if (era.logs.setLevel) await sb.setLogLevel('info');
+      const asked = era.logs.ask('info');
+      await sb.callTool('log', { level: 'error', logger: 'db', data: 'disk full' }, { server: 'writer', ...asked });
+      await sb.callTool('log', { level: 'info', data: { n: 1 } }, { server: 'editor', ...asked });
+      await until(() => logs.length >= 2, 5_000, 'two server.log events');
       expect(logs).toHaveLength(2);
       expect(logs).toContainEqual({ server: 'writer', level: 'error', message: 'db: disk full' });
       expect(logs).toContainEqual({ server: 'editor', level: 'info', message: '{"n":1}' });

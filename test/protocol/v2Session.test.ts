@@ -1,6 +1,5 @@
 import { Server } from '@modelcontextprotocol/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createSwitchboard, type Switchboard } from '../../src/index.js';
 import { v2InMemory } from '../helpers/v2Servers.js';
 

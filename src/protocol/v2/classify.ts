@@ -72,6 +72,8 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   }
   if (error instanceof ProtocolError) {
     if (isSubstitute(error)) return fail('ProtocolError', `${where} failed: ${error.message}`);
+    // The embedder's handler refused the server's input request: the server did nothing wrong.
+    if ((error.data as { by?: unknown } | undefined)?.by === 'mcp-switchboard/handler') return fail('ServerError', `${where} failed: ${error.message}`);
     switch (error.code) {
       case -32602:
         return fail('InvalidArguments', `${where} rejected its arguments: ${error.message}`);

@@ -14,10 +14,15 @@ import type { Root } from '../types.js';
  * `signal`), the same per-server gate and deadline, the same result checks and error codes.
  */
 
+/** The `data.by` of a refusal of our own handlers (see classify.ts). */
+export const HANDLER_REFUSAL = 'mcp-switchboard/handler';
+
 /** The v2 SDK's JSON-RPC errors; an embedder's own error with an integer `code` (a v1 `McpError`) keeps it. */
 const V2_ERRORS: RefusalErrors = {
   refusal(code, message) {
-    const error = new ProtocolError(code, message);
+    // Marked: in 2026-07-28 the refusal fails the tool call itself (no answer goes back to the
+    // server), and it is the embedder's handler, not the server, that failed (classify.ts).
+    const error = new ProtocolError(code, message, { by: HANDLER_REFUSAL });
     error.message = message;
     return error;
   },
