@@ -50,6 +50,12 @@ function supportedList(data: unknown): string[] | undefined {
   return list.length > 0 ? list : undefined;
 }
 
+/**
+ * True for the error answer our stdio framing puts in place of a server's answer it could not pass
+ * on (v1/classify.ts `substituteError`: over `limits.maxMessageBytes`, or a broken envelope).
+ */
+const isSubstitute = (error: Record<string, unknown>): boolean => isObject(error.data) && error.data.by === 'mcp-switchboard/substitute';
+
 const isLegacyVersion = (version: string) => new RegExp(`^(${LEGACY_PREFIX})`).test(version);
 
 /** Classifies a discover result: modern when it offers our version; legacy or unsupported otherwise. */
@@ -99,6 +105,34 @@ function classifyHttpFailure(error: unknown): ProbeVerdict | Error | undefined {
 }
 
 /**
+ * What makes an HTTP answer unusable rather than failed: a 200 whose body is not JSON, not a
+ * JSON-RPC message, of a content type that carries none, or over `limits.maxMessageBytes` (the
+ * v2 transport's errors, read structurally down their `cause` chain). Undefined for anything
+ * else (a network failure is a failed connect, retried).
+ */
+function unusableAnswer(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (current instanceof SyntaxError) return 'it is not JSON';
+    if (current.name === 'ZodError' || current.name === '$ZodError') return 'it is not a JSON-RPC message';
+    if (current.name === 'MessageTooLargeError' || current.message.includes('(limits.maxMessageBytes)')) return 'it is larger than limits.maxMessageBytes';
+    if (code === 'CLIENT_HTTP_UNEXPECTED_CONTENT') return 'its content type carries no JSON-RPC message';
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Over HTTP (the v2 transport): a verdict from a failed POST or its answer, or the error itself. */
+function classifyHttpError(error: unknown): ProbeVerdict | Error {
+  const byStatus = classifyHttpFailure(error);
+  if (byStatus) return byStatus;
+  const unusable = unusableAnswer(error);
+  if (unusable) return { kind: 'broken', why: `the server's answer to server/discover was unusable: ${unusable}` };
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
  * Sends one `server/discover` on `transport` (started, no Client attached) and waits for its
  * answer, the transport's close or error, `timeoutMs`, or `signal`. The transport's handlers are
  * ours during the probe and cleared after it: the Client that takes the transport sets its own.
@@ -134,13 +168,21 @@ export function probe(
     timer.unref?.();
     transport.onmessage = (message: unknown) => {
       if (!isObject(message) || message.id !== id || 'method' in message) return;
-      if (isObject(message.error)) finish(classifyError(message.error));
+      // Our stdio framing's stand-in for an answer it could not pass on (over the size cap, or not
+      // a JSON-RPC response): the server sent garbage, which is no legacy verdict.
+      if (isObject(message.error) && isSubstitute(message.error)) finish({ kind: 'broken', why: `the server's answer to server/discover was unusable: ${String(message.error.message).slice(0, 200)}` });
+      else if (isObject(message.error)) finish(classifyError(message.error));
       else if ('result' in message) finish(classifyResult(message.result));
       else finish({ kind: 'broken', why: 'the server answered server/discover with neither a result nor an error' });
     };
     transport.onerror = (error: Error) => {
-      // HTTP: the failed send says what happened (below). Stdio: a line that is not JSON-RPC.
-      if (options.http) return;
+      // HTTP: an answer streamed as SSE fails here only, so an unusable one is judged here too; a
+      // failed send says the rest (below). Stdio: a line that is not JSON-RPC.
+      if (options.http) {
+        const verdict = classifyHttpError(error);
+        if (!(verdict instanceof Error)) finish(verdict);
+        return;
+      }
       finish({ kind: 'broken', why: `the server's answer to server/discover was unusable: ${error.message}` });
     };
     transport.onclose = () => finish({ kind: 'broken', why: 'the server closed the connection on server/discover' });
@@ -150,8 +192,7 @@ export function probe(
     }
     options.signal.addEventListener('abort', onAbort, { once: true });
     transport.send(discoverRequest(id, options.clientInfo, options.capabilities)).catch((error: unknown) => {
-      const http = options.http ? classifyHttpFailure(error) : undefined;
-      finish(http ?? (error instanceof Error ? error : new Error(String(error))));
+      finish(options.http ? classifyHttpError(error) : error instanceof Error ? error : new Error(String(error)));
     });
   });
 }

@@ -43,6 +43,45 @@ function choiceOf(server: RuntimeServer): ProtocolChoice {
   return (server as { protocol?: ProtocolChoice }).protocol ?? 'auto';
 }
 
+/** Session events nobody listens to: the handshake that only asks a server for its version. */
+const UNHEARD: SessionEvents = {
+  lost: () => undefined,
+  suspect: () => undefined,
+  transportError: () => undefined,
+  listChanged: () => undefined,
+  resourceUpdated: () => undefined,
+  log: () => undefined,
+};
+
+/**
+ * The protocol version a server found legacy speaks, by its `initialize` answer (on `channel`,
+ * the process the probe ran on, which is closed after; or on a fresh legacy transport), for the
+ * message of a pinned era it does not speak. Bounded by the probe timeout and the attempt's
+ * signal; undefined when the handshake does not succeed (its own error is not the point).
+ */
+async function legacyVersion(options: OpenOptions, channel: Channel | undefined): Promise<string | undefined> {
+  const bound = new AbortController();
+  const onAbort = () => bound.abort(options.signal.reason);
+  if (options.signal.aborted) onAbort();
+  else options.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => bound.abort(new Error('the legacy handshake took too long')), probeTimeoutMs(options.server));
+  timer.unref?.();
+  // No handlers for the server's requests: this session only asks, and closes at once.
+  const { serverRequests: _unused, ...asking } = options;
+  const quiet: OpenOptions = { ...asking, signal: bound.signal };
+  try {
+    const session = channel ? await v1Connector.openOn(channel, quiet, UNHEARD) : await v1Connector.open(quiet, UNHEARD);
+    await session.close().catch(() => undefined);
+    return session.facts.protocolVersion;
+  } catch {
+    // A failed handshake closed what it opened.
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Opens the channel the probe runs on: the v2 transport for HTTP, the stdio child or an embedder's transport. */
 function openProbeChannel(options: OpenOptions): Promise<Channel> {
   return options.server.transport === 'http' && !options.custom ? httpChannel(options) : v1Channel(options);
@@ -76,8 +115,11 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
       throw new EraError(`server "${server.name}" does not speak ${pinned ? MODERN_VERSION : `${MODERN_VERSION} or 2025-11-25`}: ${verdict.why}`, false);
     case 'legacy':
       if (pinned) {
-        await channel.close(none).catch(() => undefined);
-        throw new EraError(`server "${server.name}" does not speak ${MODERN_VERSION} (protocol is pinned): ${verdict.why}; it supports the legacy handshake (2025-11-25)`, false);
+        // Name what it does speak: its legacy handshake says (over stdio on the same process).
+        const spoken = await legacyVersion(options, isHttp ? undefined : channel);
+        if (isHttp) await channel.close(none).catch(() => undefined);
+        const speaks = spoken ? `it speaks ${spoken} (the legacy handshake)` : 'it answered as a legacy (2025-11-25 or older) server does';
+        throw new EraError(`server "${server.name}" does not speak ${MODERN_VERSION} (protocol is pinned): ${verdict.why}; ${speaks}. protocol: auto or 2025-11-25 reaches it`, false);
       }
       // HTTP: the probe's transport is the v2 SDK's, and there is no process to keep: the legacy
       // session gets a transport of its own era.

@@ -132,8 +132,9 @@ export class Attempts {
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
         if (this.current !== current) return;
-        // A remembered era that fails to connect is asked again next time (it may have changed).
-        if (!current.session) this.verdict = undefined;
+        // A remembered era that fails to connect is asked again next time (it may have changed); a
+        // modern one adopted without a round trip fails only at the first listing, after open.
+        this.verdict = undefined;
         const info = connectorFor(server.config).connectFailure(error, current.session ?? undefined, server.config.limits.maxMessageBytes);
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }

@@ -49,8 +49,12 @@ function rpcError(error: unknown, maxBody: number): RpcError | undefined {
   }
 }
 
-/** What the client speaks, for messages. */
-const OURS = `this client speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`;
+/**
+ * What the client speaks, for messages: the legacy handshake's versions (the v1 SDK's) and, with
+ * `protocol: auto` or `2026-07-28`, the modern era (protocol/v2), so a refusal of a server pinned
+ * to the legacy handshake says how to reach a modern one.
+ */
+const OURS = `this client speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')} in the legacy handshake, and 2026-07-28 with protocol: auto or 2026-07-28`;
 
 /**
  * The message of a version refusal, naming the versions the server offers when it says; undefined
