@@ -26,6 +26,12 @@ export type ProbeVerdict =
   /** The server speaks only modern versions we do not (or rejected ours): not retryable. */
   | { kind: 'unsupported'; supported: string[]; why: string };
 
+/** A refusal that names our version as supported: the probe asks once more. */
+export interface Corrective {
+  kind: 'corrective';
+  supported: string[];
+}
+
 /** The `server/discover` request with the per-request `_meta` envelope of the modern wire. */
 export function discoverRequest(id: string, clientInfo: { name: string; version: string }, capabilities: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -71,10 +77,13 @@ export function classifyResult(result: unknown): ProbeVerdict {
 }
 
 /** Classifies a JSON-RPC error answer to the discover: legacy, unless the server names only modern versions we lack. */
-export function classifyError(error: { code?: unknown; message?: unknown; data?: unknown }): ProbeVerdict {
+export function classifyError(error: { code?: unknown; message?: unknown; data?: unknown }): ProbeVerdict | Corrective {
   const code = typeof error.code === 'number' ? error.code : undefined;
   if (code === -32022) {
     const supported = supportedList(error.data);
+    // It refused the version we sent but names ours among what it supports: ask once more (SEP-2575,
+    // "retry with a supported version"; the v2 SDK's corrective round).
+    if (supported?.includes(MODERN_VERSION)) return { kind: 'corrective', supported };
     if (supported && !supported.includes(MODERN_VERSION) && !supported.some(isLegacyVersion)) {
       return { kind: 'unsupported', supported, why: `the server supports only ${supported.join(', ')}` };
     }
@@ -88,7 +97,7 @@ export function classifyError(error: { code?: unknown; message?: unknown; data?:
  * 4xx as a legacy server (a 2025 server answers a request without a session with 400 or 404),
  * 401/403 and 5xx as errors of the connect itself. Undefined for anything else.
  */
-function classifyHttpFailure(error: unknown): ProbeVerdict | Error | undefined {
+function classifyHttpFailure(error: unknown): ProbeVerdict | Corrective | Error | undefined {
   const data = (error as { data?: { status?: unknown; text?: unknown } } | null)?.data;
   const status = typeof data?.status === 'number' ? data.status : undefined;
   if (status === undefined) return undefined;
@@ -124,7 +133,7 @@ function unusableAnswer(error: unknown): string | undefined {
 }
 
 /** Over HTTP (the v2 transport): a verdict from a failed POST or its answer, or the error itself. */
-function classifyHttpError(error: unknown): ProbeVerdict | Error {
+function classifyHttpError(error: unknown): ProbeVerdict | Corrective | Error {
   const byStatus = classifyHttpFailure(error);
   if (byStatus) return byStatus;
   const unusable = unusableAnswer(error);
@@ -149,11 +158,27 @@ export function probe(
     http?: boolean;
   },
 ): Promise<ProbeVerdict> {
-  const id = 'switchboard-discover-1';
+  let id = 'switchboard-discover-1';
+  let corrected = false;
   return new Promise<ProbeVerdict>((resolve, reject) => {
     let settled = false;
-    const finish = (verdict: ProbeVerdict | Error) => {
+    const send = () => {
+      transport.send(discoverRequest(id, options.clientInfo, options.capabilities)).catch((error: unknown) => {
+        finish(options.http ? classifyHttpError(error) : error instanceof Error ? error : new Error(String(error)));
+      });
+    };
+    const finish = (verdict: ProbeVerdict | Corrective | Error) => {
       if (settled) return;
+      if (!(verdict instanceof Error) && verdict.kind === 'corrective') {
+        // One more discover, with a new id; a second refusal is final.
+        if (!corrected) {
+          corrected = true;
+          id = 'switchboard-discover-2';
+          send();
+          return;
+        }
+        verdict = { kind: 'unsupported', supported: verdict.supported, why: `the server refused ${MODERN_VERSION} twice though it names it among ${verdict.supported.join(', ')}` };
+      }
       settled = true;
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onAbort);
@@ -191,9 +216,7 @@ export function probe(
       return;
     }
     options.signal.addEventListener('abort', onAbort, { once: true });
-    transport.send(discoverRequest(id, options.clientInfo, options.capabilities)).catch((error: unknown) => {
-      finish(options.http ? classifyHttpError(error) : error instanceof Error ? error : new Error(String(error)));
-    });
+    send();
   });
 }
 
