@@ -17,6 +17,7 @@ export { coalesceWrites } from './transports/stdioWrites.js';
  * research/reliability.md §2.4) and knows how to close them completely.
  */
 
+import { abortRace } from '../abortRace.js';
 import { handover } from '../negotiate.js';
 import type { Channel, McpTransport, TransportSource } from '../transport.js';
 
@@ -106,13 +107,7 @@ export async function openChannel(options: ConnectOptions): Promise<Channel> {
   const built = await buildTransport(options);
   const none = { close: async () => undefined };
   const { signal } = options;
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  const { aborted, done } = abortRace(signal);
   try {
     if (signal.aborted) throw signal.reason;
     await Promise.race([built.transport.start(), aborted]);
@@ -120,7 +115,7 @@ export async function openChannel(options: ConnectOptions): Promise<Channel> {
     await built.close(none).catch(() => undefined);
     throw built.fault?.() ?? error;
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    done();
   }
   return {
     transport: built.transport as McpTransport,
@@ -148,17 +143,9 @@ export async function openSession(options: ConnectOptions, prepare: (client: Cli
     retryAfterMs: built.retryAfterMs,
     fault: () => built.fault?.(),
   };
-  // A transport can hang in start() (an SSE stream that never sends its endpoint), where the
-  // request signal does not reach: race the abort so a timed-out attempt always ends. The listener
-  // goes once the connect settled: the attempt's signal lives as long as the session.
+  // A transport can hang in start() where the request signal does not reach (abortRace.ts).
   const { signal } = options;
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  const { aborted, done } = abortRace(signal);
   try {
     // Aborted before it began (stop or reconnect while the transport was built): spawn nothing.
     if (signal.aborted) throw signal.reason;
@@ -169,7 +156,7 @@ export async function openSession(options: ConnectOptions, prepare: (client: Cli
     await session.close().catch(() => undefined);
     throw session.fault() ?? error;
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    done();
   }
   return session;
 }

@@ -2,6 +2,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type { RuntimeServer } from '../../config/schema.js';
 import type { OpenOptions } from '../session.js';
 import type { Channel, McpTransport } from '../transport.js';
+import { parseRetryAfter } from '../retryAfter.js';
 
 /**
  * The streamable HTTP channel of a modern session: the v2 SDK's own transport (2.4.0 writes the
@@ -17,14 +18,6 @@ export class MessageTooLargeError extends Error {
     super(`the server sent a message of more than ${limit} bytes (limits.maxMessageBytes)`);
     this.name = 'MessageTooLargeError';
   }
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** A body that errors once more than `limit` bytes arrive (for SSE: within one event). */

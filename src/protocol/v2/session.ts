@@ -1,6 +1,7 @@
 import { Client, OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, UnauthorizedError, type McpSubscription } from '@modelcontextprotocol/client';
 import type { CatalogKind, ErrorInfo } from '../../../machines/types.js';
 import { SwitchboardError } from '../../core/errors.js';
+import { abortRace } from '../abortRace.js';
 import { MAX_PAGES } from '../catalog.js';
 import { handover } from '../negotiate.js';
 import type { Channel, McpTransport } from '../transport.js';
@@ -310,13 +311,7 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
   const client = new Client(options.clientInfo, { capabilities: (options.capabilities ?? {}) as never, versionNegotiation: { mode: { pin: '2026-07-28' } } });
   wire(client, options, channel, events);
   const { signal } = options;
-  let onAbort: () => void = () => undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
+  const { aborted, done } = abortRace(signal);
   let session: V2Session;
   try {
     await Promise.race([client.connect(channel.transport as never, { prior: { kind: 'modern', discover: discover as never }, timeout: NO_SDK_TIMEOUT }), aborted]);
@@ -326,7 +321,7 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
     await channel.close(client).catch(() => undefined);
     throw channel.fault() ?? error;
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    done();
   }
   return session;
 }

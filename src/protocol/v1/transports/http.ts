@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RuntimeServer } from '../../../config/schema.js';
 import { guardTransport } from './fetchGuard.js';
+import { parseRetryAfter } from '../../retryAfter.js';
 
 /**
  * Streamable HTTP and legacy SSE transports for one connect attempt, each with its own guarded
@@ -15,14 +16,6 @@ export interface HttpTransport {
   /** Ends the session on the server (DELETE for streamable HTTP), then the transport. */
   close(closeClient: () => Promise<void>): Promise<void>;
   retryAfterMs(): number | undefined;
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /**
