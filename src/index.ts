@@ -26,5 +26,5 @@ export type { ToolInfo, PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCa
 export type { BreakerStatus, BreakerState } from '../machines/breakerModel.js';
 export type { ConnectionStateName } from '../machines/serverConnection.js';
 export * from './gateway/index.js';
-export { AuthError, fileTokenStore, memoryTokenStore, type Authorize, type AuthorizeRequest, type TokenStore, type StoredAuth } from './auth/index.js';
+export { AuthError, fileTokenStore, memoryTokenStore, type Authorize, type AuthorizeRequest, type TokenStore, type StoredAuth, type AuthorizationResponse } from './auth/index.js';
 export { loginServer, type LoginOptions, type LoginResult } from './servers/index.js';

@@ -48,6 +48,8 @@ interface FlowRequest {
   stepUp?: boolean;
   /** Run even when another flow replaced the token meanwhile. */
   force?: boolean;
+  /** A 401: read the resource metadata again, the authorization server may have changed (SEP-2352). */
+  rediscover?: boolean;
 }
 
 /** Refresh this long before expiry at most (and at most a tenth of the token's lifetime). */
@@ -75,7 +77,7 @@ export class AuthFlows {
       for (;;) {
         const challenge = response.status === 401 || response.status === 403 ? extractWWWAuthenticateParams(response) : undefined;
         let request: FlowRequest | undefined;
-        if (response.status === 401 && !authorized) request = { scope: challenge?.scope, resourceMetadataUrl: challenge?.resourceMetadataUrl, signal };
+        if (response.status === 401 && !authorized) request = { scope: challenge?.scope, resourceMetadataUrl: challenge?.resourceMetadataUrl, signal, rediscover: true };
         else if (response.status === 403 && challenge?.error === 'insufficient_scope' && !steppedUp) {
           const granted = (await this.options.provider.tokens())?.scope;
           request = { scope: joinScopes(granted, challenge.scope), resourceMetadataUrl: challenge.resourceMetadataUrl, signal, stepUp: true };
@@ -183,6 +185,10 @@ export class AuthFlows {
         );
         provider.flow = flow;
       }
+      // The SDK reuses a discovery it was given: after a 401 the protected resource metadata may
+      // name another authorization server, whose change drops the old registration and tokens
+      // (StoreBackedProvider.saveDiscoveryState) so the flow registers there anew.
+      if (request.rediscover) await provider.invalidateCredentials('discovery');
       const options = { serverUrl, scope: joinScopes(this.options.auth.scopes, request.scope), resourceMetadataUrl: request.resourceMetadataUrl, fetchFn };
       let result = await auth(provider, options);
       if (result === 'REDIRECT') {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { AuthError, type FlowSecrets } from './errors.js';
 import { navigationProblem } from './guardedFetch.js';
+import { hostAnswer, type AuthorizationResponse } from './issuer.js';
 import { startLoopback, type Loopback } from './loopback.js';
 
 /**
@@ -18,10 +19,13 @@ export interface AuthorizeRequest {
 }
 
 /**
- * The host's interactive step (DESIGN §11). Returning `{ code }` hands the code over (a host that
- * caught the redirect itself); returning nothing lets the library wait on its loopback listener.
+ * The host's interactive step (DESIGN §11). Returning `{ code, iss? }` hands the authorization
+ * response over (a host that caught the redirect itself): `iss` is the redirect's RFC 9207
+ * issuer parameter, as caught (the library compares it with the authorization server's metadata;
+ * a host that drops it fails against a server that promises to send it). A bare code string is
+ * taken as `{ code }`. Returning nothing lets the library wait on its loopback listener.
  */
-export type Authorize = (request: AuthorizeRequest) => Promise<{ code: string } | void>;
+export type Authorize = (request: AuthorizeRequest) => Promise<AuthorizationResponse | string | void>;
 
 export interface ConsentOptions {
   server: string;
@@ -93,11 +97,17 @@ export class ConsentFlow {
     return this.loopback.redirectUrl;
   }
 
-  /**
-   * Asks for consent: `authorize` gets the URL; its code, or the loopback's, is the answer.
-   * Rejects with AuthError on an error redirect, a timeout, an abort or a throwing callback.
-   */
+  /** The code of `obtainResponse` alone. */
   async obtainCode(authorizationUrl: URL): Promise<string> {
+    return (await this.obtainResponse(authorizationUrl)).code;
+  }
+
+  /**
+   * Asks for consent: `authorize` gets the URL; its response, or the loopback's, is the answer
+   * (the code, and the `iss` the redirect named). Rejects with AuthError on an error redirect
+   * (AuthorizationRefused), a timeout, an abort or a throwing callback.
+   */
+  async obtainResponse(authorizationUrl: URL): Promise<AuthorizationResponse> {
     if (this.closed || !this.loopback) throw new AuthError('the authorization flow was closed');
     const loopback = this.loopback;
     // The last gate before the host opens anything: https, or http to loopback, nothing else.
@@ -110,17 +120,17 @@ export class ConsentFlow {
       const fromHost = this.options
         .authorize({ server: this.options.server, authorizationUrl: new URL(authorizationUrl), redirectUrl: new URL(loopback.redirectUrl) })
         .then(
-          (answer) => (answer && typeof answer.code === 'string' && answer.code ? answer.code : undefined),
+          (answer) => hostAnswer(this.options.server, answer),
           (error: unknown) => {
             const message = error instanceof Error ? error.message : String(error);
             throw new AuthError(`the authorize callback failed: ${this.options.secrets.redact(message)}`);
           },
         );
-      // Whichever comes first: a code from the host, or the redirect on the loopback listener.
-      const first = await Promise.race([fromHost, loopback.code]);
-      const code = first ?? (await loopback.code);
-      this.options.secrets.add(code);
-      return code;
+      // Whichever comes first: a response from the host, or the redirect on the loopback listener.
+      const first = await Promise.race([fromHost, loopback.response]);
+      const response = first ?? (await loopback.response);
+      this.options.secrets.add(response.code);
+      return response;
     } finally {
       this.options.onAuthorized?.();
     }

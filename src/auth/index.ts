@@ -6,5 +6,6 @@
 export { createAuthProvider, type AuthDeps, type ServerAuth } from './create.js';
 export { AuthError, TokenStoreError } from './errors.js';
 export { ConsentSlot, type Authorize, type AuthorizeRequest } from './consent.js';
+export type { AuthorizationResponse } from './issuer.js';
 export { configuredSecrets } from './secrets.js';
 export { defaultTokenDir, fileTokenStore, memoryTokenStore, resolveTokenStore, serverTokenKey, storeKey, type StoredAuth, type TokenStore } from './tokenStore.js';

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { AuthError } from './errors.js';
+import type { AuthorizationResponse } from './issuer.js';
 
 /**
  * The redirect target of an authorization-code flow (RFC 8252 §7.3): an HTTP listener on
@@ -20,10 +21,29 @@ export interface LoopbackOptions {
   clock: Clock;
 }
 
+/**
+ * An error redirect (`?error=...` with the right state). It keeps the redirect's `iss`: RFC 9207
+ * checks the issuer of error responses too, before their error is believed or shown.
+ */
+export class AuthorizationRefused extends AuthError {
+  constructor(
+    message: string,
+    /** The issuer the error redirect named, if any. */
+    readonly iss: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
 export interface Loopback {
   /** Where the authorization server must redirect: `http://127.0.0.1:<port><path>` (or the configured host). */
   readonly redirectUrl: URL;
-  /** The code of the first redirect with the right state; rejects on an error redirect, a timeout or close(). */
+  /**
+   * The code and `iss` (RFC 9207) of the first redirect with the right state; rejects on an
+   * error redirect (AuthorizationRefused, with its `iss`), a timeout or close().
+   */
+  readonly response: Promise<AuthorizationResponse>;
+  /** The code alone of `response`. */
   readonly code: Promise<string>;
   /** Stops listening and releases the port; idempotent. */
   close(): Promise<void>;
@@ -35,17 +55,19 @@ const PAGE = (title: string) => `<!doctype html><meta charset="utf-8"><title>${t
 export async function startLoopback(options: LoopbackOptions): Promise<Loopback> {
   const configured = options.redirectUrl ? new URL(options.redirectUrl) : undefined;
   const path = configured?.pathname && configured.pathname !== '/' ? configured.pathname : '/callback';
-  let settle: { resolve(code: string): void; reject(error: Error): void } | undefined;
-  const code = new Promise<string>((resolve, reject) => {
+  let settle: { resolve(response: AuthorizationResponse): void; reject(error: Error): void } | undefined;
+  const response = new Promise<AuthorizationResponse>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  const code = response.then((answer) => answer.code);
   // Nobody may be awaiting yet; an unobserved rejection must not crash the host.
+  response.catch(() => undefined);
   code.catch(() => undefined);
   let done = false;
-  const finish = (outcome: { code: string } | { error: Error }) => {
+  const finish = (outcome: { response: AuthorizationResponse } | { error: Error }) => {
     if (done) return;
     done = true;
-    if ('code' in outcome) settle!.resolve(outcome.code);
+    if ('response' in outcome) settle!.resolve(outcome.response);
     else settle!.reject(outcome.error);
     void close();
   };
@@ -64,14 +86,16 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
     }
     const error = url.searchParams.get('error');
     const received = url.searchParams.get('code');
+    // RFC 9207: the issuer goes along as sent (absent stays absent); the flow compares it.
+    const iss = url.searchParams.get('iss') ?? undefined;
     if (error || !received) {
       res.writeHead(400).end(PAGE('Authorization failed. You can close this window.'));
       // The error code is the server's vocabulary (access_denied, ...), no secret.
-      finish({ error: new AuthError(`the authorization server refused the authorization: ${error ?? 'no code in the redirect'}`) });
+      finish({ error: new AuthorizationRefused(`the authorization server refused the authorization: ${error ?? 'no code in the redirect'}`, iss) });
       return;
     }
     res.writeHead(200).end(PAGE('Authorization complete. You can close this window.'));
-    finish({ code: received });
+    finish({ response: iss === undefined ? { code: received } : { code: received, iss } });
   });
   // The page is tiny; a browser's keep-alive socket must not hold the port after the flow.
   server.keepAliveTimeout = 1;
@@ -103,5 +127,5 @@ export async function startLoopback(options: LoopbackOptions): Promise<Loopback>
     return closing;
   }
 
-  return { redirectUrl, code, close };
+  return { redirectUrl, response, code, close };
 }

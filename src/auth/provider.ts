@@ -8,6 +8,8 @@ import { AuthError, FlowSecrets } from './errors.js';
 import type { ConsentFlow } from './consent.js';
 import { crossAppTokenRequest, privateKeyJwtAuth } from './grants.js';
 import { navigationProblem, type AuthRequestGuard } from './guardedFetch.js';
+import { applicationType, checkResponseIssuer, metadataIssuerProblem, type AuthorizationResponse } from './issuer.js';
+import { AuthorizationRefused } from './loopback.js';
 import { clampLifetimes } from './tokenLifetime.js';
 import type { StoredAuth, TokenStore } from './tokenStore.js';
 
@@ -16,7 +18,9 @@ import type { StoredAuth, TokenStore } from './tokenStore.js';
  * `auth()` does discovery, registration (DCR or CIMD), PKCE, the resource indicator and every
  * token request; this class only keeps what it hands over, knows the configured credentials, and
  * adds what SDK 1.32.2 lacks: the SEP-990 token exchange, `offline_access` when offered, expiry
- * times, and dropping the tokens when the resource or the authorization server changes.
+ * times, dropping the tokens and the registration when the resource or the authorization server
+ * changes, the issuer checks of RFC 8414 §3.3 and RFC 9207, and SEP-837's `application_type`
+ * (issuer.ts).
  */
 
 export interface ProviderOptions {
@@ -100,18 +104,23 @@ export class StoreBackedProvider implements OAuthClientProvider {
     return this.options.auth.type === 'oauth' ? this.options.auth.clientMetadataUrl : undefined;
   }
 
-  get clientMetadata(): OAuthClientMetadata {
+  /** The registration request (SDK 1.32.2 sends it as given, `application_type` included). */
+  get clientMetadata(): OAuthClientMetadata & { application_type: 'native' | 'web' } {
     const { auth } = this.options;
     const scope = joinScopes(auth.scopes, this.requestedScope);
     const common = { client_name: CLIENT_NAME, ...(scope ? { scope } : {}) };
+    // SEP-837: an authorization server that reads no application_type takes `web`, and refuses
+    // the loopback redirect of a native client for it.
+    const redirects = auth.type === 'oauth' ? [this.redirectUrl!] : [];
+    const typed = { ...common, application_type: applicationType(redirects) };
     if (auth.type === 'oauth') {
       // A native public client with PKCE (RFC 8252); refresh_token so refresh tokens are issued (SEP-2207).
-      return { ...common, redirect_uris: [this.redirectUrl!], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: auth.clientSecret ? 'client_secret_basic' : 'none' };
+      return { ...typed, redirect_uris: redirects, grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: auth.clientSecret ? 'client_secret_basic' : 'none' };
     }
     if (auth.type === 'client_credentials') {
-      return { ...common, redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: auth.privateKey ? 'private_key_jwt' : 'client_secret_basic' };
+      return { ...typed, redirect_uris: [], grant_types: ['client_credentials'], token_endpoint_auth_method: auth.privateKey ? 'private_key_jwt' : 'client_secret_basic' };
     }
-    return { ...common, redirect_uris: [], grant_types: [JWT_BEARER], token_endpoint_auth_method: 'client_secret_basic' };
+    return { ...typed, redirect_uris: [], grant_types: [JWT_BEARER], token_endpoint_auth_method: 'client_secret_basic' };
   }
 
   state(): string {
@@ -174,9 +183,21 @@ export class StoreBackedProvider implements OAuthClientProvider {
       throw new AuthError(`server "${server}" needs the user's consent: run \`switchboard login ${server}\`, or give createSwitchboard an authorize callback`);
     }
     this.offerOfflineAccess(authorizationUrl);
+    // The issuer the response must name: that of the metadata this URL was built from.
+    const metadata = this.discovery?.authorizationServerMetadata;
     // Consent takes as long as the person needs: no request's time bound may run meanwhile.
     this.guard?.release();
-    this.pendingCode = await this.flow.obtainCode(authorizationUrl);
+    let response: AuthorizationResponse;
+    try {
+      response = await this.flow.obtainResponse(authorizationUrl);
+    } catch (error) {
+      // RFC 9207: an error redirect's issuer first; a mix-up's error text is not to be believed.
+      if (error instanceof AuthorizationRefused) checkResponseIssuer(server, error.iss, metadata);
+      throw error;
+    }
+    // Before the code goes anywhere: a code meant for another authorization server never reaches this one's token endpoint.
+    checkResponseIssuer(server, response.iss, metadata);
+    this.pendingCode = response.code;
   }
 
   /** The code the last consent produced (once). */
@@ -208,10 +229,24 @@ export class StoreBackedProvider implements OAuthClientProvider {
   }
 
   async saveDiscoveryState(state: OAuthDiscoveryState): Promise<void> {
+    // RFC 8414 §3.3: metadata that names another issuer than it was fetched for is not used at all
+    // (its endpoints could be anyone's). The SDK passes every metadata document it fetched through
+    // here. Not for the 2025-03-26 fallback (no resource metadata naming an authorization server):
+    // the MCP server's origin it reads is nobody's issuer identifier, and that revision asks no echo.
+    const metadata = state.authorizationServerMetadata;
+    const named = (state.resourceMetadata?.authorization_servers?.length ?? 0) > 0;
+    const problem = metadata && named ? metadataIssuerProblem(state.authorizationServerUrl, metadata) : undefined;
+    if (problem) {
+      this.discovery = undefined;
+      throw new AuthError(`server "${this.options.server}": refused the authorization server ${state.authorizationServerUrl}: ${problem}`);
+    }
     this.discovery = state;
     const record = await this.load();
     const { issuer, resource } = this.identity();
-    const movedIssuer = record.issuer !== undefined && !sameUrl(record.issuer, issuer);
+    // Whichever stamp names the authorization server the stored state belongs to (a registration
+    // is stamped before any token exists, and a flow may have ended between the two).
+    const boundTo = record.issuer ?? record.tokens?.issuer ?? record.clientInformation?.issuer;
+    const movedIssuer = boundTo !== undefined && !sameUrl(boundTo, issuer);
     const movedResource = record.resourceIndicator !== undefined && resource !== undefined && !sameUrl(record.resourceIndicator, resource);
     if ((movedIssuer || movedResource) && (record.tokens || record.clientInformation)) {
       // Tokens and a registration belong to one resource at one authorization server.

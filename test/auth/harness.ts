@@ -11,6 +11,17 @@ export function httpServer(url: string, auth: Record<string, unknown>, extra: Re
   return resolveConfig({ servers: { s: { transport: 'http', url, auth, timeouts: { connectMs: 5_000 }, ...extra } } }, { env: {} }).servers.s!;
 }
 
+/**
+ * `codeFromRedirect` that also hands back the redirect's RFC 9207 `iss`, as caught (what a host
+ * that catches the redirect itself returns, like the conformance adapter).
+ */
+export const responseFromRedirect: Authorize = async ({ authorizationUrl }) => {
+  const response = await fetch(authorizationUrl, { redirect: 'manual' });
+  const location = new URL(response.headers.get('location') ?? 'about:blank');
+  const iss = location.searchParams.get('iss');
+  return { code: location.searchParams.get('code')!, ...(iss === null ? {} : { iss }) };
+};
+
 /** The consent a browser gives at once: fetch the authorization URL, take the code from its redirect. */
 export const codeFromRedirect: Authorize = async ({ authorizationUrl }) => {
   const response = await fetch(authorizationUrl, { redirect: 'manual' });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { jwtVerify } from 'jose';
+import { forward } from './forward.js';
 // @ts-expect-error plain JS fixture shared with the stdio child process
 import { buildServer } from '../fixtures/demoTools.mjs';
 
@@ -21,6 +22,8 @@ export interface Grant {
 }
 
 export interface AuthServerOptions {
+  /** Prefixes its client ids and every value it issues (two servers of one test then never issue the same). Defaults to none. */
+  name?: string;
   /** `expires_in` of issued tokens. Defaults to 3600. */
   expiresIn?: number;
   /** Defaults to ['none', 'client_secret_basic', 'client_secret_post']. */
@@ -36,6 +39,13 @@ export interface AuthServerOptions {
   metadata?: (metadata: Record<string, unknown>) => Record<string, unknown>;
   /** Answers a request itself when it returns true (a hostile endpoint); the server's own logic otherwise. */
   intercept?: Intercept;
+  /** RFC 9207: `authorization_response_iss_parameter_supported` in its metadata (absent when undefined). */
+  issSupported?: boolean;
+  /**
+   * The `iss` its authorization redirect carries: its issuer, another one, its issuer with a
+   * trailing slash (only equal after normalization), or none. Defaults to none.
+   */
+  issInRedirect?: 'correct' | 'wrong' | 'slash' | 'none';
 }
 
 /** A hostile endpoint: handles the request and returns true, or returns false to let the server answer. */
@@ -82,7 +92,7 @@ const s256 = (verifier: string) => createHash('sha256').update(verifier).digest(
 /** Starts the authorization server. Issued values count up (no randomness in tests). */
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<TestAuthServer> {
   let n = 0;
-  const next = (prefix: string) => `${prefix}-${String(++n).padStart(4, '0')}-issued`;
+  const next = (prefix: string) => `${options.name ?? ''}${prefix}-${String(++n).padStart(4, '0')}-issued`;
   const tokens = new Map<string, string[]>();
   const refresh = new Map<string, string[]>();
   const codes = new Map<string, { challenge: string; scope: string[]; redirect: string }>();
@@ -117,6 +127,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         code_challenge_methods_supported: ['S256'],
         token_endpoint_auth_methods_supported: options.authMethods ?? ['none', 'client_secret_basic', 'client_secret_post'],
         ...(options.scopesSupported ? { scopes_supported: options.scopesSupported } : {}),
+        ...(options.issSupported !== undefined ? { authorization_response_iss_parameter_supported: options.issSupported } : {}),
       }));
     }
     if (req.method === 'POST' && at.pathname === '/register') {
@@ -124,7 +135,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       state.registrations.push(metadata);
       const secret = next('client-secret');
       state.issued.push(secret);
-      return json(res, 201, { ...metadata, client_id: `client-${state.registrations.length}`, client_secret: secret });
+      return json(res, 201, { ...metadata, client_id: `${options.name ?? ''}client-${state.registrations.length}`, client_secret: secret });
     }
     if (req.method === 'GET' && at.pathname === '/authorize') {
       state.authorizeRequests.push(at.searchParams);
@@ -135,6 +146,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
       const to = new URL(at.searchParams.get('redirect_uri')!);
       to.searchParams.set('code', code);
       if (at.searchParams.has('state')) to.searchParams.set('state', at.searchParams.get('state')!);
+      const iss = { correct: url, wrong: 'https://evil.example.test', slash: `${url}/`, none: undefined }[options.issInRedirect ?? 'none'];
+      if (iss !== undefined) to.searchParams.set('iss', iss);
       return res.writeHead(302, { Location: to.href }).end();
     }
     if (req.method === 'POST' && at.pathname === '/token') {
@@ -192,6 +205,11 @@ export interface ResourceServerOptions {
   validTokens?: () => Map<string, string[]>;
   /** Answers a request itself when it returns true (hostile metadata or challenges). */
   intercept?: Intercept;
+  /**
+   * Forwards authorized POSTs to this MCP endpoint (e.g. a v2 server of either era) instead of
+   * serving the demo tools itself: the guard is the same in both eras. Defaults to none.
+   */
+  upstream?: string;
 }
 
 export interface TestResourceServer {
@@ -236,6 +254,7 @@ export async function startResourceServer(auth: TestAuthServer, options: Resourc
       return res.writeHead(403, { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${needed.join(' ')}", resource_metadata="${resourceMetadata}"` }).end();
     }
     statuses.push(200);
+    if (options.upstream) return forward(options.upstream, req, res, text);
     const mcp = buildServer('guarded');
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     await mcp.connect(transport);
