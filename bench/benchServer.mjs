@@ -1,7 +1,11 @@
 // The benchmark MCP server: `echo` plus tool_0..tool_9. Same server for every target.
 //   node bench/benchServer.mjs stdio        serve over stdio
 //   node bench/benchServer.mjs http         serve streamable HTTP on 127.0.0.1:0, print "PORT <n>"
+// With a wire log (`... stdio <file>`) every process appends "<pid> start" once and "<pid> <method>"
+// per request it receives (the connect row counts processes and round trips with it); without one
+// nothing is counted. benchServerV2.mjs is the same server on the v2 SDK.
 import { randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -17,9 +21,31 @@ export function buildBenchServer(name = 'bench') {
   return server;
 }
 
-const mode = process.argv[2];
+// Bundled into bench/lib/measure.bundle.mjs too: only the server's own process reads its arguments.
+const main = /benchServer\.mjs$/.test(process.argv[1] ?? '');
+const wireLog = main ? process.argv[3] : undefined;
+/** Appends one line to the wire log (sync: the connect row reads it right after the client's await). */
+const logWire = wireLog ? (what) => appendFileSync(wireLog, `${process.pid} ${what}\n`) : undefined;
+
+/** Logs every inbound request of `transport` (McpServer.connect installs its handler before start). */
+function logged(transport) {
+  if (!logWire) return transport;
+  const start = transport.start.bind(transport);
+  transport.start = async () => {
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (message.method && message.id !== undefined) logWire(message.method);
+      deliver?.(message, extra);
+    };
+    await start();
+  };
+  return transport;
+}
+
+const mode = main ? process.argv[2] : undefined;
+logWire?.('start');
 if (mode === 'stdio') {
-  await buildBenchServer().connect(new StdioServerTransport());
+  await buildBenchServer().connect(logged(new StdioServerTransport()));
   process.stdin.on('end', () => process.exit(0));
 } else if (mode === 'http') {
   const sessions = new Map();
@@ -27,6 +53,7 @@ if (mode === 'stdio') {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString()) : undefined;
+    if (body?.method && body.id !== undefined) logWire?.(body.method);
     const id = req.headers['mcp-session-id'];
     let transport = id ? sessions.get(id) : undefined;
     if (!transport) {

@@ -4,7 +4,8 @@
  * Prints a Markdown table: each target's CPU-per-call and throughput ratio to the floor per transport.
  */
 import { readFileSync } from 'node:fs';
-import { summary, type RunFile } from './lib/summary.js';
+import { eraOf } from './lib/plan.js';
+import { summary, type Cell, type RunFile } from './lib/summary.js';
 
 const [first, second] = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file!, 'utf8')) as RunFile);
 if (!first || !second) throw new Error('usage: compare.ts <run1.json> <run2.json>');
@@ -14,26 +15,27 @@ const HEADLINES = [
   { metric: 'callsPerSec', label: 'throughput, 64 in flight' },
 ] as const;
 
-const ratioOf = (run: RunFile, transport: string, target: string, metric: string) => {
-  const cell = run.measured.find((m) => m.cell.workload === 'conc' && m.cell.transport === transport);
+const ratioOf = (run: RunFile, like: Cell, target: string, metric: string) => {
+  // Runs before the modern rows have no era on their cells: legacy (plan.ts `eraOf`).
+  const cell = run.measured.find((m) => m.cell.workload === 'conc' && m.cell.transport === like.transport && eraOf(m.cell) === eraOf(like));
   return cell ? summary(cell.rounds, target, metric) : undefined;
 };
 const within = (s: ReturnType<typeof summary>) => (s.interval === undefined ? '' : ` ±${s.interval.toFixed(2)}`);
 
-const lines = ['| headline ratio | transport | target | run 1 | run 2 | Δ | within ±0.05 |', '| --- | --- | --- | ---: | ---: | ---: | --- |'];
+const lines = ['| headline ratio | era | transport | target | run 1 | run 2 | Δ | within ±0.05 |', '| --- | --- | --- | --- | ---: | ---: | ---: | --- |'];
 // A run's ± is half the 95 % interval of its median (bench/lib/summary.ts): how far a rerun may move it.
 let agree = 0;
 let total = 0;
 for (const { metric, label } of HEADLINES) {
   for (const m of first.measured.filter((c) => c.cell.workload === 'conc')) {
     for (const target of m.cell.targets.filter((t) => t !== 'floor')) {
-      const a = ratioOf(first, m.cell.transport, target, metric);
-      const b = ratioOf(second, m.cell.transport, target, metric);
+      const a = ratioOf(first, m.cell, target, metric);
+      const b = ratioOf(second, m.cell, target, metric);
       if (a?.ratio === undefined || b?.ratio === undefined) continue;
       const delta = Math.abs(a.ratio - b.ratio);
       total++;
       if (delta <= 0.05) agree++;
-      lines.push(`| ${label} | ${m.cell.transport} | ${target} | ${a.ratio.toFixed(2)}×${within(a)} | ${b.ratio.toFixed(2)}×${within(b)} | ${delta.toFixed(2)} | ${delta <= 0.05 ? 'yes' : 'no'} |`);
+      lines.push(`| ${label} | ${eraOf(m.cell)} | ${m.cell.transport} | ${target} | ${a.ratio.toFixed(2)}×${within(a)} | ${b.ratio.toFixed(2)}×${within(b)} | ${delta.toFixed(2)} | ${delta <= 0.05 ? 'yes' : 'no'} |`);
     }
   }
 }

@@ -1,14 +1,20 @@
 /**
  * One target's measurements in a fresh Node process:
  *   measure.ts <workload> <target> <transport> <size> [inflight]
- * fanout and scale print one JSON line with the result. seq and conc warm up, print READY, then
- * run one window of <size> calls for every "window" line on stdin and print its JSON line, until
- * stdin ends (the runner interleaves the windows of every target's process).
+ * in the era of BENCH_ERA (`legacy`, the default, or `modern`: the v2 benchmark server and the
+ * modern targets, bench/lib/registry.ts). fanout, scale and connect print one JSON line with the
+ * result. seq and conc warm up, print READY, then run one window of <size> calls for every
+ * "window" line on stdin and print its JSON line, until stdin ends (the runner interleaves the
+ * windows of every target's process).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { serverCommand, type ServerSpec, type Target } from './targets.js';
+import { measureConnect } from './connectRow.js';
+import { benchEra, serverCommand, type ServerSpec, type Target } from './targets.js';
 import { loadTarget } from './registry.js';
 
 const [workload = 'seq', targetName = 'floor', transport = 'memory', sizeText = '1000', inflightText = '64'] = process.argv.slice(2);
@@ -44,10 +50,21 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/**
+ * A row of one era must measure that era: a target that reports another (a switchboard on `auto`
+ * that fell back to `initialize`, a client that was never upgraded) fails the measurement instead
+ * of filling the modern rows with legacy numbers.
+ */
+function checkEra(target: Target, server: string): void {
+  const era = target.era?.(server);
+  if (era !== undefined && era !== benchEra()) throw new Error(`${targetName} connected in the ${era} era, not ${benchEra()}`);
+}
+
 async function withTarget<T>(specs: ServerSpec[], work: (target: Target) => Promise<T>): Promise<T> {
   const target = await loadTarget(targetName);
   await target.connect(specs);
   try {
+    checkEra(target, specs[0]!.name);
     return await work(target);
   } finally {
     await target.close();
@@ -56,6 +73,9 @@ async function withTarget<T>(specs: ServerSpec[], work: (target: Target) => Prom
 
 async function main(): Promise<Record<string, unknown>> {
   let http: { url: string; child: ChildProcess } | undefined;
+  // The connect row counts the server's side of the wire (bench/lib/connectRow.ts); set before any server starts.
+  const wireLog = workload === 'connect' ? join(tmpdir(), `bench-wire-${process.pid}.log`) : undefined;
+  if (wireLog) process.env.BENCH_WIRE_LOG = wireLog;
   const spec = async (name: string): Promise<ServerSpec> => {
     if (transport !== 'http') return { name, transport: transport as ServerSpec['transport'] };
     http ??= await startHttpServer();
@@ -124,6 +144,14 @@ async function main(): Promise<Record<string, unknown>> {
       await target.close();
       return { readyMs, rssMB };
     }
+    if (workload === 'connect') {
+      const target = await loadTarget(targetName);
+      try {
+        return await measureConnect(target, await spec('s0'), wireLog!, benchEra());
+      } finally {
+        await target.close();
+      }
+    }
     if (workload === 'scale') {
       gc();
       gc();
@@ -147,9 +175,10 @@ async function main(): Promise<Record<string, unknown>> {
     throw new Error(`unknown workload ${workload}`);
   } finally {
     http?.child.kill('SIGTERM');
+    if (wireLog) rmSync(wireLog, { force: true });
   }
 }
 
 const result = await main();
-process.stdout.write(`${JSON.stringify({ workload, target: targetName, transport, size, ...result })}\n`);
+process.stdout.write(`${JSON.stringify({ workload, target: targetName, era: benchEra(), transport, size, ...result })}\n`);
 process.exit(0);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { serverCommand, type ServerSpec, type Target } from './targets.js';
 
@@ -63,4 +64,35 @@ export function mastraTarget(): Target {
       await client?.disconnect();
     },
   };
+}
+
+/** The peers by target name, with the package that holds their MCP client. */
+export const PEER_PACKAGES: Record<string, string> = { langchain: '@langchain/mcp-adapters', mastra: '@mastra/mcp' };
+
+/** The version and MCP SDK dependencies of an installed peer package, or undefined when it is not installed. */
+function installed(pkg: string): { version: string; deps: Record<string, string> } | undefined {
+  try {
+    const json = JSON.parse(readFileSync(new URL(`../peers/node_modules/${pkg}/package.json`, import.meta.url), 'utf8')) as { version: string; dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    return { version: json.version, deps: { ...json.peerDependencies, ...json.dependencies } };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Which installed peers can speak 2026-07-28 (DESIGN §9.4: peers join the modern rows only if they
+ * do): a peer whose package depends on the v2 client (`@modelcontextprotocol/client`) may; one on
+ * the v1 SDK alone never will. A peer that joins still has to connect in the modern era, or its
+ * measurement fails (measure.ts checks the era). `skipped` says why each other one is left out.
+ */
+export function modernPeers(): { peers: string[]; skipped: string[] } {
+  const peers: string[] = [];
+  const skipped: string[] = [];
+  for (const [name, pkg] of Object.entries(PEER_PACKAGES)) {
+    const found = installed(pkg);
+    if (!found) skipped.push(`${name} (${pkg} not installed)`);
+    else if (found.deps['@modelcontextprotocol/client']) peers.push(name);
+    else skipped.push(`${name} (${pkg} ${found.version} is on @modelcontextprotocol/sdk ${found.deps['@modelcontextprotocol/sdk'] ?? '?'}, v1 only)`);
+  }
+  return { peers, skipped };
 }

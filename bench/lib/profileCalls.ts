@@ -1,6 +1,7 @@
 /**
  * A CPU profile of the steady-state call path only (after warm-up), for bench/PROFILE.md:
  *   node --expose-gc --import tsx bench/lib/profileCalls.ts <target> <transport> <seq|conc> <calls> <out.cpuprofile>
+ * In the modern era (v2 server, modern targets: bench/lib/registry.ts) with BENCH_ERA=modern.
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';

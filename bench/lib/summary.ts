@@ -4,7 +4,9 @@ export type Result = Record<string, number | string>;
 export type Transport = 'memory' | 'stdio' | 'http';
 
 export interface Cell {
-  workload: 'seq' | 'conc' | 'fanout' | 'scale';
+  /** The MCP era of the cell's rows (DESIGN §9.4); absent in runs before the modern rows: legacy. */
+  era?: 'legacy' | 'modern';
+  workload: 'seq' | 'conc' | 'fanout' | 'scale' | 'connect';
   transport: Transport;
   size: number;
   targets: string[];

@@ -1,0 +1,84 @@
+/**
+ * What a benchmark run measures: its options (`--quick`, `--era`), its sizes and its cells, per
+ * era (DESIGN §9, §9.4). Pure, so the runner's choices are testable without running it.
+ */
+import type { Cell, Transport } from './summary.js';
+import type { Era } from './targets.js';
+
+/** Options of `npm run bench` / `npm run bench:quick`. */
+export interface RunOptions {
+  /** `--quick`: the short plan (under 2 minutes per era). Default false. */
+  quick: boolean;
+  /** `--era legacy|modern|both` (also `--era=modern`): which era's rows. Default both. */
+  eras: Era[];
+}
+
+/** Parses the runner's arguments; an unknown era throws (a typo must not silently run something else). */
+export function parseRunOptions(argv: string[]): RunOptions {
+  const quick = argv.includes('--quick');
+  let era = 'both';
+  argv.forEach((arg, i) => {
+    if (arg === '--era') era = argv[i + 1] ?? '';
+    else if (arg.startsWith('--era=')) era = arg.slice('--era='.length);
+  });
+  if (era !== 'legacy' && era !== 'modern' && era !== 'both') throw new Error(`--era must be legacy, modern or both, not "${era}"`);
+  return { quick, eras: era === 'both' ? ['legacy', 'modern'] : [era] };
+}
+
+/**
+ * Sizes per run. seq: `seqRounds` interleaved windows of `seq` calls per target; conc: `concRounds`
+ * short windows of `conc` calls (bench/lib/windows.ts), both after a warm-up of `warmup` calls and
+ * ms (see measure.ts). fanout and scale: `processRounds` rounds of fresh processes (fan-out:
+ * `fanoutRounds`); connect: `connectRounds`.
+ *
+ * Why many short concurrent windows: on this kind of machine allocation-heavy work runs ±25 %
+ * faster or slower from one tenth of a second to the next (a plain allocation loop shows it too; a
+ * loop without allocation does not), and that spread hardly narrows with longer windows, so what
+ * makes a median hold still is the number of windows, not their length. 21 windows of 25 000 calls
+ * left each ratio ±0.08–0.18 (95 %) and two runs agreed on 7–11 of 14 headline ratios; 800 windows
+ * of 2 000 calls (480 of 300 over HTTP) leave ±0.01–0.04, and two runs agreed on 14 of 14 within
+ * 0.04. Windows much shorter than 2 000 calls measure the start after idling instead (PROFILE.md).
+ */
+export function planOf(quick: boolean) {
+  return quick
+    ? { seqRounds: 5, concRounds: { memory: 14, stdio: 12, http: 8 }, processRounds: 3, fanoutRounds: 1, connectRounds: 3, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
+    : { seqRounds: 21, concRounds: { memory: { min: 200, max: 800 }, stdio: { min: 200, max: 800 }, http: { min: 120, max: 480 } }, processRounds: 5, fanoutRounds: 2, connectRounds: 9, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+}
+export type Plan = ReturnType<typeof planOf>;
+
+/** The legacy rows' targets: the v1 floor, the switchboard on its defaults, and the peers. */
+export const LEGACY_TARGETS = ['floor', 'switchboard', 'langchain', 'mastra'];
+const LEGACY_OVER: Record<Transport, string[]> = { memory: ['floor', 'switchboard'], stdio: LEGACY_TARGETS, http: LEGACY_TARGETS };
+/** The modern rows' targets (bench/lib/registry.ts): the v2 floor pinned to 2026-07-28, the switchboard pinned and on `auto`. */
+export const MODERN_TARGETS = ['floor', 'switchboard', 'switchboard-auto'];
+/**
+ * The connect row's targets. Modern: beside the pinned floor, the v2 Client's own `auto` (its base
+ * stdio transport probes on a second process). Legacy: the switchboard pinned to 2025-11-25 (no
+ * probe) and on `auto` against the v1 server: what `auto` costs where it is most expensive.
+ */
+export const CONNECT_TARGETS: Record<Era, string[]> = { legacy: ['floor', 'switchboard-legacy', 'switchboard'], modern: ['floor', 'sdk-auto', 'switchboard', 'switchboard-auto'] };
+
+/**
+ * The cells of a run, legacy first. `modernPeers` are the peers that can speak 2026-07-28 (none of
+ * the installed ones today: bench/lib/peers.ts says why); they join the modern stdio and HTTP rows.
+ */
+export function cellsOf(options: RunOptions, plan: Plan, modernPeers: string[] = []): Cell[] {
+  const list: Cell[] = [];
+  for (const era of options.eras) {
+    for (const transport of ['memory', 'stdio', 'http'] as const) {
+      const targets = era === 'legacy' ? LEGACY_OVER[transport] : transport === 'memory' ? MODERN_TARGETS : [...MODERN_TARGETS, ...modernPeers];
+      list.push({ era, workload: 'seq', transport, size: plan.seq[transport], targets });
+      list.push({ era, workload: 'conc', transport, size: plan.conc[transport], targets });
+    }
+    for (const transport of ['stdio', 'http'] as const) list.push({ era, workload: 'connect', transport, size: 1, targets: CONNECT_TARGETS[era] });
+    if (era !== 'legacy') continue;
+    for (const n of plan.fanout) list.push({ era, workload: 'fanout', transport: 'stdio', size: n, targets: LEGACY_TARGETS });
+    // The one-server routing baseline is part of the full run only (it keeps the quick run short).
+    if (!options.quick) list.push({ era, workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
+    list.push({ era, workload: 'scale', transport: 'memory', size: plan.scale, targets: ['floor', 'switchboard'] });
+  }
+  return list;
+}
+
+/** The era of a cell; cells of runs before the modern rows have none and are legacy. */
+export const eraOf = (cell: Cell): Era => cell.era ?? 'legacy';
