@@ -46,7 +46,7 @@ const LISTS = {
 type AnyRequest = { method: 'tools/list'; params?: Record<string, unknown> };
 
 class V2Session implements ProtocolSession {
-  /** The listed tools by name: their definitions drive the `Mcp-Param-*` headers of a call. */
+  /** The listed tools by name, without output schemas: their definitions drive a call's `Mcp-Param-*` headers. */
   private readonly tools = new Map<string, Tool>();
   private readonly subscribed = new Set<string>();
   private subscription: McpSubscription | undefined;
@@ -68,12 +68,8 @@ class V2Session implements ProtocolSession {
     const sdk = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: options.onProgress };
     switch (method) {
       case 'tools/call': {
-        // The definition drives the `Mcp-Param-*` headers. Without its output schema: the SDK would
-        // check structuredContent against it and fail the call, which the legacy era never does
-        // (results pass through unchanged in both eras).
-        const definition = this.tools.get(String(params.name));
-        const toolDefinition = definition ? ({ ...definition, outputSchema: undefined } as never) : undefined;
-        return this.client.callTool(merged as { name: string }, toolDefinition ? { ...sdk, toolDefinition } : sdk);
+        const toolDefinition = this.tools.get(String(params.name));
+        return this.client.callTool(merged as { name: string }, toolDefinition ? { ...sdk, toolDefinition: toolDefinition as never } : sdk);
       }
       case 'logging/setLevel':
         return Promise.reject(notSupported('logging/setLevel'));
@@ -133,7 +129,10 @@ class V2Session implements ProtocolSession {
           warn(`tool ${JSON.stringify(tool.name)} left out: invalid x-mcp-header declaration (${fault})`);
           continue;
         }
-        this.tools.set(tool.name, tool);
+        // The definition drives the `Mcp-Param-*` headers of a call. Kept without its output
+        // schema: the SDK would check structuredContent against it and fail the call, which the
+        // legacy era never does (results pass through unchanged in both eras).
+        this.tools.set(tool.name, { ...tool, outputSchema: undefined } as Tool);
         kept.push(tool);
       }
       return kept as ListedKinds[K];
