@@ -38,6 +38,6 @@ export {
   type WithheldCapabilities,
 } from './handlers.js';
 export { StderrRing } from './stderrRing.js';
-export { connectorFor } from './select.js';
+export { connectorFor, verdictOf } from './select.js';
 // A custom transport is an SDK object: today the v1 SDK's `Transport` (a v2 era widens this type).
 export type { McpTransport, TransportSource } from './transport.js';

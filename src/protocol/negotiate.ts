@@ -20,7 +20,8 @@ const LEGACY_PREFIX = '2024-|2025-';
 /** What one probe found. */
 export type ProbeVerdict =
   | { kind: 'modern'; discover: Record<string, unknown> }
-  | { kind: 'legacy'; why: string }
+  /** `silent`: judged by silence alone (the probe timed out), not by an answer. */
+  | { kind: 'legacy'; why: string; silent?: boolean }
   /** The transport died, timed out or answered garbage: start over in legacy mode (stdio). */
   | { kind: 'broken'; why: string }
   /** The server speaks only modern versions we do not (or rejected ours): not retryable. */
@@ -189,7 +190,7 @@ export function probe(
       else resolve(verdict);
     };
     const onAbort = () => finish(options.signal.reason instanceof Error ? options.signal.reason : new Error('the probe was aborted'));
-    const timer = setTimeout(() => finish({ kind: 'legacy', why: `the server did not answer server/discover within ${options.timeoutMs} ms` }), options.timeoutMs);
+    const timer = setTimeout(() => finish({ kind: 'legacy', why: `the server did not answer server/discover within ${options.timeoutMs} ms`, silent: true }), options.timeoutMs);
     timer.unref?.();
     transport.onmessage = (message: unknown) => {
       if (!isObject(message) || message.id !== id || 'method' in message) return;
@@ -236,6 +237,9 @@ export function handover(inner: McpTransport): McpTransport {
       return inner.sessionId;
     },
   };
+  // Read by the v2 Client to cancel a request over HTTP by closing its own response stream (the
+  // 2026-07-28 way) instead of posting notifications/cancelled, which a modern server ignores.
+  Object.defineProperty(outer, 'hasPerRequestStream', { enumerable: true, get: () => (inner as { hasPerRequestStream?: unknown }).hasPerRequestStream });
   if (target.setProtocolVersion) outer.setProtocolVersion = (v) => target.setProtocolVersion?.(v);
   if (target.setSupportedProtocolVersions) outer.setSupportedProtocolVersions = (v) => target.setSupportedProtocolVersions?.(v);
   // The Client sets its handlers on the outer object; they are the inner one's.
@@ -250,4 +254,34 @@ export function handover(inner: McpTransport): McpTransport {
     });
   }
   return outer;
+}
+
+/**
+ * The channel of a server judged legacy by its silence, as the legacy Client gets it: a late answer
+ * to the probe (a slow starter) is kept here instead of reaching that Client, so that a failed
+ * legacy handshake can still learn the server speaks 2026-07-28 (`late()`).
+ */
+export function catchLateDiscover(inner: McpTransport): { transport: McpTransport; late(): Record<string, unknown> | undefined } {
+  let answer: Record<string, unknown> | undefined;
+  const outer = handover(inner);
+  let handler: McpTransport['onmessage'];
+  Object.defineProperty(outer, 'onmessage', {
+    configurable: true,
+    enumerable: true,
+    get: () => handler,
+    set: (next: McpTransport['onmessage']) => {
+      handler = next;
+      inner.onmessage = next
+        ? (message: unknown, extra?: unknown) => {
+            const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
+            if (typeof id === 'string' && id.startsWith('switchboard-discover-')) {
+              if (isObject(result)) answer = result;
+              return;
+            }
+            next(message, extra);
+          }
+        : undefined;
+    },
+  });
+  return { transport: outer, late: () => answer };
 }

@@ -1,7 +1,7 @@
 import type { ErrorInfo } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { MODERN_VERSION, probe, type ProbeVerdict } from './negotiate.js';
-import type { OpenOptions, ProtocolChoice, ProtocolConnector, ProtocolSession, SessionEvents } from './session.js';
+import { catchLateDiscover, classifyResult, MODERN_VERSION, probe, type ProbeVerdict } from './negotiate.js';
+import type { EraVerdict, OpenOptions, ProtocolChoice, ProtocolConnector, ProtocolSession, SessionEvents } from './session.js';
 import type { Channel } from './transport.js';
 import { v1Channel, v1Connector } from './v1/session.js';
 import { httpChannel, isModernError, modernConnectFailure, openModern } from './v2/index.js';
@@ -28,6 +28,8 @@ export class EraError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly code = 'UnsupportedProtocolVersion',
+    /** The era found after all, for the next connect. */
+    readonly verdict?: EraVerdict,
   ) {
     super(message);
     this.name = 'EraError';
@@ -87,7 +89,7 @@ function openProbeChannel(options: OpenOptions): Promise<Channel> {
   return options.server.transport === 'http' && !options.custom ? httpChannel(options) : v1Channel(options);
 }
 
-async function openNegotiated(options: OpenOptions, events: SessionEvents, pinned: boolean): Promise<ProtocolSession> {
+async function openNegotiated(options: OpenOptions, events: SessionEvents, pinned: boolean, patient = false): Promise<ProtocolSession> {
   const { server } = options;
   const isHttp = server.transport === 'http' && !options.custom;
   const channel = await openProbeChannel(options);
@@ -99,7 +101,8 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
       capabilities: (options.capabilities ?? {}) as Record<string, unknown>,
       // Over HTTP silence is a timeout like any other (the connect deadline); over stdio it is a
       // legacy server that ignores unknown requests, as the v2 SDK decides too.
-      timeoutMs: isHttp ? 2_147_483_647 : probeTimeoutMs(server),
+      // Pinned, silence is no verdict either: the connect deadline bounds the wait.
+      timeoutMs: isHttp || pinned || patient ? 2_147_483_647 : probeTimeoutMs(server),
       signal: options.signal,
       http: isHttp,
     });
@@ -127,6 +130,7 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
         await channel.close(none).catch(() => undefined);
         return v1Connector.open(options, events);
       }
+      if (verdict.silent) return openAfterSilence(channel, options, events);
       return v1Connector.openOn(channel, options, events);
     case 'broken':
       await channel.close(none).catch(() => undefined);
@@ -134,6 +138,39 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
       options.warn?.(`server "${server.name}" broke on server/discover (${verdict.why}); starting it again in legacy mode, and remembering that`);
       return v1Connector.open(options, events);
   }
+}
+
+/**
+ * `initialize` on a stdio channel judged legacy by its silence. A server that was only slow to
+ * start (`npx -y …` on a first run) may answer the discover late and refuse `initialize` (−32022):
+ * then the connect fails retryable, carrying the late answer as the era to remember, and the next
+ * connect is modern at once (no probe, no silence to misread).
+ */
+async function openAfterSilence(channel: Channel, options: OpenOptions, events: SessionEvents): Promise<ProtocolSession> {
+  const watched = catchLateDiscover(channel.transport);
+  try {
+    return await v1Connector.openOn({ ...channel, transport: watched.transport }, options, events);
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    const late = watched.late();
+    const verdict = late ? classifyResult(late) : undefined;
+    // Its late answer, or its refusal of initialize naming 2026-07-28 (often first: a refusal needs
+    // no work), says it is modern: the next connect is modern, without a silence to misread.
+    const refusal = v1Connector.connectFailure(error, undefined);
+    const refusesForModern = refusal.code === 'UnsupportedProtocolVersion' && refusal.message.includes(MODERN_VERSION);
+    if (verdict?.kind !== 'modern' && !refusesForModern) throw error;
+    throw new EraError(
+      `server "${options.server.name}" did not answer server/discover within ${probeTimeoutMs(options.server)} ms (a slow start) but speaks ${MODERN_VERSION}; connecting again in the modern era`,
+      true,
+      'ConnectFailed',
+      verdict?.kind === 'modern' ? { era: 'modern', discover: verdict.discover } : { era: 'modern' },
+    );
+  }
+}
+
+/** The era a failed connect found after all (a slow modern server), to remember for the next one. */
+export function verdictOf(error: unknown): EraVerdict | undefined {
+  return error instanceof EraError ? error.verdict : undefined;
 }
 
 /** The connector every server uses: it picks the era, then the implementation. */
@@ -147,11 +184,12 @@ export const eraConnector: ProtocolConnector = {
     }
     if (choice === '2025-11-25') return v1Connector.open(options, events);
     if (prior?.era === 'legacy' && choice === 'auto') return v1Connector.open(options, events);
-    if (prior?.era === 'modern') {
+    if (prior?.era === 'modern' && prior.discover !== undefined) {
       const channel = await openProbeChannel(options);
       return openModern(options, events, channel, prior.discover as Record<string, unknown>);
     }
-    return openNegotiated(options, events, choice === MODERN_VERSION);
+    // A modern server known only from its refusal of initialize: ask it, and wait for its answer.
+    return openNegotiated(options, events, choice === MODERN_VERSION, prior?.era === 'modern');
   },
 
   connectFailure(error: unknown, session: ProtocolSession | undefined, maxMessageBytes?: number): ErrorInfo {

@@ -26,7 +26,13 @@ export type ProtocolChoice = 'auto' | '2025-11-25' | '2026-07-28';
  * An era already found for a server, so a reconnect skips the probe (DESIGN §15: `auto` costs one
  * round trip once). `discover` is the modern server's `server/discover` result, kept opaque.
  */
-export type EraVerdict = { era: 'legacy' } | { era: 'modern'; discover: unknown };
+export type EraVerdict =
+  | { era: 'legacy' }
+  /**
+   * Modern. Without `discover`, only known from a refusal of `initialize` naming 2026-07-28 (a slow
+   * starter whose silence was taken for legacy): the next connect probes, patiently.
+   */
+  | { era: 'modern'; discover?: unknown };
 
 /** What the handshake taught about the server. */
 export interface SessionFacts {

@@ -5,6 +5,7 @@ import type { RegisteredServer } from '../servers/index.js';
 import type { ServerAuth } from '../auth/create.js';
 import {
   connectorFor,
+  verdictOf,
   listCatalog,
   type DeclaredCapabilities,
   type EraVerdict,
@@ -133,8 +134,9 @@ export class Attempts {
       } catch (error) {
         if (this.current !== current) return;
         // A remembered era that fails to connect is asked again next time (it may have changed); a
-        // modern one adopted without a round trip fails only at the first listing, after open.
-        this.verdict = undefined;
+        // modern one adopted without a round trip fails only at the first listing, after open. A
+        // connect that failed but found the era after all (a slow modern server) hands it on.
+        this.verdict = verdictOf(error);
         const info = connectorFor(server.config).connectFailure(error, current.session ?? undefined, server.config.limits.maxMessageBytes);
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }

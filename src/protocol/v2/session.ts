@@ -1,5 +1,6 @@
 import { Client, OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, UnauthorizedError, type McpSubscription } from '@modelcontextprotocol/client';
 import type { CatalogKind, ErrorInfo } from '../../../machines/types.js';
+import type { Clock } from '../../core/clock.js';
 import { SwitchboardError } from '../../core/errors.js';
 import { abortRace } from '../abortRace.js';
 import { MAX_PAGES } from '../catalog.js';
@@ -31,10 +32,20 @@ import { installServerRequests } from './serverRequests.js';
  * path is in this folder.
  */
 
+/** Timers when the switchboard gives no clock: real ones that never keep the process alive. */
+const REAL_TIMERS: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
 /** The SDK's own request timeout is disabled: our deadlines run on our clock (as in v1). */
 const NO_SDK_TIMEOUT = 2_147_483_647;
 /** How often in a row the listen stream may drop before the session is checked instead. */
 const MAX_RELISTENS = 3;
+/** The first wait before a dropped listen stream is opened again (doubling each time in a row). */
+const RELISTEN_MS = 250;
+/** A listen stream open this long counts as stable: its drop starts the count over. */
+const STABLE_MS = 10_000;
 
 const LISTS = {
   tools: { method: 'tools/list', key: 'tools', capability: 'tools' },
@@ -51,6 +62,7 @@ class V2Session implements ProtocolSession {
   private readonly subscribed = new Set<string>();
   private subscription: McpSubscription | undefined;
   private relistens = 0;
+  private relistenTimer: unknown;
   private listening: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -61,11 +73,18 @@ class V2Session implements ProtocolSession {
     readonly facts: SessionFacts,
     /** Over streamable HTTP (header rules apply). */
     private readonly http: boolean,
+    private readonly clock: Clock,
+    private readonly warn: (message: string) => void,
   ) {}
+
+  /** The switchboard's time when its clock tells it (the runtime's does), else the wall clock's. */
+  private now(): number {
+    return (this.clock as { now?: () => number }).now?.() ?? Date.now();
+  }
 
   request(method: CallMethod, params: Record<string, unknown>, options: SessionRequestOptions): Promise<unknown> {
     const merged = options.meta ? { ...params, _meta: { ...((params._meta as Record<string, unknown> | undefined) ?? {}), ...options.meta } } : params;
-    const sdk = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: options.onProgress };
+    const sdk = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: wireProgress(options.onProgress) };
     switch (method) {
       case 'tools/call': {
         const toolDefinition = this.tools.get(String(params.name));
@@ -157,15 +176,15 @@ class V2Session implements ProtocolSession {
     }
   }
 
+  /** The uri is subscribed once the stream that carries it is open (a failed subscribe leaves none behind). */
   async subscribe(uri: string, signal: AbortSignal): Promise<void> {
     if (this.subscribed.has(uri)) return;
-    this.subscribed.add(uri);
-    await this.listen(signal);
+    await this.listen(signal, { add: uri });
   }
 
   async unsubscribe(uri: string, signal: AbortSignal): Promise<void> {
-    if (!this.subscribed.delete(uri)) return;
-    await this.listen(signal);
+    if (!this.subscribed.has(uri)) return;
+    await this.listen(signal, { remove: uri });
   }
 
   setLogLevel(_level: LoggingLevel): Promise<void> {
@@ -174,6 +193,7 @@ class V2Session implements ProtocolSession {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.relistenTimer !== undefined) this.clock.clearTimeout(this.relistenTimer);
     const subscription = this.subscription;
     this.subscription = undefined;
     await subscription?.close().catch(() => undefined);
@@ -186,29 +206,36 @@ class V2Session implements ProtocolSession {
 
   /**
    * (Re)opens the one `subscriptions/listen` stream with what the server declares and the
-   * subscribed uris. A stream that ends without our asking is opened again (at most
-   * `MAX_RELISTENS` times in a row, then the session is checked): the SDK does not re-listen.
+   * subscribed uris (`change` applied once the new stream is open). The SDK does not re-listen: a
+   * stream that ends without our asking is opened again after a backoff (`RELISTEN_MS`, doubling),
+   * at most `MAX_RELISTENS` times in a row — a stream that stayed open `STABLE_MS` starts the count
+   * over — and then the session is checked and goes on without live changes (logged).
    */
-  listen(signal?: AbortSignal): Promise<void> {
+  listen(signal?: AbortSignal, change?: { add?: string; remove?: string }): Promise<void> {
     // One change of the stream at a time, each with the filter as it is when it runs: concurrent
     // subscribes (a re-subscription burst) would otherwise race and leave a stream open.
-    const next = this.listening.then(() => this.relisten(signal));
+    const next = this.listening.then(() => this.relisten(signal, change));
     this.listening = next.catch(() => undefined);
     return next;
   }
 
-  private async relisten(signal?: AbortSignal): Promise<void> {
+  private async relisten(signal?: AbortSignal, change?: { add?: string; remove?: string }): Promise<void> {
     if (this.closed) return;
+    const wanted = new Set(this.subscribed);
+    if (change?.add) wanted.add(change.add);
+    if (change?.remove) wanted.delete(change.remove);
     const capabilities = (this.client.getServerCapabilities() ?? {}) as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
     const filter: Record<string, unknown> = {};
     if (capabilities.tools?.listChanged) filter.toolsListChanged = true;
     if (capabilities.prompts?.listChanged) filter.promptsListChanged = true;
     if (capabilities.resources?.listChanged) filter.resourcesListChanged = true;
-    if (capabilities.resources?.subscribe && this.subscribed.size > 0) filter.resourceSubscriptions = [...this.subscribed];
+    if (capabilities.resources?.subscribe && wanted.size > 0) filter.resourceSubscriptions = [...wanted];
     const previous = this.subscription;
     // The new stream opens before the old one closes: no moment without one, so no change is lost.
     const subscription = Object.keys(filter).length === 0 ? undefined : await this.client.listen(filter, signal ? { signal } : {});
     this.subscription = subscription;
+    if (change?.add) this.subscribed.add(change.add);
+    if (change?.remove) this.subscribed.delete(change.remove);
     await previous?.close().catch(() => undefined);
     if (!subscription) return;
     if (this.closed) {
@@ -216,19 +243,21 @@ class V2Session implements ProtocolSession {
       await subscription.close().catch(() => undefined);
       return;
     }
+    const openedAt = this.now();
     void subscription.closed.then((how) => {
       if (this.subscription !== subscription || this.closed || how === 'local') return;
       this.subscription = undefined;
+      if (this.now() - openedAt >= STABLE_MS) this.relistens = 0;
       if (++this.relistens > MAX_RELISTENS) {
+        this.warn(`the server ended its subscriptions/listen stream ${MAX_RELISTENS + 1} times in a row; going on without live list changes until the next connect`);
         this.events.suspect();
         return;
       }
-      this.listen().then(
-        () => {
-          this.relistens = 0;
-        },
-        () => this.events.suspect(),
-      );
+      const delay = RELISTEN_MS * 2 ** (this.relistens - 1);
+      this.relistenTimer = this.clock.setTimeout(() => {
+        this.relistenTimer = undefined;
+        this.listen().catch(() => this.events.suspect());
+      }, delay);
     });
   }
 }
@@ -255,6 +284,20 @@ function completeByDefault(outer: McpTransport, inner: McpTransport): McpTranspo
     },
   });
   return outer;
+}
+
+/**
+ * SDK 2.4.0's `input_required` driver reports each round it fulfils through the request's
+ * `onprogress` (`{ progress: round, message: "Fulfilling input required by '<method>' (round N)" }`),
+ * as if the server had sent it: the caller would see progress the server never sent (and the
+ * gateway forward it downstream). Only the server's own progress goes through.
+ */
+const SDK_ROUND = /^Fulfilling input required by '[^']*' \(round \d+\)$/;
+function wireProgress(onProgress: SessionRequestOptions['onProgress']): SessionRequestOptions['onProgress'] {
+  return (progress) => {
+    if (progress.total === undefined && typeof progress.message === 'string' && SDK_ROUND.test(progress.message)) return;
+    onProgress(progress);
+  };
 }
 
 function notSupported(method: string): SwitchboardError {
@@ -314,8 +357,16 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
   let session: V2Session;
   try {
     await Promise.race([client.connect(channel.transport as never, { prior: { kind: 'modern', discover: discover as never }, timeout: NO_SDK_TIMEOUT }), aborted]);
-    session = new V2Session(client, channel, events, factsOf(client, discover), options.server.transport === 'http' && !options.custom);
-    await Promise.race([session.listen(signal), aborted]);
+    const warn = options.warn ?? (() => undefined);
+    session = new V2Session(client, channel, events, factsOf(client, discover), options.server.transport === 'http' && !options.custom, options.clock ?? REAL_TIMERS, warn);
+    // A server that refuses the listen stream is still reachable, without live list changes.
+    await Promise.race([
+      session.listen(signal).catch((error: unknown) => {
+        if (signal.aborted) throw error;
+        warn(`server "${options.server.name}" refused subscriptions/listen (${(error as Error)?.message ?? error}); going on without live list changes`);
+      }),
+      aborted,
+    ]);
   } catch (error) {
     await channel.close(client).catch(() => undefined);
     throw channel.fault() ?? error;
