@@ -8,11 +8,11 @@ import { startV2HttpServer, V2_SERVER_ENTRY, v2InMemory, type V2HttpServer } fro
 import { startRawModernHttp } from '../fixtures/rawModernHttp.mjs';
 
 /**
- * Issue 20 review (defects R-1 … R-5, see the review report): each test shows one defect of the
- * 2026-07-28 era and fails on the code as committed. They use the public API only.
+ * Faults of the 2026-07-28 era found in the issue 20 review (R-1 … R-7): each test failed before
+ * its fix. They use the public API only.
  */
 
-type Raw = { url: string; state: { listen: string; counts: Record<string, number>; open: number }; close(): Promise<void> };
+type Raw = { url: string; state: { listen: string; counts: Record<string, number>; open: number; bare: boolean }; close(): Promise<void> };
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -78,6 +78,21 @@ describe('R-2/R-3: the subscriptions/listen stream of a modern server', () => {
     await connected(sb, 'r');
     expect(sb.getServer('r')?.protocol).toEqual({ era: 'modern', version: '2026-07-28' });
     expect(sb.listTools('r').map((t) => t.name)).toContain('hang');
+  });
+});
+
+describe('R-7: what a modern server leaves out of its results', () => {
+  it('reads no resultType as complete and no ttlMs/cacheScope as immediately stale, and connects and calls', async () => {
+    const raw = track((await startRawModernHttp('normal')) as Raw);
+    raw.state.bare = true;
+    const sb = track(createSwitchboard({ servers: { r: { transport: 'http', url: raw.url } }, defaults: QUIET }));
+    await sb.start();
+    await connected(sb, 'r');
+    expect(sb.getServer('r')?.protocol).toEqual({ era: 'modern', version: '2026-07-28' });
+    const result = (await sb.callTool('r__add', { a: 2, b: 3 })) as { content: { text: string }[]; ttlMs?: unknown };
+    expect(result.content[0]!.text).toBe('5');
+    // Only cacheable results get the cache defaults.
+    expect(result.ttlMs).toBeUndefined();
   });
 });
 

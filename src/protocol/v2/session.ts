@@ -262,12 +262,28 @@ class V2Session implements ProtocolSession {
   }
 }
 
+/** The methods whose 2026-07-28 results carry cache hints (`ttlMs`, `cacheScope`). */
+const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
+
 /**
- * Reads a result without `resultType` as `complete`, as the spec does: SDK 2.4.0 rejects such a
- * result ("servers implementing 2026-07-28 MUST include it"), which failed the whole call.
+ * Reads what a server left out of a result as the spec's defaults: no `resultType` is `complete`
+ * (SDK 2.4.0 rejects such a result: "servers implementing 2026-07-28 MUST include it", which
+ * failed the whole call), and a cacheable result without `ttlMs`/`cacheScope` is "immediately
+ * stale" and private (the SDK failed the connect on it with a schema dump). Only those fields of
+ * those results are filled in; the request ids of cacheable requests are kept until answered.
  */
 function completeByDefault(outer: McpTransport, inner: McpTransport): McpTransport {
   let handler: McpTransport['onmessage'];
+  const cacheable = new Set<unknown>();
+  const send = outer.send;
+  outer.send = (message: { id?: unknown; method?: unknown }, options?: unknown) => {
+    if (message.id !== undefined && typeof message.method === 'string' && CACHEABLE.has(message.method)) {
+      // Bounded: ids of requests never answered (cancelled) do not pile up.
+      if (cacheable.size >= 10_000) cacheable.clear();
+      cacheable.add(message.id);
+    }
+    return send(message, options);
+  };
   Object.defineProperty(outer, 'onmessage', {
     configurable: true,
     enumerable: true,
@@ -276,8 +292,16 @@ function completeByDefault(outer: McpTransport, inner: McpTransport): McpTranspo
       handler = next;
       inner.onmessage = next
         ? (message: unknown, extra?: unknown) => {
-            const result = (message as { result?: unknown } | null)?.result;
-            if (result !== null && typeof result === 'object' && !Array.isArray(result) && !('resultType' in result)) (result as Record<string, unknown>).resultType = 'complete';
+            const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
+            const isCacheable = id !== undefined && cacheable.delete(id);
+            if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+              const fields = result as Record<string, unknown>;
+              if (!('resultType' in fields)) fields.resultType = 'complete';
+              if (isCacheable && fields.resultType === 'complete') {
+                if (!('ttlMs' in fields)) fields.ttlMs = 0;
+                if (!('cacheScope' in fields)) fields.cacheScope = 'private';
+              }
+            }
             next(message, extra);
           }
         : undefined;
