@@ -1,4 +1,4 @@
-import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts } from './types.js';
+import type { CatalogKind, ErrorInfo, ServerCatalog, ServerFacts, ServerProtocol } from './types.js';
 
 /**
  * The vocabulary of the `serverConnection` machine: its policy, context, the events it takes,
@@ -124,7 +124,7 @@ export interface ServerStateChanged {
   error?: ErrorInfo;
   retryInMs?: number;
   /** To `connected`: the era and negotiated version of the new session (DESIGN §15). */
-  protocol?: { era: 'legacy' | 'modern'; version: string };
+  protocol?: ServerProtocol;
 }
 
 export interface ServerCatalogListed {

@@ -45,6 +45,14 @@ export interface ServerFacts {
   era?: 'legacy' | 'modern';
 }
 
+/** The MCP era and version a server's session speaks (DESIGN §15). */
+export interface ServerProtocol {
+  /** `legacy`: the `initialize` handshake (2025-11-25 and older); `modern`: 2026-07-28 (`server/discover`). */
+  era: 'legacy' | 'modern';
+  /** The negotiated protocol version, e.g. `2025-11-25` or `2026-07-28`. */
+  version: string;
+}
+
 export type TransportKind = 'stdio' | 'http' | 'sse' | 'custom';
 
 /** A resource as the switchboard exposes it: the server's listing plus the server's name. */

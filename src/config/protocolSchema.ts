@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ProtocolChoice } from '../protocol/session.js';
 
 /**
  * The `protocol` key (DESIGN §15), per server and in `defaults`: which MCP era a server is spoken
@@ -14,7 +13,5 @@ export const PROTOCOL_CHOICES = ['auto', '2025-11-25', '2026-07-28'] as const;
 /** `protocol:` of a server or of `defaults`. Defaults to `auto` (`DEFAULT_POLICY.protocol`). */
 export const ProtocolSchema = z.enum(PROTOCOL_CHOICES, { error: `must be one of ${PROTOCOL_CHOICES.join(', ')}` });
 
-/** True only when A and B are the same type: a second era added on one side alone fails to compile. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** The schema and the protocol seam's `ProtocolChoice` (src/protocol/session.ts) name the same values. */
-export const PROTOCOL_CHOICES_IN_SYNC: Same<z.output<typeof ProtocolSchema>, ProtocolChoice> = true;
+/** The protocol config of a server (the protocol seam, src/protocol/session.ts, takes it from here). */
+export type ProtocolChoice = z.output<typeof ProtocolSchema>;

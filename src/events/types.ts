@@ -1,8 +1,8 @@
 import type { ServerStateChanged } from '../../machines/connectionTypes.js';
+import type { ServerProtocol } from '../../machines/types.js';
 import type { ManagerEmitted } from '../../machines/manager.js';
 import type { CallCompleted } from '../calls/index.js';
 import type { ConfigIssue } from '../core/errors.js';
-import type { ServerProtocol } from '../servers/serverView.js';
 
 /**
  * A server's connection changed state. To `connected` it carries `protocol`, the era and version of

@@ -1,7 +1,8 @@
 import type { ErrorInfo } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { catchLateDiscover, classifyResult, MODERN_VERSION, probe, type ProbeVerdict } from './negotiate.js';
-import type { EraVerdict, OpenOptions, ProtocolChoice, ProtocolConnector, ProtocolSession, SessionEvents } from './session.js';
+import type { ProtocolChoice } from '../config/protocolSchema.js';
+import type { EraVerdict, OpenOptions, ProtocolConnector, ProtocolSession, SessionEvents } from './session.js';
 import type { Channel } from './transport.js';
 import { v1Channel, v1Connector } from './v1/session.js';
 import { httpChannel, isModernError, modernConnectFailure, openModern } from './v2/index.js';
@@ -42,7 +43,7 @@ function probeTimeoutMs(server: RuntimeServer): number {
 }
 
 function choiceOf(server: RuntimeServer): ProtocolChoice {
-  return (server as { protocol?: ProtocolChoice }).protocol ?? 'auto';
+  return server.protocol ?? 'auto';
 }
 
 /** Session events nobody listens to: the handshake that only asks a server for its version. */

@@ -20,7 +20,7 @@ import type { TransportSource } from './transport.js';
 export type ProtocolEra = 'legacy' | 'modern';
 
 /** The protocol config of a server: `auto` (the default) lets the connector choose the era. */
-export type ProtocolChoice = 'auto' | '2025-11-25' | '2026-07-28';
+export type { ProtocolChoice } from '../config/protocolSchema.js';
 
 /**
  * An era already found for a server, so a reconnect skips the probe (DESIGN §15: `auto` costs one

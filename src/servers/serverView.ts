@@ -1,18 +1,12 @@
 import type { AnyActorRef } from 'xstate';
 import { breakerStatus, type BreakerContext, type BreakerState, type BreakerStatus } from '../../machines/breakerModel.js';
 import { connectionStateOf, type ConnectionContext } from '../../machines/serverConnection.js';
-import type { ErrorInfo, ServerFacts } from '../../machines/types.js';
+import type { ErrorInfo, ServerFacts, ServerProtocol } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
 import { cachedSecretsOf, displayTarget, redactText } from '../secrets/index.js';
 import type { StderrRing } from '../protocol/index.js';
 
-/** The MCP era and version a server's session speaks (DESIGN §15). */
-export interface ServerProtocol {
-  /** `legacy`: the `initialize` handshake (2025-11-25 and older); `modern`: 2026-07-28 (`server/discover`). */
-  era: 'legacy' | 'modern';
-  /** The negotiated protocol version, e.g. `2025-11-25` or `2026-07-28`. */
-  version: string;
-}
+export type { ServerProtocol } from '../../machines/types.js';
 
 /**
  * What a session's facts say about its protocol, or undefined when they do not tell both era and
