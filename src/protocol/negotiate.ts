@@ -256,14 +256,36 @@ export function handover(inner: McpTransport): McpTransport {
   return outer;
 }
 
+/** A channel judged legacy by silence, watched for a late answer to the probe (`catchLateDiscover`). */
+export interface WatchedChannel {
+  /** What the legacy Client gets: the late answer never reaches it, and closing it is held. */
+  transport: McpTransport;
+  /** The late answer, once it came. */
+  late(): Record<string, unknown> | undefined;
+  /** Waits for the late answer until `signal` aborts or the channel closes (then undefined). */
+  waitLate(signal: AbortSignal): Promise<Record<string, unknown> | undefined>;
+  /** While held, the legacy Client's close leaves the process running (so the modern session can take it). */
+  held(): boolean;
+  /** Ends the hold: from now on closing closes. */
+  release(): void;
+}
+
 /**
  * The channel of a server judged legacy by its silence, as the legacy Client gets it: a late answer
- * to the probe (a slow starter) is kept here instead of reaching that Client, so that a failed
- * legacy handshake can still learn the server speaks 2026-07-28 (`late()`).
+ * to the probe (a slow starter) is kept here instead of reaching that Client, and while the legacy
+ * handshake runs the process is held, so that a server that refuses `initialize` and turns out to
+ * speak 2026-07-28 can go on in the modern era on the same process.
  */
-export function catchLateDiscover(inner: McpTransport): { transport: McpTransport; late(): Record<string, unknown> | undefined } {
+export function catchLateDiscover(inner: McpTransport): WatchedChannel {
   let answer: Record<string, unknown> | undefined;
+  let holding = true;
+  let ended = false;
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
   const outer = handover(inner);
+  outer.close = () => (holding ? Promise.resolve() : inner.close());
   let handler: McpTransport['onmessage'];
   Object.defineProperty(outer, 'onmessage', {
     configurable: true,
@@ -276,6 +298,7 @@ export function catchLateDiscover(inner: McpTransport): { transport: McpTranspor
             const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
             if (typeof id === 'string' && id.startsWith('switchboard-discover-')) {
               if (isObject(result)) answer = result;
+              wake();
               return;
             }
             next(message, extra);
@@ -283,5 +306,38 @@ export function catchLateDiscover(inner: McpTransport): { transport: McpTranspor
         : undefined;
     },
   });
-  return { transport: outer, late: () => answer };
+  let closeHandler: McpTransport['onclose'];
+  Object.defineProperty(outer, 'onclose', {
+    configurable: true,
+    enumerable: true,
+    get: () => closeHandler,
+    set: (next: McpTransport['onclose']) => {
+      closeHandler = next;
+      inner.onclose = () => {
+        ended = true;
+        wake();
+        next?.();
+      };
+    },
+  });
+  return {
+    transport: outer,
+    late: () => answer,
+    held: () => holding,
+    release: () => {
+      holding = false;
+    },
+    waitLate: (signal) =>
+      new Promise((resolve) => {
+        const done = () => {
+          if (answer === undefined && !ended && !signal.aborted) return;
+          waiters.delete(done);
+          signal.removeEventListener('abort', done);
+          resolve(answer);
+        };
+        waiters.add(done);
+        signal.addEventListener('abort', done, { once: true });
+        done();
+      }),
+  };
 }

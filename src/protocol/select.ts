@@ -143,28 +143,41 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
 
 /**
  * `initialize` on a stdio channel judged legacy by its silence. A server that was only slow to
- * start (`npx -y …` on a first run) may answer the discover late and refuse `initialize` (−32022):
- * then the connect fails retryable, carrying the late answer as the era to remember, and the next
- * connect is modern at once (no probe, no silence to misread).
+ * start (`npx -y …` on a first run) answers the discover late and refuses `initialize` (−32022,
+ * naming 2026-07-28): then the modern session goes on on the same process, once the late answer is
+ * in (within the connect deadline). Without that answer the connect fails retryable, carrying
+ * "modern" as the era to remember, so the next connect waits for the server's answer.
  */
 async function openAfterSilence(channel: Channel, options: OpenOptions, events: SessionEvents): Promise<ProtocolSession> {
   const watched = catchLateDiscover(channel.transport);
+  const none = { close: async () => undefined };
+  const held: Channel = {
+    ...channel,
+    transport: watched.transport,
+    // While held, the legacy Client's failure closes the Client only, not the process.
+    close: async (client) => (watched.held() ? void (await client.close().catch(() => undefined)) : channel.close(client)),
+  };
   try {
-    return await v1Connector.openOn({ ...channel, transport: watched.transport }, options, events);
+    const session = await v1Connector.openOn(held, options, events);
+    watched.release();
+    return session;
   } catch (error) {
-    if (options.signal.aborted) throw error;
-    const late = watched.late();
-    const verdict = late ? classifyResult(late) : undefined;
-    // Its late answer, or its refusal of initialize naming 2026-07-28 (often first: a refusal needs
-    // no work), says it is modern: the next connect is modern, without a silence to misread.
     const refusal = v1Connector.connectFailure(error, undefined);
     const refusesForModern = refusal.code === 'UnsupportedProtocolVersion' && refusal.message.includes(MODERN_VERSION);
-    if (verdict?.kind !== 'modern' && !refusesForModern) throw error;
+    const late = options.signal.aborted ? undefined : (watched.late() ?? (refusesForModern ? await watched.waitLate(options.signal) : undefined));
+    const verdict = late ? classifyResult(late) : undefined;
+    watched.release();
+    if (verdict?.kind === 'modern' && !options.signal.aborted) {
+      options.warn?.(`server "${options.server.name}" answered server/discover only after ${probeTimeoutMs(options.server)} ms (a slow start): it speaks ${MODERN_VERSION}, going on in the modern era on the same process`);
+      return openModern(options, events, channel, verdict.discover);
+    }
+    await channel.close(none).catch(() => undefined);
+    if (options.signal.aborted || !refusesForModern) throw error;
     throw new EraError(
       `server "${options.server.name}" did not answer server/discover within ${probeTimeoutMs(options.server)} ms (a slow start) but speaks ${MODERN_VERSION}; connecting again in the modern era`,
       true,
       'ConnectFailed',
-      verdict?.kind === 'modern' ? { era: 'modern', discover: verdict.discover } : { era: 'modern' },
+      { era: 'modern' },
     );
   }
 }

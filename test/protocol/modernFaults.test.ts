@@ -107,6 +107,8 @@ describe('R-4: auto and a modern-only stdio server slower to start than connectM
     expect(sb.getServer('s')?.lastError ?? null).toBeNull();
     expect(sb.getServer('s')?.state).toBe('connected');
     expect(sb.getServer('s')?.protocol?.era).toBe('modern');
+    // On the same process, at the first attempt: its late answer to the probe was kept.
+    expect(sb.getServer('s')!.stderrTail.match(/ pid \d+ up/g)).toHaveLength(1);
   });
 });
 
