@@ -216,7 +216,14 @@ export const SseServerSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   auth: AuthSchema.optional(),
   ...common,
-}).superRefine(refuseTwoAuthorizations);
+})
+  .superRefine(refuseTwoAuthorizations)
+  .superRefine((server, ctx) => {
+    // The legacy SSE transport has no 2026-07-28: a pin that can never connect is a config error.
+    if ((server as { protocol?: unknown }).protocol === '2026-07-28') {
+      ctx.addIssue({ code: 'custom', path: ['protocol'], message: 'an sse server speaks only the legacy era: use 2025-11-25 or auto (or transport: http)' });
+    }
+  });
 
 export const ServerSchema = z.discriminatedUnion('transport', [StdioServerSchema, HttpServerSchema, SseServerSchema]);
 

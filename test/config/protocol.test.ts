@@ -31,11 +31,17 @@ describe('config: protocol', () => {
         servers: {
           a: stdio({ protocol }),
           b: { transport: 'http', url: 'http://127.0.0.1:1/mcp', protocol },
-          c: { transport: 'sse', url: 'http://127.0.0.1:1/sse', protocol },
+          ...(protocol === '2026-07-28' ? {} : { c: { transport: 'sse' as const, url: 'http://127.0.0.1:1/sse', protocol } }),
         },
       });
-      expect(Object.values(config.servers).map((s) => s.protocol)).toEqual([protocol, protocol, protocol]);
+      expect(Object.values(config.servers).map((s) => s.protocol)).toEqual(protocol === '2026-07-28' ? [protocol, protocol] : [protocol, protocol, protocol]);
     }
+  });
+
+  it('refuses an sse server pinned to 2026-07-28 (the legacy SSE transport has no modern era), naming its key', () => {
+    expect(issuesOf(() => resolveConfig({ servers: { s: { transport: 'sse', url: 'http://127.0.0.1:1/sse', protocol: '2026-07-28' } } }))).toEqual([
+      { path: 'servers.s.protocol', message: 'an sse server speaks only the legacy era: use 2025-11-25 or auto (or transport: http)' },
+    ]);
   });
 
   it('inherits defaults.protocol, and a server’s own value wins', () => {
