@@ -1,4 +1,4 @@
-import { LATEST_PROTOCOL_VERSION, McpError, SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js';
+import { LATEST_PROTOCOL_VERSION, McpError } from '@modelcontextprotocol/sdk/types.js';
 
 /**
  * Recognizes a server that will not speak this client's protocol version, however it says so: a
@@ -50,11 +50,12 @@ function rpcError(error: unknown, maxBody: number): RpcError | undefined {
 }
 
 /**
- * What the client speaks, for messages: the legacy handshake's versions (the v1 SDK's) and, with
- * `protocol: auto` or `2026-07-28`, the modern era (protocol/v2), so a refusal of a server pinned
- * to the legacy handshake says how to reach a modern one.
+ * What the client speaks, for messages: the legacy handshake (the v1 SDK negotiates 2025-11-25 and
+ * the published revisions before it) and, with `protocol: auto` or `2026-07-28`, the modern era.
  */
-const OURS = `this client speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')} in the legacy handshake, and 2026-07-28 with protocol: auto or 2026-07-28`;
+const OURS = `this client speaks ${LATEST_PROTOCOL_VERSION} (and older) in the legacy handshake, and 2026-07-28 with protocol: auto or "2026-07-28"`;
+/** What to do when the server offers the modern era: the switchboard reaches it, unpinned. */
+const TO_MODERN = 'protocol: auto or "2026-07-28" reaches it';
 
 /**
  * The message of a version refusal, naming the versions the server offers when it says; undefined
@@ -68,7 +69,7 @@ export function versionRefusal(error: unknown, maxBodyBytes = DEFAULT_MAX_BODY):
     const offered = Array.isArray(data.supported) ? data.supported.slice(0, 10).map(version).filter((v) => v !== undefined) : [];
     const requested = version(data.requested) ?? LATEST_PROTOCOL_VERSION;
     const offers = offered.length > 0 ? `it offers ${offered.join(', ')}` : 'it did not say which versions it offers';
-    return `the server refused protocol version ${requested} (${offers}; ${OURS})`;
+    return `the server refused protocol version ${requested} (${offers}); ${offered.includes('2026-07-28') ? TO_MODERN : OURS}`;
   }
   const message = error instanceof Error ? error.message : String(error);
   const chosen = SDK_CHECK.exec(message);
