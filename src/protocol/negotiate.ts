@@ -165,7 +165,8 @@ export function probe(
     let settled = false;
     const send = () => {
       transport.send(discoverRequest(id, options.clientInfo, options.capabilities)).catch((error: unknown) => {
-        finish(options.http ? classifyHttpError(error) : error instanceof Error ? error : new Error(String(error)));
+        // Stdio: a child that cannot take the request (its stdin broke: it exited) broke on it.
+        finish(options.http ? classifyHttpError(error) : { kind: 'broken', why: `the request could not be written: ${(error as Error)?.message ?? error}` });
       });
     };
     const finish = (verdict: ProbeVerdict | Corrective | Error) => {

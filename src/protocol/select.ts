@@ -136,8 +136,17 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
     case 'broken':
       await channel.close(none).catch(() => undefined);
       if (pinned) throw new EraError(`server "${server.name}" did not answer server/discover: ${verdict.why}`, true, 'ConnectFailed');
-      options.warn?.(`server "${server.name}" broke on server/discover (${verdict.why}); starting it again in legacy mode, and remembering that`);
-      return v1Connector.open(options, events);
+      // Its last stderr is still on its way through the pipe when the close is seen: one turn for it.
+      await new Promise((resolve) => setImmediate(resolve));
+      options.warn?.(`server "${server.name}" broke on server/discover (${verdict.why}${lastWords(options)}); starting it again in legacy mode, and remembering that`);
+      try {
+        return await v1Connector.open(options, events);
+      } catch (error) {
+        // Remembered even when the legacy start fails too (a command that cannot start at all):
+        // the next attempt starts one process, not two.
+        if (error !== null && typeof error === 'object') found.set(error, { era: 'legacy' });
+        throw error;
+      }
   }
 }
 
@@ -182,9 +191,25 @@ async function openAfterSilence(channel: Channel, options: OpenOptions, events: 
   }
 }
 
-/** The era a failed connect found after all (a slow modern server), to remember for the next one. */
+/** Eras found by connects that failed afterwards, by their error (`verdictOf`). */
+const found = new WeakMap<object, EraVerdict>();
+
+/** The era a failed connect found after all (a slow modern server, a broken probe), to remember for the next one. */
 export function verdictOf(error: unknown): EraVerdict | undefined {
-  return error instanceof EraError ? error.verdict : undefined;
+  if (error instanceof EraError) return error.verdict;
+  return error !== null && typeof error === 'object' ? found.get(error) : undefined;
+}
+
+/**
+ * What a stdio server wrote to stderr last, for a message about it ending: a child that could
+ * not start ("Cannot find module …") is no protocol problem, and says so there. Masked by the ring.
+ */
+function lastWords(options: OpenOptions): string {
+  if (options.server.transport !== 'stdio') return '';
+  const lines = options.stderr.tail().split('\n').map((line) => line.trim()).filter(Boolean);
+  // The line that says what went wrong, when one does (runtimes end with a banner, e.g. "Node.js v20").
+  const telling = [...lines].reverse().find((line) => /error|cannot|not found|denied|refused|ENOENT|EACCES/i.test(line)) ?? lines.at(-1);
+  return telling ? `; its stderr says: ${JSON.stringify(telling.slice(0, 300))}` : '';
 }
 
 /** The connector every server uses: it picks the era, then the implementation. */

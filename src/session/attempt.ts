@@ -61,6 +61,11 @@ export interface Attempt {
   redact?: (text: string) => string;
 }
 
+/** Failures of a connect that cannot come from speaking the wrong era. */
+function saysNothingOfEra(info: ErrorInfo): boolean {
+  return info.code === 'ConnectionClosed' || info.code === 'AuthRequired' || /^E[A-Z]+$/.test(info.code) || /^HTTP5\d\d$/.test(info.code);
+}
+
 const lost = (name: string, why: string): ErrorInfo => ({ code: 'ConnectionLost', message: `server "${name}" ${why}`, retryable: true });
 const expired = (name: string): ErrorInfo => ({ code: 'SessionExpired', message: `server "${name}" no longer knows the session`, retryable: true });
 
@@ -133,11 +138,13 @@ export class Attempts {
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
         if (this.current !== current) return;
-        // A remembered era that fails to connect is asked again next time (it may have changed); a
-        // modern one adopted without a round trip fails only at the first listing, after open. A
-        // connect that failed but found the era after all (a slow modern server) hands it on.
-        this.verdict = verdictOf(error);
         const info = connectorFor(server.config).connectFailure(error, current.session ?? undefined, server.config.limits.maxMessageBytes);
+        // A remembered era that fails to connect in a way that may be the era's is asked again next
+        // time (the server may have changed; a modern one adopted without a round trip fails only at
+        // the first listing, after open). A process that cannot start, a network failure or an auth
+        // refusal says nothing about the era: it stays. A connect that failed but found the era
+        // after all (a slow modern server, a broken probe) hands that on.
+        this.verdict = verdictOf(error) ?? (saysNothingOfEra(info) ? this.verdict : undefined);
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }
     })();
