@@ -30,4 +30,6 @@ export interface Channel {
   retryAfterMs(): number | undefined;
   /** Why the channel ended itself (a stdio server's output lost its framing), if it did. */
   fault(): Error | undefined;
+  /** Says the Client taking the channel validates every message itself (no second check of ours). */
+  trustClient?(): void;
 }

@@ -92,3 +92,29 @@ describe('stdio framing of a line over the cap', () => {
     expect(f.read()).toMatchObject([{ id: 3, error: { code: -32603 } }, { id: 2, result: {} }]);
   });
 });
+
+/** A channel handed to a Client that validates messages itself (the modern era's v2 Client). */
+describe('stdio framing for a Client that validates itself', () => {
+  it('passes well-formed messages on as parsed, without the v1 schema, and still substitutes a broken response', async () => {
+    const f = framing(3);
+    f.buffer.trustClient();
+    // resultType etc. pass untouched; a broken envelope (result is a number) gets its substitute.
+    f.buffer.append(Buffer.from('{"jsonrpc":"2.0","id":1,"result":{"resultType":"complete","x":1}}\n{"jsonrpc":"2.0","id":2,"result":5}\n[1,2]\n'));
+    await flush();
+    const out = f.read();
+    expect(out[0]).toEqual({ jsonrpc: '2.0', id: 1, result: { resultType: 'complete', x: 1 } });
+    expect(out[1]).toMatchObject({ id: 2, error: { code: -32603 } });
+    expect(out[2]).toBeInstanceOf(Error);
+  });
+
+  it('checks every message against the v1 schema before it is told (a request without a method string is refused)', async () => {
+    const f = framing(3);
+    f.buffer.append(Buffer.from('{"jsonrpc":"2.0","id":"x","method":7}\n'));
+    await flush();
+    expect(f.read()[0]).toBeInstanceOf(Error);
+    f.buffer.trustClient();
+    f.buffer.append(Buffer.from('{"jsonrpc":"2.0","id":"x","method":7}\n'));
+    await flush();
+    expect(f.read()[0]).toEqual({ jsonrpc: '2.0', id: 'x', method: 7 });
+  });
+});

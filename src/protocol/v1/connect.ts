@@ -122,6 +122,7 @@ export async function openChannel(options: ConnectOptions): Promise<Channel> {
     close: (client) => built.close(client),
     retryAfterMs: built.retryAfterMs,
     fault: () => built.fault?.(),
+    trustClient: () => built.trustClient?.(),
   };
 }
 

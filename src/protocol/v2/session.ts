@@ -372,6 +372,8 @@ function factsOf(client: Client, discover: Record<string, unknown>): SessionFact
  * the channel is closed (the stdio process group with it).
  */
 export async function openModern(options: OpenOptions, events: SessionEvents, opened: Channel, discover: Record<string, unknown>): Promise<ProtocolSession> {
+  // The v2 Client validates every message against the 2026-07-28 schemas itself.
+  opened.trustClient?.();
   // Started already (the probe ran on it): the Client takes it over through a plain forwarder.
   const channel: Channel = { ...opened, transport: completeByDefault(handover(opened.transport), opened.transport) };
   const client = new Client(options.clientInfo, { capabilities: (options.capabilities ?? {}) as never, versionNegotiation: { mode: { pin: '2026-07-28' } } });

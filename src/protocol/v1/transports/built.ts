@@ -9,4 +9,6 @@ export interface Built {
   retryAfterMs(): number | undefined;
   /** Why the session ended itself (its stdout lost its framing), if it did. */
   fault?(): Error | undefined;
+  /** The Client taking this transport validates every message itself (stdio: screening only, see stdioFraming.ts). */
+  trustClient?(): void;
 }

@@ -145,6 +145,7 @@ export function buildStdioTransport(
     transport,
     retryAfterMs: () => undefined,
     fault: () => fault,
+    trustClient: () => framing.trustClient(),
     close: (client: Pick<Client, 'close'>) =>
       (closing ??= (async () => {
         const closed = withTimeout(client.close(), server.timeouts.shutdownMs + 2_500);
