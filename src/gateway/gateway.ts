@@ -1,4 +1,4 @@
-import { Server, type LoggingLevel, type Transport } from '@modelcontextprotocol/server';
+import { Server, type Transport } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { DEFAULT_GATEWAY_LIMITS, type GatewaySettings } from '../config/index.js';
 import type { Logger } from '../core/logger.js';
@@ -6,8 +6,10 @@ import { toolFilter } from '../routing/index.js';
 import { packageVersion } from '../core/version.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import { GatewayCatalog } from './catalog.js';
+import { ListenFollows, watchListens } from './follows.js';
 import { installHandlers, type GatewaySession } from './handlers.js';
 import { ParkedExchanges } from './inputRequired.js';
+import { atLeast, mcpLevel, type GatewayAttachment, type GatewayOptions, type ListKind } from './options.js';
 import { GatewayRouter } from './router.js';
 
 /**
@@ -25,38 +27,7 @@ import { GatewayRouter } from './router.js';
  * `Mcp-Session-Id`, and one per modern request (that era has no sessions).
  */
 
-/** Options of `createGateway`. */
-export interface GatewayOptions {
-  /** Globs (`*`, `?`) of qualified tool names to expose and to hide (deny wins). Defaults to every tool. */
-  tools?: { allow?: string[]; deny?: string[] };
-  /** `serverInfo.name` of the gateway. Defaults to `mcp-switchboard`. */
-  name?: string;
-  /** `serverInfo.version`. Defaults to the package's version. */
-  version?: string;
-  /** `instructions` sent at initialize. Defaults to none. */
-  instructions?: string;
-  /** Gets the gateway's own lines (sessions, refusals). Never stdout: over stdio that is the protocol. Defaults to none. */
-  logger?: Logger;
-  /**
-   * The router whose `handlers` the switchboard was created with; without one, upstream sampling,
-   * elicitation and roots requests are not forwarded. Defaults to a router of its own.
-   */
-  router?: GatewayRouter;
-  /** A burst of catalog changes within this many ms is one `list_changed` per kind. Defaults to 50 ms. */
-  listChangedDebounceMs?: number;
-}
-
-type ListKind = 'tools' | 'prompts' | 'resources';
-
-/** Something else the gateway tells of catalog changes and closes with it (the modern `/mcp` listen streams). */
-export interface GatewayAttachment {
-  /** The kinds whose catalogs changed (debounced like `list_changed`). */
-  changed(kinds: ListKind[]): void;
-  close(): Promise<void>;
-}
-
-const LEVELS: LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
-const SEVERITY = new Map<string, number>(LEVELS.map((level, index) => [level, index]));
+export type { GatewayAttachment, GatewayOptions } from './options.js';
 
 /** A gateway: serves any number of downstream MCP sessions from one switchboard. */
 export class Gateway {
@@ -68,6 +39,8 @@ export class Gateway {
   private readonly attachments = new Set<GatewayAttachment>();
   /** Modern calls parked between their `input_required` rounds. */
   private readonly parked: ParkedExchanges;
+  /** The uris the modern `/mcp` listen streams follow (`follow`); stdio connections keep their own. */
+  private readonly follows: ListenFollows;
   private exposes: (name: string) => boolean;
   private readonly catalog: GatewayCatalog;
   private readonly pending = new Set<ListKind>();
@@ -79,18 +52,23 @@ export class Gateway {
 
   constructor(private readonly sb: Switchboard, private readonly options: GatewayOptions = {}) {
     this.router = options.router ?? new GatewayRouter();
-    this.router.attach(options.logger);
+    this.router.attach(options.logger, (text) => sb.redact(text));
     this.exposes = toolFilter(options.tools);
     this.catalog = new GatewayCatalog(sb, (name) => this.exposes(name));
     // A call waiting for its client's answer is held no longer than an idle session, and no more
     // of them than sessions: both are what a client that went away leaves behind.
     this.parked = new ParkedExchanges(() => ({ ttlMs: this.limits.sessionIdleMs, maxParked: this.limits.maxSessions }), options.logger);
+    this.follows = this.newFollows();
     this.offs = [
       sb.on('tools.changed', () => this.changed('tools')),
       sb.on('prompts.changed', () => this.changed('prompts')),
       sb.on('resources.changed', () => this.changed('resources')),
       sb.on('resource.updated', (event) => {
-        for (const session of this.sessions) if (session.subscriptions.has(event.uri)) this.notify(session, (s) => s.sendResourceUpdated({ uri: event.uri }));
+        // A modern session's listen streams get it through the SDK's entry, which sends it on each stream that follows the uri.
+        for (const session of this.sessions) {
+          if (session.subscriptions.has(event.uri) || session.follows?.has(event.uri)) this.notify(session, (s) => s.sendResourceUpdated({ uri: event.uri }));
+        }
+        for (const attachment of this.attachments) attachment.resourceUpdated?.(event.uri);
       }),
       sb.on('server.log', (event) => this.forwardLog(event.server, event.level, event.message)),
     ];
@@ -112,6 +90,11 @@ export class Gateway {
     return this.options.logger;
   }
 
+  /** `text` without the secrets of any server (the switchboard's redaction), for log lines. */
+  redact(text: string): string {
+    return this.sb.redact(text);
+  }
+
   /** Downstream sessions connected now. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -127,15 +110,20 @@ export class Gateway {
   async connect(transport: Transport): Promise<void> {
     if (this.closed) throw new Error('the gateway is closed');
     const before = transport.onclose;
-    const handle = serveStdio(({ era }) => this.createServer(era, true), {
+    // The uris this connection's listen streams follow (modern): the SDK's entry serves the
+    // streams, the gateway subscribes upstream for them and sends the updates to its session.
+    const follows = this.newFollows();
+    const handle = serveStdio(({ era }) => this.createServer(era, true, follows), {
       transport,
       onerror: (error) => this.options.logger?.log('warn', `gateway: ${this.sb.redact(error.message)}`),
     });
+    watchListens(transport, follows);
     this.connections.add(handle);
     // serveStdio takes the transport's onclose for its own: chain the caller's and our bookkeeping.
     const entry = transport.onclose;
     transport.onclose = () => {
       this.connections.delete(handle);
+      follows.clear();
       try {
         before?.();
       } finally {
@@ -165,14 +153,28 @@ export class Gateway {
     return this.createServer('modern', false);
   }
 
+  /**
+   * Follows `uris` for a modern `/mcp` listen stream: subscribes upstream to each (the updates go
+   * to the attachments' `resourceUpdated`); returns the function that ends it (the stream closed).
+   */
+  follow(uris: readonly string[]): () => void {
+    if (this.closed) return () => undefined;
+    const key = {};
+    this.follows.open(key, uris);
+    return () => this.follows.close(key);
+  }
+
   /** Tells `attachment` of catalog changes from now on, and closes it with the gateway; returns the detach function. */
   attach(attachment: GatewayAttachment): () => void {
     this.attachments.add(attachment);
     return () => this.attachments.delete(attachment);
   }
 
-  /** A new downstream `Server` of `era` with every handler; `register`: it is a session (counted, asked for roots). */
-  private createServer(era: 'legacy' | 'modern', register: boolean): Server {
+  /**
+   * A new downstream `Server` of `era` with every handler; `register`: it is a session (counted,
+   * asked for roots, its parked calls end with it); `follows`: its connection's listen streams.
+   */
+  private createServer(era: 'legacy' | 'modern', register: boolean, follows?: ListenFollows): Server {
     const server = new Server(
       { name: this.options.name ?? 'mcp-switchboard', version: this.options.version ?? packageVersion() },
       {
@@ -187,7 +189,7 @@ export class Gateway {
       },
     );
     // A modern client is "initialized" by its first request: it has no handshake.
-    const session: GatewaySession = { server, era, subscriptions: new Map(), logLevel: undefined, initialized: era === 'modern', generation: this.generation };
+    const session: GatewaySession = { server, era, lasting: register, subscriptions: new Map(), follows, logLevel: undefined, initialized: era === 'modern', generation: this.generation };
     installHandlers(session, { sb: this.sb, router: this.router, catalog: this.catalog, parked: this.parked, redact: (text) => this.sb.redact(text) });
     server.oninitialized = () => {
       session.initialized = true;
@@ -219,6 +221,7 @@ export class Gateway {
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.pending.clear();
       this.parked.clear();
+      this.follows.clear();
       await Promise.allSettled([
         ...[...this.sessions].map((session) => session.server.close()),
         ...[...this.connections].map((connection) => connection.close()),
@@ -233,6 +236,8 @@ export class Gateway {
   private forget(session: GatewaySession): void {
     if (!this.sessions.delete(session)) return;
     this.router.removeSession(session);
+    // Its client is gone: a call parked for its answer can never be retried.
+    this.parked.abandon(session);
     const subscriptions = [...session.subscriptions.values()];
     session.subscriptions.clear();
     for (const unsubscribe of subscriptions) void unsubscribe().catch(() => undefined);
@@ -267,17 +272,27 @@ export class Gateway {
 
   /** Upstream log lines to each session that asked for logs (`logging/setLevel`) at that level or above. */
   private forwardLog(server: string, level: string, message: string): void {
-    const mcpLevel: LoggingLevel = SEVERITY.has(level) ? (level as LoggingLevel) : level === 'warn' ? 'warning' : 'info';
+    const at = mcpLevel(level);
     for (const session of this.sessions) {
-      if (!session.initialized || session.logLevel === undefined) continue;
-      if (SEVERITY.get(mcpLevel)! < SEVERITY.get(session.logLevel)!) continue;
-      this.notify(session, (s) => s.sendLoggingMessage({ level: mcpLevel, logger: server, data: this.sb.redact(message) }));
+      if (!session.initialized || session.logLevel === undefined || !atLeast(at, session.logLevel)) continue;
+      this.notify(session, (s) => s.sendLoggingMessage({ level: at, logger: server, data: this.sb.redact(message) }));
     }
   }
 
   /** A notification to a session that may be closing: a failure to send is not an error of the gateway. */
   private notify(session: GatewaySession, send: (server: Server) => Promise<void>): void {
-    send(session.server).catch((error: unknown) => this.options.logger?.log('debug', `gateway: notification not sent: ${error instanceof Error ? error.message : String(error)}`));
+    send(session.server).catch((error: unknown) => this.options.logger?.log('debug', `gateway: notification not sent: ${this.sb.redact(error instanceof Error ? error.message : String(error))}`));
+  }
+
+  /** Follows of listen streams, subscribing upstream through the switchboard; failures are logged (the stream gets no updates for those uris). */
+  private newFollows(): ListenFollows {
+    return new ListenFollows(
+      (uri) => this.sb.subscribeResource(uri),
+      (failed, total, first) => {
+        const reason = this.sb.redact(first instanceof Error ? first.message : String(first));
+        this.options.logger?.log('warn', `gateway: ${failed} of ${total} resource subscription(s) of a listen stream failed; the first: ${reason}`);
+      },
+    );
   }
 }
 

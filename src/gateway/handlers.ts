@@ -12,7 +12,9 @@ import type { CallToolOptions } from '../switchboard/options.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import type { GatewayCatalog } from './catalog.js';
 import { isUnknownTool, toMcpError, toolErrorResult, unknownTool } from './errors.js';
-import { Exchange, type ParkedExchanges } from './inputRequired.js';
+import type { ListenFollows } from './follows.js';
+import { Exchange, type ParkedExchanges, type Report } from './inputRequired.js';
+import { downstreamResult } from './results.js';
 import { refusal, type DownstreamRequest, type GatewayRouter, type InputRequest } from './router.js';
 
 /**
@@ -27,8 +29,15 @@ export interface GatewaySession {
   readonly server: Server;
   /** `legacy`: 2025-11-25 (initialize, sessions); `modern`: 2026-07-28 (per-request `_meta`). */
   readonly era: 'legacy' | 'modern';
+  /**
+   * True when the session outlives its requests (stdio, in memory, a legacy HTTP session): a
+   * modern call it parks is its own, and ends with it. False for a modern HTTP request's server.
+   */
+  readonly lasting: boolean;
   /** Resource uris this session subscribed to, with the switchboard's unsubscribe function. */
   readonly subscriptions: Map<string, () => Promise<void>>;
+  /** The uris its connection's `subscriptions/listen` streams follow (modern stdio, in memory). */
+  readonly follows?: ListenFollows | undefined;
   /** The level the client set with `logging/setLevel`; upstream logs are forwarded only once it is set. */
   logLevel: LoggingLevel | undefined;
   /** True once the client sent `notifications/initialized` (a modern session is from its first request). */
@@ -68,45 +77,69 @@ function metaOption(meta: Record<string, unknown> | undefined): { meta?: Record<
   return forwarded ? { meta: forwarded } : {};
 }
 
+/** Where upstream progress goes on one downstream request: its notify, under its own progress token (none: dropped). */
+function reporterOf(request: ServerContext): Report | undefined {
+  const token = request.mcpReq._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return (progress) => request.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
+}
+
+/** What a call names, as a retry must name it again: the tool, prompt or uri with its arguments (keys sorted). */
+function callKey(name: string, args: unknown): string {
+  const sorted = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sorted);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]));
+  };
+  return JSON.stringify([name, sorted(args ?? null)]);
+}
+
 /** Registers every handler of the gateway on one session's server (before it connects). */
 export function installHandlers(session: GatewaySession, ctx: HandlerContext): void {
   const { server } = session;
   const { sb, router, redact, catalog, parked } = ctx;
   const failed = (error: unknown) => toMcpError(error, redact);
+  /** An upstream's result as the gateway's own, for this session's era. */
+  const own = <T>(result: T): T => downstreamResult(result, session.era);
+  /** A parked call belongs to a session that outlives its requests; a modern HTTP request's is nobody's. */
+  const owner = session.lasting ? session : undefined;
 
   /**
    * Runs `work` as a request on its upstream server, so that server's sampling, elicitation and
    * roots come back to this request's client: as requests on its stream (legacy), or as
-   * `input_required` rounds of an exchange that outlives this request (modern).
+   * `input_required` rounds of an exchange that outlives this request (modern). `call` names what
+   * the request asks for (`callKey`); `work` sends progress with its `report`, to the request of
+   * the round that is running.
    */
-  const during = async <T>(request: ServerContext, upstream: string | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const during = async <T>(request: ServerContext, upstream: string | undefined, call: string, work: (signal: AbortSignal, report: Report) => Promise<T>): Promise<T> => {
     if (session.era === 'legacy' || upstream === undefined) {
-      const call: DownstreamRequest = {
+      const downstream: DownstreamRequest = {
         session,
         ask: (input: InputRequest, signal: AbortSignal) => request.mcpReq.send(input as never, { signal, timeout: NO_TIMEOUT }),
         capabilities: () => server.getClientCapabilities(),
       };
-      const end = upstream === undefined ? () => undefined : router.begin(upstream, call);
+      const end = upstream === undefined ? () => undefined : router.begin(upstream, downstream);
+      const report = reporterOf(request) ?? (() => Promise.resolve());
       try {
-        return await work(request.mcpReq.signal);
+        return await work(request.mcpReq.signal, report);
       } finally {
         end();
       }
     }
-    return (await modernRound(request, upstream, work)) as T;
+    return (await modernRound(request, upstream, call, work)) as T;
   };
 
   /** One round of a modern call: start or resume its exchange, answer the result or `input_required`. */
-  const modernRound = async <T>(request: ServerContext, upstream: string, work: (signal: AbortSignal) => Promise<T>) => {
+  const modernRound = async <T>(request: ServerContext, upstream: string, call: string, work: (signal: AbortSignal, report: Report) => Promise<T>) => {
     const state = request.mcpReq.requestState();
     let capabilities = declared(request);
     let exchange: Exchange<unknown>;
     if (typeof state === 'string') {
-      exchange = parked.take(state, request.mcpReq.method);
+      exchange = parked.take(state, request.mcpReq.method, call, owner);
       exchange.answer(request.mcpReq.inputResponses);
     } else {
-      const fresh = new Exchange<unknown>(request.mcpReq.method);
-      const call: DownstreamRequest = {
+      const fresh = new Exchange<unknown>(request.mcpReq.method, call);
+      const downstream: DownstreamRequest = {
         session,
         ask: (input, signal) => {
           if (!parked.hasRoom()) throw refusal(ProtocolErrorCode.InvalidRequest, `${input.method} refused: too many calls are waiting for their clients' answers (gateway.maxSessions)`);
@@ -114,19 +147,24 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
         },
         capabilities: () => capabilities,
       };
-      fresh.start(work, router.begin(upstream, call));
+      fresh.start((signal) => work(signal, (progress) => fresh.report(progress)), router.begin(upstream, downstream));
       exchange = fresh;
     }
+    // Progress goes to this round's request from now on; an earlier round's has been answered.
+    const reporter = reporterOf(request);
+    exchange.reporter = reporter;
     // The retry's capabilities are the ones the next question is checked against.
     capabilities = declared(request) ?? capabilities;
     // This round's request cancelled (its stream closed, notifications/cancelled): the whole call is.
     const onAbort = () => exchange.abort('the client cancelled the request');
     request.mcpReq.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const round = await exchange.next(() => parked.park(exchange));
+      const round = await exchange.next(() => parked.park(exchange, owner));
       return round.kind === 'done' ? (round.value as T) : round.result;
     } finally {
       request.mcpReq.signal.removeEventListener('abort', onAbort);
+      // Answered (or parked): until a retry takes it, the upstream's progress has nowhere to go.
+      if (exchange.reporter === reporter) exchange.reporter = undefined;
     }
   };
 
@@ -135,21 +173,22 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     const { name } = request.params;
     const tool = catalog.tool(name);
     if (!tool) throw unknownTool(name);
-    const token = extra.mcpReq._meta?.progressToken;
+    // The call asked for progress: the upstream is asked for it (each round's request has its own token).
+    const wantsProgress = extra.mcpReq._meta?.progressToken !== undefined;
     const meta = forwardedMeta(extra.mcpReq._meta as Record<string, unknown> | undefined);
-    return during(extra, tool.server, async (signal): Promise<CallToolResult> => {
+    return during(extra, tool.server, callKey(name, request.params.arguments), async (signal, report): Promise<CallToolResult> => {
       const options: CallToolOptions = { server: tool.server, signal };
       if (meta) options.meta = meta;
       // The last progress sent: the result waits for it, or the SDK's asynchronous notification
       // path could put the result on the wire first and the client would drop the late progress.
       let progressSent: Promise<unknown> = Promise.resolve();
-      if (token !== undefined) {
+      if (wantsProgress) {
         options.onProgress = (progress) => {
-          progressSent = extra.mcpReq.notify({ method: 'notifications/progress', params: { ...progress, progressToken: token } }).catch(() => undefined);
+          progressSent = report(progress);
         };
       }
       try {
-        const result = (await sb.callTool(tool.name, request.params.arguments, options)) as CallToolResult;
+        const result = own((await sb.callTool(tool.name, request.params.arguments, options)) as CallToolResult);
         await progressSent;
         return result;
       } catch (error) {
@@ -166,7 +205,8 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     const prompt = catalog.prompt(name);
     if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${name} not found`);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
-    return during(extra, prompt.server, (signal) => sb.getPrompt(prompt.name, request.params.arguments, { server: prompt.server, signal, ...meta })).catch((error: unknown) => {
+    // `own` inside the work: a modern round's input_required answer is the gateway's, and stays as it is.
+    return during(extra, prompt.server, callKey(name, request.params.arguments), (signal) => sb.getPrompt(prompt.name, request.params.arguments, { server: prompt.server, signal, ...meta }).then(own)).catch((error: unknown) => {
       throw failed(error);
     }) as never;
   });
@@ -178,7 +218,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     // Known uris name their server; template reads are routed by the switchboard.
     const upstream = catalog.resourceOwner(uri);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
-    return during(extra, upstream, (signal) => sb.readResource(uri, { signal, ...meta })).catch((error: unknown) => {
+    return during(extra, upstream, callKey(uri, undefined), (signal) => sb.readResource(uri, { signal, ...meta }).then(own)).catch((error: unknown) => {
       throw failed(error);
     }) as never;
   });
@@ -205,7 +245,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   });
 
   server.setRequestHandler('completion/complete', async (request, extra) => {
-    return sb.complete(request.params as never, { signal: extra.mcpReq.signal }).catch((error: unknown) => {
+    return sb.complete(request.params as never, { signal: extra.mcpReq.signal }).then(own, (error: unknown) => {
       throw failed(error);
     }) as never;
   });

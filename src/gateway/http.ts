@@ -213,7 +213,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
 
   /** A modern (2026-07-28) request: no session; its answer, or its listen stream, bounded the same way. */
   const serveModern = async (request: Request, res: ServerResponse, parsedBody: unknown) => {
-    const response = await modern.fetch(request, parsedBody);
+    const response = await modern.fetch(request, parsedBody, (listener) => (res.closed || res.destroyed ? listener() : res.once('close', listener)));
     return bounded(response, `/mcp modern request #${++modernRequests}`, res);
   };
 

@@ -15,7 +15,14 @@ import type { InputRequest } from './router.js';
  *
  * Bounded like sessions: an exchange parked for `ttlMs` with no retry is cancelled upstream (a
  * client that never retries must not hold an upstream call), at most `maxParked` wait at once
- * (past that, the upstream's question is refused), and each state is good for one retry.
+ * (past that, the upstream's question is refused), and each state is good for one retry of the
+ * same call (method, name or uri, and arguments) from the same session. An exchange parked by a
+ * session that outlives its requests (stdio, in memory) is cancelled when that session ends; over
+ * HTTP a modern client has no session, so there only `ttlMs` bounds it.
+ *
+ * Progress the upstream sends goes to the request of the current round (its own progress token):
+ * the request of an earlier round has been answered, and while the call is parked there is no
+ * request to send it on, so it is dropped.
  */
 
 /** How the gateway answers one round of a modern exchange. */
@@ -35,6 +42,9 @@ export interface ParkingLimits {
   maxParked: number;
 }
 
+/** Sends one upstream progress notification to the client of the current round. */
+export type Report = (progress: { progress: number; total?: number; message?: string }) => Promise<void>;
+
 /** One downstream call of a modern client, across its rounds. */
 export class Exchange<T> {
   /** Aborts the upstream call: the client gave up, or never came back. */
@@ -46,8 +56,22 @@ export class Exchange<T> {
   private readonly sent = new Map<string, Question>();
   private wake: (() => void) | undefined;
   private asked = 0;
+  /** The current round's progress sink; undefined while parked or when that request asked for none. */
+  reporter: Report | undefined;
 
-  constructor(readonly method: string) {}
+  /**
+   * @param method the request's method.
+   * @param call what the call names (tool or prompt name, or uri, with its arguments): a retry must name the same.
+   */
+  constructor(
+    readonly method: string,
+    readonly call: string,
+  ) {}
+
+  /** Upstream progress to the current round's request; dropped while no round is running. */
+  report(progress: Parameters<Report>[0]): Promise<void> {
+    return this.reporter?.(progress) ?? Promise.resolve();
+  }
 
   /** Starts the upstream work; `end` runs once it settles. */
   start(work: (signal: AbortSignal) => Promise<T>, end: () => void): void {
@@ -134,7 +158,7 @@ export class Exchange<T> {
 
 /** The exchanges parked between rounds, by `requestState`. */
 export class ParkedExchanges {
-  private readonly parked = new Map<string, { exchange: Exchange<unknown>; timer: ReturnType<typeof setTimeout> }>();
+  private readonly parked = new Map<string, { exchange: Exchange<unknown>; timer: ReturnType<typeof setTimeout>; owner: object | undefined }>();
 
   constructor(
     private readonly limits: () => ParkingLimits,
@@ -151,8 +175,12 @@ export class ParkedExchanges {
     return this.parked.size < this.limits().maxParked;
   }
 
-  /** Parks an exchange; returns its one-use state. */
-  park(exchange: Exchange<unknown>): string {
+  /**
+   * Parks an exchange; returns its one-use state. `owner`: the session that outlives its requests
+   * (stdio, in memory) whose client must retry, and whose end cancels the call (`abandon`).
+   * Defaults to none: only `ttlMs` bounds the wait (modern HTTP has no sessions).
+   */
+  park(exchange: Exchange<unknown>, owner?: object): string {
     const state = randomUUID();
     const { ttlMs } = this.limits();
     const timer = setTimeout(() => {
@@ -162,17 +190,33 @@ export class ParkedExchanges {
     }, ttlMs);
     // A parked call must never keep the host alive.
     timer.unref();
-    this.parked.set(state, { exchange, timer });
+    this.parked.set(state, { exchange, timer, owner });
     return state;
   }
 
-  /** Takes the exchange of a retry's state off the shelf; an unknown or used state is -32602. */
-  take(state: string, method: string): Exchange<unknown> {
+  /**
+   * Takes the exchange of a retry's state off the shelf. An unknown or used state, or one given
+   * for another call (method, `call`) or to another session (`owner`), is -32602 and leaves the
+   * exchange parked for its own client's retry.
+   */
+  take(state: string, method: string, call: string, owner?: object): Exchange<unknown> {
     const entry = this.parked.get(state);
-    if (!entry || entry.exchange.method !== method) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid or expired requestState');
+    if (!entry || entry.exchange.method !== method || entry.exchange.call !== call || entry.owner !== owner) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid or expired requestState');
+    }
     this.parked.delete(state);
     clearTimeout(entry.timer);
     return entry.exchange;
+  }
+
+  /** Cancels the exchanges `owner` parked: its client is gone and can never retry. */
+  abandon(owner: object): void {
+    for (const [state, entry] of [...this.parked]) {
+      if (entry.owner !== owner) continue;
+      this.parked.delete(state);
+      clearTimeout(entry.timer);
+      entry.exchange.abort('the client disconnected');
+    }
   }
 
   /** Cancels every parked exchange (the gateway closes). */

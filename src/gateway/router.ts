@@ -72,6 +72,7 @@ export class GatewayRouter {
   private readonly sessions = new Set<DownstreamSession>();
   private attached = false;
   private logger: Logger | undefined;
+  private redact: (text: string) => string = (text) => text;
 
   constructor() {
     this.handlers = {
@@ -90,11 +91,12 @@ export class GatewayRouter {
     };
   }
 
-  /** Called by `createGateway`: one router serves one gateway. */
-  attach(logger: Logger | undefined): void {
+  /** Called by `createGateway`: one router serves one gateway. `redact` cleans its log lines; defaults to none. */
+  attach(logger: Logger | undefined, redact?: (text: string) => string): void {
     if (this.attached) throw new Error('this gateway router already serves a gateway');
     this.attached = true;
     this.logger = logger;
+    if (redact) this.redact = redact;
   }
 
   /** A downstream session joined. */
@@ -156,7 +158,7 @@ export class GatewayRouter {
     const settled = await Promise.all(
       lists.map((list) =>
         list.catch((error: unknown) => {
-          this.logger?.log('warn', `gateway: a client did not list its roots: ${error instanceof Error ? error.message : String(error)}`);
+          this.logger?.log('warn', `gateway: a client did not list its roots: ${this.redact(error instanceof Error ? error.message : String(error))}`);
           return [] as Root[];
         }),
       ),
