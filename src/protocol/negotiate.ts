@@ -11,6 +11,9 @@ import type { McpTransport } from './transport.js';
  * remembered by the caller.
  */
 
+/** How long the probe waits for an answer after a line that is not JSON-RPC (a banner, a log line). */
+const GARBLED_GRACE_MS = 2_000;
+
 /** The modern revision this client speaks. */
 export const MODERN_VERSION = '2026-07-28';
 
@@ -183,6 +186,7 @@ export function probe(
       }
       settled = true;
       clearTimeout(timer);
+      if (graceTimer) clearTimeout(graceTimer);
       options.signal.removeEventListener('abort', onAbort);
       transport.onmessage = undefined;
       transport.onerror = undefined;
@@ -191,7 +195,15 @@ export function probe(
       else resolve(verdict);
     };
     const onAbort = () => finish(options.signal.reason instanceof Error ? options.signal.reason : new Error('the probe was aborted'));
-    const timer = setTimeout(() => finish({ kind: 'legacy', why: `the server did not answer server/discover within ${options.timeoutMs} ms`, silent: true }), options.timeoutMs);
+    // Stdio: a line that is not JSON-RPC (a banner, a log line on stdout) is not taken for the
+    // answer; the answer may still follow (as the v2 SDK's probe window waits). Only silence after
+    // it makes the probe broken.
+    let garbled: string | undefined;
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const timer = setTimeout(
+      () => finish(garbled ? { kind: 'broken', why: `the server's answer to server/discover was unusable: ${garbled}` } : { kind: 'legacy', why: `the server did not answer server/discover within ${options.timeoutMs} ms`, silent: true }),
+      options.timeoutMs,
+    );
     timer.unref?.();
     transport.onmessage = (message: unknown) => {
       if (!isObject(message) || message.id !== id || 'method' in message) return;
@@ -210,7 +222,12 @@ export function probe(
         if (!(verdict instanceof Error)) finish(verdict);
         return;
       }
-      finish({ kind: 'broken', why: `the server's answer to server/discover was unusable: ${error.message}` });
+      if (garbled !== undefined) return;
+      garbled = error.message;
+      // The answer gets a grace period after a stray line (pinned, the probe has no timeout of its own).
+      const grace = setTimeout(() => finish({ kind: 'broken', why: `the server's answer to server/discover was unusable: ${garbled}` }), Math.min(options.timeoutMs, GARBLED_GRACE_MS));
+      grace.unref?.();
+      graceTimer = grace;
     };
     transport.onclose = () => finish({ kind: 'broken', why: 'the server closed the connection on server/discover' });
     if (options.signal.aborted) {

@@ -142,6 +142,12 @@ async function openNegotiated(options: OpenOptions, events: SessionEvents, pinne
       try {
         return await v1Connector.open(options, events);
       } catch (error) {
+        // The legacy start refused for 2026-07-28: the server is modern after all (its discover
+        // broke once); connect again in the modern era, asking it (as openAfterSilence does).
+        const refusal = v1Connector.connectFailure(error, undefined);
+        if (!options.signal.aborted && refusal.code === 'UnsupportedProtocolVersion' && refusal.message.includes(MODERN_VERSION)) {
+          throw new EraError(`server "${server.name}" broke on server/discover but refuses the legacy handshake for ${MODERN_VERSION}; connecting again in the modern era`, true, 'ConnectFailed', { era: 'modern' });
+        }
         // Remembered even when the legacy start fails too (a command that cannot start at all):
         // the next attempt starts one process, not two.
         if (error !== null && typeof error === 'object') found.set(error, { era: 'legacy' });
