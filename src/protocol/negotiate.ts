@@ -1,4 +1,4 @@
-import type { McpTransport } from './transport.js';
+import { screenMessages, type McpTransport } from './transport.js';
 
 /**
  * The era probe (DESIGN §15): one `server/discover` request on a transport that is started and not
@@ -304,25 +304,13 @@ export function catchLateDiscover(inner: McpTransport): WatchedChannel {
   };
   const outer = handover(inner);
   outer.close = () => (holding ? Promise.resolve() : inner.close());
-  let handler: McpTransport['onmessage'];
-  Object.defineProperty(outer, 'onmessage', {
-    configurable: true,
-    enumerable: true,
-    get: () => handler,
-    set: (next: McpTransport['onmessage']) => {
-      handler = next;
-      inner.onmessage = next
-        ? (message: unknown, extra?: unknown) => {
-            const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
-            if (typeof id === 'string' && id.startsWith('switchboard-discover-')) {
-              if (isObject(result)) answer = result;
-              wake();
-              return;
-            }
-            next(message, extra);
-          }
-        : undefined;
-    },
+  // The late answer to the probe is kept here, never reaching the legacy Client.
+  screenMessages(outer, inner, (message) => {
+    const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
+    if (typeof id !== 'string' || !id.startsWith('switchboard-discover-')) return true;
+    if (isObject(result)) answer = result;
+    wake();
+    return false;
   });
   let closeHandler: McpTransport['onclose'];
   Object.defineProperty(outer, 'onclose', {

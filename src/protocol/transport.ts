@@ -33,3 +33,25 @@ export interface Channel {
   /** Says the Client taking the channel validates every message itself (no second check of ours). */
   trustClient?(): void;
 }
+
+/**
+ * Puts `screen` between `inner`'s messages and the handler a Client sets as `outer.onmessage`:
+ * each message goes through `screen` first, which may change it and returns false to keep it from
+ * the Client. `outer` forwards to `inner` (negotiate.ts `handover`).
+ */
+export function screenMessages(outer: McpTransport, inner: McpTransport, screen: (message: unknown) => boolean): void {
+  let handler: McpTransport['onmessage'];
+  Object.defineProperty(outer, 'onmessage', {
+    configurable: true,
+    enumerable: true,
+    get: () => handler,
+    set: (next: McpTransport['onmessage']) => {
+      handler = next;
+      inner.onmessage = next
+        ? (message: unknown, extra?: unknown) => {
+            if (screen(message)) next(message, extra);
+          }
+        : undefined;
+    },
+  });
+}

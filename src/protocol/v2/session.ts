@@ -5,7 +5,7 @@ import { SwitchboardError } from '../../core/errors.js';
 import { abortRace } from '../abortRace.js';
 import { MAX_PAGES } from '../catalog.js';
 import { handover } from '../negotiate.js';
-import type { Channel, McpTransport } from '../transport.js';
+import { screenMessages, type Channel, type McpTransport } from '../transport.js';
 import type {
   CallFailure,
   CallMethod,
@@ -273,7 +273,6 @@ const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'res
  * those results are filled in; the request ids of cacheable requests are kept until answered.
  */
 function completeByDefault(outer: McpTransport, inner: McpTransport): McpTransport {
-  let handler: McpTransport['onmessage'];
   const cacheable = new Set<unknown>();
   const send = outer.send;
   outer.send = (message: { id?: unknown; method?: unknown }, options?: unknown) => {
@@ -284,28 +283,18 @@ function completeByDefault(outer: McpTransport, inner: McpTransport): McpTranspo
     }
     return send(message, options);
   };
-  Object.defineProperty(outer, 'onmessage', {
-    configurable: true,
-    enumerable: true,
-    get: () => handler,
-    set: (next: McpTransport['onmessage']) => {
-      handler = next;
-      inner.onmessage = next
-        ? (message: unknown, extra?: unknown) => {
-            const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
-            const isCacheable = id !== undefined && cacheable.delete(id);
-            if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
-              const fields = result as Record<string, unknown>;
-              if (!('resultType' in fields)) fields.resultType = 'complete';
-              if (isCacheable && fields.resultType === 'complete') {
-                if (!('ttlMs' in fields)) fields.ttlMs = 0;
-                if (!('cacheScope' in fields)) fields.cacheScope = 'private';
-              }
-            }
-            next(message, extra);
-          }
-        : undefined;
-    },
+  screenMessages(outer, inner, (message) => {
+    const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
+    const isCacheable = id !== undefined && cacheable.delete(id);
+    if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+      const fields = result as Record<string, unknown>;
+      if (!('resultType' in fields)) fields.resultType = 'complete';
+      if (isCacheable && fields.resultType === 'complete') {
+        if (!('ttlMs' in fields)) fields.ttlMs = 0;
+        if (!('cacheScope' in fields)) fields.cacheScope = 'private';
+      }
+    }
+    return true;
   });
   return outer;
 }
