@@ -267,8 +267,17 @@ export const ConfigSchema = z.strictObject({
   gateway: GatewaySchema.optional(),
 });
 
+/** Leaves `transport` out of a server's input type (it is inferred when resolved). */
+type Inferred<T> = Omit<T, 'transport'> & { transport?: undefined };
+
+/**
+ * One server as written in our own format. `transport` may be left out where the entry says it:
+ * `command` is stdio, `url` is streamable HTTP (the same inference as for `mcpServers` entries).
+ */
+export type ServerInput = z.input<typeof ServerSchema> | Inferred<z.input<typeof StdioServerSchema>> | Inferred<z.input<typeof HttpServerSchema>>;
+
 /** A config as written (after variable expansion), in our own format. */
-export type ServersConfig = z.input<typeof ConfigSchema>;
+export type ServersConfig = Omit<z.input<typeof ConfigSchema>, 'servers'> & { servers: Record<string, ServerInput> };
 
 /**
  * One entry of an `mcpServers` file (Claude Desktop, Cursor, VS Code): the transport is inferred
