@@ -1,3 +1,4 @@
+import { isSubstituteData } from './failure.js';
 import { screenMessages, type McpTransport } from './transport.js';
 
 /**
@@ -64,7 +65,7 @@ function supportedList(data: unknown): string[] | undefined {
  * True for the error answer our stdio framing puts in place of a server's answer it could not pass
  * on (v1/classify.ts `substituteError`: over `limits.maxMessageBytes`, or a broken envelope).
  */
-const isSubstitute = (error: Record<string, unknown>): boolean => isObject(error.data) && error.data.by === 'mcp-switchboard/substitute';
+const isSubstitute = (error: Record<string, unknown>): boolean => isSubstituteData(error.data);
 
 const isLegacyVersion = (version: string) => new RegExp(`^(${LEGACY_PREFIX})`).test(version);
 

@@ -27,7 +27,8 @@ function open(banner: 'start' | 'discover', protocol: 'auto' | '2026-07-28') {
   const log = join(mkdtempSync(join(tmpdir(), 'r3-stray-')), 'traffic.log');
   sb = createSwitchboard({
     servers: { s: { transport: 'stdio', command: process.execPath, args: [RAW, '--log', log], env: { R3_BANNER: banner }, protocol, reconnect: { maxAttempts: 3 } } as never },
-    defaults: FAST as never,
+    // The probe waits half of connectMs: room for a child that starts slowly on a loaded machine.
+    defaults: { ...FAST, timeouts: { ...FAST.timeouts, connectMs: 10_000 } } as never,
   });
   const processes = () => readFileSync(log, 'utf8').split('\n').filter((l) => l.endsWith(' spawn')).length;
   return { sb, processes };

@@ -81,6 +81,22 @@ describe('R-2/R-3: the subscriptions/listen stream of a modern server', () => {
   });
 });
 
+describe('a subscriptions/listen stream that is never acknowledged', () => {
+  it('does not hold the connect, and a subscribe waits no longer than its deadline', async () => {
+    const raw = track((await startRawModernHttp('silent')) as Raw);
+    const sb = track(createSwitchboard({ servers: { r: { transport: 'http', url: raw.url } }, defaults: { ...QUIET, timeouts: { connectMs: 2000 } } }));
+    const started = Date.now();
+    await sb.start();
+    await connected(sb, 'r');
+    // Connected after waiting half the connect deadline at most for the acknowledgement.
+    expect(Date.now() - started).toBeLessThan(1900);
+    expect(sb.getServer('r')?.protocol?.era).toBe('modern');
+    const at = Date.now();
+    await expect(sb.subscribeResource('res://x', { server: 'r', timeoutMs: 300 })).rejects.toMatchObject({ code: 'ToolCallTimeout' });
+    expect(Date.now() - at).toBeLessThan(1500);
+  });
+});
+
 describe('R-7: what a modern server leaves out of its results', () => {
   it('reads no resultType as complete and no ttlMs/cacheScope as immediately stale, and connects and calls', async () => {
     const raw = track((await startRawModernHttp('normal')) as Raw);

@@ -3,10 +3,9 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { AuthError } from '../../auth/errors.js';
-import type { CallOutcome } from '../../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../../machines/types.js';
 import type { AbortCause, CallFailure } from '../session.js';
-import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../../core/errors.js';
+import { abortFailure, failureOf, isSubstituteData, SUBSTITUTE } from '../failure.js';
 import { isServerAnswer } from './serverAnswers.js';
 import { CommandError } from './transports/processGroup.js';
 import { versionRefusal } from './versionRefusal.js';
@@ -41,40 +40,15 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** How the breaker counts a code, from the one error table (DESIGN §5). */
-function outcomeOf(code: Code): CallOutcome {
-  const breaker = ruleOf(code).breaker;
-  return breaker === 'success' || breaker === 'failure' ? breaker : 'ignored';
-}
-
-interface Flags {
-  /** The connection itself is suspect: check it at once. */
-  suspect?: boolean;
-  /** Provably not processed by the tool: safe to send again on a new session. */
-  undispatched?: boolean;
-  /** Never reached the server at all: the breaker does not record it, whatever its code. */
-  unsent?: boolean;
-  sessionExpired?: boolean;
-  authFailed?: boolean;
-}
-
 /**
  * Classifies a failed request. `subject` names it in messages (defaults to `tool "<tool>"`);
  * the breaker outcome comes from the error table, except for requests that never reached the server.
  */
 export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, tool: string, subject = `tool "${tool}"`, kind: 'tool' | 'other' = 'tool'): CallFailure {
   const where = `${subject} on server "${server}"`;
-  const fail = (code: Code, message: string, flags: Flags = {}): CallFailure => ({
-    error: new SwitchboardError(code, message, { cause: error }),
-    outcome: flags.unsent ? 'ignored' : outcomeOf(code),
-    suspectConnection: flags.suspect ?? false,
-    undispatched: flags.undispatched ?? false,
-    sessionExpired: flags.sessionExpired ?? false,
-    authFailed: flags.authFailed ?? false,
-  });
-  if (abortCause === 'timeout') return fail('ToolCallTimeout', `${where} timed out`);
-  if (abortCause === 'cancelled') return fail('Cancelled', `${where} was cancelled by the caller`);
-  if (abortCause === 'stopped') return fail('Stopped', 'the switchboard is stopping');
+  const fail = failureOf(error);
+  const aborted = abortFailure(fail, abortCause, where);
+  if (aborted) return aborted;
   // Before McpError: with an authProvider the SDK throws UnauthorizedError for a 401 it could not fix.
   // Our own authorization's failures say what happened and hold no secret.
   if (error instanceof AuthError) return fail('AuthRequired', `${where}: ${error.message}`, { authFailed: true });
@@ -180,8 +154,6 @@ export class MessageTooLargeError extends Error {
 
 type RequestId = string | number;
 
-/** Marks the `data` of an error answer we substituted, so it is never taken for the server's own. */
-const SUBSTITUTE = 'mcp-switchboard/substitute';
 
 /** The JSON-RPC error answer we deliver in place of a response that cannot be delivered as sent. */
 export function substituteError(id: RequestId, message: string): { jsonrpc: '2.0'; id: RequestId; error: { code: number; message: string; data: { by: string } } } {
@@ -190,7 +162,7 @@ export function substituteError(id: RequestId, message: string): { jsonrpc: '2.0
 
 /** True for an error answer made by `substituteError`. */
 function isSubstitute(error: McpError): boolean {
-  return (error.data as { by?: unknown } | undefined)?.by === SUBSTITUTE;
+  return isSubstituteData(error.data);
 }
 
 /** An error that says the server broke the protocol: our substitutes, an oversized message, lost framing. */

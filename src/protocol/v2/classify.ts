@@ -1,8 +1,8 @@
 import { OAuthClientFlowError, OAuthError, ProtocolError, SdkError, SdkErrorCode, SdkHttpError, UnauthorizedError, UnsupportedProtocolVersionError } from '@modelcontextprotocol/client';
-import type { CallOutcome } from '../../../machines/breakerModel.js';
 import type { ErrorInfo } from '../../../machines/types.js';
 import { AuthError } from '../../auth/errors.js';
-import { ruleOf, SwitchboardError, type ErrorCode as Code } from '../../core/errors.js';
+import { SwitchboardError } from '../../core/errors.js';
+import { abortFailure, failureOf, isSubstituteData } from '../failure.js';
 import type { AbortCause, CallFailure } from '../session.js';
 
 /**
@@ -11,14 +11,6 @@ import type { AbortCause, CallFailure } from '../session.js';
  * (`ProtocolError`), the SDK's own failures by their string code (`SdkError`), HTTP by status
  * (`SdkHttpError`). The v2 SDK brands its classes, so `instanceof` is safe across its bundles.
  */
-
-/** The JSON-RPC error we put in place of an unusable answer (v1/classify.ts `substituteError`). */
-const SUBSTITUTE = 'mcp-switchboard/substitute';
-
-function outcomeOf(code: Code): CallOutcome {
-  const breaker = ruleOf(code).breaker;
-  return breaker === 'success' || breaker === 'failure' ? breaker : 'ignored';
-}
 
 function httpStatus(error: unknown): number | undefined {
   if (error instanceof SdkHttpError) {
@@ -39,29 +31,15 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-const isSubstitute = (error: ProtocolError) => (error.data as { by?: unknown } | undefined)?.by === SUBSTITUTE;
-
-interface Flags {
-  suspect?: boolean;
-  undispatched?: boolean;
-  unsent?: boolean;
-  authFailed?: boolean;
-}
+/** The JSON-RPC error we put in place of an unusable answer (v1/classify.ts `substituteError`). */
+const isSubstitute = (error: ProtocolError) => isSubstituteData(error.data);
 
 /** Classifies a failed request of a modern session (see `ProtocolSession.failure`). */
 export function classifyCallError(error: unknown, abortCause: AbortCause | null, server: string, subject: string, kind: 'tool' | 'other'): CallFailure {
   const where = `${subject} on server "${server}"`;
-  const fail = (code: Code, message: string, flags: Flags = {}): CallFailure => ({
-    error: new SwitchboardError(code, message, { cause: error }),
-    outcome: flags.unsent ? 'ignored' : outcomeOf(code),
-    suspectConnection: flags.suspect ?? false,
-    undispatched: flags.undispatched ?? false,
-    sessionExpired: false,
-    authFailed: flags.authFailed ?? false,
-  });
-  if (abortCause === 'timeout') return fail('ToolCallTimeout', `${where} timed out`);
-  if (abortCause === 'cancelled') return fail('Cancelled', `${where} was cancelled by the caller`);
-  if (abortCause === 'stopped') return fail('Stopped', 'the switchboard is stopping');
+  const fail = failureOf(error);
+  const aborted = abortFailure(fail, abortCause, where);
+  if (aborted) return aborted;
   // Our own refusal before sending (e.g. `logging/setLevel` on a modern session).
   if (error instanceof SwitchboardError) return fail(error.code, error.message, { unsent: true });
   if (error instanceof AuthError) return fail('AuthRequired', `${where}: ${error.message}`, { authFailed: true });

@@ -25,17 +25,22 @@ function capped(response: Response, limit: number): Response {
   if (!response.body) return response;
   const sse = (response.headers.get('content-type') ?? '').includes('text/event-stream');
   let count = 0;
-  let lastTwo = '';
+  // The last bytes of the previous chunk: a blank line may be split across two chunks.
+  let tail = Buffer.alloc(0);
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       if (!sse) {
         count += chunk.byteLength;
       } else {
-        // Bytes since the last blank line ("\n\n"): one event's size.
-        const text = lastTwo + Buffer.from(chunk).toString('latin1');
-        const end = Math.max(text.lastIndexOf('\n\n'), text.lastIndexOf('\r\n\r\n'));
-        count = end === -1 ? count + chunk.byteLength : text.length - end;
-        lastTwo = text.slice(-4);
+        // Bytes since the last blank line: one event's size (read in place, no copy of the chunk).
+        const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const end = Math.max(bytes.lastIndexOf('\n\n'), bytes.lastIndexOf('\r\n\r\n'));
+        if (end !== -1) count = bytes.length - end;
+        else {
+          const seam = Buffer.concat([tail, bytes.subarray(0, 3)]);
+          count = seam.includes('\n\n') || seam.includes('\r\n\r\n') ? bytes.length : count + bytes.length;
+        }
+        tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 3)));
       }
       if (count > limit) controller.error(new MessageTooLargeError(limit));
       else controller.enqueue(chunk);

@@ -5,7 +5,7 @@ import { SwitchboardError } from '../../core/errors.js';
 import { abortRace } from '../abortRace.js';
 import { MAX_PAGES } from '../catalog.js';
 import { handover } from '../negotiate.js';
-import { screenMessages, type Channel, type McpTransport } from '../transport.js';
+import type { Channel } from '../transport.js';
 import type {
   CallFailure,
   CallMethod,
@@ -20,6 +20,7 @@ import type {
 import type { LoggingLevel, Tool } from '../types.js';
 import { classifyCallError, classifyConnectError } from './classify.js';
 import { headerFault } from './headerRules.js';
+import { completeByDefault, wireProgress } from './wire.js';
 import { installServerRequests } from './serverRequests.js';
 
 /**
@@ -216,6 +217,7 @@ class V2Session implements ProtocolSession {
     // subscribes (a re-subscription burst) would otherwise race and leave a stream open.
     const next = this.listening.then(() => this.relisten(signal, change));
     this.listening = next.catch(() => undefined);
+    // A subscribe queued behind a slow change still settles by its own deadline (the call path's).
     return next;
   }
 
@@ -260,57 +262,6 @@ class V2Session implements ProtocolSession {
       }, delay);
     });
   }
-}
-
-/** The methods whose 2026-07-28 results carry cache hints (`ttlMs`, `cacheScope`). */
-const CACHEABLE = new Set(['server/discover', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'resources/read']);
-
-/**
- * Reads what a server left out of a result as the spec's defaults: no `resultType` is `complete`
- * (SDK 2.4.0 rejects such a result: "servers implementing 2026-07-28 MUST include it", which
- * failed the whole call), and a cacheable result without `ttlMs`/`cacheScope` is "immediately
- * stale" and private (the SDK failed the connect on it with a schema dump). Only those fields of
- * those results are filled in; the request ids of cacheable requests are kept until answered.
- */
-function completeByDefault(outer: McpTransport, inner: McpTransport): McpTransport {
-  const cacheable = new Set<unknown>();
-  const send = outer.send;
-  outer.send = (message: { id?: unknown; method?: unknown }, options?: unknown) => {
-    if (message.id !== undefined && typeof message.method === 'string' && CACHEABLE.has(message.method)) {
-      // Bounded: ids of requests never answered (cancelled) do not pile up.
-      if (cacheable.size >= 10_000) cacheable.clear();
-      cacheable.add(message.id);
-    }
-    return send(message, options);
-  };
-  screenMessages(outer, inner, (message) => {
-    const { id, result } = (message ?? {}) as { id?: unknown; result?: unknown };
-    const isCacheable = id !== undefined && cacheable.delete(id);
-    if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
-      const fields = result as Record<string, unknown>;
-      if (!('resultType' in fields)) fields.resultType = 'complete';
-      if (isCacheable && fields.resultType === 'complete') {
-        if (!('ttlMs' in fields)) fields.ttlMs = 0;
-        if (!('cacheScope' in fields)) fields.cacheScope = 'private';
-      }
-    }
-    return true;
-  });
-  return outer;
-}
-
-/**
- * SDK 2.4.0's `input_required` driver reports each round it fulfils through the request's
- * `onprogress` (`{ progress: round, message: "Fulfilling input required by '<method>' (round N)" }`),
- * as if the server had sent it: the caller would see progress the server never sent (and the
- * gateway forward it downstream). Only the server's own progress goes through.
- */
-const SDK_ROUND = /^Fulfilling input required by '[^']*' \(round \d+\)$/;
-function wireProgress(onProgress: SessionRequestOptions['onProgress']): SessionRequestOptions['onProgress'] {
-  return (progress) => {
-    if (progress.total === undefined && typeof progress.message === 'string' && SDK_ROUND.test(progress.message)) return;
-    onProgress(progress);
-  };
 }
 
 function notSupported(method: string): SwitchboardError {
@@ -374,14 +325,24 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
     await Promise.race([client.connect(channel.transport as never, { prior: { kind: 'modern', discover: discover as never }, timeout: NO_SDK_TIMEOUT }), aborted]);
     const warn = options.warn ?? (() => undefined);
     session = new V2Session(client, channel, events, factsOf(client, discover), options.server.transport === 'http' && !options.custom, options.clock ?? REAL_TIMERS, warn);
-    // A server that refuses the listen stream is still reachable, without live list changes.
-    await Promise.race([
-      session.listen(signal).catch((error: unknown) => {
-        if (signal.aborted) throw error;
-        warn(`server "${options.server.name}" refused subscriptions/listen (${(error as Error)?.message ?? error}); going on without live list changes`);
-      }),
-      aborted,
-    ]);
+    // A server that refuses the listen stream, or is slow to acknowledge it, is still reachable:
+    // the connect waits half its deadline at most; a late acknowledgement still opens the stream.
+    const name = options.server.name;
+    const first = session.listen(signal).then(
+      () => 'listening' as const,
+      (error: unknown) => {
+        if (!signal.aborted) warn(`server "${name}" refused subscriptions/listen (${(error as Error)?.message ?? error}); going on without live list changes`);
+        return 'refused' as const;
+      },
+    );
+    const clock = options.clock ?? REAL_TIMERS;
+    const waitMs = Math.max(1, Math.floor(options.server.timeouts.connectMs / 2));
+    let timer: unknown;
+    const late = new Promise<'late'>((resolve) => {
+      timer = clock.setTimeout(() => resolve('late'), waitMs);
+    });
+    const outcome = await Promise.race([first, late, aborted]).finally(() => clock.clearTimeout(timer));
+    if (outcome === 'late') warn(`server "${name}" has not acknowledged subscriptions/listen within ${waitMs} ms; connected, live list changes follow once it does`);
   } catch (error) {
     await channel.close(client).catch(() => undefined);
     throw channel.fault() ?? error;
