@@ -6,12 +6,12 @@ import { escapeHtml as escape, pageHead } from '../core/htmlPage.js';
  * `sessionStorage` and reads everything else from `/mcp/*` with it. `version` defaults to none.
  */
 export function liveViewHtml(version?: string): string {
-  const title = version ? `mcp-switchboard ${escape(version)} · live view` : 'mcp-switchboard · live view';
+  const title = version ? `mcp-switchboard ${escape(version)} · console` : 'mcp-switchboard · console';
   return `${pageHead(title, 'view/app.css', 'view/app.js')}
 <body>
 <a class="skip" href="#servers">Skip to servers</a>
 <header class="top">
-  <h1>mcp-switchboard <span class="sub">live view${version ? ` · ${escape(version)}` : ''}</span></h1>
+  <h1>mcp-switchboard <span class="sub">console${version ? ` · ${escape(version)}` : ''}</span></h1>
   <p id="stream-status" class="stream" role="status" aria-live="polite">not connected</p>
   <button type="button" id="forget" hidden>Forget token</button>
 </header>
@@ -24,30 +24,34 @@ export function liveViewHtml(version?: string): string {
   <button type="submit">Connect</button>
   <p id="login-error" class="error" role="alert"></p>
 </form>
-<noscript><p class="login">The live view needs JavaScript. The admin API is documented in the README.</p></noscript>
+<noscript><p class="login">The console needs JavaScript. The admin API is documented in the README.</p></noscript>
 <main id="app" hidden>
-  <section id="servers" aria-labelledby="servers-title" tabindex="-1">
-    <h2 id="servers-title">Servers</h2>
-    <div id="server-cards" class="cards"></div>
-  </section>
-  <aside class="side">
-    <section aria-labelledby="calls-title">
-      <h2 id="calls-title">Recent calls</h2>
-      <div class="scroll" tabindex="0" role="region" aria-labelledby="calls-title">
-        <table id="calls"><thead><tr><th scope="col">time</th><th scope="col">tool</th><th scope="col">server</th><th scope="col">kind</th><th scope="col">ms</th><th scope="col">outcome</th></tr></thead><tbody></tbody></table>
-      </div>
+  <div id="overview">
+    <section id="summary" class="summary-strip" aria-label="Summary"></section>
+    <section id="servers" aria-labelledby="servers-title" tabindex="-1">
+      <h2 id="servers-title">Servers <span class="hint">problems first · select a server for its statecharts and to try its tools</span></h2>
+      <div class="table-wrap"><table id="server-table" class="servers"></table></div>
     </section>
-    <section aria-labelledby="events-title">
-      <h2 id="events-title">Events</h2>
-      <div class="scroll" tabindex="0" role="region" aria-labelledby="events-title"><ol id="events" class="events"></ol></div>
-    </section>
-    <section aria-labelledby="tools-title">
-      <h2 id="tools-title">Tools</h2>
-      <div class="scroll" tabindex="0" role="region" aria-labelledby="tools-title">
-        <table id="tools"><thead><tr><th scope="col">tool</th><th scope="col">server</th><th scope="col">available</th></tr></thead><tbody></tbody></table>
-      </div>
-    </section>
-  </aside>
+    <div class="lists">
+      <section aria-labelledby="calls-title">
+        <h2 id="calls-title">Recent calls</h2>
+        <div class="scroll" tabindex="0" role="region" aria-labelledby="calls-title">
+          <table id="calls"><thead><tr><th scope="col">time</th><th scope="col">tool</th><th scope="col">server</th><th scope="col">kind</th><th scope="col">ms</th><th scope="col">outcome</th></tr></thead><tbody></tbody></table>
+        </div>
+      </section>
+      <section aria-labelledby="events-title">
+        <h2 id="events-title">Events</h2>
+        <div class="scroll" tabindex="0" role="region" aria-labelledby="events-title"><ol id="events" class="events"></ol></div>
+      </section>
+      <section aria-labelledby="tools-title">
+        <h2 id="tools-title">Tools</h2>
+        <div class="scroll" tabindex="0" role="region" aria-labelledby="tools-title">
+          <table id="tools"><thead><tr><th scope="col">tool</th><th scope="col">server</th><th scope="col">available</th></tr></thead><tbody></tbody></table>
+        </div>
+      </section>
+    </div>
+  </div>
+  <div id="detail" hidden></div>
 </main>
 </body>
 </html>

@@ -7,42 +7,50 @@
 
 /** A non-2xx answer; `status` 401 means the token was refused. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly code?: string) {
     super(message);
   }
 }
 
-/** GET (or POST without a body) one admin route and parse its JSON. */
-export async function api<T>(token: string, path: string, method: 'GET' | 'POST' = 'GET'): Promise<T> {
-  const response = await fetch(path, { method, headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, cache: 'no-store' });
+/** GET or POST one admin route (a body is sent as JSON) and parse its JSON answer. */
+export async function api<T>(token: string, path: string, method: 'GET' | 'POST' = 'GET', body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const init: RequestInit = { method, headers, cache: 'no-store' };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  if (signal) init.signal = signal;
+  const response = await fetch(path, init);
   if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new ApiError(response.status, body?.error?.message ?? `${response.status} ${response.statusText}`);
+    const answer = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
+    throw new ApiError(response.status, answer?.error?.message ?? `${response.status} ${response.statusText}`, answer?.error?.code);
   }
   return (await response.json()) as T;
 }
 
-/** One server-sent event. */
+/** One server-sent event; `id` is the service's sequence number of it, when it has one. */
 export interface SseEvent {
   event: string;
   data: string;
+  id?: string;
 }
 
 /**
  * An incremental parser of the `text/event-stream` format (WHATWG HTML §9.2): `push` text as it
  * arrives, complete events are handed to `onEvent`. Handles CRLF/CR/LF, multi-line `data`,
- * comments and fields without a value; `id` and `retry` are ignored (the page re-reads state on
- * every reconnect instead).
+ * comments and fields without a value; `id` is passed on with its event (the page takes each
+ * numbered event once), `retry` is ignored (the page re-reads its state on every reconnect).
  */
 export function sseParser(onEvent: (event: SseEvent) => void): { push(text: string): void } {
   let buffer = '';
   let event = '';
   let data: string[] = [];
+  let id: string | undefined;
   const line = (text: string) => {
     if (text === '') {
-      if (data.length > 0) onEvent({ event: event || 'message', data: data.join('\n') });
+      if (data.length > 0) onEvent({ event: event || 'message', data: data.join('\n'), ...(id !== undefined ? { id } : {}) });
       event = '';
       data = [];
+      id = undefined;
       return;
     }
     if (text.startsWith(':')) return;
@@ -52,6 +60,7 @@ export function sseParser(onEvent: (event: SseEvent) => void): { push(text: stri
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') event = value;
     else if (field === 'data') data.push(value);
+    else if (field === 'id' && !value.includes('\0')) id = value;
   };
   return {
     push(text) {

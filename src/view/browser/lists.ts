@@ -1,50 +1,44 @@
 /// <reference lib="dom" />
 import type { ToolInfo } from '../../../machines/types.js';
-import { h } from './cards.js';
+import { h } from './dom.js';
+import { timeCell } from './overview.js';
+import type { CallRecord, LoggedEvent } from './store.js';
 
 /**
- * The side lists: recent calls (from `call.completed`: tool, server, kind, duration, outcome —
- * the event carries neither arguments nor results, and only these fields are read), recent
- * events, and the tool catalog with `available`.
+ * The lists under the servers: recent calls (what `call.completed` tells: tool, server, kind,
+ * duration, outcome, where it came from — never arguments or results), recent events and server
+ * logs, and the tool catalog. They are drawn from the console's store, which starts from the
+ * service's history, so what happened before the page was opened is listed too.
  */
 
-/** The fields of `call.completed` the page shows. */
-export interface CallRow {
-  at: number;
-  tool: string;
-  server: string;
-  kind: string;
-  durationMs: number;
-  outcome: string;
-}
+/** At most this many calls and events are drawn. */
+export const SHOWN = { calls: 50, events: 100 };
 
-/** At most this many calls and events are kept on the page. */
-export const KEEP = { calls: 50, events: 100 };
+/** `ok`, `tool error`, or the error code. */
+export const outcomeOf = (c: Pick<CallRecord, 'ok' | 'isError' | 'errorCode'>) => (c.ok ? (c.isError ? 'tool error' : 'ok') : (c.errorCode ?? 'failed'));
 
-const clock = (at: number) => new Date(at).toLocaleTimeString([], { hour12: false });
+/** The page's own calls are sent with this `source`. */
+export const PAGE_SOURCE = 'live-view';
 
-/** The row of one `call.completed` event; unknown fields are ignored. */
-export function callRow(event: Record<string, unknown>, at: number): CallRow {
-  const ok = event.ok === true;
-  const outcome = ok ? (event.isError === true ? 'tool error' : 'ok') : String(event.errorCode ?? 'failed');
-  return { at, tool: String(event.tool ?? ''), server: String(event.server ?? ''), kind: String(event.kind ?? 'tool'), durationMs: Number(event.durationMs ?? 0), outcome };
-}
-
-export function addCall(tbody: HTMLTableSectionElement, row: CallRow): void {
-  const outcomeClass = row.outcome === 'ok' ? 'ok' : 'bad';
-  tbody.prepend(
-    h(
-      'tr',
-      { 'data-tool': row.tool, 'data-server': row.server, 'data-outcome': row.outcome },
-      h('td', {}, clock(row.at)),
-      h('td', {}, h('code', {}, row.tool)),
-      h('td', {}, row.server),
-      h('td', {}, row.kind),
-      h('td', { class: 'num' }, String(Math.round(row.durationMs))),
-      h('td', { class: outcomeClass }, row.outcome),
-    ),
+export function callRowOf(c: CallRecord, withServer = true): HTMLTableRowElement {
+  const outcome = outcomeOf(c);
+  return h(
+    'tr',
+    { 'data-tool': c.tool, 'data-server': c.server, 'data-outcome': outcome, ...(c.source ? { 'data-source': c.source } : {}) },
+    timeCell(c.at),
+    h('td', {}, h('code', {}, c.tool), ...(c.source === PAGE_SOURCE ? [' ', h('span', { class: 'tag', title: 'called from this page' }, 'page')] : c.source ? [' ', h('span', { class: 'tag' }, c.source)] : [])),
+    ...(withServer ? [h('td', {}, c.server)] : []),
+    h('td', {}, c.kind),
+    h('td', { class: 'num' }, String(Math.round(c.durationMs))),
+    h('td', { class: outcome === 'ok' ? 'ok' : 'bad' }, outcome),
   );
-  while (tbody.rows.length > KEEP.calls) tbody.rows[tbody.rows.length - 1]!.remove();
+}
+
+export function renderCalls(tbody: HTMLTableSectionElement, calls: readonly CallRecord[], withServer = true): void {
+  const rows: HTMLTableRowElement[] = [];
+  for (let i = calls.length - 1; i >= 0 && rows.length < SHOWN.calls; i--) rows.push(callRowOf(calls[i]!, withServer));
+  tbody.replaceChildren(...rows);
+  if (rows.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: withServer ? '6' : '5' }, 'No calls yet.')));
 }
 
 /** A one-line summary of a public event (never a call's arguments or result: events carry none). */
@@ -75,22 +69,26 @@ export function describeEvent(type: string, e: Record<string, unknown>): string 
   }
 }
 
-export function addEvent(list: HTMLOListElement, type: string, event: Record<string, unknown>, at: number): void {
-  const server = typeof event.server === 'string' ? event.server : '';
-  list.prepend(
-    h('li', { 'data-type': type }, h('time', {}, clock(at)), ' ', h('code', {}, type), server ? ` ${server}` : '', ' ', h('span', {}, describeEvent(type, event))),
+/** Events and logs together, newest first. */
+export function renderEvents(list: HTMLOListElement, events: readonly LoggedEvent[], logs: readonly LoggedEvent[]): void {
+  const merged = [...events.slice(-SHOWN.events), ...logs.slice(-SHOWN.events)].sort((a, b) => b.at - a.at || (b.seq ?? 0) - (a.seq ?? 0)).slice(0, SHOWN.events);
+  list.replaceChildren(
+    ...merged.map((e) => {
+      const server = typeof e.event.server === 'string' ? e.event.server : '';
+      return h('li', { 'data-type': e.type, ...(server ? { 'data-server': server } : {}) }, timeCell(e.at).firstChild!, ' ', h('code', {}, e.type), server ? ` ${server}` : '', ' ', h('span', {}, describeEvent(e.type, e.event)));
+    }),
   );
-  while (list.children.length > KEEP.events) list.lastElementChild!.remove();
+  if (merged.length === 0) list.append(h('li', { class: 'empty' }, 'No events yet.'));
 }
 
-export function renderTools(tbody: HTMLTableSectionElement, tools: ToolInfo[]): void {
+export function renderTools(tbody: HTMLTableSectionElement, tools: readonly ToolInfo[]): void {
   const rows = [...tools]
     .sort((a, b) => a.server.localeCompare(b.server) || a.name.localeCompare(b.name))
     .map((t) =>
       h(
         'tr',
         { 'data-tool': t.qualifiedName, 'data-available': String(t.available !== false) },
-        h('td', {}, h('code', { title: t.description ?? '' }, t.name)),
+        h('td', {}, h('a', { href: `#/server/${encodeURIComponent(t.server)}/tool/${encodeURIComponent(t.name)}`, title: t.description ?? '' }, h('code', {}, t.name))),
         h('td', {}, t.server),
         h('td', { class: t.available === false ? 'bad' : 'ok' }, t.available === false ? 'no' : 'yes'),
       ),

@@ -3,34 +3,47 @@ import type { ToolInfo } from '../../../machines/types.js';
 import type { ServerStatus } from '../../servers/index.js';
 import type { ViewMachines } from '../machines.js';
 import { api, ApiError, readEvents, type SseEvent } from './api.js';
-import { createCard, isProtocol, type Card, type CardCharts } from './cards.js';
+import { createDetail, type Charts, type Detail } from './detail.js';
+import { byId, isProtocol } from './dom.js';
 import { canvasMeasure, layoutChart } from './layout.js';
-import { addCall, addEvent, callRow, renderTools } from './lists.js';
+import { renderCalls, renderEvents, renderTools } from './lists.js';
+import { createServerTable, createSummary } from './overview.js';
+import { ConsoleStore, type HistorySnapshot } from './store.js';
 
 /**
- * The live view: asks for the admin token once (kept in `sessionStorage`, this tab only), then
- * reads `/mcp/servers` and `/mcp/tools`, and follows `/mcp/events`. Events change the page at
- * once; the substates and counters they do not carry are re-read from `/mcp/servers` shortly
- * after (one read per burst). After the stream drops, it reconnects and re-reads everything.
+ * The console: asks for the admin token once (kept in `sessionStorage`, this tab only), follows
+ * `/mcp/events`, and on each (re)connect of that stream reads `/mcp/history` (what happened before),
+ * `/mcp/servers` and `/mcp/tools`. Events change the page at once; the substates and counters they
+ * do not carry are re-read from `/mcp/servers` shortly after (one read per burst). The hash picks
+ * the view: `#/` the overview, `#/server/<name>` a server's detail, `…/tool/<tool>` with a tool
+ * open to try.
  */
 
 const TOKEN_KEY = 'mcp-switchboard.token';
 /** Wait after an event before re-reading `/mcp/servers` and `/mcp/tools`: one read per burst. */
 const REFRESH_MS = 150;
+/** Countdowns and per-minute activity move on this tick. */
+const TICK_MS = 1000;
 
 interface Session {
   token: string;
   abort: AbortController;
-  cards: Map<string, Card>;
-  statuses: Map<string, ServerStatus>;
+  store: ConsoleStore;
   /** Per server, how many state events arrived: a read started before one of them is stale. */
   seq: Map<string, number>;
+  /** Live events that arrived before the history was read, applied after it. */
+  pending: SseEvent[] | null;
   timer: ReturnType<typeof setTimeout> | undefined;
+  ticker: ReturnType<typeof setInterval> | undefined;
+  tools: ToolInfo[];
 }
 
-const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-let charts: CardCharts | undefined;
+let charts: Charts | undefined;
 let session: Session | undefined;
+let detail: Detail | undefined;
+let renderSummary: ReturnType<typeof createSummary> | undefined;
+let serverTable: ReturnType<typeof createServerTable> | undefined;
+let frame = 0;
 
 function setStream(text: string, state: string): void {
   const status = byId('stream-status');
@@ -50,48 +63,61 @@ function showLogin(message = ''): void {
 function stop(message = ''): void {
   session?.abort.abort();
   clearTimeout(session?.timer);
+  clearInterval(session?.ticker);
   session = undefined;
+  detail = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
-  byId('server-cards').replaceChildren();
+  byId('detail').replaceChildren();
   showLogin(message);
 }
+
+const refused = (error: unknown) => error instanceof ApiError && error.status === 401;
 
 function onAction(server: string, action: 'reconnect' | 'reset'): void {
   const s = session;
   if (!s) return;
   const path = action === 'reconnect' ? `mcp/servers/${encodeURIComponent(server)}/reconnect` : `mcp/circuit-breakers/${encodeURIComponent(server)}/reset`;
-  api(s.token, path, 'POST').catch((error: unknown) => setStream(`${action} ${server} failed: ${(error as Error).message}`, 'error'));
+  api(s.token, path, 'POST').catch((error: unknown) => (refused(error) ? stop('The token was refused.') : setStream(`${action} ${server} failed: ${(error as Error).message}`, 'error')));
+}
+
+/** Draws everything from the store (at most once per animation frame). */
+function render(): void {
+  frame = 0;
+  const s = session;
+  if (!s) return;
+  const now = Date.now();
+  if (detail) {
+    detail.update(s.store, now);
+    return;
+  }
+  renderSummary!(s.store.summary(now));
+  serverTable!.render(s.store, now);
+  renderCalls(byId<HTMLTableElement>('calls').tBodies[0]!, s.store.calls);
+  renderEvents(byId<HTMLOListElement>('events'), s.store.events, s.store.logs);
+  renderTools(byId<HTMLTableElement>('tools').tBodies[0]!, s.tools);
+}
+
+function scheduleRender(): void {
+  if (frame === 0) frame = requestAnimationFrame(render);
 }
 
 function applyServers(s: Session, servers: ServerStatus[], seqAtStart?: Map<string, number>): void {
-  const container = byId('server-cards');
-  const names = new Set(servers.map((x) => x.name));
-  for (const [name, card] of s.cards) {
-    if (names.has(name)) continue;
-    card.element.remove();
-    s.cards.delete(name);
-    s.statuses.delete(name);
-  }
+  const now = Date.now();
+  s.store.removeMissing(new Set(servers.map((x) => x.name)));
   for (const status of servers) {
     // An event arrived while this read was under way: the event is newer; read again later.
-    if (seqAtStart && (s.seq.get(status.name) ?? 0) !== (seqAtStart.get(status.name) ?? 0) && s.cards.has(status.name)) continue;
-    s.statuses.set(status.name, status);
-    const card = s.cards.get(status.name);
-    if (card) card.update(status);
-    else {
-      const created = createCard(status, charts!, onAction);
-      s.cards.set(status.name, created);
-      container.append(created.element);
-    }
+    if (seqAtStart && (s.seq.get(status.name) ?? 0) !== (seqAtStart.get(status.name) ?? 0) && s.store.servers.has(status.name)) continue;
+    s.store.setServer(status, now);
   }
+  scheduleRender();
 }
 
 async function refresh(s: Session): Promise<void> {
   const seqAtStart = new Map(s.seq);
   const [{ servers }, { tools }] = await Promise.all([api<{ servers: ServerStatus[] }>(s.token, 'mcp/servers'), api<{ tools: ToolInfo[] }>(s.token, 'mcp/tools')]);
   if (session !== s) return;
+  s.tools = tools;
   applyServers(s, servers, seqAtStart);
-  renderTools(byId<HTMLTableElement>('tools').tBodies[0]!, tools);
   const stale = [...s.seq].some(([name, n]) => n !== (seqAtStart.get(name) ?? 0));
   if (stale) scheduleRefresh(s);
 }
@@ -101,16 +127,38 @@ function scheduleRefresh(s: Session): void {
   s.timer = setTimeout(() => {
     s.timer = undefined;
     refresh(s).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 401) stop('The token was refused.');
+      if (refused(error)) stop('The token was refused.');
     });
   }, REFRESH_MS);
+}
+
+/** Reads the history, then applies what arrived meanwhile. Called on every (re)connect of the stream. */
+async function loadHistory(s: Session): Promise<void> {
+  s.pending = [];
+  try {
+    const history = await api<HistorySnapshot>(s.token, 'mcp/history');
+    if (session !== s) return;
+    s.store.loadHistory(history);
+  } catch (error) {
+    if (refused(error)) return stop('The token was refused.');
+    // Without the history the page still follows what happens from now on.
+  }
+  const pending = s.pending ?? [];
+  s.pending = null;
+  for (const message of pending) onEvent(s, message);
+  scheduleRender();
 }
 
 function onEvent(s: Session, message: SseEvent): void {
   if (message.event === 'heartbeat') return;
   if (message.event === 'ready') {
     setStream('live', 'live');
+    void loadHistory(s);
     scheduleRefresh(s);
+    return;
+  }
+  if (s.pending) {
+    s.pending.push(message);
     return;
   }
   let event: Record<string, unknown>;
@@ -119,12 +167,12 @@ function onEvent(s: Session, message: SseEvent): void {
   } catch {
     return;
   }
-  const at = Date.now();
-  addEvent(byId<HTMLOListElement>('events'), message.event, event, at);
+  const seq = message.id !== undefined && /^\d+$/.test(message.id) ? Number(message.id) : null;
+  const now = Date.now();
+  if (!s.store.take(seq, message.event, event, now)) return;
   const server = typeof event.server === 'string' ? event.server : '';
-  const status = s.statuses.get(server);
-  const card = s.cards.get(server);
-  if (message.event === 'server.stateChanged' && status && card) {
+  const status = s.store.servers.get(server);
+  if (message.event === 'server.stateChanged' && status) {
     s.seq.set(server, (s.seq.get(server) ?? 0) + 1);
     // The event names the top-level state only; the substate comes with the next read.
     const next: ServerStatus = { ...status, state: event.to as ServerStatus['state'] };
@@ -133,19 +181,14 @@ function onEvent(s: Session, message: SseEvent): void {
     // To `connected` the event tells the new session's era, which may differ from the last one's.
     if (isProtocol(event.protocol)) next.protocol = { era: event.protocol.era, version: event.protocol.version };
     next.retryInMs = typeof event.retryInMs === 'number' ? event.retryInMs : null;
-    s.statuses.set(server, next);
-    card.update(next);
-    card.transition(`${event.from} → ${event.to} (${event.reason})`);
-  } else if (message.event === 'breaker.stateChanged' && status?.breaker && card) {
+    s.store.setServer(next, now);
+  } else if (message.event === 'breaker.stateChanged' && status?.breaker) {
     s.seq.set(server, (s.seq.get(server) ?? 0) + 1);
-    const next: ServerStatus = { ...status, breaker: { ...status.breaker, state: event.to as NonNullable<ServerStatus['breaker']>['state'] } };
-    s.statuses.set(server, next);
-    card.update(next);
-    card.transition(`breaker ${event.from} → ${event.to} (${event.reason})`);
-  } else if (message.event === 'call.completed') {
-    addCall(byId<HTMLTableElement>('calls').tBodies[0]!, callRow(event, at));
+    s.store.setServer({ ...status, breaker: { ...status.breaker, state: event.to as NonNullable<ServerStatus['breaker']>['state'] } }, now);
   }
-  scheduleRefresh(s);
+  if (detail && detail.server === server && (message.event === 'tools.changed' || message.event === 'prompts.changed' || message.event === 'resources.changed' || (message.event === 'server.stateChanged' && event.to === 'connected'))) detail.catalogChanged();
+  scheduleRender();
+  if (message.event !== 'server.log') scheduleRefresh(s);
 }
 
 async function follow(s: Session): Promise<void> {
@@ -159,7 +202,7 @@ async function follow(s: Session): Promise<void> {
       });
     } catch (error) {
       if (session !== s) return;
-      if (error instanceof ApiError && error.status === 401) return stop('The token was refused.');
+      if (refused(error)) return stop('The token was refused.');
     }
     if (session !== s) return;
     setStream(`event stream lost; retrying in ${(delay / 1000).toFixed(1)} s`, 'retrying');
@@ -168,25 +211,69 @@ async function follow(s: Session): Promise<void> {
   }
 }
 
+/** `#/server/<name>[/tool/<tool>]` → the parts; anything else is the overview. */
+function parseRoute(hash: string): { server?: string; tool?: string } {
+  const m = /^#\/server\/([^/]+)(?:\/tool\/([^/]+))?$/.exec(hash);
+  if (!m) return {};
+  try {
+    return { server: decodeURIComponent(m[1]!), ...(m[2] ? { tool: decodeURIComponent(m[2]) } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+function route(): void {
+  const s = session;
+  if (!s) return;
+  const { server, tool } = parseRoute(location.hash);
+  const overview = byId('overview');
+  const box = byId('detail');
+  if (server === undefined) {
+    const from = detail?.server;
+    detail = undefined;
+    box.replaceChildren();
+    box.hidden = true;
+    overview.hidden = false;
+    render();
+    // Back where the operator came from: the server's row.
+    if (from !== undefined) document.querySelector<HTMLElement>(`tr.server-row[data-server="${CSS.escape(from)}"] a`)?.focus();
+    return;
+  }
+  if (!detail || detail.server !== server) {
+    detail = createDetail(server, charts!, onAction, () => session?.token);
+    box.replaceChildren(detail.element);
+    overview.hidden = true;
+    box.hidden = false;
+    render();
+    window.scrollTo(0, 0);
+    document.getElementById('detail-title')?.focus({ preventScroll: true });
+  }
+  if (tool !== undefined) detail.selectTool(tool);
+}
+
+function openServer(name: string): void {
+  location.hash = `#/server/${encodeURIComponent(name)}`;
+}
+
 async function start(token: string): Promise<void> {
   setStream('connecting…', 'connecting');
   let servers: ServerStatus[];
   try {
     servers = (await api<{ servers: ServerStatus[] }>(token, 'mcp/servers')).servers;
   } catch (error) {
-    const refused = error instanceof ApiError && error.status === 401;
     sessionStorage.removeItem(TOKEN_KEY);
-    return showLogin(refused ? 'The token was refused.' : `Cannot reach the admin API: ${(error as Error).message}`);
+    return showLogin(refused(error) ? 'The token was refused.' : `Cannot reach the admin API: ${(error as Error).message}`);
   }
   sessionStorage.setItem(TOKEN_KEY, token);
-  const s: Session = { token, abort: new AbortController(), cards: new Map(), statuses: new Map(), seq: new Map(), timer: undefined };
+  const s: Session = { token, abort: new AbortController(), store: new ConsoleStore(), seq: new Map(), pending: [], timer: undefined, ticker: undefined, tools: [] };
   session = s;
   byId('login').hidden = true;
   byId('app').hidden = false;
   byId('forget').hidden = false;
   applyServers(s, servers);
-  byId('servers').focus({ preventScroll: true });
-  scheduleRefresh(s);
+  s.ticker = setInterval(scheduleRender, TICK_MS);
+  route();
+  if (!detail) byId('servers').focus({ preventScroll: true });
   void follow(s);
 }
 
@@ -196,6 +283,8 @@ async function boot(): Promise<void> {
   const measure = canvasMeasure();
   const [connection, breaker] = await Promise.all([layoutChart(machines.connection, measure), layoutChart(machines.breaker, measure)]);
   charts = { connection, breaker };
+  renderSummary = createSummary(byId('summary'));
+  serverTable = createServerTable(byId<HTMLTableElement>('server-table'), openServer);
   byId('login').addEventListener('submit', (e) => {
     e.preventDefault();
     const input = byId<HTMLInputElement>('token');
@@ -204,6 +293,14 @@ async function boot(): Promise<void> {
     if (token) void start(token);
   });
   byId('forget').addEventListener('click', () => stop());
+  window.addEventListener('hashchange', route);
+  // Escape leaves a server's detail (not while typing: Escape there belongs to the field).
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || !detail) return;
+    const target = e.target as HTMLElement;
+    if (target.closest('input, textarea, select')) return;
+    location.hash = '#/';
+  });
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) await start(saved);
   else showLogin();
@@ -211,5 +308,5 @@ async function boot(): Promise<void> {
 }
 
 boot().catch((error: unknown) => {
-  setStream(`the live view failed to start: ${(error as Error).message}`, 'error');
+  setStream(`the console failed to start: ${(error as Error).message}`, 'error');
 });
