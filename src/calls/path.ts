@@ -10,6 +10,8 @@ export interface CallShape {
   timeoutMs?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: OpenCallOptions['onProgress'];
+  /** Carried in the call's `call.completed` as `source` (CallToolOptions.source, RequestOptions.source). */
+  source?: string | undefined;
 }
 
 /** What the call path reads of a server: its deadlines and its message cap (a server record has them). */
@@ -53,6 +55,7 @@ export class CallPath {
       maxTimeoutMs: timeouts.maxCallMs,
       signal: options.signal,
       onProgress: options.onProgress,
+      source: options.source,
     });
     this.outbox.push(server, requestId);
     return promise;

@@ -57,6 +57,8 @@ export interface CallCompleted {
   /** The tool answered with `isError: true` (a successful call whose tool failed). */
   isError?: boolean;
   errorCode?: string;
+  /** Where the call came from, as its caller labelled it (`source` of the call's options); absent when not given. */
+  source?: string;
 }
 
 interface Entry extends PendingCall {
@@ -69,6 +71,7 @@ interface Entry extends PendingCall {
   /** The last `progress` value passed on (−Infinity before the first). */
   lastProgress: number;
   detach: () => void;
+  source: string | undefined;
 }
 
 export interface OpenCallOptions {
@@ -87,6 +90,8 @@ export interface OpenCallOptions {
   maxTimeoutMs: number;
   signal: AbortSignal | undefined;
   onProgress: ((progress: Progress) => void) | undefined;
+  /** A label carried in the call's `call.completed` as `source`; never sent to the server. Defaults to none. */
+  source?: string | undefined;
 }
 
 /** The narrow view of the table that a session uses: look up, settle, report progress. */
@@ -164,6 +169,7 @@ export class PendingCalls implements CallTable {
       onProgress: options.onProgress,
       lastProgress: -Infinity,
       detach: NOTHING_TO_DETACH,
+      source: options.source,
     };
     this.entries.set(requestId, entry);
     this.deadlines.add(requestId, entry.deadline);
@@ -290,6 +296,8 @@ export class PendingCalls implements CallTable {
       durationMs: this.clock.now() - entry.startedAt,
       ...outcome,
     };
+    // Only when given: no key (and no extra work) for a call without one.
+    if (entry.source !== undefined) event.source = entry.source;
     try {
       this.onCompleted(event);
     } catch {

@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { PUBLIC_EVENT_TYPES } from '../events/index.js';
+import { EventHistory, PUBLIC_EVENT_TYPES } from '../events/index.js';
 import type { Logger } from '../core/logger.js';
 import type { ReloadResult } from '../servers/index.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
-import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
+import { readBody, requestOptions, ROUTING_FIELDS, SOURCE_FIELD } from './body.js';
 import { EventStream, MAX_QUEUED_EVENT_BYTES } from './eventStream.js';
 import { hostOrOriginProblem, presentsToken } from './guards.js';
 import { HealthCache } from './healthCache.js';
@@ -40,24 +40,33 @@ export interface AdminAppOptions {
    * Defaults to none: a service not started from a file answers that route 501 NotSupported.
    */
   reload?: () => Promise<ReloadResult>;
+  /** The clock of `/mcp/history` (when events arrived, its per-minute buckets). Defaults to `Date.now`. */
+  now?: () => number;
 }
 
 const CallBodySchema = z.strictObject({
   tool: z.string().min(1),
   arguments: z.record(z.string(), z.unknown()).optional(),
   ...ROUTING_FIELDS,
+  ...SOURCE_FIELD,
 });
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-/** The admin HTTP API of DESIGN §7 as a Hono app; `close()` ends event streams and releases subscriptions. */
+/**
+ * The admin HTTP API of DESIGN §7 as a Hono app; `close()` ends event streams and releases
+ * subscriptions. The service's event history (`/mcp/history`, and the numbering of `/mcp/events`)
+ * begins here: what happened before the app was created is not in it.
+ */
 export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app: Hono; close(): void } {
   const app = new Hono();
   const metrics = createMetrics(sb);
   const health = new HealthCache(sb);
+  // One redaction and one number per event, shared by the history and every /mcp/events client.
+  const history = new EventHistory(sb, { redact: options.redact, ...(options.now ? { now: options.now } : {}) });
   const allowedHosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
   const streams = new Set<EventStream>();
-  const closers: (() => void)[] = [() => metrics.close(), () => health.close(), () => [...streams].forEach((s) => s.close())];
+  const closers: (() => void)[] = [() => metrics.close(), () => health.close(), () => [...streams].forEach((s) => s.close()), () => history.close()];
 
   const fail = (c: Context, error: unknown) => {
     const { status, body, headers } = errorResponse(error, options.redact);
@@ -208,7 +217,7 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
   addSurfaceRoutes(on, sb, { lifecycle: options.lifecycle, serverNamed });
 
   on('GET /mcp/events', (c) => {
-    const offs: (() => void)[] = [];
+    let off: () => void = () => undefined;
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     const stream = new EventStream({
       maxQueuedBytes: options.maxQueuedEventBytes ?? MAX_QUEUED_EVENT_BYTES,
@@ -216,16 +225,19 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
       onClose: (reason) => {
         streams.delete(stream);
         clearInterval(heartbeat);
-        for (const off of offs.splice(0)) off();
+        off();
         if (reason === 'slow') options.logger?.log('warn', 'dropped an /mcp/events client that does not read', { maxQueuedBytes: options.maxQueuedEventBytes ?? MAX_QUEUED_EVENT_BYTES });
       },
     });
     streams.add(stream);
-    for (const type of PUBLIC_EVENTS) offs.push(sb.on(type, (event: unknown) => stream.send(type, options.redact(JSON.stringify(event)))));
+    // `id:` is the event's seq, the same number as in /mcp/history: a page that read the history skips what it has.
+    off = history.subscribe((event) => stream.send(event.type, event.json, event.seq));
     heartbeat = setInterval(() => stream.send('heartbeat', '{}'), options.heartbeatMs ?? 15_000);
     stream.send('ready', '{}');
     return new Response(stream.body, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' } });
   });
+
+  on('GET /mcp/history', (c) => c.json(history.snapshot()));
 
   on('GET /metrics', async (c) => {
     c.header('content-type', metrics.registry.contentType);

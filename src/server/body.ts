@@ -14,6 +14,17 @@ export const ROUTING_FIELDS = {
   timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
 };
 
+/**
+ * `source`: a label for where a call comes from, carried in its `call.completed` event (the live
+ * view sends `live-view`). Letters, digits, `.`, `_` and `-`, 1 to 64 of them: it is shown as is.
+ */
+export const SOURCE_FIELD = {
+  source: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a source is 1 to 64 letters, digits, ".", "_" or "-"')
+    .optional(),
+};
+
 /** A parsed body: `data` as the schema shaped it, `raw` as the client sent it. */
 export interface ParsedBody<T> {
   data: T;
@@ -40,10 +51,19 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
   return { data: parsed.data, raw: raw as Record<string, unknown> };
 }
 
-/** `{ server?, timeoutMs? }` of a body as the library's per-request options, with the caller's signal. */
-export function requestOptions(body: { server?: string | undefined; timeoutMs?: number | undefined }, signal: AbortSignal): { signal: AbortSignal; server?: string; timeoutMs?: number } {
-  const options: { signal: AbortSignal; server?: string; timeoutMs?: number } = { signal };
+/** The library's per-request options `requestOptions` builds. */
+export interface BodyRequestOptions {
+  signal: AbortSignal;
+  server?: string;
+  timeoutMs?: number;
+  source?: string;
+}
+
+/** `{ server?, timeoutMs?, source? }` of a body as the library's per-request options, with the caller's signal. */
+export function requestOptions(body: { server?: string | undefined; timeoutMs?: number | undefined; source?: string | undefined }, signal: AbortSignal): BodyRequestOptions {
+  const options: BodyRequestOptions = { signal };
   if (body.server !== undefined) options.server = body.server;
   if (body.timeoutMs !== undefined) options.timeoutMs = body.timeoutMs;
+  if (body.source !== undefined) options.source = body.source;
   return options;
 }

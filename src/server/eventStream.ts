@@ -54,12 +54,16 @@ export class EventStream {
     );
   }
 
-  /** Queues one event; drops the client when unread events fill its queue. */
-  send(event: string, data: string): void {
+  /**
+   * Queues one event; drops the client when unread events fill its queue. `id` becomes the
+   * message's `id:` line, written after its data (readers that take `event:` then `data:` as the
+   * first two lines keep working). Defaults to none.
+   */
+  send(event: string, data: string, id?: number): void {
     if (this.closed) return;
-    let chunk = this.encode(event, data);
+    let chunk = this.encode(event, data, id);
     // Too large for any client: not this client's fault, so it gets a note in its place.
-    if (chunk.byteLength > this.maxQueuedBytes) chunk = this.encode(event, JSON.stringify({ truncated: chunk.byteLength }));
+    if (chunk.byteLength > this.maxQueuedBytes) chunk = this.encode(event, JSON.stringify({ truncated: chunk.byteLength }), id);
     if (this.queuedBytes + chunk.byteLength > this.maxQueuedBytes) {
       this.finish('slow');
       try {
@@ -75,9 +79,9 @@ export class EventStream {
     this.wakeUp();
   }
 
-  private encode(event: string, data: string): Uint8Array {
+  private encode(event: string, data: string, id: number | undefined): Uint8Array {
     const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`);
-    return this.encoder.encode(`event: ${event}\n${lines.join('\n')}\n\n`);
+    return this.encoder.encode(`event: ${event}\n${lines.join('\n')}\n${id === undefined ? '' : `id: ${id}\n`}\n`);
   }
 
   /** Ends the stream (shutdown). */

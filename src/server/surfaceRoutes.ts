@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { Switchboard } from '../switchboard/switchboard.js';
-import { readBody, requestOptions, ROUTING_FIELDS } from './body.js';
+import { readBody, requestOptions, ROUTING_FIELDS, SOURCE_FIELD } from './body.js';
 import { HttpError } from './httpErrors.js';
 import type { RouteRegistrar } from './routes.js';
 
@@ -18,7 +18,7 @@ export interface SurfaceRouteDeps {
   serverNamed(name: string): unknown;
 }
 
-const ReadBodySchema = z.strictObject({ uri: z.string().min(1), ...ROUTING_FIELDS });
+const ReadBodySchema = z.strictObject({ uri: z.string().min(1), ...ROUTING_FIELDS, ...SOURCE_FIELD });
 
 const SubscribeBodySchema = z.strictObject({ uri: z.string().min(1), ...ROUTING_FIELDS });
 
@@ -27,6 +27,7 @@ const PromptBodySchema = z.strictObject({
   // MCP prompt arguments are strings.
   arguments: z.record(z.string(), z.string()).optional(),
   ...ROUTING_FIELDS,
+  ...SOURCE_FIELD,
 });
 
 const CompleteBodySchema = z.strictObject({
@@ -38,6 +39,7 @@ const CompleteBodySchema = z.strictObject({
   argument: z.strictObject({ name: z.string(), value: z.string() }),
   context: z.strictObject({ arguments: z.record(z.string(), z.string()).optional() }).optional(),
   ...ROUTING_FIELDS,
+  ...SOURCE_FIELD,
 });
 
 const LOGGING_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;

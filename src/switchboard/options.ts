@@ -63,6 +63,11 @@ export interface CallToolOptions {
   onProgress?: (progress: Progress) => void;
   /** Passed to the server as `_meta`. */
   meta?: Record<string, unknown>;
+  /**
+   * A label for where this call comes from, carried in its `call.completed` event as `source` (the
+   * admin API's live view sends `live-view`). Not sent to the server. Defaults to none (no `source` key).
+   */
+  source?: string;
 }
 
 export type SwitchboardInput = SwitchboardConfig | { configPath: string };

@@ -22,6 +22,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Passed to the server as `_meta`. */
   meta?: Record<string, unknown>;
+  /**
+   * A label for where this call comes from, carried in its `call.completed` event as `source` (the
+   * admin API's live view sends `live-view`). Not sent to the server. Defaults to none (no `source` key).
+   */
+  source?: string;
 }
 
 /** One request for the facade to admit and send. */

@@ -67,7 +67,7 @@ describe('admin API: protocol', () => {
       seen
         .split('\n\n')
         .filter((block) => block.startsWith('event: server.stateChanged\n'))
-        .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { to: string; protocol?: unknown })
+        .map((block) => JSON.parse(/^data: (.*)$/m.exec(block)![1]!) as { to: string; protocol?: unknown })
         .filter((event) => event.to === 'connected');
     await until(() => connected().length > 0, 10_000, 'mem to reconnect');
     expect(connected()[0]!.protocol).toEqual(LEGACY);
