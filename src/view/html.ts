@@ -6,12 +6,12 @@ import { escapeHtml as escape, pageHead } from '../core/htmlPage.js';
  * `sessionStorage` and reads everything else from `/mcp/*` with it. `version` defaults to none.
  */
 export function liveViewHtml(version?: string): string {
-  const title = version ? `mcp-switchboard ${escape(version)} · console` : 'mcp-switchboard · console';
+  const title = version ? `mcp-switchboard ${escape(version)} · live view` : 'mcp-switchboard · live view';
   return `${pageHead(title, 'view/app.css', 'view/app.js')}
 <body>
 <a class="skip" href="#servers">Skip to servers</a>
 <header class="top">
-  <h1>mcp-switchboard <span class="sub">console${version ? ` · ${escape(version)}` : ''}</span></h1>
+  <h1>mcp-switchboard <span class="sub">live view${version ? ` · ${escape(version)}` : ''}</span></h1>
   <p id="stream-status" class="stream" role="status" aria-live="polite">not connected</p>
   <button type="button" id="forget" hidden>Forget token</button>
 </header>
@@ -24,7 +24,7 @@ export function liveViewHtml(version?: string): string {
   <button type="submit">Connect</button>
   <p id="login-error" class="error" role="alert"></p>
 </form>
-<noscript><p class="login">The console needs JavaScript. The admin API is documented in the README.</p></noscript>
+<noscript><p class="login">The live view needs JavaScript. The admin API is documented in the README.</p></noscript>
 <main id="app" hidden>
   <div id="overview">
     <section id="summary" class="summary-strip" aria-label="Summary"></section>

@@ -44,6 +44,8 @@ let detail: Detail | undefined;
 let renderSummary: ReturnType<typeof createSummary> | undefined;
 let serverTable: ReturnType<typeof createServerTable> | undefined;
 let frame = 0;
+/** What the lists were last drawn from: they are drawn again only when it changed (focus and scroll in them survive the tick). */
+let drawn: { version: number; tools: ToolInfo[] | null } = { version: -1, tools: null };
 
 function setStream(text: string, state: string): void {
   const status = byId('stream-status');
@@ -92,9 +94,12 @@ function render(): void {
   }
   renderSummary!(s.store.summary(now));
   serverTable!.render(s.store, now);
-  renderCalls(byId<HTMLTableElement>('calls').tBodies[0]!, s.store.calls);
-  renderEvents(byId<HTMLOListElement>('events'), s.store.events, s.store.logs);
-  renderTools(byId<HTMLTableElement>('tools').tBodies[0]!, s.tools);
+  if (drawn.version !== s.store.version) {
+    renderCalls(byId<HTMLTableElement>('calls').tBodies[0]!, s.store.calls);
+    renderEvents(byId<HTMLOListElement>('events'), s.store.events, s.store.logs);
+  }
+  if (drawn.tools !== s.tools) renderTools(byId<HTMLTableElement>('tools').tBodies[0]!, s.tools);
+  drawn = { version: s.store.version, tools: s.tools };
 }
 
 function scheduleRender(): void {
@@ -234,6 +239,7 @@ function route(): void {
     box.replaceChildren();
     box.hidden = true;
     overview.hidden = false;
+    drawn = { version: -1, tools: null };
     render();
     // Back where the operator came from: the server's row.
     if (from !== undefined) document.querySelector<HTMLElement>(`tr.server-row[data-server="${CSS.escape(from)}"] a`)?.focus();
@@ -267,6 +273,7 @@ async function start(token: string): Promise<void> {
   sessionStorage.setItem(TOKEN_KEY, token);
   const s: Session = { token, abort: new AbortController(), store: new ConsoleStore(), seq: new Map(), pending: [], timer: undefined, ticker: undefined, tools: [] };
   session = s;
+  drawn = { version: -1, tools: null };
   byId('login').hidden = true;
   byId('app').hidden = false;
   byId('forget').hidden = false;

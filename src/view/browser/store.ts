@@ -114,6 +114,8 @@ export class ConsoleStore {
   calls: CallRecord[] = [];
   /** The highest service sequence number taken; a live event at or below it is a duplicate. */
   lastSeq = 0;
+  /** Goes up whenever the events, logs or calls change: the lists are drawn again only then. */
+  version = 0;
   private activity = new Map<string, Buckets>();
 
   /** Starts over from the service's history (on load and after the event stream reconnects). */
@@ -135,6 +137,7 @@ export class ConsoleStore {
       }
       this.activity.set(server, { minutes, recentMs: a.recentMs.slice(-LIMITS.recentMs) });
     }
+    this.version += 1;
     // The history is the truth from here on (a restarted service numbers from 0 again).
     this.lastSeq = h.seq;
   }
@@ -148,6 +151,7 @@ export class ConsoleStore {
       if (seq <= this.lastSeq) return false;
       this.lastSeq = seq;
     }
+    this.version += 1;
     if (type === 'call.completed') {
       const call: CallRecord = {
         seq,
