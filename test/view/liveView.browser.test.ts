@@ -106,6 +106,29 @@ describe.skipIf(!HAVE_CHROMIUM)('the console following a switchboard live, in he
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '1', `${detail('fs')} [data-field="reconnects"]`, { timeout: 10_000 });
   });
 
+  it('cancels a call made from the page: the server is told, the event says so and where it came from', async () => {
+    const completed: { tool: string; errorCode?: string; source?: string }[] = [];
+    const off = sb.on('call.completed', (e) => completed.push(e));
+    try {
+      await page.goto(`${service.url}/#/server/mem/tool/slow`);
+      const form = page.locator('form.call-form[data-tool="slow"]');
+      await form.waitFor();
+      await form.locator('input[name="ms"]').fill('60000');
+      await form.locator('input.timeout').fill('60000');
+      await form.locator('button[data-action="call"]').click();
+      await page.waitForSelector(`${detail('mem')} [data-field="running"]`);
+      expect(await form.locator('button[data-action="call"]').isDisabled()).toBe(true);
+      await form.locator('button[data-action="cancel"]').click();
+      await page.waitForSelector(`${detail('mem')} [data-field="result"] [data-status="error"]`);
+      expect(await page.locator(`${detail('mem')} [data-field="error"]`).textContent()).toMatch(/^Cancelled /);
+      expect(await form.locator('button[data-action="cancel"]').count()).toBe(0);
+      await until(() => completed.some((e) => e.tool === 'slow'), 10_000, 'the cancelled call to settle on the switchboard');
+      expect(completed.find((e) => e.tool === 'slow')).toMatchObject({ errorCode: 'Cancelled', source: 'live-view' });
+    } finally {
+      off();
+    }
+  });
+
   it('shows a breaker opening after failing calls: in the row, the summary and the detail, with the calls listed without their arguments', async () => {
     await page.goto(`${service.url}/#/`);
     await page.waitForSelector(row('mem'));

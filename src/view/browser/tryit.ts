@@ -79,22 +79,34 @@ function showError(out: HTMLElement, error: unknown, ms: number): void {
   showResult(out, 'error', ms, h('p', { class: 'bad', 'data-field': 'error' }, h('code', {}, code), ` ${e.message}`));
 }
 
-/** Runs `work` once at a time from `button`, timing it; shows a running note meanwhile. */
-async function run(button: HTMLButtonElement, out: HTMLElement, work: () => Promise<(ms: number) => void>): Promise<void> {
+/**
+ * Runs `work` once at a time from `button`, timing it; shows a running note and a Cancel button
+ * meanwhile. Cancel aborts the request: the admin API sees its caller leave and cancels the call
+ * on the server (`notifications/cancelled`).
+ */
+async function run(button: HTMLButtonElement, out: HTMLElement, work: (signal: AbortSignal) => Promise<(ms: number) => void>): Promise<void> {
   if (button.disabled) return;
+  const abort = new AbortController();
+  const cancel = h('button', { type: 'button', 'data-action': 'cancel' }, 'Cancel');
+  cancel.addEventListener('click', () => abort.abort());
   button.disabled = true;
+  button.after(cancel);
   out.hidden = false;
-  out.replaceChildren(h('p', { class: 'muted' }, 'running…'));
+  out.replaceChildren(h('p', { class: 'muted', 'data-field': 'running' }, 'running…'));
   out.setAttribute('aria-busy', 'true');
   const started = performance.now();
   try {
-    const render = await work();
+    const render = await work(abort.signal);
     render(performance.now() - started);
   } catch (error) {
-    showError(out, error, performance.now() - started);
+    if (abort.signal.aborted) showResult(out, 'error', performance.now() - started, h('p', { class: 'bad', 'data-field': 'error' }, h('code', {}, 'Cancelled'), ' the call was cancelled from this page'));
+    else showError(out, error, performance.now() - started);
   } finally {
     out.removeAttribute('aria-busy');
+    const hadFocus = document.activeElement === cancel;
+    cancel.remove();
     button.disabled = false;
+    if (hadFocus) button.focus();
   }
 }
 
@@ -174,8 +186,8 @@ export function createTryIt(server: string, token: () => string | undefined): Tr
       const body: Record<string, unknown> = { tool: tool.name, server, arguments: args.value, source: PAGE_SOURCE };
       const t = Number(timeout.value);
       if (timeout.value !== '' && Number.isInteger(t) && t > 0) body.timeoutMs = t;
-      void run(call, out, async () => {
-        const result = await api<Record<string, unknown>>(token() ?? '', 'mcp/call', 'POST', body);
+      void run(call, out, async (signal) => {
+        const result = await api<Record<string, unknown>>(token() ?? '', 'mcp/call', 'POST', body, signal);
         return (ms) => {
           const content = Array.isArray(result.content) ? (result.content as Record<string, unknown>[]) : [];
           const parts = content.map(contentBlock);
@@ -231,13 +243,14 @@ export function createTryIt(server: string, token: () => string | undefined): Tr
         out.replaceChildren(h('p', { class: 'bad', role: 'alert' }, args.error));
         return;
       }
-      void run(get, out, async () => {
-        const result = await api<{ description?: string; messages?: { role: string; content: Record<string, unknown> }[] }>(token() ?? '', 'mcp/prompts/get', 'POST', {
-          name: prompt.name,
-          server,
-          arguments: args.value,
-          source: PAGE_SOURCE,
-        });
+      void run(get, out, async (signal) => {
+        const result = await api<{ description?: string; messages?: { role: string; content: Record<string, unknown> }[] }>(
+          token() ?? '',
+          'mcp/prompts/get',
+          'POST',
+          { name: prompt.name, server, arguments: args.value, source: PAGE_SOURCE },
+          signal,
+        );
         return (ms) =>
           showResult(
             out,
@@ -269,8 +282,8 @@ export function createTryIt(server: string, token: () => string | undefined): Tr
       uriInput.focus();
       return;
     }
-    void run(read, resourceOut, async () => {
-      const result = await api<{ contents?: Record<string, unknown>[] }>(token() ?? '', 'mcp/resources/read', 'POST', { uri, server, source: PAGE_SOURCE });
+    void run(read, resourceOut, async (signal) => {
+      const result = await api<{ contents?: Record<string, unknown>[] }>(token() ?? '', 'mcp/resources/read', 'POST', { uri, server, source: PAGE_SOURCE }, signal);
       return (ms) => showResult(resourceOut, 'ok', ms, ...(result.contents ?? []).map((c) => h('div', { class: 'content' }, h('p', { class: 'muted' }, h('code', {}, String(c.uri ?? '')), c.mimeType ? ` · ${String(c.mimeType)}` : ''), resourceContent(c))));
     });
   });
