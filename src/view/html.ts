@@ -36,7 +36,7 @@ export function liveViewHtml(version?: string): string {
       <section aria-labelledby="calls-title">
         <h2 id="calls-title">Recent calls</h2>
         <div class="scroll" tabindex="0" role="region" aria-labelledby="calls-title">
-          <table id="calls"><thead><tr><th scope="col">time</th><th scope="col">tool</th><th scope="col">server</th><th scope="col">kind</th><th scope="col">ms</th><th scope="col">outcome</th></tr></thead><tbody></tbody></table>
+          <table id="calls" class="calls"><thead><tr><th scope="col">time</th><th scope="col">call</th><th scope="col" class="num">ms</th><th scope="col">outcome</th></tr></thead><tbody></tbody></table>
         </div>
       </section>
       <section aria-labelledby="events-title">

@@ -216,6 +216,23 @@ admin: { token: "${TOKEN}" }
     await page.keyboard.press('Escape');
     await page.waitForSelector('#overview:not([hidden])');
     expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-server'))).toBe('github');
+    // Focus in a list survives the page's updates: a tool link keeps it while a new call is listed.
+    const link = page.locator('#tools tbody tr[data-tool="studio__pixel"] a');
+    await link.focus();
+    await api('/mcp/call', { method: 'POST', body: JSON.stringify({ tool: 'echo', server: 'weather', arguments: { text: 'hi' } }) });
+    await page.waitForSelector('#calls tbody tr[data-tool="echo"][data-server="weather"]');
+    // At 1280 px the recent calls' outcome is inside its panel, not clipped.
+    const outcome = await page.locator('#calls tbody tr[data-tool="echo"]').evaluate((tr) => {
+      const cell = tr.querySelector('td.outcome')!.getBoundingClientRect();
+      const panel = tr.closest('.scroll')!.getBoundingClientRect();
+      return { text: tr.querySelector('td.outcome')!.textContent, inside: cell.right <= panel.right + 0.5 && cell.width > 10 };
+    });
+    expect(outcome).toEqual({ text: 'ok', inside: true });
+    expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-tool'))).toBe('studio__pixel');
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // The README's picture: twelve servers, one failing, some calls.
+    await shot(page, 'console-overview-after-calls.png');
   });
 
   it('reads well at 400 px and in dark mode', async () => {

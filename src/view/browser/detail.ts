@@ -120,7 +120,7 @@ export function createDetail(name: string, charts: Charts, onAction: Action, tok
         'section',
         { 'aria-labelledby': 'server-calls-title' },
         h('h3', { id: 'server-calls-title' }, 'Calls'),
-        h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'server-calls-title' }, h('table', { class: 'calls' }, h('thead', {}, h('tr', {}, ...['time', 'tool', 'kind', 'ms', 'outcome'].map((c) => h('th', { scope: 'col' }, c)))), calls)),
+        h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-labelledby': 'server-calls-title' }, h('table', { class: 'calls' }, h('thead', {}, h('tr', {}, ...['time', 'call', 'ms', 'outcome'].map((c) => h('th', { scope: 'col', ...(c === 'ms' ? { class: 'num' } : {}) }, c)))), calls)),
       ),
     ),
     tryIt.element,

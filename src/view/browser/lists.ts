@@ -20,17 +20,22 @@ export const outcomeOf = (c: Pick<CallRecord, 'ok' | 'isError' | 'errorCode'>) =
 /** The page's own calls are sent with this `source`. */
 export const PAGE_SOURCE = 'live-view';
 
+/**
+ * One call as a row of four narrow columns — time, the call (tool, then server and kind in small
+ * print, and `page` for the page's own), ms, outcome — so the outcome is not clipped in a side
+ * column.
+ */
 export function callRowOf(c: CallRecord, withServer = true): HTMLTableRowElement {
   const outcome = outcomeOf(c);
+  const meta = [withServer ? c.server : '', c.kind].filter(Boolean).join(' · ');
+  const tag = c.source === PAGE_SOURCE ? h('span', { class: 'tag', title: 'called from this page' }, 'page') : c.source ? h('span', { class: 'tag' }, c.source) : null;
   return h(
     'tr',
-    { 'data-tool': c.tool, 'data-server': c.server, 'data-outcome': outcome, ...(c.source ? { 'data-source': c.source } : {}) },
+    { 'data-tool': c.tool, 'data-server': c.server, 'data-kind': c.kind, 'data-outcome': outcome, ...(c.source ? { 'data-source': c.source } : {}) },
     timeCell(c.at),
-    h('td', {}, h('code', {}, c.tool), ...(c.source === PAGE_SOURCE ? [' ', h('span', { class: 'tag', title: 'called from this page' }, 'page')] : c.source ? [' ', h('span', { class: 'tag' }, c.source)] : [])),
-    ...(withServer ? [h('td', {}, c.server)] : []),
-    h('td', {}, c.kind),
+    h('td', { class: 'call' }, h('code', {}, c.tool), ' ', h('span', { class: 'meta' }, meta), ...(tag ? [' ', tag] : [])),
     h('td', { class: 'num' }, String(Math.round(c.durationMs))),
-    h('td', { class: outcome === 'ok' ? 'ok' : 'bad' }, outcome),
+    h('td', { class: outcome === 'ok' ? 'ok outcome' : 'bad outcome' }, outcome),
   );
 }
 
@@ -38,7 +43,7 @@ export function renderCalls(tbody: HTMLTableSectionElement, calls: readonly Call
   const rows: HTMLTableRowElement[] = [];
   for (let i = calls.length - 1; i >= 0 && rows.length < SHOWN.calls; i--) rows.push(callRowOf(calls[i]!, withServer));
   tbody.replaceChildren(...rows);
-  if (rows.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: withServer ? '6' : '5' }, 'No calls yet.')));
+  if (rows.length === 0) tbody.append(h('tr', { class: 'empty' }, h('td', { colspan: '4' }, 'No calls yet.')));
 }
 
 /** A one-line summary of a public event (never a call's arguments or result: events carry none). */
