@@ -12,6 +12,7 @@ export function liveViewHtml(version?: string): string {
 <a class="skip" href="#servers">Skip to servers</a>
 <header class="top">
   <h1>mcp-switchboard <span class="sub">live view${version ? ` · ${escape(version)}` : ''}</span></h1>
+  <p id="notice" class="notice" role="status" aria-live="polite" hidden></p>
   <p id="stream-status" class="stream" role="status" aria-live="polite">not connected</p>
   <button type="button" id="forget" hidden>Forget token</button>
 </header>

@@ -32,13 +32,14 @@ export async function openPage(browser: Browser, size = { width: 1280, height: 8
   return { page, errors, urls };
 }
 
-/** Opens the console at `url`, types the token once and waits for the first server rows. */
+/** Opens the console at `url`, types the token once and waits for the server rows and the service's history. */
 export async function login(page: Page, url: string, token: string): Promise<void> {
   await page.goto(url);
   await page.waitForSelector('#login:not([hidden])');
   await page.locator('#token').fill(token);
   await page.keyboard.press('Enter');
   await page.waitForSelector('tr.server-row');
+  await page.waitForSelector('body[data-history="loaded"]');
 }
 
 export const shot = (page: Page, name: string, fullPage = false) => page.screenshot({ path: join(ARTIFACTS, name), fullPage });

@@ -92,6 +92,9 @@ admin: { token: "${TOKEN}" }
     writeFileSync(join(ARTIFACTS, 'console-12-servers.json'), `${JSON.stringify(measured, null, 2)}\n`);
     expect(measured.viewport).toBe(800);
     expect(measured.rowsBottom).toBeLessThanOrEqual(800);
+    // The whole overview is one screen: the lists below the servers fill what is left and scroll inside.
+    expect(measured.pageHeight).toBeLessThanOrEqual(800);
+    expect(await page.locator('#calls').evaluate((t) => t.closest('.scroll')!.getBoundingClientRect().height)).toBeGreaterThan(60);
     // The summary strip.
     expect(await page.locator('[data-field="servers"]').textContent()).toBe('12');
     expect(await page.locator('[data-note="servers"]').textContent()).toBe('11 connected · 1 failing');
@@ -213,6 +216,10 @@ admin: { token: "${TOKEN}" }
     await page.keyboard.press('ArrowRight');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-tab'))).toBe('prompts');
     await shot(page, 'console-detail-failing.png', true);
+    // Escape while trying something out stays (it would throw the arguments away); elsewhere it goes back.
+    await page.keyboard.press('Escape');
+    expect(await page.locator(detail('github')).count()).toBe(1);
+    await page.locator('#detail-title').focus();
     await page.keyboard.press('Escape');
     await page.waitForSelector('#overview:not([hidden])');
     expect(await page.evaluate(() => document.activeElement?.closest('tr')?.getAttribute('data-server'))).toBe('github');

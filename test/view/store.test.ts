@@ -119,6 +119,39 @@ describe('ConsoleStore', () => {
     expect(retryText(connecting, T0 + 2600)).toBe('');
   });
 
+  it('keeps the deadline of the same pending retry when /mcp/servers is read again', () => {
+    // /mcp/servers reports the whole delay, not what is left: a second read must not restart it.
+    const store = new ConsoleStore();
+    store.setServer(status('flappy', { state: 'disconnected', substate: 'backoff', retryInMs: 20_000 }), T0);
+    const view = store.setServer(status('flappy', { state: 'disconnected', substate: 'backoff', retryInMs: 20_000 }), T0 + 5_000);
+    expect(view.retryAt).toBe(T0 + 20_000);
+    expect(retryText(view, T0 + 5_000)).toBe('retry in 15 s');
+  });
+
+  it('takes a retry deadline from the event to disconnected, and the history on the page clock', () => {
+    const store = new ConsoleStore();
+    // The service's clock is 3 s ahead of the page's: its times are moved onto the page's.
+    store.loadHistory(history({ now: T0 + 3000, seq: 1, events: [{ seq: 1, at: T0 + 1000, type: 'server.stateChanged', event: { server: 'fs', from: 'connected', to: 'disconnected', reason: 'connectionLost', retryInMs: 10_000 } }] }), T0);
+    expect(store.events[0]!.at).toBe(T0 - 2000);
+    const view = store.setServer(status('fs', { state: 'disconnected', substate: 'backoff', retryInMs: 10_000 }), T0 + 500);
+    expect(view.retryAt).toBe(T0 + 8000);
+    // A new backoff cycle brings a new deadline.
+    store.take(2, 'server.stateChanged', { server: 'fs', from: 'disconnected', to: 'connecting', reason: 'retry' }, T0 + 8000);
+    store.take(3, 'server.stateChanged', { server: 'fs', from: 'connecting', to: 'disconnected', reason: 'connectFailed', retryInMs: 20_000 }, T0 + 9000);
+    expect(store.setServer(status('fs', { state: 'disconnected', substate: 'backoff', retryInMs: 20_000 }), T0 + 9100).retryAt).toBe(T0 + 29_000);
+    expect(retryText(store.servers.get('fs')!, T0 + 29_000)).toBe('retrying…');
+    expect(retryText(store.servers.get('fs')!, T0 + 29_000 - 65_000 + 20_000 + 60_000 - 60_000)).toBe('retry in 45 s');
+  });
+
+  it('corrects the estimate of a deadline read before the history arrived', () => {
+    const store = new ConsoleStore();
+    // The first read only knows the whole delay: the deadline is at most that late.
+    expect(store.setServer(status('fs', { state: 'disconnected', substate: 'backoff', retryInMs: 10_000 }), T0).retryAt).toBe(T0 + 10_000);
+    store.loadHistory(history({ now: T0, seq: 1, events: [{ seq: 1, at: T0 - 4000, type: 'server.stateChanged', event: { server: 'fs', from: 'connected', to: 'disconnected', reason: 'connectionLost', retryInMs: 10_000 } }] }), T0);
+    expect(store.servers.get('fs')!.retryAt).toBe(T0 + 6000);
+    expect(store.setServer(status('fs', { state: 'disconnected', substate: 'backoff', retryInMs: 10_000 }), T0 + 100).retryAt).toBe(T0 + 6000);
+  });
+
   it('forgets the activity of a server a reload removed', () => {
     const store = new ConsoleStore();
     store.take(1, 'call.completed', { server: 'gone', durationMs: 5, ok: true }, T0);

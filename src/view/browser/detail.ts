@@ -65,6 +65,8 @@ export function createDetail(name: string, charts: Charts, onAction: Action, tok
   const f = (key: string, tag: 'span' | 'dd' = 'dd') => (fields[key] = h(tag, { 'data-field': key }));
   const fact = (term: string, key: string) => [h('dt', {}, term), f(key)];
 
+  // A button, not a `#…` link: the hash names the view, and a fragment would leave the detail.
+  const jump = h('button', { type: 'button', class: 'link-button', 'data-action': 'jump' }, 'Try it ↓');
   const reconnect = h('button', { type: 'button', 'data-action': 'reconnect' }, 'Reconnect');
   const reset = h('button', { type: 'button', 'data-action': 'reset' }, 'Reset breaker');
   reconnect.addEventListener('click', () => onAction(name, 'reconnect'));
@@ -93,7 +95,7 @@ export function createDetail(name: string, charts: Charts, onAction: Action, tok
       h('h2', { id: 'detail-title', tabindex: '-1' }, name),
       state,
       h('span', { class: 'grow' }),
-      h('a', { href: '#try-it', class: 'jump', 'data-action': 'jump' }, 'Try it ↓'),
+      jump,
       reconnect,
       reset,
     ),
@@ -126,6 +128,10 @@ export function createDetail(name: string, charts: Charts, onAction: Action, tok
     tryIt.element,
   );
   tryIt.refresh();
+  jump.addEventListener('click', () => {
+    tryIt.element.scrollIntoView({ block: 'start' });
+    tryIt.element.querySelector<HTMLElement>('[role="tab"][aria-selected="true"]')?.focus({ preventScroll: true });
+  });
 
   let lastTransitionSeq: string | undefined;
   let lastCalls: unknown = null;
@@ -133,9 +139,24 @@ export function createDetail(name: string, charts: Charts, onAction: Action, tok
   const update = (store: ConsoleStore, now: number) => {
     const s: ServerView | undefined = store.servers.get(name);
     if (!s) {
+      // Removed by a reload: nothing here can be acted on any more.
       state.textContent = 'removed';
       state.className = 'badge state-disabled';
+      element.setAttribute('data-removed', 'true');
+      reconnect.disabled = true;
+      reset.disabled = true;
+      jump.hidden = true;
+      tryIt.element.hidden = true;
+      why.hidden = false;
+      why.textContent = `${name} is no longer in the config (removed by a reload).`;
       return;
+    }
+    if (element.hasAttribute('data-removed')) {
+      // Back in the config under the same name.
+      element.removeAttribute('data-removed');
+      jump.hidden = false;
+      tryIt.element.hidden = false;
+      tryIt.refresh();
     }
     const sub = stateText(s);
     state.textContent = sub;

@@ -23,11 +23,15 @@ export const byId = <T extends HTMLElement>(id: string) => document.getElementBy
 /** `14:03:27` in the viewer's locale, 24 h. */
 export const clock = (at: number) => new Date(at).toLocaleTimeString([], { hour12: false });
 
-/** A duration for people: `12 ms`, `1.3 s`, `4 min`. */
+/** A duration for people: `12 ms`, `1.3 s`, `42 s`, `1 min 5 s`, `2 h 3 min`. */
 export function duration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  return `${Math.round(ms / 60_000)} min`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ''}`;
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
 
 /** `2026-07-28 (modern)`, or `—` before the server first connected (no `protocol` yet). */

@@ -75,11 +75,25 @@ function stop(message = ''): void {
 
 const refused = (error: unknown) => error instanceof ApiError && error.status === 401;
 
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+/** Says how an action went, for a while, beside the stream status (which it never replaces). */
+function notice(text: string, kind: 'ok' | 'error'): void {
+  const box = byId('notice');
+  box.textContent = text;
+  box.setAttribute('data-kind', kind);
+  box.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => (box.hidden = true), kind === 'error' ? 10_000 : 4_000);
+}
+
 function onAction(server: string, action: 'reconnect' | 'reset'): void {
   const s = session;
   if (!s) return;
   const path = action === 'reconnect' ? `mcp/servers/${encodeURIComponent(server)}/reconnect` : `mcp/circuit-breakers/${encodeURIComponent(server)}/reset`;
-  api(s.token, path, 'POST').catch((error: unknown) => (refused(error) ? stop('The token was refused.') : setStream(`${action} ${server} failed: ${(error as Error).message}`, 'error')));
+  api(s.token, path, 'POST').then(
+    () => notice(action === 'reconnect' ? `Reconnecting ${server}…` : `The breaker of ${server} was reset.`, 'ok'),
+    (error: unknown) => (refused(error) ? stop('The token was refused.') : notice(`${action === 'reconnect' ? 'Reconnect' : 'Reset'} of ${server} failed: ${(error as Error).message}`, 'error')),
+  );
 }
 
 /** Draws everything from the store (at most once per animation frame). */
@@ -143,10 +157,14 @@ async function loadHistory(s: Session): Promise<void> {
   try {
     const history = await api<HistorySnapshot>(s.token, 'mcp/history');
     if (session !== s) return;
-    s.store.loadHistory(history);
+    s.store.loadHistory(history, Date.now());
+    document.body.setAttribute('data-history', 'loaded');
   } catch (error) {
     if (refused(error)) return stop('The token was refused.');
-    // Without the history the page still follows what happens from now on.
+    // Without the history the page still follows what happens from now on (every live event: a
+    // restarted service numbers from 1 again, and nothing read overlaps them).
+    s.store.forgetSequence();
+    document.body.setAttribute('data-history', 'unavailable');
   }
   const pending = s.pending ?? [];
   s.pending = null;
@@ -305,7 +323,8 @@ async function boot(): Promise<void> {
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || !detail) return;
     const target = e.target as HTMLElement;
-    if (target.closest('input, textarea, select')) return;
+    // Not while typing or trying something out: Escape there must not throw the arguments away.
+    if (target.closest('input, textarea, select, .try, details')) return;
     location.hash = '#/';
   });
   const saved = sessionStorage.getItem(TOKEN_KEY);

@@ -140,8 +140,11 @@ export function createServerTable(table: HTMLTableElement, open: (name: string) 
     const problem = isProblem(s);
     row.main.classList.toggle('problem', problem);
     (cells.server!.querySelector('[data-field="transport"]') as HTMLElement).textContent = s.transport;
+    // The badge names the state; beside it the retry countdown, else the substate, in small print.
     const retry = retryText(s, now);
-    cells.state!.replaceChildren(h('span', { class: `badge state-${s.state}`, 'data-field': 'state' }, stateText(s)), ...(retry ? [h('span', { class: 'retry', 'data-field': 'retry' }, retry)] : []));
+    const aside = retry ? h('span', { class: 'retry', 'data-field': 'retry', 'data-retry-at': String(s.retryAt) }, retry) : s.substate && s.state !== 'connected' ? h('span', { class: 'retry', 'data-field': 'substate' }, s.substate) : null;
+    cells.state!.replaceChildren(h('span', { class: `badge state-${s.state}`, 'data-field': 'state', 'data-substate': s.substate ?? '' }, s.state), ...(aside ? [aside] : []));
+    cells.state!.title = stateText(s) + (retry ? `, ${retry}` : '');
     cells.era!.textContent = s.protocol ? s.protocol.era : '—';
     cells.era!.title = s.protocol ? `MCP ${s.protocol.version}` : 'not connected yet';
     const b = s.breaker?.state ?? 'none';

@@ -201,26 +201,46 @@ export function schemaForm(schema: Record<string, unknown> | undefined, label: s
     if (!isObject(parsed)) return { ok: false, error: 'raw JSON: the arguments must be a JSON object' };
     return { ok: true, value: parsed };
   };
+  /** Whatever the fields hold that can be read (an unfinished form carries over as far as it goes). */
+  const collect = (): Record<string, unknown> => {
+    const value: Record<string, unknown> = {};
+    for (const f of fields) {
+      try {
+        const v = f.get();
+        if (v !== undefined) value[f.name] = v;
+      } catch {
+        // Unreadable (not a number, not JSON): left out.
+      }
+    }
+    return value;
+  };
   const isRaw = () => toggle.getAttribute('aria-pressed') === 'true';
+  const toggleError = h('span', { class: 'bad', role: 'alert', 'data-field': 'raw-error' });
 
   toggle.addEventListener('click', () => {
+    toggleError.textContent = '';
     if (!isRaw()) {
-      const current = readFields();
-      raw.value = JSON.stringify(current.ok ? current.value : {}, null, 2);
+      raw.value = JSON.stringify(collect(), null, 2);
       toggle.setAttribute('aria-pressed', 'true');
       fieldset.hidden = true;
       rawBox.hidden = false;
       raw.focus();
     } else {
       const current = readRaw();
-      if (current.ok) for (const f of fields) f.set(current.value[f.name]);
+      // Invalid JSON stays in the box to be mended: switching back would lose it.
+      if (!current.ok) {
+        toggleError.textContent = current.error;
+        raw.focus();
+        return;
+      }
+      for (const f of fields) f.set(current.value[f.name]);
       toggle.setAttribute('aria-pressed', 'false');
       fieldset.hidden = false;
       rawBox.hidden = true;
     }
   });
   // Nothing to fill in: raw JSON is the only way to send something.
-  const element = h('div', { class: 'schema-form' }, h('div', { class: 'form-tools' }, toggle), fieldset, rawBox);
+  const element = h('div', { class: 'schema-form' }, h('div', { class: 'form-tools' }, toggleError, toggle), fieldset, rawBox);
   return {
     element,
     read: () => {

@@ -117,15 +117,37 @@ export class ConsoleStore {
   /** Goes up whenever the events, logs or calls change: the lists are drawn again only then. */
   version = 0;
   private activity = new Map<string, Buckets>();
+  /**
+   * When each backing-off server's pending attempt is due (page clock): the time of its event to
+   * `disconnected` plus the event's `retryInMs`. `/mcp/servers` reports the whole delay, not what
+   * is left, so a read alone cannot tell it; a read keeps the deadline it finds here.
+   */
+  private retryDue = new Map<string, number>();
 
-  /** Starts over from the service's history (on load and after the event stream reconnects). */
-  loadHistory(h: HistorySnapshot): void {
-    this.events = h.events.slice(-LIMITS.events).map((e) => ({ seq: e.seq, at: e.at, type: e.type, event: e.event }));
-    this.logs = h.logs.slice(-LIMITS.logs).map((e) => ({ seq: e.seq, at: e.at, type: e.type, event: e.event }));
-    this.calls = h.calls.slice(-LIMITS.calls).map((c) => ({ ...c }));
+  /**
+   * Starts over from the service's history (on load and after the event stream reconnects).
+   * `pageNow` is the page's clock when the history arrived: the service's times are moved onto the
+   * page's clock (live events are stamped with it), so the lists sort and read as one.
+   */
+  loadHistory(h: HistorySnapshot, pageNow: number = h.now): void {
+    const shift = pageNow - h.now;
+    const moved = (e: HistorySnapshot['events'][number]): LoggedEvent => ({ seq: e.seq, at: e.at + shift, type: e.type, event: e.event });
+    this.events = h.events.slice(-LIMITS.events).map(moved);
+    this.logs = h.logs.slice(-LIMITS.logs).map(moved);
+    this.calls = h.calls.slice(-LIMITS.calls).map((c) => ({ ...c, at: c.at + shift }));
+    // Retry deadlines from the events; a server backing off since before the history began keeps its estimate.
+    const estimated = this.retryDue;
+    this.retryDue = new Map();
+    for (const e of this.events) if (e.type === 'server.stateChanged') this.noteState(e.event, e.at);
+    for (const [name, view] of this.servers) {
+      if (view.retryAt === null) continue;
+      const due = this.retryDue.get(name) ?? estimated.get(name) ?? view.retryAt;
+      this.retryDue.set(name, due);
+      view.retryAt = due;
+    }
     this.activity = new Map();
     const bucketMs = h.bucketMs || BUCKET_MS;
-    const current = Math.floor(h.now / bucketMs);
+    const current = Math.floor(pageNow / bucketMs);
     for (const [server, a] of Object.entries(h.activity)) {
       const minutes = new Map<number, { calls: number; errors: number; totalMs: number }>();
       const n = a.calls.length;
@@ -170,9 +192,21 @@ export class ConsoleStore {
       pushBounded(this.logs, { seq, at, type, event }, LIMITS.logs);
     } else {
       pushBounded(this.events, { seq, at, type, event }, LIMITS.events);
+      if (type === 'server.stateChanged') this.noteState(event, at);
       if (type === 'config.reloaded' && Array.isArray(event.removed)) for (const name of event.removed) this.activity.delete(String(name));
     }
     return true;
+  }
+
+  /** The history could not be read: nothing overlaps the live events, so every one is taken. */
+  forgetSequence(): void {
+    this.lastSeq = 0;
+  }
+
+  private noteState(event: Record<string, unknown>, at: number): void {
+    const server = String(event.server ?? '');
+    if (event.to === 'disconnected' && typeof event.retryInMs === 'number') this.retryDue.set(server, at + event.retryInMs);
+    else this.retryDue.delete(server);
   }
 
   private addCall(call: CallRecord): void {
@@ -190,9 +224,17 @@ export class ConsoleStore {
     if (a.minutes.size > LIMITS.buckets + 2) for (const key of a.minutes.keys()) if (key <= minute - LIMITS.buckets) a.minutes.delete(key);
   }
 
-  /** Replaces the statuses (a read of `/mcp/servers`), keeping each server's retry deadline. */
+  /**
+   * Replaces a server's status (a read of `/mcp/servers`, or an event applied to the last one),
+   * keeping the deadline of its pending retry: from its event to `disconnected` when one was seen,
+   * else from the first read that showed the delay (at most the whole delay late).
+   */
   setServer(status: ServerStatus, now: number): ServerView {
-    const retryAt = status.state === 'disconnected' && typeof status.retryInMs === 'number' ? now + status.retryInMs : null;
+    let retryAt: number | null = null;
+    if (status.state === 'disconnected' && typeof status.retryInMs === 'number') {
+      retryAt = this.retryDue.get(status.name) ?? now + status.retryInMs;
+      this.retryDue.set(status.name, retryAt);
+    }
     const view: ServerView = { ...status, retryAt };
     this.servers.set(status.name, view);
     return view;
@@ -200,7 +242,10 @@ export class ConsoleStore {
 
   removeMissing(names: ReadonlySet<string>): string[] {
     const gone = [...this.servers.keys()].filter((n) => !names.has(n));
-    for (const name of gone) this.servers.delete(name);
+    for (const name of gone) {
+      this.servers.delete(name);
+      this.retryDue.delete(name);
+    }
     return gone;
   }
 
