@@ -99,7 +99,9 @@ describe('ConsoleStore', () => {
     expect(summary.byState).toEqual({ connected: 3, connecting: 0, disconnected: 0, error: 1, disabled: 1 });
     expect(summary.breakersOpen).toBe(1);
     expect(summary.eras).toEqual({ legacy: 2, modern: 1 });
-    expect(summary.callsPerMin).toBe(2 / 5);
+    // T0 is on a minute's first second: four whole minutes and the first second of this one.
+    expect(summary.callsPerMin).toBeCloseTo(2 / (4 + 1 / 60), 6);
+    expect(store.summary(T0 + 30_000).callsPerMin).toBeCloseTo(2 / 4.5, 6);
     expect(summary.errorRate).toBe(0.5);
     expect(summary.p50Ms).toBe(20);
     // Problems first: failing, then an open breaker, then the healthy by name, disabled last.

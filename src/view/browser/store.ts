@@ -298,13 +298,15 @@ export class ConsoleStore {
       if (s.state === 'connected' && s.protocol) eras[s.protocol.era] += 1;
     }
     const { calls, errors } = this.recent(now, WINDOW_MIN);
+    // The current minute has only partly gone by: the window is that much shorter than five minutes.
+    const minutes = WINDOW_MIN - 1 + Math.max(1 / 60, (now % BUCKET_MS) / BUCKET_MS);
     const durations = [...this.activity.values()].flatMap((a) => a.recentMs);
     return {
       servers: this.servers.size,
       byState,
       breakersOpen,
       breakersHalfOpen,
-      callsPerMin: calls / WINDOW_MIN,
+      callsPerMin: calls / minutes,
       errorRate: calls === 0 ? null : errors / calls,
       windowMin: WINDOW_MIN,
       p50Ms: median(durations),
