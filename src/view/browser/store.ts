@@ -1,3 +1,4 @@
+import type { CallRecord as ServiceCallRecord, HistorySnapshot, ServerActivity } from '../../events/history.js';
 import type { ServerStatus } from '../../servers/index.js';
 
 /**
@@ -15,38 +16,10 @@ export interface LoggedEvent {
   event: Record<string, unknown>;
 }
 
-/** One finished call: what `call.completed` tells (never arguments or results). */
-export interface CallRecord {
-  seq: number | null;
-  at: number;
-  server: string;
-  kind: string;
-  tool: string;
-  durationMs: number;
-  ok: boolean;
-  isError?: boolean;
-  errorCode?: string;
-  source?: string;
-}
+/** One finished call, as the service's history keeps it; a live one may have no number. */
+export type CallRecord = Omit<ServiceCallRecord, 'seq'> & { seq: number | null };
 
-/** A server's calls per minute (oldest first, the last is the current minute) and its last durations. */
-export interface ServerActivity {
-  calls: number[];
-  errors: number[];
-  totalMs: number[];
-  recentMs: number[];
-}
-
-/** `GET /mcp/history`. */
-export interface HistorySnapshot {
-  now: number;
-  seq: number;
-  bucketMs: number;
-  events: { seq: number; at: number; type: string; event: Record<string, unknown> }[];
-  logs: { seq: number; at: number; type: string; event: Record<string, unknown> }[];
-  calls: (Omit<CallRecord, 'seq'> & { seq: number })[];
-  activity: Record<string, ServerActivity>;
-}
+export type { HistorySnapshot, ServerActivity };
 
 /** The console's summary strip. */
 export interface Summary {
