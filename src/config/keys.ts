@@ -11,6 +11,10 @@ import {
   StdioServerSchema,
   TimeoutsSchema,
   ToolFilterSchema,
+  ServerToolsSchema,
+  AdmissionSchema,
+  GatewaySchema,
+  GatewayProfileSchema,
 } from './schema.js';
 
 /**
@@ -29,7 +33,7 @@ export const SERVER_KEYS: ReadonlySet<string> = new Set([
 const ALL_KEYS: readonly string[] = [
   ...new Set([
     ...SERVER_KEYS,
-    ...[TimeoutsSchema, ReconnectSchema, BreakerSchema, HealthSchema, LimitsSchema, ToolFilterSchema, CapabilitiesSchema, AdminSchema, ConfigSchema].flatMap((s) => Object.keys(s.shape)),
+    ...[TimeoutsSchema, ReconnectSchema, BreakerSchema, HealthSchema, LimitsSchema, ToolFilterSchema, ServerToolsSchema, AdmissionSchema, CapabilitiesSchema, AdminSchema, GatewaySchema, GatewayProfileSchema, ConfigSchema].flatMap((s) => Object.keys(s.shape)),
     'mcpServers',
   ]),
 ];

@@ -18,9 +18,14 @@ export function isMcpServersShape(raw: unknown): raw is { mcpServers: Record<str
   return typeof raw === 'object' && raw !== null && Object.hasOwn(raw, 'mcpServers') && !Object.hasOwn(raw, 'servers');
 }
 
+/** Our top-level blocks that an `mcpServers` file may carry beside `mcpServers` (checked as in our format). */
+const OUR_TOP_LEVEL = ['defaults', 'admin', 'gateway'] as const;
+
 /**
  * Converts an `mcpServers` document. `warnings` receives one line per dropped key; an entry with
- * no way to tell its transport is left out and reported in `issues` instead.
+ * no way to tell its transport is left out and reported in `issues` instead. Our own settings
+ * (per server: `timeouts`, `tools`, …; top level: `defaults`, `admin`, `gateway`) are kept and
+ * checked as strictly as in our format.
  */
 export function fromMcpServers(raw: { mcpServers: Record<string, unknown> }, warnings: string[], issues: ConfigIssue[] = []): Record<string, unknown> {
   const servers: Record<string, unknown> = {};
@@ -50,10 +55,12 @@ export function fromMcpServers(raw: { mcpServers: Record<string, unknown> }, war
     for (const key of unknown) warnings.push(`${at(key)}: ${unknownKeyMessage(key, KNOWN_KEYS).replace('unknown key', 'unknown key ignored')}`);
     servers[name] = entry;
   }
+  const out: Record<string, unknown> = { servers };
   for (const key of Object.keys(raw)) {
-    if (key !== 'mcpServers') warnings.push(`${key}: unknown top-level key ignored`);
+    if ((OUR_TOP_LEVEL as readonly string[]).includes(key)) out[key] = (raw as Record<string, unknown>)[key];
+    else if (key !== 'mcpServers') warnings.push(`${key}: unknown top-level key ignored`);
   }
-  return { servers };
+  return out;
 }
 
 const TRANSPORT_ALIASES = new Map<string, string>([

@@ -11,6 +11,7 @@ import {
   DEFAULT_POLICY,
   GatewaySchema,
   SERVER_NAME,
+  STDIO_CONNECT_MS,
   type GatewaySettings,
   type Policy,
   type PolicyOverrides,
@@ -56,6 +57,7 @@ export function mergePolicy(base: Policy, ...layers: (PolicyOverrides | undefine
     Object.assign(out.breaker, layer.breaker);
     Object.assign(out.health, layer.health);
     Object.assign(out.limits, layer.limits);
+    Object.assign(out.admission, layer.admission);
     if (layer.replay) out.replay = layer.replay;
     if (layer.protocol) out.protocol = layer.protocol;
   }
@@ -82,6 +84,8 @@ export function resolveServer(
   secrets: readonly string[] = [],
 ): ResolvedServer {
   const policy = mergePolicy(DEFAULT_POLICY, defaults, server);
+  // A stdio server's first start may be a cold `npx -y` download: its own default, unless set.
+  if (server.transport === 'stdio' && defaults?.timeouts?.connectMs === undefined && server.timeouts?.connectMs === undefined) policy.timeouts.connectMs = STDIO_CONNECT_MS;
   checkPolicy(name, policy, issues);
   return { ...server, ...policy, name, enabled: server.enabled ?? true, secrets: [...new Set(secrets)] };
 }
@@ -173,8 +177,8 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
 
 /** The `gateway:` block with every bound filled in from `DEFAULT_GATEWAY_LIMITS`. */
 function resolveGateway(block: z.output<typeof GatewaySchema> | undefined): GatewaySettings {
-  const { tools, ...bounds } = block ?? {};
-  return { ...DEFAULT_GATEWAY_LIMITS, ...stripUndefined(bounds), tools: { ...tools } };
+  const { tools, profiles, ...bounds } = block ?? {};
+  return { ...DEFAULT_GATEWAY_LIMITS, ...stripUndefined(bounds), tools: { ...tools }, profiles: { ...profiles } };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

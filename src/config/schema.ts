@@ -86,6 +86,16 @@ export const LimitsSchema = z.strictObject({
   maxServerRequestQueue: z.number().int().nonnegative(),
 });
 
+/** How a call waits for a server that is briefly away (DESIGN §18). */
+export const AdmissionSchema = z.strictObject({
+  /**
+   * A call to a server that is backing off waits for the reconnect when it is due within this
+   * long (and within the call's deadline), instead of failing at once; an open breaker and a
+   * server in `error` still refuse at once. 0 = never wait. Defaults to 5 000 ms.
+   */
+  waitForReconnectMs: ms,
+});
+
 export const ReplaySchema = z.enum(['never', 'annotated']);
 
 export const PolicySchema = z.strictObject({
@@ -97,7 +107,14 @@ export const PolicySchema = z.strictObject({
   replay: ReplaySchema,
   /** The MCP era (DESIGN §15): `auto`, `2025-11-25` or `2026-07-28`. Defaults to `auto`. */
   protocol: ProtocolSchema,
+  admission: AdmissionSchema,
 });
+
+/**
+ * The connect deadline of a stdio server when neither `defaults` nor the server sets one: a first
+ * `npx -y` downloads the package before the server can answer (DESIGN §18).
+ */
+export const STDIO_CONNECT_MS = 60_000;
 
 /** Every policy field with its default value. */
 export const DEFAULT_POLICY: Policy = {
@@ -132,6 +149,7 @@ export const DEFAULT_POLICY: Policy = {
   },
   replay: 'annotated',
   protocol: 'auto',
+  admission: { waitForReconnectMs: 5_000 },
 };
 
 /** Policy overrides as written in `defaults` or on one server: any subset of any block. */
@@ -143,6 +161,7 @@ export const PolicyOverridesSchema = z.strictObject({
   limits: LimitsSchema.partial().optional(),
   replay: ReplaySchema.optional(),
   protocol: ProtocolSchema.optional(),
+  admission: AdmissionSchema.partial().optional(),
 });
 
 export const SERVER_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -152,6 +171,18 @@ export const ToolFilterSchema = z.strictObject({
   allow: z.array(z.string().min(1)).optional(),
   /** Glob patterns of tool names to hide; wins over `allow`. */
   deny: z.array(z.string().min(1)).optional(),
+});
+
+/**
+ * A server's `tools:` block: the filter, plus renames and description overrides (DESIGN §18),
+ * applied wherever a tool of this server is shown or routed. Filters match the server's own
+ * names; renamed tools are shown and called by their new names.
+ */
+export const ServerToolsSchema = ToolFilterSchema.extend({
+  /** `{ from: to }`: the tool `from` is shown and called as `to` (the server still receives `from`). */
+  rename: z.record(z.string().min(1), z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')).optional(),
+  /** `{ name: text }`: the description shown for a tool (by its name on the server). */
+  describe: z.record(z.string().min(1), z.string()).optional(),
 });
 
 /**
@@ -166,7 +197,7 @@ export const CapabilitiesSchema = z.strictObject({
 
 const common = {
   enabled: z.boolean().optional(),
-  tools: ToolFilterSchema.optional(),
+  tools: ServerToolsSchema.optional(),
   capabilities: CapabilitiesSchema.optional(),
   ...PolicyOverridesSchema.shape,
 };
@@ -236,9 +267,28 @@ export const AdminSchema = z.strictObject({
   allowedHosts: z.array(z.string().min(1)).optional(),
 });
 
+/** One gateway profile: a subset of servers and tools, served at `/mcp/<profile>` and by `switchboard gateway --profile`. */
+export const GatewayProfileSchema = z.strictObject({
+  /** Server names in this profile; absent = every server. */
+  servers: z.array(z.string().min(1)).optional(),
+  /** Globs on qualified tool names, deny wins (as `gateway.tools`, applied after it). */
+  tools: ToolFilterSchema.optional(),
+});
+
+/** A profile's name: it becomes a URL path segment (`/mcp/<profile>`). */
+export const PROFILE_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
 /** What `switchboard gateway` (and `/mcp` on serve) exposes: globs on qualified tool names, deny wins. */
 export const GatewaySchema = z.strictObject({
   tools: ToolFilterSchema.optional(),
+  /**
+   * A downstream client's first `tools/list` (and prompts, resources) waits up to this long for
+   * servers that are still connecting, so a host that lists once sees them. 0 = answer at once.
+   * Defaults to 15 000 ms.
+   */
+  initialWaitMs: ms.optional(),
+  /** Named subsets of servers and tools (DESIGN §18). */
+  profiles: z.record(z.string().regex(PROFILE_NAME, 'a profile name is 1-32 characters of A-Z a-z 0-9 _ -'), GatewayProfileSchema).optional(),
   /** `/mcp` sessions open at once (idle ones expire first); one more gets 503 with Retry-After. Defaults to 100. */
   maxSessions: z.number().int().positive().optional(),
   /** An `/mcp` session with no open request or stream for this long is closed. Defaults to 300 000 ms. */
@@ -254,6 +304,7 @@ export const GatewaySchema = z.strictObject({
 
 /** The gateway's bounds with their defaults (`gateway:` block). */
 export const DEFAULT_GATEWAY_LIMITS = {
+  initialWaitMs: 15_000,
   maxSessions: 100,
   sessionIdleMs: 300_000,
   maxBufferedBytes: 1024 * 1024,
@@ -300,10 +351,28 @@ export const McpServerEntrySchema = z.looseObject({
   capabilities: CapabilitiesSchema.optional(),
   /** As in our format (`auto`, `2025-11-25`, `2026-07-28`); checked when the converted entry is. */
   protocol: ProtocolSchema.optional(),
+  /** Our per-server settings, beside the keys hosts write; checked as strictly as in our format. */
+  tools: ServerToolsSchema.optional(),
+  auth: AuthSchema.optional(),
+  timeouts: TimeoutsSchema.partial().optional(),
+  reconnect: ReconnectSchema.partial().optional(),
+  breaker: BreakerSchema.partial().optional(),
+  health: HealthSchema.partial().optional(),
+  limits: LimitsSchema.partial().optional(),
+  replay: ReplaySchema.optional(),
+  admission: AdmissionSchema.partial().optional(),
 });
 
-/** The `mcpServers` format as a whole; converted to our format when resolved. */
-export const McpServersConfigSchema = z.object({ mcpServers: z.record(z.string(), McpServerEntrySchema) });
+/**
+ * The `mcpServers` format as a whole; converted to our format when resolved. Our top-level blocks
+ * (`defaults`, `gateway`, `admin`) may stand beside `mcpServers`, checked as in our format.
+ */
+export const McpServersConfigSchema = z.object({
+  mcpServers: z.record(z.string(), McpServerEntrySchema),
+  defaults: PolicyOverridesSchema.optional(),
+  admin: AdminSchema.optional(),
+  gateway: GatewaySchema.optional(),
+});
 export type McpServersConfig = z.input<typeof McpServersConfigSchema>;
 
 /** What `createSwitchboard` and `resolveConfig` accept: our format or an `mcpServers` document. */
@@ -314,6 +383,9 @@ export type PolicyOverrides = z.output<typeof PolicyOverridesSchema>;
 export type AdminConfig = z.output<typeof AdminSchema>;
 export type CapabilitiesConfig = z.output<typeof CapabilitiesSchema>;
 export type AuthConfig = z.output<typeof AuthSchema>;
+export type GatewayProfile = z.output<typeof GatewayProfileSchema>;
+export type ServerToolsConfig = z.output<typeof ServerToolsSchema>;
+export type AdmissionConfig = z.output<typeof AdmissionSchema>;
 
 /**
  * One server with every policy field filled in. `secrets` holds every value that `${VAR}`
@@ -337,6 +409,9 @@ export interface ResolvedConfig {
 /** The gateway's settings with every bound filled in. */
 export interface GatewaySettings {
   tools: { allow?: string[]; deny?: string[] };
+  initialWaitMs: number;
+  /** Named subsets; `{}` when none. */
+  profiles: Record<string, GatewayProfile>;
   maxSessions: number;
   sessionIdleMs: number;
   maxBufferedBytes: number;
@@ -348,7 +423,7 @@ export interface CustomServer extends Policy {
   name: string;
   transport: 'custom';
   enabled: boolean;
-  tools?: { allow?: string[]; deny?: string[] };
+  tools?: ServerToolsConfig;
   /** Server → client capabilities withheld from it, as in config. Defaults to none withheld. */
   capabilities?: CapabilitiesConfig;
   /** Values to mask in its messages, as for a configured server. Defaults to none. */

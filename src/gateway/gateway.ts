@@ -75,9 +75,10 @@ export class Gateway {
   }
 
   /** The bounds of downstream streams: the switchboard's `gateway:` settings (a reload updates them). */
-  get limits(): Omit<GatewaySettings, 'tools'> {
+  get limits(): Omit<GatewaySettings, 'tools' | 'profiles'> {
     const settings: Partial<GatewaySettings> = this.sb.gatewayConfig ?? {};
     return {
+      initialWaitMs: settings.initialWaitMs ?? DEFAULT_GATEWAY_LIMITS.initialWaitMs,
       maxSessions: settings.maxSessions ?? DEFAULT_GATEWAY_LIMITS.maxSessions,
       sessionIdleMs: settings.sessionIdleMs ?? DEFAULT_GATEWAY_LIMITS.sessionIdleMs,
       maxBufferedBytes: settings.maxBufferedBytes ?? DEFAULT_GATEWAY_LIMITS.maxBufferedBytes,
