@@ -18,8 +18,9 @@ export function liveViewHtml(version?: string): string {
 </header>
 <form id="login" class="login" hidden>
   <h2>Admin token</h2>
-  <p>The token <code>switchboard serve</code> printed at start (or the one in <code>admin.token</code>). It stays in this tab only
-  (<code>sessionStorage</code>) and is sent as an <code>Authorization</code> header, never in a URL.</p>
+  <p>The token <code>switchboard serve</code> printed at start, or the one in <code>admin.token</code>. A generated token is
+  also saved, readable by its user only, in <code>~/.mcp-switchboard/admin-&lt;port&gt;.token</code> (the port this page is on; <code>$SWITCHBOARD_STATE_DIR</code> instead of <code>~/.mcp-switchboard</code> when set).
+  It stays in this tab only (<code>sessionStorage</code>) and is sent as an <code>Authorization</code> header, never in a URL.</p>
   <label for="token">Token</label>
   <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
   <button type="submit">Connect</button>
