@@ -104,10 +104,7 @@ export const CrossAppAuthSchema = z.strictObject({
 export const AuthSchema = z.discriminatedUnion('type', [OAuthAuthSchema, ClientCredentialsAuthSchema, CrossAppAuthSchema]);
 
 /** A stdio server has no HTTP requests to authorize. */
-export const noAuth = z
-  .unknown()
-  .refine(() => false, { message: 'auth is for http and sse servers only (a stdio server takes its credentials in env)' })
-  .optional();
+export const noAuth = z.undefined({ error: 'auth is for http and sse servers only (a stdio server takes its credentials in env)' }).optional();
 
 /** `auth` sets the Authorization header itself: a static one beside it would be overwritten. */
 export function refuseTwoAuthorizations(server: { headers?: Record<string, string> | undefined; auth?: unknown }, ctx: z.RefinementCtx): void {
