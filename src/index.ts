@@ -1,5 +1,16 @@
 export { createSwitchboard, Switchboard, type CallToolOptions, type SwitchboardInput, type SwitchboardOptions } from './switchboard/switchboard.js';
-export { SwitchboardError, ConfigError, AmbiguousToolError, isSwitchboardError, toErrorInfo, ERROR_TABLE, type ErrorCode, type ErrorRule, type ConfigIssue } from './core/errors.js';
+export type { AuthInput } from './switchboard/options.js';
+export {
+  SwitchboardError, isSwitchboardError, toErrorInfo, ERROR_TABLE, ERROR_CLASSES,
+  type ErrorCode, type ErrorRule, type ConfigIssue, type SwitchboardErrorOf, type SwitchboardErrorOptions,
+} from './core/errors.js';
+// One class per code (ERROR_CLASSES): an error with that code is an instance of it.
+export {
+  ConfigError, InvalidRequestError, InvalidArgumentsError, ServerNotFoundError, ToolNotFoundError, AmbiguousToolError,
+  PromptNotFoundError, ResourceNotFoundError, AmbiguousPromptError, AmbiguousResourceError, NotSupportedError,
+  ServerBusyError, ServerUnavailableError, CircuitOpenError, StoppedError, AuthRequiredError, UnsupportedProtocolVersionError,
+  ConnectionLostError, ProtocolError, ServerError, ToolCallTimeoutError, CancelledError,
+} from './core/errors.js';
 export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated, ServerStateChangedEvent } from './events/index.js';
 export type { CallCompleted, CallKind } from './calls/index.js';
 export type { ServerStatus, HealthReport, ServerProtocol } from './servers/index.js';

@@ -1,6 +1,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
+import type { z } from 'zod';
 import type { Clock } from '../core/clock.js';
-import type { SwitchboardConfig } from '../config/schema.js';
+import type { AuthSchema, ServerInput, SwitchboardConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { Progress } from '../protocol/index.js';
 import type { TransportSource } from '../protocol/index.js';
@@ -15,17 +16,17 @@ export interface SwitchboardOptions {
    * (`tools: 5000`), long lists and strings as their sizes and secret-looking keys masked, so its
    * cost per event does not grow with any catalog. Defaults to none.
    */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   /** The clock of every timer and deadline; tests pass XState's `SimulatedClock`. Defaults to real time. */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Receives one line per public event (state changes, server logs, internal errors), secrets masked. Defaults to none. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Ready SDK transports (or factories of fresh ones) by server name; kept out of config and context. */
-  transports?: Record<string, TransportSource>;
+  transports?: Record<string, TransportSource> | undefined;
   /** Variables for `${VAR}` in the config. Defaults to `process.env`. */
-  env?: NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv | undefined;
   /** Source of the backoff jitter seeds. Defaults to `Math.random`. */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /**
    * Answers to server → client requests (sampling, elicitation, roots). A capability is declared
    * to a server only when its handler is given (and the server's `capabilities` config does not
@@ -38,36 +39,50 @@ export interface SwitchboardOptions {
    * queued request that is cancelled, times out or whose connection closes never reaches a
    * handler; a running one's `ctx.signal` aborts and its slot goes to the next.
    */
-  handlers?: ServerRequestHandlers;
+  handlers?: ServerRequestHandlers | undefined;
   /**
    * OAuth's one interactive step (DESIGN §11): show or open `authorizationUrl`; return `{ code }`
    * when the host got it, or nothing to let the switchboard wait for the redirect on its own
    * loopback listener. Without it, a server that needs consent ends in `error` with AuthRequired.
    */
-  authorize?: Authorize;
+  authorize?: Authorize | undefined;
   /** Where OAuth tokens live. Defaults to files under `~/.mcp-switchboard/oauth/` (mode 0600); `'memory'` keeps them in memory. */
-  tokenStore?: TokenStore | 'memory';
+  tokenStore?: TokenStore | 'memory' | undefined;
   /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
-  clientInfo?: { name: string; version: string };
+  clientInfo?: { name: string; version: string } | undefined;
 }
 
 /** Per-call options of `callTool`. */
 export interface CallToolOptions {
   /** Route to this server (the name may then be bare or qualified). */
-  server?: string;
+  server?: string | undefined;
   /** Deadline for waiting, queueing and the call itself. Defaults to the server's `timeouts.callMs`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Aborting it rejects the call with `Cancelled` and sends `notifications/cancelled`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Progress notifications; each one extends the deadline up to `timeouts.maxCallMs`. */
-  onProgress?: (progress: Progress) => void;
+  onProgress?: ((progress: Progress) => void) | undefined;
   /** Passed to the server as `_meta`. */
-  meta?: Record<string, unknown>;
+  meta?: Record<string, unknown> | undefined;
   /**
    * A label for where this call comes from, carried in its `call.completed` event as `source` (the
    * admin API's live view sends `live-view`). Not sent to the server. Defaults to none (no `source` key).
    */
-  source?: string;
+  source?: string | undefined;
 }
 
 export type SwitchboardInput = SwitchboardConfig | { configPath: string };
+
+/**
+ * One server as `addServer` takes it and as `servers.<name>` is written: `{ command, args?, env?,
+ * cwd? }` (stdio) or `{ url, headers?, auth? }` (`transport: 'http'` inferred, or `'sse'`), with
+ * any per-server setting (`timeouts`, `reconnect`, `breaker`, `tools`, …).
+ */
+export type { ServerInput };
+
+/**
+ * The `auth` block of an http or sse server as written: `{ type: 'oauth', … }`,
+ * `{ type: 'client_credentials', clientId, clientSecret | privateKey, … }` or
+ * `{ type: 'cross_app', clientId, idp: { … } }` (DESIGN §11). Every value in it is a secret.
+ */
+export type AuthInput = z.input<typeof AuthSchema>;
