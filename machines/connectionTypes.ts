@@ -27,6 +27,11 @@ export interface ConnectionPolicy {
   toolsRefreshDebounceMs: number;
   /** Stop the server after this long without calls; 0 = never. */
   idleTimeoutMs: number;
+  /**
+   * A call in `backoff` may wait for the retry when it is due within this long (`admission.
+   * waitForReconnectMs`; the session also checks the call's own deadline); 0 = refuse at once.
+   */
+  waitForReconnectMs: number;
 }
 
 export interface ConnectionInput {
@@ -76,6 +81,11 @@ export interface ConnectionContext {
   toolsCount: number;
   /** Kinds announced by list_changed and waiting for the debounced relist. */
   staleKinds: CatalogKind[];
+  /**
+   * How long the connect waits from now for a sign of life: `connectTimeoutMs`, restarted by each
+   * `session.progressed` but never past `CONNECT_PATIENCE` × `connectTimeoutMs` from the attempt's start.
+   */
+  connectWindowMs: number;
 }
 
 export type ConnectionEvent =
@@ -85,6 +95,11 @@ export type ConnectionEvent =
   | { type: 'tool.call'; requestIds: string[]; server: string }
   | { type: 'session.ready'; attemptId: number; at: number; facts: ServerFacts; catalog: ServerCatalog }
   | { type: 'session.failed'; attemptId: number; at: number; error: ErrorInfo }
+  /**
+   * The connecting server showed life (a stdio server wrote to stderr: npx downloading, a banner),
+   * `elapsedMs` after its attempt began; sent at most about once a second.
+   */
+  | { type: 'session.progressed'; attemptId: number; elapsedMs: number }
   /** OAuth consent is being waited for (the authorize callback or the loopback redirect), and got. */
   | { type: 'session.authorizing'; attemptId: number }
   | { type: 'session.authorized'; attemptId: number }
@@ -113,7 +128,12 @@ export type SessionCommand =
   | { type: 'session.relist'; attemptId: number; kinds: CatalogKind[] }
   | { type: 'call.dispatch'; requestIds: string[] }
   | { type: 'call.hold'; requestIds: string[] }
-  | { type: 'call.refuse'; requestIds: string[]; error: ErrorInfo | null; retryInMs: number | null };
+  | { type: 'call.refuse'; requestIds: string[]; error: ErrorInfo | null; retryInMs: number | null }
+  /**
+   * Calls to a server backing off: each waits for the retry when it is due within `withinMs` and
+   * before the call's deadline (and the breaker is not open), or is refused as `call.refuse` says.
+   */
+  | { type: 'call.wait'; requestIds: string[]; error: ErrorInfo | null; withinMs: number };
 
 export interface ServerStateChanged {
   type: 'server.stateChanged';

@@ -30,6 +30,13 @@ export type * from './connectionTypes.js';
 export { connectionStateOf } from './connectionTransitions.js';
 
 /**
+ * A connect that keeps showing life (`session.progressed`: a stdio server writing to stderr while
+ * npx downloads or it starts) waits `connectTimeoutMs` after the last sign, up to this many times
+ * `connectTimeoutMs` from the attempt's start in all; a silent one still times out at `connectTimeoutMs`.
+ */
+export const CONNECT_PATIENCE = 3;
+
+/**
  * One MCP server connection (research/reliability.md §2.5): `disconnected` (`idle`, `backoff`) →
  * `connecting` → `connected` → … and `error`. `connected` means initialized and the catalog
  * listed. The SDK client lives in the `session` actor that the runtime supplies; this machine only
@@ -55,9 +62,13 @@ export const serverConnectionMachine = setup({
     isHealthCheckEnabled: ({ context }) => context.policy.health.intervalMs > 0,
     isIdleStopEnabled: ({ context }) => context.policy.idleTimeoutMs > 0,
     isHealthThresholdReached: ({ context }) => context.healthFailures + 1 >= context.policy.health.failureThreshold,
+    isReconnectWaitEnabled: ({ context }) => context.policy.waitForReconnectMs > 0,
+    /** A sign of life of the current attempt, before its patience ran out. */
+    canExtendConnect: ({ context }, params: { attemptId: number; elapsedMs: number }) =>
+      params.attemptId === context.attemptId && params.elapsedMs < CONNECT_PATIENCE * context.policy.connectTimeoutMs,
   },
   delays: {
-    connectTimeout: ({ context }) => context.policy.connectTimeoutMs,
+    connectTimeout: ({ context }) => context.connectWindowMs,
     authorizeTimeout: ({ context }) => context.policy.connectTimeoutMs * 30,
     retryDelay: ({ context }) => context.retryInMs ?? context.policy.reconnect.minMs,
     stableAfter: ({ context }) => context.policy.reconnect.stableAfterMs,
@@ -69,11 +80,15 @@ export const serverConnectionMachine = setup({
   actions: {
     openSession: enqueueActions(({ context, enqueue }) => {
       const attemptId = context.attemptId + 1;
-      enqueue.assign({ attemptId });
+      enqueue.assign({ attemptId, connectWindowMs: context.policy.connectTimeoutMs });
       enqueue.sendTo('session', { type: 'session.open', attemptId } satisfies SessionCommand);
     }),
     activateSession: sendTo('session', ({ context }) => ({ type: 'session.activate', attemptId: context.attemptId }) satisfies SessionCommand),
-    closeSession: sendTo('session', ({ context }) => ({ type: 'session.close', error: context.lastError, retryInMs: context.retryInMs }) satisfies SessionCommand),
+    closeSession: enqueueActions(({ context, enqueue }) => {
+      // Before the first attempt there is nothing to close (and a session actor that failed to
+      // start would only be sent an event it can no longer take).
+      if (context.attemptId > 0) enqueue.sendTo('session', { type: 'session.close', error: context.lastError, retryInMs: context.retryInMs } satisfies SessionCommand);
+    }),
     probeSession: sendTo('session', ({ context }) => ({ type: 'session.probe', attemptId: context.attemptId }) satisfies SessionCommand),
     relist: enqueueActions(({ context, enqueue }) => {
       enqueue.sendTo('session', { type: 'session.relist', attemptId: context.attemptId, kinds: context.staleKinds } satisfies SessionCommand);
@@ -88,6 +103,19 @@ export const serverConnectionMachine = setup({
       error: context.lastError,
       retryInMs: context.retryInMs,
     }) satisfies SessionCommand),
+    /** The session holds each call for the retry, or refuses it (its deadline, the breaker, the due time decide). */
+    waitCall: sendTo('session', ({ context }, params: { requestIds: string[] }) => ({
+      type: 'call.wait',
+      requestIds: params.requestIds,
+      error: context.lastError,
+      withinMs: context.policy.waitForReconnectMs,
+    }) satisfies SessionCommand),
+    /** The connect waits `connectTimeoutMs` from this sign of life, but not past its patience. */
+    extendConnect: assign({
+      connectWindowMs: ({ context }, params: { elapsedMs: number }) =>
+        Math.max(1, Math.min(context.policy.connectTimeoutMs, CONNECT_PATIENCE * context.policy.connectTimeoutMs - params.elapsedMs)),
+    }),
+    resetConnectWindow: assign({ connectWindowMs: ({ context }) => context.policy.connectTimeoutMs }),
     rememberError: assign({ lastError: (_, params: { error: ErrorInfo }) => params.error }),
     rememberTimeout: assign({ lastError: CONNECT_TIMEOUT }),
     rememberHealthFailure: assign({ lastError: HEALTH_FAILED }),
@@ -146,6 +174,7 @@ export const serverConnectionMachine = setup({
     facts: null,
     toolsCount: 0,
     staleKinds: [],
+    connectWindowMs: input.policy.connectTimeoutMs,
   }),
   invoke: { id: 'session', src: 'session', input: ({ context }) => ({ server: context.server }) },
   initial: 'disconnected',
@@ -165,11 +194,17 @@ export const serverConnectionMachine = setup({
           },
         },
         backoff: {
-          description: 'Waits a full-jitter delay; calls are refused at once with ServerUnavailable.',
+          description:
+            'Waits a full-jitter delay; a call waits for the retry when it is due within admission.waitForReconnectMs and the call\'s deadline, else it is refused at once with ServerUnavailable.',
           tags: ['settled'],
           entry: 'closeSession',
           after: { retryDelay: { target: '#serverConnection.connecting', actions: announce('disconnected', 'connecting', 'retry') } },
-          on: { 'tool.call': { actions: { type: 'refuseCall', params: ({ event }) => ({ requestIds: event.requestIds }) } } },
+          on: {
+            'tool.call': [
+              { guard: 'isReconnectWaitEnabled', actions: { type: 'waitCall', params: ({ event }) => ({ requestIds: event.requestIds }) } },
+              { actions: { type: 'refuseCall', params: ({ event }) => ({ requestIds: event.requestIds }) } },
+            ],
+          },
         },
       },
       on: { 'server.reconnect': manualReconnect('disconnected') },
@@ -180,14 +215,23 @@ export const serverConnectionMachine = setup({
       initial: 'initializing',
       states: {
         initializing: {
-          description: 'Spawn or connect, initialize, list the catalog, within timeouts.connectMs.',
+          description:
+            'Spawn or connect, initialize, list the catalog, within timeouts.connectMs; a server that shows life (stderr) gets timeouts.connectMs from its last sign, up to 3 × timeouts.connectMs in all.',
           after: { connectTimeout: CONNECT_TIMED_OUT },
-          on: { 'session.authorizing': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'authorizing' } },
+          on: {
+            'session.authorizing': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'authorizing' },
+            'session.progressed': {
+              guard: { type: 'canExtendConnect', params: ({ event }) => ({ attemptId: event.attemptId, elapsedMs: event.elapsedMs }) },
+              target: 'initializing',
+              reenter: true,
+              actions: { type: 'extendConnect', params: ({ event }) => ({ elapsedMs: event.elapsedMs }) },
+            },
+          },
         },
         authorizing: {
           description: 'OAuth: waiting for the consent of the user (the redirect), within timeouts.connectMs × 30.',
           after: { authorizeTimeout: CONNECT_TIMED_OUT },
-          on: { 'session.authorized': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'initializing' } },
+          on: { 'session.authorized': { guard: { type: 'isCurrentAttempt', params: attemptOf }, target: 'initializing', actions: 'resetConnectWindow' } },
         },
       },
       on: {

@@ -3,7 +3,7 @@ import type { OpenCallOptions, PendingCalls } from './table.js';
 import { CallOutbox } from './outbox.js';
 
 /** A call as the facade hands it over: what to send (a tool, or another request of the surface). */
-export type CallSpec = Pick<OpenCallOptions, 'kind' | 'tool' | 'args' | 'meta' | 'method' | 'params' | 'readOnly' | 'task'>;
+export type CallSpec = Pick<OpenCallOptions, 'kind' | 'tool' | 'unrouted' | 'args' | 'meta' | 'method' | 'params' | 'readOnly' | 'task'>;
 
 /** The caller's options that shape a call's deadline and feedback. */
 export interface CallShape {
@@ -45,6 +45,7 @@ export class CallPath {
       server,
       kind: call.kind,
       tool: call.tool,
+      unrouted: call.unrouted,
       args: call.args,
       meta: call.meta,
       method: call.method,

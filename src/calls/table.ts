@@ -24,6 +24,12 @@ export interface PendingCall {
   readonly kind: CallKind;
   /** The tool's name, or what the request is about (a uri, a prompt name, a level). */
   readonly tool: string;
+  /**
+   * The tool name as the caller gave it (`server__tool`, or a name with `{ server }`) when its
+   * server had not listed its catalog yet: routed against the catalog (`CallTable.route`) when the
+   * call is about to be sent; undefined for a routed call.
+   */
+  readonly unrouted: string | undefined;
   readonly args: Record<string, unknown> | undefined;
   readonly meta: Record<string, unknown> | undefined;
   /** For kinds other than `tool`: the JSON-RPC method and params sent. */
@@ -34,6 +40,8 @@ export interface PendingCall {
   /** Called as a task (a tool whose `execution.taskSupport` is `required`). */
   readonly task: boolean;
   readonly startedAt: number;
+  /** When the call times out (progress moves it, up to `timeouts.maxCallMs`), on the runtime clock. */
+  readonly deadline: number;
   /** Aborted on deadline, caller cancel or stop; passed to the SDK so it sends `notifications/cancelled`. */
   readonly signal: CallSignal;
   abortCause: AbortCause | null;
@@ -62,6 +70,9 @@ export interface CallCompleted {
 }
 
 interface Entry extends PendingCall {
+  tool: string;
+  unrouted: string | undefined;
+  task: boolean;
   resolve(result: unknown): void;
   reject(error: unknown): void;
   deadline: number;
@@ -79,6 +90,8 @@ export interface OpenCallOptions {
   /** Defaults to `tool`. */
   kind?: CallKind;
   tool: string;
+  /** See `PendingCall.unrouted`. Defaults to none (routed). */
+  unrouted?: string | undefined;
   args: Record<string, unknown> | undefined;
   meta: Record<string, unknown> | undefined;
   method?: string;
@@ -100,6 +113,8 @@ export interface CallTable {
   resolve(requestId: string, result: unknown): void;
   reject(requestId: string, error: SwitchboardError): void;
   progress(requestId: string, progress: Progress): void;
+  /** Settles the route of an `unrouted` call: the tool as its server knows it, and whether it runs as a task. */
+  route(requestId: string, tool: string, task: boolean): void;
 }
 
 /** Shared by every call without a caller signal (one closure fewer per call). */
@@ -151,6 +166,7 @@ export class PendingCalls implements CallTable {
       server: options.server,
       kind: options.kind ?? 'tool',
       tool: options.tool,
+      unrouted: options.unrouted,
       args: options.args,
       meta: options.meta,
       method: options.method,
@@ -203,6 +219,14 @@ export class PendingCalls implements CallTable {
     } catch {
       // A throwing progress callback belongs to the caller; it must not break the call.
     }
+  }
+
+  route(requestId: string, tool: string, task: boolean): void {
+    const entry = this.entries.get(requestId);
+    if (!entry) return;
+    entry.tool = tool;
+    entry.task = task;
+    entry.unrouted = undefined;
   }
 
   resolve(requestId: string, result: unknown): void {

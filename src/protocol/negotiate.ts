@@ -15,6 +15,21 @@ import { screenMessages, type McpTransport } from './transport.js';
 /** How long the probe waits for an answer after a line that is not JSON-RPC (a banner, a log line). */
 const GARBLED_GRACE_MS = 2_000;
 
+/**
+ * The longest a connect waits for an answer that a working server may never send: silence on
+ * `server/discover` over stdio (a legacy server that ignores unknown requests) and a modern
+ * server's acknowledgement of `subscriptions/listen`. 5 s is far above a live server's answer
+ * (milliseconds) and keeps a silent legacy server from waiting 30 s under a stdio server's 60 s
+ * connect deadline; a slow starter loses nothing by it (its late discover answer is still taken,
+ * `catchLateDiscover`).
+ */
+export const SILENCE_CAP_MS = 5_000;
+
+/** How long a connect waits for such an answer: half the connect deadline, at most `SILENCE_CAP_MS`. */
+export function silenceWindowMs(connectMs: number): number {
+  return Math.max(1, Math.min(SILENCE_CAP_MS, Math.floor(connectMs / 2)));
+}
+
 /** The modern revision this client speaks. */
 export const MODERN_VERSION = '2026-07-28';
 

@@ -1,6 +1,6 @@
 import type { ErrorInfo } from '../../machines/types.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { catchLateDiscover, classifyResult, MODERN_VERSION, probe, type ProbeVerdict } from './negotiate.js';
+import { catchLateDiscover, classifyResult, MODERN_VERSION, probe, silenceWindowMs, type ProbeVerdict } from './negotiate.js';
 import type { ProtocolChoice } from '../config/protocolSchema.js';
 import type { EraVerdict, OpenOptions, ProtocolConnector, ProtocolSession, SessionEvents } from './session.js';
 import type { Channel } from './transport.js';
@@ -37,9 +37,13 @@ export class EraError extends Error {
   }
 }
 
-/** How long a stdio server may stay silent on `server/discover` before it is taken for legacy. */
+/**
+ * How long a stdio server may stay silent on `server/discover` before it is taken for legacy and
+ * sent `initialize`: half its connect deadline, at most 5 s (`silenceWindowMs`). A slow starter is
+ * not misjudged by the short window: its late discover answer is kept (`openAfterSilence`).
+ */
 function probeTimeoutMs(server: RuntimeServer): number {
-  return Math.max(1, Math.floor(server.timeouts.connectMs / 2));
+  return silenceWindowMs(server.timeouts.connectMs);
 }
 
 function choiceOf(server: RuntimeServer): ProtocolChoice {

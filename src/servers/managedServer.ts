@@ -22,6 +22,7 @@ export function toManagedServer(server: RuntimeServer, seed: number, restartable
         health: { ...server.health },
         toolsRefreshDebounceMs: TOOLS_REFRESH_DEBOUNCE_MS,
         idleTimeoutMs: restartable ? server.limits.idleTimeoutMs : 0,
+        waitForReconnectMs: server.admission.waitForReconnectMs,
       },
     },
     breaker: { server: server.name, policy: { ...server.breaker } },

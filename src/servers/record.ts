@@ -1,8 +1,9 @@
 import { ConsentSlot } from '../auth/consent.js';
 import type { BreakerGate } from '../breaker/index.js';
 import type { RuntimeServer } from '../config/schema.js';
-import { StderrRing, type ProtocolSession, type TransportSource } from '../protocol/index.js';
+import type { ProtocolSession, TransportSource } from '../protocol/index.js';
 import { redactText, secretsOf } from '../secrets/index.js';
+import { WatchedStderr } from './watchedStderr.js';
 
 /** What a session reads of its server: config, secrets, stderr tail and the embedder's transport. */
 export interface RegisteredServer {
@@ -10,7 +11,8 @@ export interface RegisteredServer {
   readonly config: RuntimeServer;
   /** Every value that must never leave the process (from `${VAR}`, headers, env). */
   readonly secrets: readonly string[];
-  readonly stderr: StderrRing;
+  /** The bounded tail of a stdio server's stderr; its output is also a sign of life while it connects. */
+  readonly stderr: WatchedStderr;
   readonly transport: TransportSource | undefined;
 }
 
@@ -27,7 +29,7 @@ export type Pinger = (signal: AbortSignal) => Promise<void>;
  */
 export class ServerRecord implements RegisteredServer {
   readonly secrets: readonly string[];
-  readonly stderr: StderrRing;
+  readonly stderr: WatchedStderr;
   /** The live protocol session once it is ready for requests; null otherwise. */
   session: ProtocolSession | null = null;
   /** Answers `health()` for the live session; undefined while none is connected. */
@@ -47,7 +49,7 @@ export class ServerRecord implements RegisteredServer {
     readonly gate: BreakerGate,
   ) {
     this.secrets = secretsOf(config);
-    this.stderr = new StderrRing(config.limits.stderrBufferBytes);
+    this.stderr = new WatchedStderr(config.limits.stderrBufferBytes);
   }
 
   get name(): string {

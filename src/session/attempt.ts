@@ -51,6 +51,8 @@ export interface AttemptPorts {
 /** One connect attempt. */
 export interface Attempt {
   readonly id: number;
+  /** When it began, on the runtime clock. */
+  readonly startedAt: number;
   readonly controller: AbortController;
   session: ProtocolSession | null;
   ready: boolean;
@@ -59,6 +61,14 @@ export interface Attempt {
   ended: boolean;
   /** Masks what this attempt's authorization flows have seen. */
   redact?: (text: string) => string;
+  /** The last sign of life reported (`session.progressed`), and the timer of the next one when due. */
+  lastSign: number;
+  signTimer: unknown;
+}
+
+/** At most one sign of life a second (a quarter of a shorter connect deadline), so a chatty start costs few events. */
+function signEveryMs(connectMs: number): number {
+  return Math.max(1, Math.min(1_000, Math.floor(connectMs / 4)));
 }
 
 /** Failures of a connect that cannot come from speaking the wrong era. */
@@ -92,7 +102,17 @@ export class Attempts {
   /** Starts attempt `id`, closing any other. */
   open(id: number): void {
     this.close();
-    const current: Attempt = { id, controller: new AbortController(), session: null, ready: false, checking: false, ended: false };
+    const current: Attempt = {
+      id,
+      startedAt: this.ports.clock.now(),
+      controller: new AbortController(),
+      session: null,
+      ready: false,
+      checking: false,
+      ended: false,
+      lastSign: -Infinity,
+      signTimer: null,
+    };
     this.current = current;
     const { server } = this.ports;
     const auth = this.ports.auth({
@@ -134,6 +154,7 @@ export class Attempts {
         const catalog = await listCatalog(session, this.listingServer(), current.controller.signal, this.warn);
         if (this.current !== current) return;
         current.ready = true;
+        this.stopSigns(current);
         this.resubscribe(current);
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
@@ -151,11 +172,45 @@ export class Attempts {
     this.ports.track(work);
   }
 
+  /**
+   * The server wrote output while its attempt connects: a sign of life for the connection machine
+   * (`session.progressed`, which restarts the connect deadline). One at most every `signEveryMs`,
+   * and one more at the end of that interval for output in between, so the deadline never comes
+   * sooner after the last output than the connect deadline says.
+   */
+  showedLife(): void {
+    const current = this.current;
+    if (!current || current.ready || current.signTimer !== null) return;
+    const { clock } = this.ports;
+    const wait = current.lastSign + signEveryMs(this.ports.server.config.timeouts.connectMs) - clock.now();
+    if (wait <= 0) {
+      this.sign(current);
+      return;
+    }
+    current.signTimer = clock.setTimeout(() => {
+      current.signTimer = null;
+      if (this.current === current && !current.ready) this.sign(current);
+    }, wait);
+  }
+
+  private sign(current: Attempt): void {
+    const now = this.ports.clock.now();
+    current.lastSign = now;
+    this.ports.send({ type: 'session.progressed', attemptId: current.id, elapsedMs: now - current.startedAt });
+  }
+
+  private stopSigns(attempt: Attempt): void {
+    if (attempt.signTimer === null) return;
+    this.ports.clock.clearTimeout(attempt.signTimer);
+    attempt.signTimer = null;
+  }
+
   /** Ends the current attempt: aborts its work and closes its session completely (tracked). */
   close(): void {
     const old = this.current;
     this.current = null;
     if (!old) return;
+    this.stopSigns(old);
     old.controller.abort(new Error('session closed'));
     if (old.session) this.ports.track(old.session.close());
   }

@@ -24,6 +24,8 @@ export interface PortSources {
   handlers: ServerRequestHandlers | undefined;
   /** A server's tools in the one catalog (the manager's). */
   tools(name: string): readonly ToolInfo[];
+  /** Routes a tool name on one server against the catalog index (see `SessionPorts.route`). */
+  route(server: string, name: string): { tool: string; task: boolean } | undefined;
   /** Roots set by `setRoots`, when any. */
   roots(): Root[] | undefined;
   /** OAuth: the token store (one per switchboard) and the host's interactive step. */
@@ -73,6 +75,7 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
     auth: (hooks) =>
       createAuthProvider(server.config, { tokenStore: from.tokenStore, ...(from.authorize ? { authorize: from.authorize } : {}), clock: from.clock, log, consent: server.consent, ...hooks }),
     onClient: (session) => server.setSession(session),
+    route: (tool) => from.route(name, tool),
   };
 }
 

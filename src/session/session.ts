@@ -1,9 +1,10 @@
 import { fromCallback } from 'xstate';
 import type { ConnectionEvent, SessionCommand } from '../../machines/serverConnection.js';
+import type { ErrorInfo } from '../../machines/types.js';
 import type { CallOutcome } from '../../machines/breakerModel.js';
 import type { CallTable } from '../calls/index.js';
 import type { RuntimeClock } from '../core/clock.js';
-import { SwitchboardError, unavailable } from '../core/errors.js';
+import { isSwitchboardError, SwitchboardError, unavailable } from '../core/errors.js';
 import { redactText } from '../secrets/index.js';
 import type { RegisteredServer } from '../servers/index.js';
 import { Admission, type BreakerView, type Decision } from './admission.js';
@@ -46,6 +47,13 @@ export interface SessionPorts {
   auth: AttemptPorts['auth'];
   /** The live session of this server once it is ready for requests, null when it is not. */
   onClient?(session: ProtocolSession | null): void;
+  /**
+   * Routes a tool name given before this server listed its catalog (`PendingCall.unrouted`)
+   * against the catalog it listed since: the tool as the server knows it and whether it runs as a
+   * task; undefined while the server has still listed nothing (the call goes as it was routed).
+   * Throws (ToolNotFound) when the catalog has no such tool.
+   */
+  route(name: string): { tool: string; task: boolean } | undefined;
 }
 
 /** Creates the `session` actor logic; `portsOf` gives a server's ports (undefined once removed). */
@@ -97,6 +105,8 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       redact,
     };
     const notifyActivity = server.config.limits.idleTimeoutMs > 0;
+    // Output while connecting is a sign of life (npx downloading, a banner): it extends the connect deadline.
+    const unwatchStderr = server.stderr.onOutput(() => attempts.showedLife());
 
     function act(decision: Decision): void {
       if (decision.kind === 'refuse') calls.reject(decision.requestId, decision.error);
@@ -123,8 +133,44 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       for (const id of requestIds) {
         // While a suspect session is being checked, new calls wait for the verdict: after a
         // server restart, every call sent meanwhile met a dead pooled socket and failed.
-        if (active && attempts.current?.session && !attempts.current.checking) act(admission.admit(id));
-        else admission.hold(id);
+        if (active && attempts.current?.session && !attempts.current.checking) {
+          if (routed(id)) act(admission.admit(id));
+        } else admission.hold(id);
+      }
+    }
+
+    /** Routes a call named before the catalog was listed; false when it was refused (no such tool). */
+    function routed(requestId: string): boolean {
+      const given = calls.get(requestId)?.unrouted;
+      if (given === undefined) return true;
+      try {
+        const route = ports.route(given);
+        if (route) calls.route(requestId, route.tool, route.task);
+        return true;
+      } catch (error) {
+        calls.reject(requestId, isSwitchboardError(error) ? error : new SwitchboardError('ToolNotFound', `server "${name}" has no tool named "${given}"`));
+        return false;
+      }
+    }
+
+    function refuse(requestIds: readonly string[], error: ErrorInfo | null, retryAfterMs: number | undefined): void {
+      for (const id of requestIds) calls.reject(id, unavailable(name, error, retryAfterMs));
+    }
+
+    /**
+     * Calls to a server that is backing off (DESIGN §18): each waits for the retry, held like a
+     * call to a connecting server, when the retry is due within `withinMs` and before the call's
+     * deadline and the breaker is not open; any other is refused at once with the time left.
+     */
+    function waitForRetry(command: SessionCommand & { type: 'call.wait' }): void {
+      const now = ports.clock.now();
+      const dueIn = retryAt === null ? undefined : Math.max(0, retryAt - now);
+      const patient = dueIn !== undefined && dueIn <= command.withinMs && !ports.breaker.isOpen();
+      for (const id of command.requestIds) {
+        const call = calls.get(id);
+        if (!call) continue;
+        if (patient && now + dueIn <= call.deadline) admission.hold(id);
+        else calls.reject(id, unavailable(name, command.error, dueIn));
       }
     }
 
@@ -191,11 +237,12 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
           case 'call.hold':
             for (const id of command.requestIds) admission.hold(id);
             break;
-          case 'call.refuse': {
-            const retryAfterMs = retryAt === null ? undefined : Math.max(0, retryAt - ports.clock.now());
-            for (const id of command.requestIds) calls.reject(id, unavailable(name, command.error, retryAfterMs));
+          case 'call.refuse':
+            refuse(command.requestIds, command.error, retryAt === null ? undefined : Math.max(0, retryAt - ports.clock.now()));
             break;
-          }
+          case 'call.wait':
+            waitForRetry(command);
+            break;
         }
       } catch (error) {
         // A bug here must not kill the connection actor; report it and carry on.
@@ -206,6 +253,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
     return () => {
       stopped = true;
       active = false;
+      unwatchStderr();
       unregisterProbe();
       ports.onClient?.(null);
       attempts.close();

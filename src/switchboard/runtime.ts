@@ -109,6 +109,22 @@ export class Runtime {
     return this.index.index;
   }
 
+  /** Whether `server` has listed its catalog since it was added (its names route by the catalog). */
+  listed(server: string): boolean {
+    return Object.hasOwn(this.actor.getSnapshot().context.catalogs, server);
+  }
+
+  /**
+   * Routes a tool name on `server` by its catalog: the tool as the server knows it and whether it
+   * runs as a task; undefined while the server has listed nothing. Throws ToolNotFound.
+   */
+  routeTool(server: string, name: string): { tool: string; task: boolean } | undefined {
+    if (!this.listed(server)) return undefined;
+    const index = this.catalogIndex().tools;
+    const route = index.resolve(name, server, (s) => this.servers.isEnabled(s));
+    return { tool: route.tool, task: index.find(route)?.execution?.taskSupport === 'required' };
+  }
+
   /** Admits one request of the surface beyond tools, through the same path as a tool call. */
   private request<T>(server: string, spec: RequestSpec, options: RequestOptions): Promise<T> {
     if (this.stopped) return Promise.reject(stoppedError());
@@ -137,6 +153,7 @@ export class Runtime {
         const catalogs = this.actor.getSnapshot().context.catalogs;
         return Object.hasOwn(catalogs, name) ? catalogs[name]!.tools : [];
       },
+      route: (server, name) => this.routeTool(server, name),
       roots: () => this.roots.roots(),
       tokenStore: resolveTokenStore(options.tokenStore),
       authorize: options.authorize,

@@ -15,18 +15,18 @@ import type { CatalogIndex, Route } from '../routing/index.js';
 /** Per-request options of the surface's methods. */
 export interface RequestOptions {
   /** Route to this server; needed when a name or uri is on several servers. */
-  server?: string;
+  server?: string | undefined;
   /** Deadline for waiting, queueing and the request. Defaults to the server's `timeouts.callMs`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Aborting it rejects with `Cancelled` and sends `notifications/cancelled`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Passed to the server as `_meta`. */
-  meta?: Record<string, unknown>;
+  meta?: Record<string, unknown> | undefined;
   /**
    * A label for where this call comes from, carried in its `call.completed` event as `source` (the
    * admin API's live view sends `live-view`). Not sent to the server. Defaults to none (no `source` key).
    */
-  source?: string;
+  source?: string | undefined;
 }
 
 /** One request for the facade to admit and send. */

@@ -3,7 +3,7 @@ import { resolveInput } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { stoppedError, SwitchboardError } from '../core/errors.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from '../events/index.js';
-import type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
+import type { CallToolOptions, ServerInput, SwitchboardInput, SwitchboardOptions } from './options.js';
 import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, ReadResourceResult, Root } from '../protocol/index.js';
 import { Runtime, type RootActor } from './runtime.js';
 import type { HealthReport, ReloadResult, ServerStatus } from '../servers/index.js';
@@ -93,19 +93,26 @@ export class Switchboard {
     this.rt.roots.setRoots(roots);
   }
 
-  /** Calls a tool by bare, qualified or `server__tool` name; resolves with the server's result unchanged. */
+  /**
+   * Calls a tool by bare, qualified or `server__tool` name; resolves with the server's result
+   * unchanged. A qualified name or `{ server }` on a server that has not listed its catalog yet
+   * (connecting, or backing off within `admission.waitForReconnectMs`) waits for it within the
+   * call's deadline and is routed by it then: ToolNotFound only when the listed catalog lacks it.
+   */
   callTool(name: string, args?: Record<string, unknown>, options: CallToolOptions = {}): Promise<CallToolResult> {
     if (this.stopPromise) return Promise.reject(stoppedError());
     let route;
     let task = false;
+    let unrouted: string | undefined;
     try {
       const index = this.rt.catalogIndex().tools;
       route = index.resolve(name, options.server, (s) => this.rt.servers.isEnabled(s), () => this.rt.status.unconnected());
-      task = index.find(route)?.execution?.taskSupport === 'required';
+      if (this.rt.listed(route.server)) task = index.find(route)?.execution?.taskSupport === 'required';
+      else unrouted = name;
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.rt.path.open<CallToolResult>(route.server, { tool: route.tool, args, meta: options.meta, task }, options);
+    return this.rt.path.open<CallToolResult>(route.server, { tool: route.tool, unrouted, args, meta: options.meta, task }, options);
   }
 
   /** Reads a resource, routed by the catalog uri or a matching template (or `{ server }`); the result is unchanged. */
@@ -134,7 +141,7 @@ export class Switchboard {
   }
 
   /** Adds and (once started) connects a server; a bad config throws ConfigError. */
-  addServer(name: string, config: unknown): void {
+  addServer(name: string, config: ServerInput): void {
     if (this.stopPromise) throw stoppedError();
     this.rt.serverSet.add(name, config);
   }

@@ -48,7 +48,8 @@ describe('stdio faults', () => {
   });
 
   it('rejects every in-flight call once on a crash and refuses calls during backoff with a wait (RC-12)', async () => {
-    const s = open(rawServer(), { ...FAST, reconnect: { baseMs: 2000, minMs: 1000, maxMs: 2000 }, timeouts: { ...FAST.timeouts, callMs: 5000 } });
+    // Waiting for the reconnect is off: this is the refusal itself (test/waits/ covers the wait).
+    const s = open(rawServer(), { ...FAST, reconnect: { baseMs: 2000, minMs: 1000, maxMs: 2000 }, timeouts: { ...FAST.timeouts, callMs: 5000 }, admission: { waitForReconnectMs: 0 } });
     await s.start();
     const inFlight = [1, 2, 3].map(() => settleTime(s.callTool('do', { mode: 'hang' })));
     await new Promise((r) => setTimeout(r, 50));

@@ -72,7 +72,8 @@ const COMPLETE = { ref: { type: 'ref/resource' as const, uri: 'item://{id}' }, a
 
 describe('admission of resources, prompts and completion', () => {
   it('refuses requests to a server in backoff with ServerUnavailable, and shows its prompts and tools unavailable', async () => {
-    const { probe, sb } = await setup();
+    // Waiting for the reconnect is off: this is the refusal itself (test/waits/ covers the wait).
+    const { probe, sb } = await setup({ admission: { waitForReconnectMs: 0 } });
     expect(sb.listPrompts().every((p) => p.available)).toBe(true);
     probe.refuse = true;
     await probe.live!.close();

@@ -18,6 +18,7 @@ const connectionPolicy: ConnectionPolicy = {
   health: { intervalMs: 0, timeoutMs: 5000, failureThreshold: 2 },
   toolsRefreshDebounceMs: 100,
   idleTimeoutMs: 0,
+  waitForReconnectMs: 0,
 };
 
 const breakerPolicy: BreakerPolicy = {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, SimulatedClock } from 'xstate';
 import { computeBackoffDelay, nextRandom } from '../../machines/backoff.js';
 import {
@@ -16,6 +16,7 @@ const policy: ConnectionPolicy = {
   health: { intervalMs: 0, timeoutMs: 5000, failureThreshold: 2 },
   toolsRefreshDebounceMs: 100,
   idleTimeoutMs: 0,
+  waitForReconnectMs: 0,
 };
 
 const LOST: ErrorInfo = { code: 'ConnectionLost', message: 'Connection closed', retryable: true };
@@ -475,13 +476,106 @@ describe('serverConnection', () => {
     expect(c.actor.getSnapshot().value).toEqual({ disconnected: 'backoff' });
   });
 
-  it('fails at start when no session actor is provided', () => {
+  it('fails at start when no session actor is provided, sending nothing to the failed session', () => {
     const errors: unknown[] = [];
-    const actor = createActor(serverConnectionMachine, { clock: new SimulatedClock(), input: { server: 'files', policy, seed: 1 } });
-    actor.subscribe({ error: (error) => errors.push(error) });
-    actor.start();
-    expect(actor.getSnapshot().status).toBe('error');
+    const warned: unknown[][] = [];
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => void warned.push(args));
+    try {
+      const actor = createActor(serverConnectionMachine, { clock: new SimulatedClock(), input: { server: 'files', policy, seed: 1 } });
+      actor.subscribe({ error: (error) => errors.push(error) });
+      actor.start();
+      expect(actor.getSnapshot().status).toBe('error');
+    } finally {
+      warn.mockRestore();
+    }
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).message).toContain('not provided');
+    // Was: 'Event "session.close" was sent to stopped actor "session"' (npm test printed it).
+    expect(warned.map((args) => args.join(' ')).filter((text) => text.includes('stopped actor'))).toEqual([]);
+  });
+});
+
+describe('serverConnection: waiting for a reconnect (admission.waitForReconnectMs)', () => {
+  it('hands calls in backoff to the session to wait for the retry, with the setting and the last error', () => {
+    const c = startConnection({ waitForReconnectMs: 5_000 });
+    c.actor.send({ type: 'server.connect' });
+    c.ready();
+    c.lose();
+    expect(c.actor.getSnapshot().value).toEqual({ disconnected: 'backoff' });
+    c.actor.send({ type: 'tool.call', requestIds: ['w'], server: 'files' });
+    expect(c.commands.at(-1)).toEqual({ type: 'call.wait', requestIds: ['w'], error: LOST, withinMs: 5_000 });
+    // The retry comes as usual; the waiting call is the session's (held), nothing is refused.
+    c.waitRetry();
+    expect(c.state()).toBe('connecting');
+    expect(c.commands.filter((x) => x.type === 'call.refuse')).toEqual([]);
+  });
+
+  it('refuses calls in backoff at once when the setting is 0', () => {
+    const c = startConnection({ waitForReconnectMs: 0 });
+    c.actor.send({ type: 'server.connect' });
+    c.fail();
+    c.actor.send({ type: 'tool.call', requestIds: ['r'], server: 'files' });
+    expect(c.commands.at(-1)).toEqual({ type: 'call.refuse', requestIds: ['r'], error: LOST, retryInMs: c.ctx().retryInMs });
+  });
+
+  it('still refuses calls in error at once, whatever the setting', () => {
+    const c = startConnection({ waitForReconnectMs: 5_000 });
+    c.actor.send({ type: 'server.connect' });
+    c.fail(ENOENT);
+    c.actor.send({ type: 'tool.call', requestIds: ['e'], server: 'files' });
+    expect(c.commands.at(-1)).toEqual({ type: 'call.refuse', requestIds: ['e'], error: ENOENT, retryInMs: null });
+  });
+});
+
+describe('serverConnection: a connect that shows life', () => {
+  const progressed = (c: ReturnType<typeof startConnection>, elapsedMs: number, attemptId = c.ctx().attemptId) =>
+    c.actor.send({ type: 'session.progressed', attemptId, elapsedMs });
+
+  it('waits connectMs after each sign of life instead of connectMs in all', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    c.clock.increment(1_000);
+    progressed(c, 1_000);
+    c.clock.increment(1_499); // t = 2499: past the first deadline (1500), within 1000 + 1500
+    expect(c.state()).toBe('connecting');
+    expect(c.ctx().connectWindowMs).toBe(1_500);
+    c.clock.increment(1);
+    expect(c.state()).toBe('disconnected');
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'connectTimeout', error: { code: 'ConnectTimeout' } });
+  });
+
+  it('gives up at 3 × connectMs from the start of the attempt however lively the server is', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    for (let t = 300; t < 4_500; t += 300) {
+      c.clock.increment(300);
+      expect(c.state()).toBe('connecting');
+      progressed(c, t);
+    }
+    // t = 4200: the last sign left 300 ms of the 4500 ms patience, not 1500.
+    expect(c.ctx().connectWindowMs).toBe(300);
+    c.clock.increment(299);
+    expect(c.state()).toBe('connecting');
+    c.clock.increment(1);
+    expect(c.state()).toBe('disconnected');
+    expect(c.changes.at(-1)).toMatchObject({ reason: 'connectTimeout' });
+  });
+
+  it('ignores signs of an earlier attempt and signs past the patience, and starts each attempt with connectMs', () => {
+    const c = startConnection();
+    c.actor.send({ type: 'server.connect' });
+    const first = c.ctx().attemptId;
+    progressed(c, 4_000); // 500 ms of patience left
+    c.clock.increment(500);
+    expect(c.state()).toBe('disconnected');
+    c.waitRetry();
+    expect(c.state()).toBe('connecting');
+    expect(c.ctx().connectWindowMs).toBe(1_500);
+    progressed(c, 1_400, first);
+    progressed(c, 4_500);
+    c.clock.increment(1_499);
+    expect(c.state()).toBe('connecting');
+    c.clock.increment(1);
+    expect(c.state()).toBe('disconnected');
   });
 });

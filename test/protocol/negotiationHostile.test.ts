@@ -54,7 +54,7 @@ describe('a server that breaks on server/discover', () => {
     });
   }
 
-  it('takes a server silent on server/discover for legacy after half the connect timeout, on the same process', async () => {
+  it('takes a server silent on server/discover for legacy after half the connect timeout (at most 5 s), on the same process', async () => {
     const { sb, ms, seen } = await fallback('silent');
     expect(sb.getServer('broken')).toMatchObject({ state: 'connected', protocol: { era: 'legacy' } });
     expect(ms).toBeGreaterThanOrEqual(FAST.timeouts.connectMs / 2 - 50);
@@ -62,6 +62,16 @@ describe('a server that breaks on server/discover', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.methods.slice(0, 2)).toEqual(['server/discover', 'initialize']);
   });
+
+  it('waits at most 5 s of silence on server/discover under a long connect deadline (60 s for stdio), then sends initialize', async () => {
+    // Half of 20 s would be 10 s; a stdio server's own 60 s deadline would make it 30 s.
+    const { sb, ms, seen } = await fallback('silent', { timeouts: { ...FAST.timeouts, connectMs: 20_000 } });
+    expect(sb.getServer('broken')).toMatchObject({ state: 'connected', protocol: { era: 'legacy' } });
+    expect(ms).toBeGreaterThanOrEqual(5_000 - 50);
+    expect(ms).toBeLessThan(8_000);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.methods.slice(0, 2)).toEqual(['server/discover', 'initialize']);
+  }, 20_000);
 });
 
 describe('auto over streamable HTTP', () => {

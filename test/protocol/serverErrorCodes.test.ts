@@ -128,3 +128,15 @@ describe('a stdio server answering with −32000', () => {
     expect(sb.getServer('pipes')).toMatchObject({ state: 'connected', reconnects: 0 });
   });
 });
+
+describe('an SDK server’s −32602 (its message already carries the SDK prefix)', () => {
+  it('says "MCP error -32602: " once, not twice', async () => {
+    const calls = { count: 0 };
+    const sb = open(server(calls, { code: ErrorCode.InvalidParams, message: 'invalid arguments' }));
+    await sb.start();
+    const error = await sb.callTool('lookup', {}, { server: 's' }).catch((e: { code: string; message: string }) => e);
+    expect(error).toMatchObject({ code: 'InvalidArguments' });
+    // Was: 'tool "lookup" on server "s" rejected its arguments: MCP error -32602: MCP error -32602: invalid arguments'.
+    expect((error as { message: string }).message).toBe('tool "lookup" on server "s" rejected its arguments: MCP error -32602: invalid arguments');
+  });
+});

@@ -41,6 +41,15 @@ function networkCode(error: unknown): string | undefined {
 }
 
 /**
+ * An error's message with the SDK's "MCP error <code>: " prefix once: a v1 SDK server puts its own
+ * McpError's message, prefix included, on the wire, and the v1 client prefixes it again.
+ */
+function messageOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^(MCP error -?\d+: )+(?=MCP error -?\d+: )/, '');
+}
+
+/**
  * Classifies a failed request. `subject` names it in messages (defaults to `tool "<tool>"`);
  * the breaker outcome comes from the error table, except for requests that never reached the server.
  */
@@ -59,11 +68,11 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   }
   // An answer we put in place of one that could not be delivered (too large, broken envelope): the
   // server sent something unusable, whatever the method, so the breaker counts it.
-  if (error instanceof McpError && isSubstitute(error)) return fail('ProtocolError', `${where} failed: ${error.message}`);
+  if (error instanceof McpError && isSubstitute(error)) return fail('ProtocolError', `${where} failed: ${messageOf(error)}`);
   if (error instanceof McpError) {
     switch (error.code) {
       case ErrorCode.InvalidParams:
-        return fail('InvalidArguments', `${where} rejected its arguments: ${error.message}`);
+        return fail('InvalidArguments', `${where} rejected its arguments: ${messageOf(error)}`);
       case ErrorCode.ConnectionClosed:
       case ErrorCode.RequestTimeout:
         // The SDK's own: the session closed under the request (−32000), or the SDK's own timer
@@ -73,17 +82,17 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
         if (!isServerAnswer(error)) {
           return error.code === ErrorCode.ConnectionClosed ? fail('ConnectionLost', `${where}: connection lost`) : fail('ToolCallTimeout', `${where} timed out`);
         }
-        return fail('ServerError', `${where} failed: ${error.message}`);
+        return fail('ServerError', `${where} failed: ${messageOf(error)}`);
       case ErrorCode.InternalError:
         // SDK servers answer a prompt or resource callback that threw (a bad name, a bad uri:
         // the caller's mistake) with -32603; only a tool's -32603 means the server itself broke,
         // because McpServer turns a tool's exceptions into isError results.
-        return fail(kind === 'tool' ? 'ProtocolError' : 'ServerError', `${where} failed: ${error.message}`);
+        return fail(kind === 'tool' ? 'ProtocolError' : 'ServerError', `${where} failed: ${messageOf(error)}`);
       case ErrorCode.ParseError:
-        return fail('ProtocolError', `${where} failed: ${error.message}`);
+        return fail('ProtocolError', `${where} failed: ${messageOf(error)}`);
       default:
         // Method not found, invalid request and application codes: the server is alive and answered.
-        return fail('ServerError', `${where} failed: ${error.message}`);
+        return fail('ServerError', `${where} failed: ${messageOf(error)}`);
     }
   }
   const status = httpStatus(error);
@@ -101,8 +110,7 @@ export function classifyCallError(error: unknown, abortCause: AbortCause | null,
   }
   if (error instanceof MessageTooLargeError) return fail('ProtocolError', `${where} failed: ${error.message}`);
   if (error instanceof Error && error.name.includes('ZodError')) return fail('ProtocolError', `${where} returned an invalid result`);
-  const message = error instanceof Error ? error.message : String(error);
-  return fail('ProtocolError', `${where} failed: ${message}`);
+  return fail('ProtocolError', `${where} failed: ${messageOf(error)}`);
 }
 
 /** True when a request error says the server forgot our session (HTTP 400 or 404). */
@@ -127,7 +135,7 @@ export function classifyConnectError(error: unknown, retryAfterMs?: number, maxM
   // authorization server unreachable (retryable).
   if (error instanceof AuthError) return info('AuthRequired', error.message, error.retryable);
   if (error instanceof UnauthorizedError) return info('AuthRequired', 'the server requires authorization', false);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   const refusal = versionRefusal(error, maxMessageBytes);
   if (refusal !== undefined) return info('UnsupportedProtocolVersion', refusal, false);
   // What we put in place of an unusable answer (too large, broken envelope) during initialize or the

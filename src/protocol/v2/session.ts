@@ -4,7 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import { SwitchboardError } from '../../core/errors.js';
 import { abortRace } from '../abortRace.js';
 import { MAX_PAGES } from '../catalog.js';
-import { handover } from '../negotiate.js';
+import { handover, silenceWindowMs } from '../negotiate.js';
 import type { Channel } from '../transport.js';
 import type {
   CallFailure,
@@ -326,7 +326,7 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
     const warn = options.warn ?? (() => undefined);
     session = new V2Session(client, channel, events, factsOf(client, discover), options.server.transport === 'http' && !options.custom, options.clock ?? REAL_TIMERS, warn);
     // A server that refuses the listen stream, or is slow to acknowledge it, is still reachable:
-    // the connect waits half its deadline at most; a late acknowledgement still opens the stream.
+    // the connect waits half its deadline (at most 5 s) for it; a late acknowledgement still opens the stream.
     const name = options.server.name;
     const first = session.listen(signal).then(
       () => 'listening' as const,
@@ -336,7 +336,7 @@ export async function openModern(options: OpenOptions, events: SessionEvents, op
       },
     );
     const clock = options.clock ?? REAL_TIMERS;
-    const waitMs = Math.max(1, Math.floor(options.server.timeouts.connectMs / 2));
+    const waitMs = silenceWindowMs(options.server.timeouts.connectMs);
     let timer: unknown;
     const late = new Promise<'late'>((resolve) => {
       timer = clock.setTimeout(() => resolve('late'), waitMs);
