@@ -3,6 +3,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import type { HealthReport } from '../servers/index.js';
 import type { ToolInfo } from '../../machines/types.js';
+import { configCommands } from './configCommands.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
 import { out, outJson, printHealth, printResult, printTools, protocolsOf, unavailableOf, withLastErrors } from './report.js';
@@ -112,6 +113,7 @@ status stays 0 when listing worked, even if some servers are not connected.`,
     },
   },
   ...surfaceCommands,
+  ...configCommands,
 } satisfies Record<string, Command>;
 
 export type CommandName = keyof typeof commands;

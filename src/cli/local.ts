@@ -24,7 +24,21 @@ export interface CommandInput {
   force?: boolean | undefined;
   'no-browser'?: boolean | undefined;
   'log-level'?: string | undefined;
+  /** `add`: `K=V` for a stdio server's env, and for an http server's headers (repeatable). */
+  env?: string[] | undefined;
+  header?: string[] | undefined;
+  /** `add --url`: http (default) or sse. */
+  transport?: string | undefined;
+  /** `gateway --profile`, `client connect --profile`: a `gateway.profiles` name. */
+  profile?: string | undefined;
+  /** `client connect`: the host's config file, instead of its usual place. */
+  'host-config'?: string | undefined;
+  /** `client connect`: the entry's name in the host's file. Defaults to `switchboard`. */
+  name?: string | undefined;
+  /** The words before `--`, after the command's name. */
   positionals: string[];
+  /** The words after `--` (`add <name> -- <command> [args...]`), untouched by option parsing. */
+  commandLine?: string[] | undefined;
 }
 
 /** One CLI command: its `--help` text and what it does (resolves with the exit status). */

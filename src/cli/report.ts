@@ -2,6 +2,7 @@ import type { CallToolResult } from '../protocol/index.js';
 import type { HealthReport } from '../servers/index.js';
 import type { ServerProtocol, ServerStatus } from '../servers/index.js';
 import type { ErrorInfo, ToolInfo } from '../../machines/types.js';
+import { contentText } from './content.js';
 import { short, table } from './format.js';
 import { jsonText, terminalText } from './terminal.js';
 
@@ -61,12 +62,15 @@ export function noteUnavailable(unavailable: Unavailable[], consequence: string)
   }
 }
 
-/** A tool result: its text content (structuredContent only when there is no text), or all of it as JSON. */
+/**
+ * A tool result: its text content, images, audio and blobs as `<N bytes of MIME>` (as `read`
+ * prints them), structuredContent only when there is no text; or all of it as JSON.
+ */
 export function printResult(result: CallToolResult, json: boolean | undefined): number {
   if (json) outJson(result);
   else {
     const content = result.content ?? [];
-    for (const item of content) out(item.type === 'text' ? item.text : jsonText(item, 0));
+    for (const item of content) out(contentText(item));
     if (result.structuredContent && !content.some((item) => item.type === 'text')) outJson(result.structuredContent);
   }
   return result.isError ? 1 : 0;

@@ -1,8 +1,9 @@
 import type { GetPromptResult, ReadResourceResult } from '../protocol/index.js';
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo } from '../../machines/types.js';
+import { blobSummary, contentText } from './content.js';
 import { short, table } from './format.js';
 import { noteUnavailable, out, outJson, type Unavailable } from './report.js';
-import { jsonText, terminalText } from './terminal.js';
+import { terminalText } from './terminal.js';
 
 /**
  * What `resources`, `read`, `prompts` and `prompt` print: tables and text for people, one JSON
@@ -29,11 +30,6 @@ export function printResources(resources: ResourceInfo[], resourceTemplates: Res
   noteUnavailable(unavailable, 'its resources cannot be read now');
 }
 
-/** How a blob is shown: its size and type, never its bytes. */
-export function blobSummary(blob: string, mimeType: string | undefined): string {
-  return `<${Buffer.byteLength(blob, 'base64')} bytes of ${mimeType ?? 'application/octet-stream'}>`;
-}
-
 /** A read result: each content's text, blobs as `<N bytes of MIME>`; the whole result with --json. */
 export function printRead(result: ReadResourceResult, json: boolean | undefined): number {
   if (json) {
@@ -58,28 +54,6 @@ export function printPrompts(prompts: PromptInfo[], unavailable: Unavailable[], 
   }
   out(table(['PROMPT', 'SERVER', 'QUALIFIED NAME', 'ARGUMENTS', 'DESCRIPTION'], prompts.map((p) => [p.name, p.server, p.qualifiedName, argumentsCell(p), short(p.description)])));
   noteUnavailable(unavailable, 'its prompts cannot be got now');
-}
-
-type PromptContent = GetPromptResult['messages'][number]['content'];
-
-/** One message's content as a line: text as is, other kinds by what they are. */
-function contentText(content: PromptContent): string {
-  switch (content.type) {
-    case 'text':
-      return content.text;
-    case 'image':
-    case 'audio':
-      return blobSummary(content.data, content.mimeType);
-    case 'resource': {
-      const resource = content.resource;
-      if ('text' in resource && typeof resource.text === 'string') return resource.text;
-      return `${resource.uri} ${'blob' in resource && typeof resource.blob === 'string' ? blobSummary(resource.blob, resource.mimeType) : ''}`.trimEnd();
-    }
-    case 'resource_link':
-      return `<link ${content.uri}>`;
-    default:
-      return jsonText(content, 0);
-  }
 }
 
 /** A prompt's messages as `role: text`; the whole result with --json. */
