@@ -5,11 +5,12 @@ import type { Logger } from '../core/logger.js';
 import { toolFilter } from '../routing/index.js';
 import { packageVersion } from '../core/version.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
-import { GatewayCatalog } from './catalog.js';
+import { FirstLists } from './firstList.js';
 import { ListenFollows, watchListens } from './follows.js';
 import { installHandlers, type GatewaySession } from './handlers.js';
 import { ParkedExchanges } from './inputRequired.js';
 import { atLeast, mcpLevel, type GatewayAttachment, type GatewayOptions, type ListKind } from './options.js';
+import { GatewayViews, type GatewayView } from './profiles.js';
 import { GatewayRouter } from './router.js';
 
 /**
@@ -25,6 +26,10 @@ import { GatewayRouter } from './router.js';
  * One `Server` serves one downstream session: a stdio (or in-memory) connection gets one, pinned
  * to the era of its first message by the SDK's `serveStdio` entry; HTTP gets one per legacy
  * `Mcp-Session-Id`, and one per modern request (that era has no sessions).
+ *
+ * A session sees every server, or one profile's subset (`profiles.ts`: `connect(t, { profile })`,
+ * `/mcp/<profile>`); each subset is a `GatewayView` with its own catalog. A session's first list
+ * waits for servers still on their first connect (`firstList.ts`).
  */
 
 export type { GatewayAttachment, GatewayOptions } from './options.js';
@@ -39,10 +44,11 @@ export class Gateway {
   private readonly attachments = new Set<GatewayAttachment>();
   /** Modern calls parked between their `input_required` rounds. */
   private readonly parked: ParkedExchanges;
-  /** The uris the modern `/mcp` listen streams follow (`follow`); stdio connections keep their own. */
-  private readonly follows: ListenFollows;
   private exposes: (name: string) => boolean;
-  private readonly catalog: GatewayCatalog;
+  /** What sessions see: every server, or one profile's subset; made on first use. */
+  private readonly views: GatewayViews;
+  /** First lists waiting for servers still connecting. */
+  private readonly first: FirstLists;
   private readonly pending = new Set<ListKind>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Counts catalog changes: a session that initialized after the last one lists fresh anyway. */
@@ -54,11 +60,11 @@ export class Gateway {
     this.router = options.router ?? new GatewayRouter();
     this.router.attach(options.logger, (text) => sb.redact(text));
     this.exposes = toolFilter(options.tools);
-    this.catalog = new GatewayCatalog(sb, (name) => this.exposes(name));
+    this.views = new GatewayViews(sb, (name) => this.exposes(name), (view) => this.newFollows(view));
+    this.first = new FirstLists(sb, () => this.limits.initialWaitMs, options.logger);
     // A call waiting for its client's answer is held no longer than an idle session, and no more
     // of them than sessions: both are what a client that went away leaves behind.
     this.parked = new ParkedExchanges(() => ({ ttlMs: this.limits.sessionIdleMs, maxParked: this.limits.maxSessions }), options.logger);
-    this.follows = this.newFollows();
     this.offs = [
       sb.on('tools.changed', () => this.changed('tools')),
       sb.on('prompts.changed', () => this.changed('prompts')),
@@ -68,9 +74,11 @@ export class Gateway {
         for (const session of this.sessions) {
           if (session.subscriptions.has(event.uri) || session.follows?.has(event.uri)) this.notify(session, (s) => s.sendResourceUpdated({ uri: event.uri }));
         }
+        // The listen streams of each HTTP handler get it from the handler, which filters by their uris.
         for (const attachment of this.attachments) attachment.resourceUpdated?.(event.uri);
       }),
       sb.on('server.log', (event) => this.forwardLog(event.server, event.level, event.message)),
+      sb.on('config.reloaded', () => this.profilesReloaded()),
     ];
   }
 
@@ -106,15 +114,17 @@ export class Gateway {
    * the era (an `initialize` is 2025-11-25, a request with the 2026-07-28 `_meta` envelope or a
    * `server/discover` is modern) and one `Server` serves it from then on. The session ends when the
    * transport closes; its requests in flight are cancelled upstream. An `onclose` set on the
-   * transport before still runs.
+   * transport before still runs. `profile`: the session sees that profile's subset (one the
+   * config has: anything else throws); defaults to every server.
    */
-  async connect(transport: Transport): Promise<void> {
+  async connect(transport: Transport, options: { profile?: string | undefined } = {}): Promise<void> {
     if (this.closed) throw new Error('the gateway is closed');
+    const view = this.views.get(options.profile);
     const before = transport.onclose;
     // The uris this connection's listen streams follow (modern): the SDK's entry serves the
     // streams, the gateway subscribes upstream for them and sends the updates to its session.
-    const follows = this.newFollows();
-    const handle = serveStdio(({ era }) => this.createServer(era, true, follows), {
+    const follows = this.newFollows(view);
+    const handle = serveStdio(({ era }) => this.createServer(era, true, view, follows), {
       transport,
       onerror: (error) => this.options.logger?.log('warn', `gateway: ${this.sb.redact(error.message)}`),
     });
@@ -135,11 +145,12 @@ export class Gateway {
 
   /**
    * Serves one legacy (2025-11-25) session whose transport already knows its era (a streamable
-   * HTTP session: `initialize` opens it); resolves once the transport is started.
+   * HTTP session: `initialize` opens it); resolves once the transport is started. `profile` as
+   * for `connect`.
    */
-  async connectLegacy(transport: Transport): Promise<void> {
+  async connectLegacy(transport: Transport, profile?: string): Promise<void> {
     if (this.closed) throw new Error('the gateway is closed');
-    const server = this.createServer('legacy', true);
+    const server = this.createServer('legacy', true, this.views.get(profile));
     try {
       await server.connect(transport);
     } catch (error) {
@@ -148,21 +159,28 @@ export class Gateway {
     }
   }
 
-  /** A `Server` for one modern (2026-07-28) HTTP request: not a session, it ends with its exchange. */
-  requestServer(): Server {
+  /** A `Server` for one modern (2026-07-28) HTTP request: not a session, it ends with its exchange. `profile` as for `connect`. */
+  requestServer(profile?: string): Server {
     if (this.closed) throw new Error('the gateway is closed');
-    return this.createServer('modern', false);
+    return this.createServer('modern', false, this.views.get(profile));
   }
 
   /**
-   * Follows `uris` for a modern `/mcp` listen stream: subscribes upstream to each (the updates go
-   * to the attachments' `resourceUpdated`); returns the function that ends it (the stream closed).
+   * Follows `uris` for a modern `/mcp` (or `/mcp/<profile>`) listen stream: subscribes upstream to
+   * each uri the view offers (the updates go to the attachments' `resourceUpdated`); returns the
+   * function that ends it (the stream closed).
    */
-  follow(uris: readonly string[]): () => void {
+  follow(uris: readonly string[], profile?: string): () => void {
     if (this.closed) return () => undefined;
+    const { follows } = this.views.get(profile);
     const key = {};
-    this.follows.open(key, uris);
-    return () => this.follows.close(key);
+    follows.open(key, uris);
+    return () => follows.close(key);
+  }
+
+  /** The names of the profiles in the config in force. */
+  get profiles(): string[] {
+    return this.views.names();
   }
 
   /** Tells `attachment` of catalog changes from now on, and closes it with the gateway; returns the detach function. */
@@ -175,7 +193,7 @@ export class Gateway {
    * A new downstream `Server` of `era` with every handler; `register`: it is a session (counted,
    * asked for roots, its parked calls end with it); `follows`: its connection's listen streams.
    */
-  private createServer(era: 'legacy' | 'modern', register: boolean, follows?: ListenFollows): Server {
+  private createServer(era: 'legacy' | 'modern', register: boolean, view: GatewayView, follows?: ListenFollows): Server {
     const server = new Server(
       { name: this.options.name ?? 'mcp-switchboard', version: this.options.version ?? packageVersion() },
       {
@@ -190,8 +208,15 @@ export class Gateway {
       },
     );
     // A modern client is "initialized" by its first request: it has no handshake.
-    const session: GatewaySession = { server, era, lasting: register, subscriptions: new Map(), follows, logLevel: undefined, initialized: era === 'modern', generation: this.generation };
-    installHandlers(session, { sb: this.sb, router: this.router, catalog: this.catalog, parked: this.parked, redact: (text) => this.sb.redact(text) });
+    const session: GatewaySession = { server, era, lasting: register, view, subscriptions: new Map(), follows, logLevel: undefined, initialized: era === 'modern', generation: this.generation };
+    installHandlers(session, {
+      sb: this.sb,
+      router: this.router,
+      parked: this.parked,
+      redact: (text) => this.sb.redact(text),
+      firstList: (signal) => this.firstList(session, signal),
+      starting: (signal) => this.starting(session.view, signal),
+    });
     server.oninitialized = () => {
       session.initialized = true;
       session.generation = this.generation;
@@ -211,7 +236,6 @@ export class Gateway {
   /** Replaces the allow/deny filter (e.g. after a config reload) and tells every session its tools changed. */
   setToolFilter(tools: GatewayOptions['tools']): void {
     this.exposes = toolFilter(tools);
-    this.catalog.invalidate('tools');
     this.changed('tools');
   }
 
@@ -220,9 +244,10 @@ export class Gateway {
     this.closed ??= (async () => {
       for (const off of this.offs) off();
       if (this.timer !== undefined) clearTimeout(this.timer);
+      this.first.close();
       this.pending.clear();
       this.parked.clear();
-      this.follows.clear();
+      for (const view of this.views.all()) view.follows.clear();
       await Promise.allSettled([
         ...[...this.sessions].map((session) => session.server.close()),
         ...[...this.connections].map((connection) => connection.close()),
@@ -245,10 +270,41 @@ export class Gateway {
     this.options.logger?.log('info', 'gateway: session closed');
   }
 
+  /** The first list of a session waits for its servers' first connects (`firstList.ts`); later ones do not. */
+  private firstList(session: GatewaySession, signal: AbortSignal): Promise<unknown> {
+    // Servers that connected meanwhile: the list is built from their catalogs, whatever the order of the events.
+    session.firstList ??= this.starting(session.view, signal);
+    return session.firstList;
+  }
+
+  /** Waits for the view's servers still on their first connect (not remembered, unlike a first list). */
+  private async starting(view: GatewayView, signal: AbortSignal): Promise<boolean> {
+    const waited = await this.first.wait((server) => view.hasServer(server), signal);
+    if (waited) for (const part of ['tools', 'prompts', 'resources'] as const) view.catalog.invalidate(part);
+    return waited;
+  }
+
+  /**
+   * After a reload: every view whose profile changed (or went) lists afresh, and its sessions and
+   * listen streams are told that every list changed. Others are left alone.
+   */
+  private profilesReloaded(): void {
+    for (const view of this.views.reloaded()) {
+      const sessions = [...this.sessions].filter((s) => s.view === view && s.initialized);
+      if (view.gone && sessions.length > 0) this.options.logger?.log('warn', `gateway: profile "${view.profile}" is no longer in the config; its ${sessions.length} session(s) see no tools`);
+      for (const session of sessions) {
+        this.notify(session, (s) => s.sendToolListChanged());
+        this.notify(session, (s) => s.sendPromptListChanged());
+        this.notify(session, (s) => s.sendResourceListChanged());
+      }
+      for (const attachment of this.attachments) if (attachment.profile === view.profile) attachment.changed(['tools', 'prompts', 'resources']);
+    }
+  }
+
   /** Coalesces a burst of catalog changes (a reload, a reconnect) into one notification per kind. */
   private changed(kind: ListKind): void {
     // Before anything else: the next request must not be answered from the old catalog.
-    this.catalog.invalidate(kind);
+    this.views.invalidate(kind);
     if (this.closed) return;
     this.pending.add(kind);
     this.generation++;
@@ -285,10 +341,10 @@ export class Gateway {
     send(session.server).catch((error: unknown) => this.options.logger?.log('debug', `gateway: notification not sent: ${this.sb.redact(error instanceof Error ? error.message : String(error))}`));
   }
 
-  /** Follows of listen streams, subscribing upstream through the switchboard; failures are logged (the stream gets no updates for those uris). */
-  private newFollows(): ListenFollows {
+  /** Follows of listen streams, subscribing upstream to what `view` offers; failures are logged (the stream gets no updates for those uris). */
+  private newFollows(view: GatewayView): ListenFollows {
     return new ListenFollows(
-      (uri) => this.sb.subscribeResource(uri),
+      (uri) => view.subscribe(uri),
       (failed, total, first) => {
         const reason = this.sb.redact(first instanceof Error ? first.message : String(first));
         this.options.logger?.log('warn', `gateway: ${failed} of ${total} resource subscription(s) of a listen stream failed; the first: ${reason}`);

@@ -10,9 +10,9 @@ import {
 } from '@modelcontextprotocol/server';
 import type { CallToolOptions } from '../switchboard/options.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
-import type { GatewayCatalog } from './catalog.js';
 import { isUnknownTool, toMcpError, toolErrorResult, unknownTool } from './errors.js';
 import type { ListenFollows } from './follows.js';
+import type { GatewayView } from './profiles.js';
 import { Exchange, type ParkedExchanges, type Report } from './inputRequired.js';
 import { downstreamResult } from './results.js';
 import { refusal, type DownstreamRequest, type GatewayRouter, type InputRequest } from './router.js';
@@ -21,7 +21,8 @@ import { refusal, type DownstreamRequest, type GatewayRouter, type InputRequest 
  * The request handlers of one downstream session (DESIGN §12, §15): the switchboard's aggregated
  * catalog under qualified names, each request routed through the switchboard so it gets the
  * breaker, backpressure, deadlines and cancellation of any call. The same handlers serve both
- * eras; they differ only in how an upstream's question reaches the client (`during`).
+ * eras; they differ only in how an upstream's question reaches the client (`during`). A session
+ * sees its view (every server, or a profile's subset): what is not in it is unknown to it.
  */
 
 /** One downstream session: its SDK server, its era and what it subscribed to. */
@@ -34,6 +35,10 @@ export interface GatewaySession {
    * modern call it parks is its own, and ends with it. False for a modern HTTP request's server.
    */
   readonly lasting: boolean;
+  /** What it sees: every server, or one profile's subset. */
+  readonly view: GatewayView;
+  /** Its first list's wait for servers still connecting (`firstList.ts`); settled, later lists answer at once. */
+  firstList?: Promise<unknown>;
   /** Resource uris this session subscribed to, with the switchboard's unsubscribe function. */
   readonly subscriptions: Map<string, () => Promise<void>>;
   /** The uris its connection's `subscriptions/listen` streams follow (modern stdio, in memory). */
@@ -50,11 +55,16 @@ export interface GatewaySession {
 export interface HandlerContext {
   sb: Switchboard;
   router: GatewayRouter;
-  /** The exposed catalog, shared by every session and rebuilt only when it changes. */
-  catalog: GatewayCatalog;
   /** Modern calls waiting for their client's answers, shared by every session. */
   parked: ParkedExchanges;
   redact(text: string): string;
+  /** Resolves when this session's list may be answered: its first one waits for servers still connecting. */
+  firstList(signal: AbortSignal): Promise<unknown>;
+  /**
+   * Waits, as a first list does, for the session's servers still on their first connect (a name
+   * not known yet may be theirs); resolves true when it waited (the catalog is then rebuilt).
+   */
+  starting(signal: AbortSignal): Promise<boolean>;
 }
 
 /** The SDK's longest timer: a request to a person is bounded by the upstream's signal instead. */
@@ -97,7 +107,10 @@ function callKey(name: string, args: unknown): string {
 /** Registers every handler of the gateway on one session's server (before it connects). */
 export function installHandlers(session: GatewaySession, ctx: HandlerContext): void {
   const { server } = session;
-  const { sb, router, redact, catalog, parked } = ctx;
+  const { sb, router, redact, parked } = ctx;
+  // Shared by every session of the view and rebuilt only when it changes.
+  const { catalog } = session.view;
+  const scoped = session.view.profile !== undefined;
   const failed = (error: unknown) => toMcpError(error, redact);
   /** An upstream's result as the gateway's own, for this session's era. */
   const own = <T>(result: T): T => downstreamResult(result, session.era);
@@ -168,10 +181,15 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     }
   };
 
-  server.setRequestHandler('tools/list', () => ({ tools: catalog.toolList() }));
+  server.setRequestHandler('tools/list', async (_request, extra) => {
+    await ctx.firstList(extra.mcpReq.signal);
+    return { tools: catalog.toolList() };
+  });
   server.setRequestHandler('tools/call', async (request, extra) => {
     const { name } = request.params;
-    const tool = catalog.tool(name);
+    // A host may call a tool it knows before its server has connected: wait as a first list does.
+    let tool = catalog.tool(name);
+    if (!tool && (await ctx.starting(extra.mcpReq.signal))) tool = catalog.tool(name);
     if (!tool) throw unknownTool(name);
     // The call asked for progress: the upstream is asked for it (each round's request has its own token).
     const wantsProgress = extra.mcpReq._meta?.progressToken !== undefined;
@@ -199,10 +217,14 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     });
   });
 
-  server.setRequestHandler('prompts/list', () => ({ prompts: catalog.promptList() }));
+  server.setRequestHandler('prompts/list', async (_request, extra) => {
+    await ctx.firstList(extra.mcpReq.signal);
+    return { prompts: catalog.promptList() };
+  });
   server.setRequestHandler('prompts/get', async (request, extra) => {
     const { name } = request.params;
-    const prompt = catalog.prompt(name);
+    let prompt = catalog.prompt(name);
+    if (!prompt && (await ctx.starting(extra.mcpReq.signal))) prompt = catalog.prompt(name);
     if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${name} not found`);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
     // `own` inside the work: a modern round's input_required answer is the gateway's, and stays as it is.
@@ -211,14 +233,28 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     }) as never;
   });
 
-  server.setRequestHandler('resources/list', () => ({ resources: catalog.resourceList() }));
-  server.setRequestHandler('resources/templates/list', () => ({ resourceTemplates: catalog.templateList() }));
+  server.setRequestHandler('resources/list', async (_request, extra) => {
+    await ctx.firstList(extra.mcpReq.signal);
+    return { resources: catalog.resourceList() };
+  });
+  server.setRequestHandler('resources/templates/list', async (_request, extra) => {
+    await ctx.firstList(extra.mcpReq.signal);
+    return { resourceTemplates: catalog.templateList() };
+  });
   server.setRequestHandler('resources/read', async (request, extra) => {
     const { uri } = request.params;
-    // Known uris name their server; template reads are routed by the switchboard.
-    const upstream = catalog.resourceOwner(uri);
+    // A profile reads only from its servers; elsewhere known uris name their server and template
+    // reads are routed by the switchboard.
+    let routed: string | undefined;
+    try {
+      routed = catalog.resourceServer(uri);
+    } catch (error) {
+      throw failed(error);
+    }
+    const upstream = routed ?? catalog.resourceOwner(uri);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
-    return during(extra, upstream, callKey(uri, undefined), (signal) => sb.readResource(uri, { signal, ...meta }).then(own)).catch((error: unknown) => {
+    const options = routed === undefined ? meta : { ...meta, server: routed };
+    return during(extra, upstream, callKey(uri, undefined), (signal) => sb.readResource(uri, { signal, ...options }).then(own)).catch((error: unknown) => {
       throw failed(error);
     }) as never;
   });
@@ -226,7 +262,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   server.setRequestHandler('resources/subscribe', async (request, extra) => {
     const { uri } = request.params;
     if (!session.subscriptions.has(uri)) {
-      const unsubscribe = await sb.subscribeResource(uri, { signal: extra.mcpReq.signal }).catch((error: unknown) => {
+      const unsubscribe = await session.view.subscribe(uri, { signal: extra.mcpReq.signal }).catch((error: unknown) => {
         throw failed(error);
       });
       // Subscribed twice meanwhile: keep one switchboard subscription per session and uri.
@@ -245,7 +281,24 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   });
 
   server.setRequestHandler('completion/complete', async (request, extra) => {
-    return sb.complete(request.params as never, { signal: extra.mcpReq.signal }).then(own, (error: unknown) => {
+    // A profile completes only its own prompts and templates.
+    let server: string | undefined;
+    if (scoped) {
+      const { ref } = request.params;
+      if (ref.type === 'ref/prompt') {
+        const prompt = catalog.prompt(ref.name);
+        if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${ref.name} not found`);
+        server = prompt.server;
+      } else {
+        try {
+          server = catalog.templateServer(ref.uri);
+        } catch (error) {
+          throw failed(error);
+        }
+      }
+    }
+    const options = server === undefined ? { signal: extra.mcpReq.signal } : { signal: extra.mcpReq.signal, server };
+    return sb.complete(request.params as never, options).then(own, (error: unknown) => {
       throw failed(error);
     }) as never;
   });

@@ -56,6 +56,11 @@ export interface GatewayHttpOptions {
   maxMessageBytes?: number;
   /** The time source of `idleMs`. Defaults to `Date.now`. */
   now?: () => number;
+  /**
+   * The gateway profile its sessions see (`/mcp/<profile>`: that profile's servers and tools); one
+   * the config has, checked when each session opens. Defaults to every server.
+   */
+  profile?: string;
 }
 
 /** The handler: `(req, res, parsedBody?)`; pass `parsedBody` when a framework already read the body. */
@@ -119,7 +124,8 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
   let closed = false;
   let modernRequests = 0;
 
-  const modern = modernLeg(gateway, { maxMessageBytes, maxSessions });
+  const profile = options.profile;
+  const modern = modernLeg(gateway, { maxMessageBytes, maxSessions }, profile);
 
   /** When the next idle session expires; one timer, re-armed as sessions go idle. */
   const arm = () => {
@@ -250,7 +256,7 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
       if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
     };
     try {
-      await gateway.connectLegacy(transport);
+      await gateway.connectLegacy(transport, profile);
       // The answers to our keep-alive pings stop here: the gateway's Server never sent them.
       const deliver = transport.onmessage;
       transport.onmessage = (message, extra) => {

@@ -24,10 +24,10 @@ export interface ModernLeg {
   close(): Promise<void>;
 }
 
-/** Creates the modern leg of `gateway`'s `/mcp`. */
-export function modernLeg(gateway: Gateway, limits: { maxMessageBytes: number; maxSessions: number }): ModernLeg {
+/** Creates the modern leg of `gateway`'s `/mcp` (or `/mcp/<profile>`: its requests see that profile). */
+export function modernLeg(gateway: Gateway, limits: { maxMessageBytes: number; maxSessions: number }, profile?: string): ModernLeg {
   const logger = gateway.logger;
-  const handler = createMcpHandler(() => gateway.requestServer(), {
+  const handler = createMcpHandler(() => gateway.requestServer(profile), {
     legacy: 'reject',
     maxRequestBodySize: limits.maxMessageBytes,
     maxSubscriptions: limits.maxSessions,
@@ -35,6 +35,7 @@ export function modernLeg(gateway: Gateway, limits: { maxMessageBytes: number; m
     onerror: (error) => logger?.log('debug', `gateway: /mcp modern request: ${gateway.redact(error.message)}`),
   });
   const detach = gateway.attach({
+    profile,
     changed: (kinds) => {
       for (const kind of kinds) {
         if (kind === 'tools') handler.notify.toolsChanged();
@@ -51,7 +52,7 @@ export function modernLeg(gateway: Gateway, limits: { maxMessageBytes: number; m
       const uris = await listenRequestUris(request, parsedBody, limits.maxMessageBytes);
       const response = await handler.fetch(request, parsedBody === undefined ? undefined : { parsedBody });
       // Followed only once the SDK opened the stream (a refused listen is a JSON error), until it ends.
-      if (uris.length > 0 && response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('text/event-stream')) onClosed(gateway.follow(uris));
+      if (uris.length > 0 && response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('text/event-stream')) onClosed(gateway.follow(uris, profile));
       return response;
     },
     close: async () => {

@@ -30,6 +30,8 @@ export type ListKind = 'tools' | 'prompts' | 'resources';
 
 /** Something else the gateway tells of catalog changes and closes with it (the modern `/mcp` listen streams). */
 export interface GatewayAttachment {
+  /** The profile whose sessions it serves (`/mcp/<profile>`); a reload that changes that profile tells it every kind changed. Defaults to none. */
+  readonly profile?: string | undefined;
   /** The kinds whose catalogs changed (debounced like `list_changed`). */
   changed(kinds: ListKind[]): void;
   /** An upstream resource changed (followed through `Gateway.follow`, or by a legacy session). Defaults to ignoring it. */

@@ -125,7 +125,11 @@ export class GatewayRouter {
   private async ask<T>(kind: 'sampling' | 'elicitation', ctx: HandlerContext, send: (call: DownstreamRequest) => Promise<T>): Promise<T> {
     const calls = [...(this.running.get(ctx.server) ?? [])];
     const sessions = new Set(calls.map((c) => c.session));
-    if (sessions.size === 0) throw refusal(ErrorCode.InvalidRequest, `${kind} from server "${ctx.server}" refused: the gateway forwards it only during a client's request to that server`);
+    // Also reached outside the gateway (a call through the admin API, the CLI or the library on a
+    // switchboard created with these handlers): the message names what would have answered.
+    if (sessions.size === 0) {
+      throw refusal(ErrorCode.InvalidRequest, `${kind} from server "${ctx.server}" refused: only an MCP client whose request to that server is running can answer it, and none is (calls from the admin API, the CLI or the library have no client to ask)`);
+    }
     if (sessions.size > 1) throw refusal(ErrorCode.InvalidRequest, `${kind} from server "${ctx.server}" refused: requests of ${sessions.size} clients are running on it and the request does not say whose it is`);
     // The newest call of that one client: its stream is the most likely to be open.
     const call = calls.at(-1)!;

@@ -30,6 +30,8 @@ export interface StdioOptions {
   maxMessageBytes?: number;
   /** Bytes queued for a host that does not read before notifications are dropped. Defaults to `gateway.maxBufferedBytes` (1 MiB). */
   maxBufferedBytes?: number;
+  /** The gateway profile the session sees (one the config has, else this throws). Defaults to every server. */
+  profile?: string;
 }
 
 /**
@@ -37,6 +39,8 @@ export interface StdioOptions {
  * `await gateway.close(); await sb.stop();` and exiting.
  */
 export async function serveStdio(gateway: Gateway, io: StdioOptions = {}): Promise<StdioGateway> {
+  // Before anything is attached to stdin: an unknown profile leaves nothing behind.
+  if (io.profile !== undefined && !gateway.profiles.includes(io.profile)) throw new Error(`no gateway profile named "${io.profile}"`);
   const stdin = io.stdin ?? process.stdin;
   const stdout = io.stdout ?? process.stdout;
   const limits = gateway.limits;
@@ -63,6 +67,6 @@ export async function serveStdio(gateway: Gateway, io: StdioOptions = {}): Promi
     stdin.off('close', onStdinEnd);
     stdout.off('error', onStdoutError);
   });
-  await gateway.connect(transport);
+  await gateway.connect(transport, { profile: io.profile });
   return { ended };
 }

@@ -1,6 +1,7 @@
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerCatalog, ToolInfo } from '../../machines/types.js';
 import { AmbiguousToolError, SwitchboardError } from '../core/errors.js';
 import { distinctQualifiedName, splitQualified } from './naming.js';
+import { applyOverrides, hasOverrides, unlistedOriginal, type ToolOverrides } from './renames.js';
 import { compileUriTemplate, type MatchBudget, TEMPLATE_LIMITS, type TemplateLimits, type UriTemplateMatcher, uriTemplateProblem } from './uriTemplate.js';
 
 /**
@@ -38,6 +39,23 @@ const PROMPT_NOUNS: Nouns = {
     Object.assign(new SwitchboardError('AmbiguousPrompt', message ?? `prompt "${name}" exists on servers ${servers.map((s) => `"${s}"`).join(' and ')}; use "<server>__${name}" or { server }`), { servers }),
 };
 
+/**
+ * How shown names map back to the servers' own (tool renames, `renames.ts`): `originals` of the
+ * servers whose catalogs were renamed, by shown name; `unlisted` the rename config of a server
+ * whose catalog is not known yet. Defaults to none: shown names are the servers' names.
+ */
+export interface ShownNames {
+  originals?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  unlisted?: (server: string) => Readonly<Record<string, string>> | undefined;
+}
+
+/** One server's entries: by shown name, by the server's own name, in listing order. */
+interface OwnEntries<T> {
+  names: Map<string, T>;
+  originals: Map<string, T>;
+  entries: T[];
+}
+
 /** An index of named entries (tools or prompts) across servers. */
 export class NameIndex<T extends Named> {
   private readonly all: T[] = [];
@@ -46,22 +64,25 @@ export class NameIndex<T extends Named> {
   /** Plain qualified names shared by several entries, with the entries that share them. */
   private readonly collided = new Map<string, T[]>();
   /** Entries per server, so a call with `{ server }` is checked in O(1) whatever the catalog size. */
-  private readonly byServer = new Map<string, { names: Map<string, T>; entries: T[] }>();
+  private readonly byServer = new Map<string, OwnEntries<T>>();
 
   constructor(
     catalogs: Readonly<Record<string, readonly T[]>>,
     private readonly nouns: Nouns,
+    private readonly shown: ShownNames = {},
   ) {
     const sharing = new Map<string, number>();
     for (const entries of Object.values(catalogs)) for (const e of entries) sharing.set(e.qualifiedName, (sharing.get(e.qualifiedName) ?? 0) + 1);
     for (const [server, entries] of Object.entries(catalogs)) {
-      const own = { names: new Map<string, T>(), entries: [] as T[] };
+      const own: OwnEntries<T> = { names: new Map(), originals: new Map(), entries: [] };
+      const renamed = shown.originals?.get(server);
       this.byServer.set(server, own);
       for (const listed of entries) {
         const shared = sharing.get(listed.qualifiedName)! > 1;
         const entry = shared ? { ...listed, qualifiedName: distinctQualifiedName(listed.server, listed.name) } : listed;
         if (shared) this.collided.set(listed.qualifiedName, [...(this.collided.get(listed.qualifiedName) ?? []), entry]);
         own.names.set(entry.name, entry);
+        own.originals.set(renamed?.get(entry.name) ?? entry.name, entry);
         own.entries.push(entry);
         this.all.push(entry);
         const list = this.byName.get(entry.name);
@@ -82,9 +103,14 @@ export class NameIndex<T extends Named> {
     return [...(this.byServer.get(server)?.entries ?? [])];
   }
 
-  /** The entry a route lands on, when its server listed it. */
+  /** The entry a route (the server's own name) lands on, when its server listed it. */
   find(route: Route): T | undefined {
-    return this.byServer.get(route.server)?.names.get(route.tool);
+    return this.byServer.get(route.server)?.originals.get(route.tool);
+  }
+
+  /** The route of a shown entry: its server and the server's own name for it. */
+  private routeOf(entry: T): Route {
+    return { server: entry.server, tool: this.shown.originals?.get(entry.server)?.get(entry.name) ?? entry.name };
   }
 
   /**
@@ -95,14 +121,14 @@ export class NameIndex<T extends Named> {
     const { noun } = this.nouns;
     if (server !== undefined) return this.onServer(server, name, hasServer);
     const qualified = this.byQualified.get(name);
-    if (qualified) return { server: qualified.server, tool: qualified.name };
+    if (qualified) return this.routeOf(qualified);
     const sharers = this.collided.get(name);
     if (sharers) {
       const message = `qualified name "${name}" fits ${noun}s of several servers; use ${sharers.map((t) => `"${t.qualifiedName}"`).join(' or ')}, or { server }`;
       throw this.nouns.ambiguous(name, sharers.map((t) => t.server), message);
     }
     const owners = this.byName.get(name);
-    if (owners && owners.length === 1) return { server: owners[0]!.server, tool: name };
+    if (owners && owners.length === 1) return this.routeOf(owners[0]!);
     if (owners && owners.length > 1) throw this.nouns.ambiguous(name, owners.map((t) => t.server));
     const split = splitQualified(name);
     if (split && hasServer(split.server)) return this.onServer(split.server, split.tool, hasServer);
@@ -114,21 +140,31 @@ export class NameIndex<T extends Named> {
   private onServer(server: string, name: string, hasServer: (server: string) => boolean): Route {
     if (!hasServer(server)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${server}"`);
     const own = this.byServer.get(server);
-    // Never listed yet (still connecting, or down since start): admit the call, the server decides.
-    if (!own) return { server, tool: name };
-    if (own.names.has(name)) return { server, tool: name };
+    // Never listed yet (still connecting, or down since start): admit the call, the server decides
+    // (under its own name when the config renames it; a renamed-away name is not callable).
+    if (!own) {
+      const split = splitQualified(name);
+      const bare = split?.server === server ? split.tool : name;
+      const original = unlistedOriginal(bare, this.shown.unlisted?.(server));
+      if (original === undefined) throw new SwitchboardError(this.nouns.notFound, `server "${server}" has no ${this.nouns.noun} named "${bare}" (tools.rename gives it another name)`);
+      return { server, tool: original };
+    }
+    const entry = own.names.get(name);
+    if (entry) return this.routeOf(entry);
     const qualified = this.byQualified.get(name);
-    if (qualified?.server === server) return { server, tool: qualified.name };
+    if (qualified?.server === server) return this.routeOf(qualified);
     const split = splitQualified(name);
-    if (split?.server === server && own.names.has(split.tool)) return { server, tool: split.tool };
+    const named = split?.server === server ? own.names.get(split.tool) : undefined;
+    if (named) return this.routeOf(named);
     throw new SwitchboardError(this.nouns.notFound, `server "${server}" has no ${this.nouns.noun} named "${name}"`);
   }
 }
 
 /** The tool index (kept under its own name: embedders and tests use it). */
 export class ToolIndex extends NameIndex<ToolInfo> {
-  constructor(catalogs: Readonly<Record<string, readonly ToolInfo[]>>) {
-    super(catalogs, TOOL_NOUNS);
+  /** `shown`: how renamed tools map back to the servers' names (see `CatalogIndexOptions.tools`). */
+  constructor(catalogs: Readonly<Record<string, readonly ToolInfo[]>>, shown: ShownNames = {}) {
+    super(catalogs, TOOL_NOUNS, shown);
   }
 
   tools(): ToolInfo[] {
@@ -149,6 +185,12 @@ export interface CatalogIndexOptions {
    * a template's NFA is rebuilt on each read that gets past its prefilter.
    */
   maxCachedStates?: number;
+  /**
+   * A server's `tools:` config (its `rename` and `describe`), applied to its listed tools: shown
+   * and called by their new names, reaching the server under its own (`renames.ts`). Defaults to
+   * none.
+   */
+  tools?: (server: string) => ToolOverrides | undefined;
 }
 
 /** What the last `resolveResource` spent on templates: for tests and diagnostics. */
@@ -174,8 +216,9 @@ export class CatalogIndex {
   readonly templates: ResourceTemplateInfo[] = [];
   /**
    * One warning per server whose templates are not all used for routing (invalid or over the
-   * caps): they stay listed, and a read of their uris needs `{ server }`. Empty when all are used;
-   * the owner of the index logs these (routing prints nothing).
+   * caps): they stay listed, and a read of their uris needs `{ server }`; and one per tool rename
+   * that was skipped or names no listed tool (`renames.ts`). Empty when all are used; the owner of
+   * the index logs these (routing prints nothing).
    */
   readonly warnings: string[] = [];
   /** What the last `resolveResource` spent on templates (zero when a listed uri or `{ server }` routed it). */
@@ -192,8 +235,15 @@ export class CatalogIndex {
     const cache = { states: options.maxCachedStates ?? 1_000_000 };
     const tools: Record<string, ToolInfo[]> = {};
     const prompts: Record<string, PromptInfo[]> = {};
+    const originals = new Map<string, Map<string, string>>();
     for (const [server, catalog] of Object.entries(catalogs)) {
-      tools[server] = catalog.tools;
+      const overrides = options.tools?.(server);
+      if (hasOverrides(overrides)) {
+        const shown = applyOverrides(server, catalog.tools, overrides);
+        tools[server] = shown.tools;
+        if (shown.originals.size > 0) originals.set(server, shown.originals);
+        this.warnings.push(...shown.warnings);
+      } else tools[server] = catalog.tools;
       prompts[server] = catalog.prompts;
       for (const resource of catalog.resources) {
         this.resources.push(resource);
@@ -215,7 +265,8 @@ export class CatalogIndex {
       }
     }
     this.matchers.sort((a, b) => b.matcher.prefix.length - a.matcher.prefix.length || a.matcher.expressions - b.matcher.expressions || a.order - b.order);
-    this.tools = new ToolIndex(tools);
+    const unlisted = options.tools ? (server: string) => options.tools!(server)?.rename : undefined;
+    this.tools = new ToolIndex(tools, { originals, ...(unlisted ? { unlisted } : {}) });
     this.prompts = new NameIndex(prompts, PROMPT_NOUNS);
   }
 

@@ -1,12 +1,12 @@
 import { escapeHtml as escape } from '../core/htmlPage.js';
-import { ROUTES } from './routes.js';
+import { PROFILE_ROUTES, ROUTES } from './routes.js';
 
 /**
  * The page at `GET /api`: product, version and the API's routes, self-contained (no script, no
  * stylesheet or font from the network). It holds no state and no secret, so it needs no token.
  */
 export function indexPage(version: string): string {
-  const rows = ROUTES.map(
+  const rows = [...ROUTES, ...PROFILE_ROUTES].map(
     (r) => `<tr><td><code>${r.method}</code></td><td><code>${escape(r.path)}</code></td><td>${escape(r.what)}</td><td>${r.token ? 'yes' : 'no'}</td></tr>`,
   ).join('\n');
   return `<!doctype html>

@@ -4,7 +4,9 @@ import type { Context } from 'hono';
  * The admin API's routes in one table. It drives everything: the app registers one handler per
  * row (a row without a handler does not compile), the bearer-token rule is the row's `token`, the
  * page at `/api` lists the rows, and a wrong method on a known path answers 405 with the `Allow`
- * header built from them. `/mcp` itself (the gateway) is served beside the app by `serve`.
+ * header built from them. `/mcp` itself (the gateway) is served beside the app by `serve`, and so
+ * is `/mcp/<profile>` (`PROFILE_ROUTES`, a gateway profile, DESIGN §18): a path under `/mcp/` that
+ * is not an admin route.
  */
 
 export interface RouteInfo {
@@ -47,6 +49,35 @@ export const ROUTES = [
   { method: 'DELETE', path: '/mcp', what: 'end a gateway session', token: true },
   { method: 'GET', path: '/metrics', what: 'Prometheus metrics', token: true },
 ] as const satisfies readonly RouteInfo[];
+
+/**
+ * A gateway profile's MCP endpoint (DESIGN §18): the same as `/mcp` (token, Host/Origin checks,
+ * bounds), for the servers and tools of `gateway.profiles.<profile>`. Served by `serve` beside the
+ * admin app, like `/mcp`; an unknown profile is 404. A profile named like an admin route under
+ * `/mcp/` (`RESERVED_PROFILE_NAMES`) is not served here: the admin route answers.
+ */
+export const PROFILE_ROUTES = [
+  { method: 'POST', path: '/mcp/:profile', what: "streamable HTTP MCP of a gateway profile (gateway.profiles): only its servers' tools, prompts and resources", token: true },
+  { method: 'GET', path: '/mcp/:profile', what: "a gateway profile session's stream of server-to-client messages", token: true },
+  { method: 'DELETE', path: '/mcp/:profile', what: 'end a gateway profile session', token: true },
+] as const satisfies readonly RouteInfo[];
+
+/** The first path segments under `/mcp/` that admin routes use: no profile is served at these. */
+export const RESERVED_PROFILE_NAMES: ReadonlySet<string> = new Set(
+  ROUTES.map((route) => /^\/mcp\/([^/:]+)/.exec(route.path)?.[1]).filter((segment): segment is string => segment !== undefined),
+);
+
+/** A profile path segment: the characters a profile name may have (`PROFILE_NAME` in the config schema). */
+const PROFILE_SEGMENT = /^\/mcp\/([A-Za-z0-9_-]{1,32})$/;
+
+/**
+ * The profile a request path names (`/mcp/<profile>`, no query), or undefined when the path is
+ * not a profile's: `/mcp` itself, an admin route, or no single segment of profile characters.
+ */
+export function profileOfPath(path: string): string | undefined {
+  const segment = PROFILE_SEGMENT.exec(path)?.[1];
+  return segment === undefined || RESERVED_PROFILE_NAMES.has(segment) ? undefined : segment;
+}
 
 type Row = (typeof ROUTES)[number];
 /** A row's key, `METHOD path` as in the table: `GET /mcp/servers/:name`. */

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { createGatewayHttpHandler, type Gateway } from '../gateway/index.js';
+import { createGatewayHttpHandler, type Gateway, type GatewayHttpHandler } from '../gateway/index.js';
 import { toLogLevel, type Logger } from '../core/logger.js';
 import type { ReloadResult } from '../servers/index.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
@@ -9,6 +9,7 @@ import { createAdminApp } from './app.js';
 import { generateToken, tokenFilePath, writeTokenFile } from './auth.js';
 import { allowedHostNames, bindsEveryInterface, hostWithPort } from './guards.js';
 import { MCP_PATH, mcpEndpoint } from './mcpEndpoint.js';
+import { profileOfPath, RESERVED_PROFILE_NAMES } from './routes.js';
 
 /** Options of the admin service around a switchboard. */
 export interface ServeOptions {
@@ -28,9 +29,10 @@ export interface ServeOptions {
    */
   logEvents?: boolean;
   /**
-   * Served as streamable HTTP MCP at `/mcp` (same token and Host/Origin checks); its sessions end
-   * at `close()`. Create the switchboard with the gateway router's handlers (see createGateway).
-   * Defaults to none: `/mcp` answers 404.
+   * Served as streamable HTTP MCP at `/mcp` (same token and Host/Origin checks), and each gateway
+   * profile at `/mcp/<profile>` (the same checks and bounds; an unknown profile is 404); their
+   * sessions end at `close()`, a profile's when a reload removes it. Create the switchboard with
+   * the gateway router's handlers (see createGateway). Defaults to none: `/mcp` answers 404.
    */
   gateway?: Gateway;
   /** Reloads the config file for `POST /mcp/config/reload`. Defaults to none (that route answers 501). */
@@ -119,15 +121,52 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
   });
   const adminListener = getRequestListener(app.fetch);
   const bounds = sb.gatewayConfig;
-  const gatewayHttp = options.gateway
-    ? createGatewayHttpHandler(options.gateway, { maxSessions: bounds.maxSessions, idleMs: bounds.sessionIdleMs, maxBufferedBytes: bounds.maxBufferedBytes, maxMessageBytes: bounds.maxMessageBytes })
-    : undefined;
-  const mcp = gatewayHttp ? mcpEndpoint({ handler: gatewayHttp, token, allowedHosts: new Set(allowedHosts), lifecycle }) : undefined;
-  // `/mcp` itself is the gateway (node:http, the SDK transport reads the request); the rest is Hono.
+  const gateway = options.gateway;
+  const httpOf = (profile?: string) =>
+    createGatewayHttpHandler(gateway!, {
+      maxSessions: bounds.maxSessions,
+      idleMs: bounds.sessionIdleMs,
+      maxBufferedBytes: bounds.maxBufferedBytes,
+      maxMessageBytes: bounds.maxMessageBytes,
+      ...(profile === undefined ? {} : { profile }),
+    });
+  const gatewayHttp = gateway ? httpOf() : undefined;
+  // One handler per profile, made on its first request: each has `/mcp`'s bounds, its sessions its own.
+  const profileHttp = new Map<string, GatewayHttpHandler>();
+  const profiles = () => (gateway ? gateway.profiles : []);
+  const handlerFor = (profile: string | undefined): GatewayHttpHandler | undefined => {
+    if (profile === undefined) return gatewayHttp;
+    if (!profiles().includes(profile)) return undefined;
+    let handler = profileHttp.get(profile);
+    if (!handler) profileHttp.set(profile, (handler = httpOf(profile)));
+    return handler;
+  };
+  const mcp = gatewayHttp ? mcpEndpoint({ handlerFor, profiles, token, allowedHosts: new Set(allowedHosts), lifecycle }) : undefined;
+  // `/mcp` and `/mcp/<profile>` are the gateway (node:http, the SDK transport reads the request); the rest is Hono.
   server.on('request', (req, res) => {
-    if (mcp && (req.url ?? '').split('?')[0] === MCP_PATH) mcp(req, res);
+    const path = (req.url ?? '').split('?')[0]!;
+    const profile = mcp && path !== MCP_PATH ? profileOfPath(path) : undefined;
+    if (mcp && (path === MCP_PATH || profile !== undefined)) mcp(req, res, profile);
     else void adminListener(req, res);
   });
+  const unservedProfiles = () => {
+    const hidden = profiles().filter((name) => RESERVED_PROFILE_NAMES.has(name));
+    if (hidden.length > 0) logger.log('warn', `gateway profiles ${hidden.map((p) => `"${p}"`).join(', ')} are not served over HTTP: /mcp/<name> is an admin API route (rename them; switchboard gateway --profile still serves them)`);
+  };
+  if (gateway) {
+    unservedProfiles();
+    // A reload that removes a profile ends its HTTP sessions; its path answers 404 from then on.
+    offs.push(
+      sb.on('config.reloaded', () => {
+        unservedProfiles();
+        for (const [profile, handler] of profileHttp) {
+          if (profiles().includes(profile)) continue;
+          profileHttp.delete(profile);
+          void handler.close();
+        }
+      }),
+    );
+  }
 
   let tokenFile: string | undefined;
   if (!configured) {
@@ -135,7 +174,8 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
     writeTokenFile(tokenFile, token);
   }
   const url = `http://${hostWithPort(host, boundPort)}`;
-  logger.log('info', 'admin API listening', { url, tokenFile, allowedHosts, mcp: gatewayHttp ? `${url}${MCP_PATH}` : undefined });
+  const servedProfiles = profiles().filter((name) => !RESERVED_PROFILE_NAMES.has(name)).map((name) => `${url}${MCP_PATH}/${name}`);
+  logger.log('info', 'admin API listening', { url, tokenFile, allowedHosts, mcp: gatewayHttp ? `${url}${MCP_PATH}` : undefined, ...(servedProfiles.length > 0 ? { profiles: servedProfiles } : {}) });
   if (bindsEveryInterface(host)) {
     logger.log('warn', `listening on every interface (${host}); the Host header must be one of the accepted names, add the names clients use to admin.allowedHosts`, { allowedHosts });
   }
@@ -174,6 +214,8 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
         }
         // Downstream sessions end before the upstreams stop: a host sees its session close, not errors.
         await gatewayHttp?.close();
+        await Promise.allSettled([...profileHttp.values()].map((handler) => handler.close()));
+        profileHttp.clear();
         await options.gateway?.close();
         closeApp();
         await sb.stop();

@@ -98,7 +98,8 @@ export class Runtime {
   catalogIndex(): CatalogIndex {
     const catalogs = this.actor.getSnapshot().context.catalogs;
     if (this.index?.catalogs !== catalogs) {
-      this.index = { catalogs, index: new CatalogIndex(catalogs) };
+      // Per-server tools.rename and tools.describe (DESIGN §18) apply wherever a tool is shown or routed.
+      this.index = { catalogs, index: new CatalogIndex(catalogs, { tools: (name) => this.servers.get(name)?.config.tools }) };
       // Templates a server lists past the routing caps: said once per text, not on every rebuild.
       for (const warning of this.index.index.warnings) {
         if (this.templateWarnings.has(warning)) continue;

@@ -60,8 +60,8 @@ const ROOTS = { roots: [{ uri: 'file:///work/a', name: 'a' }] };
 
 /** How a client is connected: which transport the test uses. */
 export type Wire =
-  | { kind: 'memory'; gateway: Gateway }
-  | { kind: 'http'; url: URL }
+  | { kind: 'memory'; gateway: Gateway; profile?: string }
+  | { kind: 'http'; url: URL; headers?: Record<string, string> }
   | { kind: 'stdio'; server: StdioServerParameters };
 
 /** Options of `connectDownstream`. */
@@ -152,10 +152,10 @@ async function connectEra(era: Era, wire: Wire, options: DownstreamOptions): Pro
     const downstream = legacy(client, options.answer ?? false);
     if (wire.kind === 'memory') {
       const [clientSide, serverSide] = LegacyMemory.createLinkedPair();
-      await wire.gateway.connect(serverSide);
+      await wire.gateway.connect(serverSide, { profile: wire.profile });
       await client.connect(clientSide);
       record(clientSide as never, downstream.received);
-    } else if (wire.kind === 'http') await client.connect(new LegacyHttp(wire.url));
+    } else if (wire.kind === 'http') await client.connect(new LegacyHttp(wire.url, wire.headers ? { requestInit: { headers: wire.headers } } : undefined));
     else await client.connect(new LegacyStdio({ ...wire.server, stderr: 'pipe' }));
     return downstream;
   }
@@ -163,10 +163,10 @@ async function connectEra(era: Era, wire: Wire, options: DownstreamOptions): Pro
   const downstream = modern(client, options.answer ?? false);
   if (wire.kind === 'memory') {
     const [clientSide, serverSide] = ModernMemory.createLinkedPair();
-    await wire.gateway.connect(serverSide);
+    await wire.gateway.connect(serverSide, { profile: wire.profile });
     await client.connect(clientSide);
     record(clientSide as never, downstream.received);
-  } else if (wire.kind === 'http') await client.connect(new ModernHttp(wire.url));
+  } else if (wire.kind === 'http') await client.connect(new ModernHttp(wire.url, wire.headers ? { requestInit: { headers: wire.headers } } : undefined));
   else await client.connect(new ModernStdio({ ...wire.server, stderr: 'pipe' }));
   return downstream;
 }

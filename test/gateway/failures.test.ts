@@ -37,7 +37,8 @@ describe('failed calls', () => {
 
   it('answers a call to a server that is down as ServerUnavailable with retryAfterMs', async () => {
     const clock = new SimulatedClock();
-    const config = { defaults: { health: { intervalMs: 0 }, reconnect: { baseMs: 4_000, minMs: 4_000, maxMs: 4_000 } } };
+    // admission.waitForReconnectMs 0: refused at once (a call would otherwise wait for the retry).
+    const config = { defaults: { health: { intervalMs: 0 }, reconnect: { baseMs: 4_000, minMs: 4_000, maxMs: 4_000 }, admission: { waitForReconnectMs: 0 } } };
     const { sb, gateway, probe } = await setup({ config, sb: { clock, random: () => 0.5 } });
     const client = await connectClient(gateway);
     probe.refuse = true;

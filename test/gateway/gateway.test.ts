@@ -287,7 +287,7 @@ describe.each(ERAS)('server -> client requests (%s client: requests in legacy, i
     const { gateway, probe } = await setup();
     await connect(era, gateway, { answer: true });
     const ask = probe.server!.server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'q' } }], maxTokens: 5 });
-    await expect(ask).rejects.toThrow(/refused: the gateway forwards it only during a client's request to that server/);
+    await expect(ask).rejects.toThrow(/refused: only an MCP client whose request to that server is running can answer it, and none is \(calls from the admin API, the CLI or the library have no client to ask\)/);
   });
 
   it('refuses sampling for a client that did not declare it', async () => {
