@@ -19,6 +19,9 @@ export interface ErrorRule {
  * The one error table (DESIGN §5): code → HTTP status, breaker outcome and CLI exit status. The
  * admin API, the CLI and the README's table read it (a test checks the README against it).
  */
+/** The `_meta` key of the error in a failed tool result the gateway and the framework tools give a model (DESIGN §12). */
+export const ERROR_META_KEY = 'mcp-switchboard/error';
+
 export const ERROR_TABLE = {
   ConfigError: { status: 400, retryAfter: false, breaker: null, exit: 2 },
   InvalidRequest: { status: 400, retryAfter: false, breaker: null, exit: 2 },

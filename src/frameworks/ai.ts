@@ -1,4 +1,5 @@
 import * as ai from 'ai';
+import { ERROR_META_KEY } from '../core/errors.js';
 import type { CallToolResult } from '../protocol/index.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import { partsText, resultParts } from './content.js';
@@ -16,8 +17,6 @@ import { callForModel, described, failureText, modelTools, objectArguments, type
  * `isError`, `error-text`, which the providers send as their own error results.
  */
 
-/** The `_meta` key of the error in a failed call's result, as the gateway writes it (DESIGN §12). */
-const ERROR_META_KEY = 'mcp-switchboard/error';
 
 /** Options of `toAISDKTools`. */
 export interface AISDKToolOptions extends FrameworkToolOptions {

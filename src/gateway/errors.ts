@@ -1,5 +1,5 @@
 import { ProtocolError, ProtocolErrorCode as ErrorCode, type CallToolResult } from '@modelcontextprotocol/server';
-import { isSwitchboardError, toErrorInfo, type ErrorCode as SwitchboardCode } from '../core/errors.js';
+import { ERROR_META_KEY, isSwitchboardError, toErrorInfo, type ErrorCode as SwitchboardCode } from '../core/errors.js';
 
 /**
  * How the gateway answers failures (DESIGN §12). A tool call the switchboard refused or that
@@ -8,8 +8,7 @@ import { isSwitchboardError, toErrorInfo, type ErrorCode as SwitchboardCode } fr
  * unknown tools. Other requests (prompts, resources, completion) answer with JSON-RPC errors.
  */
 
-/** The `_meta` key of the error in a failed tool result. */
-export const ERROR_META_KEY = 'mcp-switchboard/error';
+export { ERROR_META_KEY };
 
 /** Codes that mean "no such tool here": JSON-RPC errors, not tool results. */
 const UNKNOWN_TOOL = new Set<SwitchboardCode>(['ToolNotFound', 'AmbiguousTool', 'ServerNotFound']);
