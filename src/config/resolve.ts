@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { snapshotConfigValue } from './depth.js';
 import { expandSnapshot, formatPath, type Expansion } from './expand.js';
-import { SERVER_KEYS, unknownKeyMessage } from './keys.js';
+import { SERVER_KEYS, suggestKey, unknownKeyMessage } from './keys.js';
 import { fromMcpServers, isMcpServersShape, normalizeTransport } from './mcpServers.js';
 import { FORBIDDEN_KEYS } from './parse.js';
 import {
@@ -26,6 +26,8 @@ export interface ResolveOptions {
   env?: NodeJS.ProcessEnv;
   /** File name shown in errors. */
   source?: string;
+  /** Servers an embedder supplies in code (`transports`), which profiles may name beside the config's. Defaults to none. */
+  codeServers?: readonly string[];
 }
 
 const TRANSPORTS = new Set(['stdio', 'http', 'sse']);
@@ -169,10 +171,25 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
   for (const [name, server] of Object.entries(parsed.data.servers)) {
     resolved[name] = resolveServer(name, server, parsed.data.defaults, issues, secrets.get(name));
   }
+  checkProfiles(parsed.data.gateway?.profiles, [...Object.keys(parsed.data.servers), ...(options.codeServers ?? [])], issues);
   if (issues.length > 0) throw new ConfigError(issues.map((issue) => ({ ...issue, path: rename(issue.path) })), options.source);
   const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, gateway: resolveGateway(parsed.data.gateway), warnings };
   if (parsed.data.defaults) config.defaults = parsed.data.defaults;
   return config;
+}
+
+/**
+ * A profile's servers must be servers of this config: a typo (or a server taken out later) would
+ * leave its hosts with no tools and nothing said.
+ */
+function checkProfiles(profiles: Record<string, { servers?: string[] | undefined }> | undefined, servers: string[], issues: ConfigIssue[]): void {
+  for (const [profile, { servers: names }] of Object.entries(profiles ?? {})) {
+    (names ?? []).forEach((name, i) => {
+      if (servers.includes(name)) return;
+      const hint = suggestKey(name, servers);
+      issues.push({ path: `gateway.profiles.${profile}.servers.${i}`, message: `no server named "${name}" in servers${hint ? ` (did you mean "${hint}"?)` : ''}` });
+    });
+  }
 }
 
 /** The `gateway:` block with every bound filled in from `DEFAULT_GATEWAY_LIMITS`. */

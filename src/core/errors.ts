@@ -72,8 +72,11 @@ export interface SwitchboardErrorOptions {
 export class SwitchboardError extends Error {
   readonly [BRAND] = true;
   readonly code!: ErrorCode;
-  /** Suggested wait before trying again, when the failure is temporary (codes with Retry-After). */
-  readonly retryAfterMs?: number;
+  /**
+   * Suggested wait before trying again, when the failure is temporary (codes with Retry-After).
+   * Declared only: an error without one has no such own property (`'retryAfterMs' in e` is false).
+   */
+  declare readonly retryAfterMs?: number;
 
   constructor(code: ErrorCode, message: string, options: SwitchboardErrorOptions = {}) {
     // Built through the base class, an error still becomes its code's class, so that
@@ -82,7 +85,7 @@ export class SwitchboardError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = code.endsWith('Error') ? code : `${code}Error`;
     this.code = code;
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    if (options.retryAfterMs !== undefined) (this as { retryAfterMs?: number }).retryAfterMs = options.retryAfterMs;
   }
 }
 

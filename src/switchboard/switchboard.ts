@@ -159,7 +159,7 @@ export class Switchboard {
    */
   async reload(input: SwitchboardInput): Promise<ReloadResult> {
     if (this.stopPromise) throw stoppedError();
-    return this.rt.serverSet.reload(() => resolveInput(input, this.options.env ? { env: this.options.env } : {}));
+    return this.rt.serverSet.reload(() => resolveInput(input, resolveOptions(this.options)));
   }
 
   /** Forces a fresh connection now, from any state, forgetting earlier failures. */
@@ -224,5 +224,11 @@ export class Switchboard {
  * a bad config throws ConfigError synchronously. Nothing connects until `start()`.
  */
 export function createSwitchboard(input: SwitchboardInput, options: SwitchboardOptions = {}): Switchboard {
-  return new Switchboard(resolveInput(input, options.env ? { env: options.env } : {}), options);
+  return new Switchboard(resolveInput(input, resolveOptions(options)), options);
+}
+
+/** How the facade's options shape config resolution: the variables, and the servers given in code. */
+function resolveOptions(options: SwitchboardOptions): { env?: NodeJS.ProcessEnv; codeServers: string[] } {
+  const codeServers = Object.keys(options.transports ?? {});
+  return options.env ? { env: options.env, codeServers } : { codeServers };
 }

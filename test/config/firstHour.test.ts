@@ -73,3 +73,15 @@ describe('first-hour settings', () => {
     expect(issuesOf(() => resolveConfig({ mcpServers: { m: { command: 'x' } }, gateway: { initialWaitMs: -1 } })).map((i) => i.path)).toEqual(['gateway.initialWaitMs']);
   });
 });
+
+describe('gateway profiles name servers of the config', () => {
+  it('refuses a profile naming a server the config does not have, with a hint', () => {
+    expect(issuesOf(() => resolveConfig({ servers: { files: { command: 'x' } }, gateway: { profiles: { dev: { servers: ['files', 'fils'] } } } }))).toEqual([
+      { path: 'gateway.profiles.dev.servers.1', message: 'no server named "fils" in servers (did you mean "files"?)' },
+    ]);
+    // Also from an mcpServers file.
+    expect(issuesOf(() => resolveConfig({ mcpServers: { a: { command: 'x' } }, gateway: { profiles: { p: { servers: ['b'] } } } }))).toEqual([
+      { path: 'gateway.profiles.p.servers.0', message: 'no server named "b" in servers' },
+    ]);
+  });
+});
