@@ -7,17 +7,46 @@ import type { Switchboard } from '../switchboard/switchboard.js';
  * tools once, right after `initialize`; a server that is still starting then (a cold `npx -y`
  * downloads its package first) would be missing from that host until it happens to list again. So
  * a session's first `tools/list`, `prompts/list`, `resources/list` or `resources/templates/list`
- * waits, up to `gateway.initialWaitMs`, while any server it can see is on its first connect
- * (`connecting`, or `disconnected` and retrying, never connected yet). It ends early once every
- * such server settles (connected, or in `error`), and at once on a reload, on the gateway's close
- * or when the request is cancelled. Lists after it answer at once; servers that connect later are
- * announced with `list_changed`, as always.
+ * waits, up to `gateway.initialWaitMs`, while any server it can see is starting: on its FIRST
+ * connect attempt (never connected, and no attempt failed yet). A server whose first attempt
+ * failed (a connect timeout, a crash at start) is not waited for any more: its tools are unknown
+ * and `list_changed` announces them once it connects; otherwise a server that keeps failing would
+ * hold every new session's first list for the whole `initialWaitMs`. The wait ends early once no
+ * such server is left, and at once on a reload, on the gateway's close or when the request is
+ * cancelled. Lists after it answer at once.
+ *
+ * A call (`tools/call`, `prompts/get`) of a name the session does not know yet waits the same way,
+ * but only for the server the name belongs to (`ownersOf`: its `server__` prefix), and not at all
+ * when that server is connected (its catalog is known: the name is unknown) or is no server of
+ * the session's view.
  */
 
-/** Whether a server is on its first connect: starting or retrying, and never connected yet. */
+/**
+ * Whether a server is starting: on its first connect attempt (connecting, or about to), never
+ * connected and no failed attempt yet (`lastError` is set by a failed attempt and cleared only by
+ * a connect or a manual reconnect).
+ */
 export function firstConnecting(status: ServerStatus): boolean {
   const starting = status.state === 'connecting' || (status.state === 'disconnected' && status.substate !== 'idle');
-  return starting && status.connectedAt === null && status.reconnects === 0 && status.serverInfo === null && status.protocol === undefined;
+  const neverConnected = status.connectedAt === null && status.reconnects === 0 && status.serverInfo === null && status.protocol === undefined;
+  return starting && neverConnected && status.lastError === null;
+}
+
+/** How a server's name starts a qualified name of its tools and prompts (`naming.ts` cleans unsafe characters so). */
+function prefixOf(server: string): string {
+  return `${server.replace(/[^A-Za-z0-9_-]/g, '_')}__`;
+}
+
+/**
+ * The servers among `servers` whose tool or prompt `name` may be: those whose qualified names
+ * start like it (`server__…`; a renamed tool keeps its server's prefix, a hashed name the cleaned
+ * server name). Usually one; none for a bare name or a prefix that names no server. Server names
+ * may end in `_` (`s_` and `s` both fit `s___x`), so every fitting server is named.
+ */
+export function ownersOf(name: string, servers: Iterable<string>): string[] {
+  const owners: string[] = [];
+  for (const server of servers) if (name.startsWith(prefixOf(server))) owners.push(server);
+  return owners;
 }
 
 /** The waits of one gateway. */
@@ -32,17 +61,17 @@ export class FirstLists {
     private readonly logger: Logger | undefined,
   ) {}
 
-  /** The servers `visible` admits that are on their first connect. */
+  /** The servers `visible` admits that are starting (`firstConnecting`). */
   pending(visible: (server: string) => boolean): string[] {
     return this.sb.listServers().filter((s) => visible(s.name) && firstConnecting(s)).map((s) => s.name);
   }
 
   /**
-   * Resolves when no server `visible` admits is on its first connect, `limitMs` after it began,
+   * Resolves when no server `visible` admits is starting, `limitMs` after it began,
    * on a reload, on `close()` or when `signal` aborts, whichever is first; never rejects. Resolves
    * at once when nothing is pending or the limit is 0. Says `true` when it waited.
    */
-  wait(visible: (server: string) => boolean, signal?: AbortSignal): Promise<boolean> {
+  wait(visible: (server: string) => boolean, signal?: AbortSignal, what = 'a first list'): Promise<boolean> {
     const limit = this.limitMs();
     if (this.closed || limit <= 0 || signal?.aborted || this.pending(visible).length === 0) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
@@ -56,7 +85,7 @@ export class FirstLists {
         const left = this.pending(visible);
         if (left.length > 0) {
           const names = left.map((s) => `"${s}"`).join(', ');
-          this.logger?.log('info', `gateway: a first list answered after ${limit} ms (gateway.initialWaitMs) without servers still connecting: ${names}; list_changed follows when they connect`);
+          this.logger?.log('info', `gateway: ${what} answered after ${limit} ms (gateway.initialWaitMs) without servers still connecting: ${names}; list_changed follows when they connect`);
         }
         end();
       }, limit);

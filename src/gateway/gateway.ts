@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { toolFilter } from '../routing/index.js';
 import { packageVersion } from '../core/version.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
-import { FirstLists } from './firstList.js';
+import { FirstLists, ownersOf } from './firstList.js';
 import { ListenFollows, watchListens } from './follows.js';
 import { installHandlers, type GatewaySession } from './handlers.js';
 import { ParkedExchanges } from './inputRequired.js';
@@ -215,7 +215,7 @@ export class Gateway {
       parked: this.parked,
       redact: (text) => this.sb.redact(text),
       firstList: (signal) => this.firstList(session, signal),
-      starting: (signal) => this.starting(session.view, signal),
+      starting: (kind, name, signal) => this.nameStarting(session.view, kind, name, signal),
     });
     server.oninitialized = () => {
       session.initialized = true;
@@ -273,13 +273,26 @@ export class Gateway {
   /** The first list of a session waits for its servers' first connects (`firstList.ts`); later ones do not. */
   private firstList(session: GatewaySession, signal: AbortSignal): Promise<unknown> {
     // Servers that connected meanwhile: the list is built from their catalogs, whatever the order of the events.
-    session.firstList ??= this.starting(session.view, signal);
+    const { view } = session;
+    session.firstList ??= this.starting(view, (server) => view.hasServer(server), signal);
     return session.firstList;
   }
 
-  /** Waits for the view's servers still on their first connect (not remembered, unlike a first list). */
-  private async starting(view: GatewayView, signal: AbortSignal): Promise<boolean> {
-    const waited = await this.first.wait((server) => view.hasServer(server), signal);
+  /**
+   * A tool or prompt `name` the view does not know: waits for the server it belongs to (its
+   * `server__` prefix, among the view's servers) while that server is starting. No wait for a
+   * name no server of the view could have, nor for a tool name the view's globs hide.
+   */
+  private nameStarting(view: GatewayView, kind: 'tool' | 'prompt', name: string, signal: AbortSignal): Promise<boolean> {
+    if (kind === 'tool' && !view.showsTool(name)) return Promise.resolve(false);
+    const owners = new Set(ownersOf(name, this.sb.listServers().map((s) => s.name)).filter((server) => view.hasServer(server)));
+    if (owners.size === 0) return Promise.resolve(false);
+    return this.starting(view, (server) => owners.has(server), signal, `a call of a ${kind} not listed yet`);
+  }
+
+  /** Waits for the servers `which` admits while they start (not remembered, unlike a first list); rebuilds the view's catalog after. */
+  private async starting(view: GatewayView, which: (server: string) => boolean, signal: AbortSignal, what?: string): Promise<boolean> {
+    const waited = await this.first.wait(which, signal, what);
     if (waited) for (const part of ['tools', 'prompts', 'resources'] as const) view.catalog.invalidate(part);
     return waited;
   }

@@ -61,10 +61,11 @@ export interface HandlerContext {
   /** Resolves when this session's list may be answered: its first one waits for servers still connecting. */
   firstList(signal: AbortSignal): Promise<unknown>;
   /**
-   * Waits, as a first list does, for the session's servers still on their first connect (a name
-   * not known yet may be theirs); resolves true when it waited (the catalog is then rebuilt).
+   * Waits, as a first list does, for the server a tool or prompt `name` not known yet belongs to
+   * (its `server__` prefix) while that server is starting; resolves true when it waited (the
+   * catalog is then rebuilt). At once false when that server is not starting or not in the view.
    */
-  starting(signal: AbortSignal): Promise<boolean>;
+  starting(kind: 'tool' | 'prompt', name: string, signal: AbortSignal): Promise<boolean>;
 }
 
 /** The SDK's longest timer: a request to a person is bounded by the upstream's signal instead. */
@@ -187,9 +188,9 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   });
   server.setRequestHandler('tools/call', async (request, extra) => {
     const { name } = request.params;
-    // A host may call a tool it knows before its server has connected: wait as a first list does.
+    // A host may call a tool it knows before its server has connected: wait for that server as a first list does.
     let tool = catalog.tool(name);
-    if (!tool && (await ctx.starting(extra.mcpReq.signal))) tool = catalog.tool(name);
+    if (!tool && (await ctx.starting('tool', name, extra.mcpReq.signal))) tool = catalog.tool(name);
     if (!tool) throw unknownTool(name);
     // The call asked for progress: the upstream is asked for it (each round's request has its own token).
     const wantsProgress = extra.mcpReq._meta?.progressToken !== undefined;
@@ -224,7 +225,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   server.setRequestHandler('prompts/get', async (request, extra) => {
     const { name } = request.params;
     let prompt = catalog.prompt(name);
-    if (!prompt && (await ctx.starting(extra.mcpReq.signal))) prompt = catalog.prompt(name);
+    if (!prompt && (await ctx.starting('prompt', name, extra.mcpReq.signal))) prompt = catalog.prompt(name);
     if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${name} not found`);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
     // `own` inside the work: a modern round's input_required answer is the gateway's, and stays as it is.

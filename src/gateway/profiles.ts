@@ -37,7 +37,7 @@ export class GatewayView {
     this.follows = newFollows(this);
     this.catalog = new GatewayCatalog(sb, {
       server: (name) => this.hasServer(name),
-      tool: (name) => this.exposes(name) && this.filters().tools(name),
+      tool: (name) => this.showsTool(name),
       scoped: profile !== undefined,
     });
   }
@@ -60,6 +60,11 @@ export class GatewayView {
     if (this.gone) return false;
     const servers = this.filters().servers;
     return servers === null || servers.has(name);
+  }
+
+  /** Whether a tool of one of its servers would be shown under `qualifiedName` (the gateway's and the profile's tool globs). */
+  showsTool(qualifiedName: string): boolean {
+    return this.exposes(qualifiedName) && this.filters().tools(qualifiedName);
   }
 
   /** Subscribes upstream to a uri this view offers (`resources/subscribe`, a listen stream's `resourceSubscriptions`). */

@@ -3,8 +3,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGateway, createGatewayRouter, type Gateway } from '../../src/gateway/index.js';
-import { FirstLists } from '../../src/gateway/firstList.js';
-import { createSwitchboard, type Switchboard } from '../../src/index.js';
+import { FirstLists, firstConnecting, ownersOf } from '../../src/gateway/firstList.js';
+import { createSwitchboard, qualifiedName, type Switchboard } from '../../src/index.js';
 import { CLI, toolsOnceListed, writeConfig } from '../helpers/service.js';
 import { until } from '../helpers/switchboard.js';
 import { closeDownstreams, connectDownstream, ERAS, type Downstream } from './eras.js';
@@ -18,6 +18,8 @@ import { newProbe, upstreamTransport } from './upstream.js';
 
 const SLOW = fileURLToPath(new URL('./slowStartServer.mjs', import.meta.url));
 const slowServer = (name: string, delay: number | 'never') => ({ transport: 'stdio' as const, command: process.execPath, args: [SLOW, name, String(delay)] });
+/** A stdio server that exits `afterMs` after each start without ever answering (a server that crashes at start). */
+const crashingServer = (afterMs: number) => ({ transport: 'stdio' as const, command: process.execPath, args: ['-e', `setTimeout(() => process.exit(1), ${afterMs})`] });
 
 const running: { sb: Switchboard; gateway: Gateway }[] = [];
 afterEach(async () => {
@@ -129,6 +131,64 @@ describe('first-list waits', () => {
     await until(() => sb.getServer('stuck')!.state === 'connecting' && sb.getServer('up')!.state === 'connected', 10_000, 'stuck to connect, up to be in');
     const first = new FirstLists(sb, () => 60_000, undefined);
     expect(await first.wait((server) => server !== 'stuck')).toBe(false);
+  });
+});
+
+describe('what a wait waits for', () => {
+  it('does not let a server that never starts slow calls to a connected server', async () => {
+    const { sb, gateway } = start({ servers: { stuck: slowServer('stuck', 'never') }, gateway: { initialWaitMs: 20_000 } });
+    await until(() => sb.getServer('up')!.state === 'connected', 10_000, 'up to connect');
+    // No list first: each call below is the session's first request.
+    const client = await connectDownstream('legacy', { kind: 'memory', gateway });
+    const { value, ms } = await timed(async () => {
+      const answers: unknown[] = [await client.callTool({ name: 'up__echo', arguments: { text: 'hi' } })];
+      // Unknown names of a connected, listed server, of no server at all, bare: -32602 at once.
+      for (const name of ['up__no_such_tool', 'nobody__echo', 'echo']) answers.push(await client.callTool({ name }).then(() => 'answered', (error: Error) => error.message));
+      answers.push(await client.getPrompt({ name: 'up__no_such_prompt' }).then(() => 'answered', (error: Error) => error.message));
+      return answers;
+    });
+    expect(value[0]).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
+    expect(value.slice(1)).toEqual([
+      expect.stringMatching(/-32602.*up__no_such_tool not found/),
+      expect.stringMatching(/-32602.*nobody__echo not found/),
+      expect.stringMatching(/-32602.*echo not found/),
+      expect.stringMatching(/-32602.*up__no_such_prompt not found/),
+    ]);
+    expect(sb.getServer('stuck')!.state).toBe('connecting');
+    // Five requests; one of them waiting for "stuck" would take gateway.initialWaitMs (20 s).
+    expect(ms).toBeLessThan(5_000);
+  }, 40_000);
+
+  it('stops waiting for a server that crashes at start once its first attempt failed', async () => {
+    const { sb, gateway } = start({ servers: { crash: crashingServer(1_000) }, gateway: { initialWaitMs: 20_000 } });
+    const first = await connectDownstream('legacy', { kind: 'memory', gateway });
+    expect(sb.getServer('crash')!.lastError).toBeNull();
+    // The first list waits for the first attempt, and ends when it fails (not at initialWaitMs).
+    const firstList = await timed(() => names(first));
+    expect(firstList.value).toContain('up__echo');
+    expect(sb.getServer('crash')!.lastError).not.toBeNull();
+    expect(firstList.ms).toBeLessThan(15_000);
+    // It keeps retrying and never connects: it is not starting any more, so nothing waits for it.
+    const status = sb.getServer('crash')!;
+    expect(['connecting', 'disconnected']).toContain(status.state);
+    expect({ reconnects: status.reconnects, connectedAt: status.connectedAt }).toEqual({ reconnects: 0, connectedAt: null });
+    expect(firstConnecting(status)).toBe(false);
+    const later = await connectDownstream('legacy', { kind: 'memory', gateway });
+    const { value, ms } = await timed(async () => [await names(later), await later.callTool({ name: 'crash__echo' }).then(() => 'answered', (error: Error) => error.message)]);
+    expect(value[0]).toContain('up__echo');
+    expect(value[1]).toMatch(/-32602.*crash__echo not found/);
+    expect(ms).toBeLessThan(5_000);
+    expect(sb.getServer('crash')!.connectedAt).toBeNull();
+  }, 40_000);
+
+  it("names a name's servers by their qualified names' prefix", () => {
+    expect(ownersOf('up__echo', ['up', 'upper', 'stuck'])).toEqual(['up']);
+    // Server names may end in "_": "s_" + "x" and "s" + "_x" both give "s___x".
+    expect(ownersOf('s___x', ['s', 's_', 't'])).toEqual(['s', 's_']);
+    // An unsafe server or tool name (a rename to "who.am.i") gives a hashed name under the cleaned server name.
+    expect(ownersOf(qualifiedName('my.slow', 'who.am.i'), ['my.slow', 'my', 'slow'])).toEqual(['my.slow']);
+    expect(ownersOf('echo', ['up', 'echo'])).toEqual([]);
+    expect(ownersOf('nobody__echo', ['up'])).toEqual([]);
   });
 });
 
