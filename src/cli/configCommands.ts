@@ -1,10 +1,10 @@
 import { parseConfigText } from '../config/parse.js';
-import { ConfigError, SwitchboardError, type ConfigIssue, type ErrorCode } from '../core/errors.js';
+import { ConfigError, isSwitchboardError, SwitchboardError, type ConfigIssue } from '../core/errors.js';
 import type { ReloadResult } from '../servers/index.js';
 import { addServerEntry, checkConfigText, readIfPresent, removeServerEntry, type ServersKey } from './configEdit.js';
 import { gatewayLaunch, HOST_NAMES, HOSTS, writeHostEntry, type HostName } from './hostConfig.js';
 import { configPath, type Command, type CommandInput } from './local.js';
-import { RemoteClient } from './remote.js';
+import { RemoteClient, remoteError, type RemoteErrorBody } from './remote.js';
 import { note, out, outJson } from './report.js';
 import { UsageError } from './usage.js';
 
@@ -159,6 +159,11 @@ function checkProfile(text: string, path: string, profile: string): void {
   throw new ConfigError([{ path: `gateway.profiles.${profile}`, message: `no such profile (${known} configured)` }], path);
 }
 
+/** The problems of a refused config, one line each, as ConfigError's message lists them. */
+function issueLines(issues: ConfigIssue[]): string {
+  return `${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`;
+}
+
 /** Human lines for a reload result. */
 function printReload(result: ReloadResult): void {
   const list = (names: string[]) => (names.length > 0 ? names.join(', ') : 'none');
@@ -206,7 +211,7 @@ export const configCommands = {
     async run(input) {
       if (input.positionals.length > 0) throw new UsageError(`reload takes no arguments; unexpected "${input.positionals[0]}"`);
       const { url, token } = input.url !== undefined ? { url: input.url, token: undefined } : await serviceOf(configPath(input));
-      type Answer = ReloadResult & { error?: { code: ErrorCode; message: string; issues?: ConfigIssue[] } };
+      type Answer = ReloadResult & { error?: RemoteErrorBody };
       let response;
       try {
         response = await new RemoteClient(url, input.token ?? token).request<Answer>('POST', '/mcp/config/reload');
@@ -214,9 +219,16 @@ export const configCommands = {
         const why = (error as Error).message;
         throw new SwitchboardError('ServerUnavailable', `no switchboard serve answers at ${url} (${why}); start one with 'switchboard serve', or give --url`);
       }
-      const { status, body } = response;
-      if (status === 400 && body.error?.issues) throw new ConfigError(body.error.issues, `the config of ${url} (the running config is unchanged)`);
-      if (status >= 400) throw new SwitchboardError(body.error?.code ?? 'ServerError', body.error?.message ?? `HTTP ${status}`);
+      const { status, body, retryAfter } = response;
+      if (status >= 400) {
+        const error = remoteError(status, body?.error, retryAfter);
+        if (isSwitchboardError(error, 'ConfigError')) {
+          // The service names its file and every problem; without its message, the problems alone.
+          const said = typeof body.error?.message === 'string' ? error.message : issueLines(error.issues);
+          error.message = `the switchboard serve at ${url} refused its config file; the running config is unchanged.\n${said}`;
+        }
+        throw error;
+      }
       if (input.json) outJson(body);
       else printReload(body);
       return 0;

@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '../config/schema.js';
 import { ConfigError, SwitchboardError, type ConfigIssue } from '../core/errors.js';
 import { withFileLock, writeFileAtomic } from './atomicWrite.js';
 import { deleteJsonMember, setJsonMember } from './jsonEdit.js';
+import { keepingLineEndings } from './lineEndings.js';
 import { UsageError } from './usage.js';
 import { deleteYamlEntry, setYamlEntry } from './yamlEdit.js';
 
@@ -92,7 +93,9 @@ async function editConfig(path: string, change: (text: string, key: ServersKey, 
     const text = before ?? '';
     const data = dataOf(text, path);
     const key: ServersKey = isMcpServersShape(data) ? 'mcpServers' : 'servers';
-    const next = change(text, key, namesOf(data, key));
+    const names = namesOf(data, key);
+    // New lines end as the file's own do (CRLF in a file written on Windows).
+    const next = keepingLineEndings(text, (lf) => change(lf, key, names));
     let unset: ConfigIssue[];
     try {
       ({ unset } = checkConfigText(next, path, env));

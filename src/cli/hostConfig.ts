@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../core/errors.js';
 import { withFileLock, writeFileAtomic } from './atomicWrite.js';
 import { readIfPresent } from './configEdit.js';
 import { JsonSyntaxError, memberOf, nodeAt, parseJsonNodes, setJsonMember } from './jsonEdit.js';
+import { keepingLineEndings } from './lineEndings.js';
 
 /**
  * `switchboard client connect <host>`: one gateway entry in a desktop host's MCP config (DESIGN
@@ -69,6 +71,13 @@ export function gatewayLaunch(options: { configPath: string; profile?: string | 
   return { command: process.execPath, args };
 }
 
+/** A host file that cannot be edited: a ConfigError (exit 2) naming the file and the key; nothing is written. */
+function refused(path: string, key: string, problem: string): ConfigError {
+  const error = new ConfigError([{ path: key, message: problem }], path);
+  error.message = `cannot update ${path}: ${key ? `its "${key}" is` : 'it is'} ${problem}; nothing was written: fix it, or name another file with --host-config`;
+  return error;
+}
+
 /** Writes entry `name` into the host's file at `path`; `updated` when one of that name was there. */
 export async function writeHostEntry(host: Host, path: string, name: string, launch: Launch): Promise<{ updated: boolean }> {
   return withFileLock(path, async () => {
@@ -79,15 +88,15 @@ export async function writeHostEntry(host: Host, path: string, name: string, lau
       try {
         root = parseJsonNodes(text);
       } catch (error) {
-        if (error instanceof JsonSyntaxError) throw new Error(`cannot update ${path}: it is not valid JSON (${error.message}); fix it, or name another file with --host-config`);
+        if (error instanceof JsonSyntaxError) throw refused(path, '', `not valid JSON (${error.message})`);
         throw error;
       }
-      if (root.kind !== 'object') throw new Error(`cannot update ${path}: it is not a JSON object`);
+      if (root.kind !== 'object') throw refused(path, '', 'not a JSON object');
       const servers = nodeAt(root, [host.key]);
-      if (servers !== undefined && servers.kind !== 'object') throw new Error(`cannot update ${path}: its "${host.key}" is not an object`);
+      if (servers !== undefined && servers.kind !== 'object') throw refused(path, host.key, 'not an object');
       updated = memberOf(servers, name) !== undefined;
     }
-    writeFileAtomic(path, setJsonMember(text, [host.key, name], host.entry(launch)));
+    writeFileAtomic(path, keepingLineEndings(text, (lf) => setJsonMember(lf, [host.key, name], host.entry(launch))));
     return { updated };
   });
 }

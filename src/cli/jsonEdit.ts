@@ -142,10 +142,11 @@ const splice = (text: string, start: number, end: number, insert: string) => tex
 
 /**
  * `text` with the member at `path` set to `value`: its value replaced when it exists, else added
- * as the object's last member (with the missing objects on the way). Throws when a value on the
- * path is not an object.
+ * as the object's last member (with the missing objects on the way); an empty text becomes the
+ * whole document, indented two spaces. Throws when a value on the path is not an object.
  */
 export function setJsonMember(text: string, path: readonly string[], value: unknown): string {
+  // A new (or empty) file: the whole document, indented two spaces, with a final newline.
   const source = text.trim() === '' ? '{}\n' : text;
   const root = parseJsonNodes(source);
   const unit = indentUnit(source);
@@ -157,8 +158,9 @@ export function setJsonMember(text: string, path: readonly string[], value: unkn
   const existing = memberOf(parent, key);
   if (existing) return splice(source, existing.value.start, existing.value.end, render(value, indentAt(source, existing.start), unit));
   const last = parent.members[parent.members.length - 1];
-  // An object written on one line (`{"a": 1}`) gets the new member on that line too.
-  if (!source.slice(parent.start, parent.end).includes('\n')) {
+  // An object written on one line (`{"a": 1}`) gets the new member on that line too; a file that
+  // is only `{}` says nothing about its layout and gets its members indented, one a line.
+  if (!source.slice(parent.start, parent.end).includes('\n') && (last || parent !== root)) {
     let end = parent.end - 1;
     while (end > parent.start + 1 && /\s/.test(source[end - 1]!)) end--;
     const compact = `${JSON.stringify(key)}: ${JSON.stringify(value)}`;

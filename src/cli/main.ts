@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, isSwitchboardError, ruleOf } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
 import { commands, type CommandName } from './commands.js';
+import { errorJson } from './report.js';
 import { jsonText, terminalText } from './terminal.js';
 import { UsageError } from './usage.js';
 
@@ -126,12 +127,12 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof ConfigError) {
-      if (json) process.stderr.write(`${jsonText({ error: { code: error.code, issues: error.issues } }, 0)}\n`);
+      if (json) process.stderr.write(`${jsonText(errorJson(error), 0)}\n`);
       else fail(error.message);
       return 2;
     }
     if (isSwitchboardError(error)) {
-      if (json) process.stderr.write(`${jsonText({ error: { code: error.code, message: error.message } }, 0)}\n`);
+      if (json) process.stderr.write(`${jsonText(errorJson(error), 0)}\n`);
       else fail(`${error.code}: ${error.message}`);
       return ruleOf(error.code)?.exit ?? 1;
     }

@@ -1,3 +1,4 @@
+import type { SwitchboardError } from '../core/errors.js';
 import type { CallToolResult } from '../protocol/index.js';
 import type { HealthReport } from '../servers/index.js';
 import type { ServerProtocol, ServerStatus } from '../servers/index.js';
@@ -12,6 +13,19 @@ import { jsonText, terminalText } from './terminal.js';
  */
 
 const STDERR_LINES = 5;
+
+/**
+ * An error as `--json` prints it on stderr: `{ "error": { code, message, ... } }` with the fields
+ * its class carries (`retryAfterMs`, `servers` on the ambiguous codes, `issues` on ConfigError),
+ * as the admin API sends them.
+ */
+export function errorJson(error: SwitchboardError): { error: Record<string, unknown> } {
+  const body: Record<string, unknown> = { code: error.code, message: error.message };
+  if (error.retryAfterMs !== undefined) body.retryAfterMs = error.retryAfterMs;
+  if ('servers' in error) body.servers = error.servers;
+  if ('issues' in error) body.issues = error.issues;
+  return { error: body };
+}
 
 /** A server that is enabled but not connected, as `tools` and `health` report it. */
 export interface Unavailable {

@@ -123,7 +123,8 @@ function spliceSet(text: string, doc: Document, section: string, name: string, v
 
 /**
  * `servers: {}`, `servers: null` or a bare `servers:` turned into a block holding `entry` (rendered
- * at two spaces): the empty value goes, a comment on the key's line stays.
+ * at two spaces): the empty value goes, a comment on the key's line stays, and so do the comment
+ * lines under it (the entry follows them).
  */
 function spliceIntoEmpty(text: string, doc: Document, section: string, entry: string): string | undefined {
   const pair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === section) : undefined;
@@ -142,7 +143,11 @@ function spliceIntoEmpty(text: string, doc: Document, section: string, entry: st
     after = start;
   }
   const indent = text.slice(lineStart(text, key.range[0]), key.range[0]);
-  const at = lineEnd(out, after);
+  let at = lineEnd(out, after);
+  // Comment lines under the key, indented deeper than it, are the section's (`# none yet`): the
+  // entry goes after them. A comment at the key's indentation belongs to what follows; it stays below.
+  const deeper = new RegExp(`^${indent}[ \\t]+#[^\\n]*(?:\\n|$)`);
+  for (let line = deeper.exec(out.slice(at)); line && line[0] !== ''; line = deeper.exec(out.slice(at))) at += line[0].length;
   const head = out.slice(0, at);
   const body = entry.split('\n').map((line) => (line ? `${indent}${line}` : line)).join('\n');
   return `${head}${head.endsWith('\n') ? '' : '\n'}${body}${out.slice(at)}`;

@@ -145,8 +145,12 @@ describe('switchboard client connect', () => {
     writeFileSync(host, '{ "mcpServers": { broken');
     writeFileSync(config, 'servers:\n  media: { command: node }\n');
     const broken = await runCli(['client', 'connect', 'claude', '--config', config, '--host-config', host]);
-    expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('is not valid JSON');
+    // A host file that is not JSON is a config problem (exit 2), named, and left as it was.
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain(`cannot update ${host}: it is not valid JSON`);
+    const brokenJson = await runCli(['client', 'connect', 'claude', '--config', config, '--host-config', host, '--json']);
+    expect(brokenJson.code).toBe(2);
+    expect(JSON.parse(brokenJson.stderr)).toMatchObject({ error: { code: 'ConfigError', issues: [{ path: '', message: expect.stringContaining('not valid JSON') }] } });
     expect(readFileSync(host, 'utf8')).toBe('{ "mcpServers": { broken');
   });
 });

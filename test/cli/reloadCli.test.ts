@@ -62,7 +62,14 @@ describe('switchboard reload', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('servers.second.colour');
     expect(refused.stderr).toContain('servers.web.url');
-    expect(refused.stderr).toContain('the running config is unchanged');
+    expect(refused.stderr).toContain(`the switchboard serve at ${service.url} refused its config file; the running config is unchanged.\ninvalid config in ${config} (2 problems):`);
+    expect(refused.stderr).not.toContain('the config of');
+    const refusedJson = await runCli(['reload', '--url', service.url, '--json'], env);
+    expect(refusedJson.code).toBe(2);
+    const { error } = JSON.parse(refusedJson.stderr) as { error: { code: string; message: string; issues: { path: string }[] } };
+    expect(error.code).toBe('ConfigError');
+    expect(error.message).toContain('refused its config file');
+    expect(error.issues.map((i) => i.path).sort()).toEqual(['servers.second.colour', 'servers.web.url']);
     expect(toolNames((await runCli(['tools', '--url', service.url, '--json'], env)).stdout)).toEqual(['second__echo', 'second__media']);
     const token = await runCli(['reload', '--url', service.url, '--token', 'wrong'], env);
     expect(token.code).toBe(1);
