@@ -349,18 +349,13 @@ export const McpServerEntrySchema = z.looseObject({
   enabled: z.boolean().optional(),
   /** As in our format; checked when the converted entry is. */
   capabilities: CapabilitiesSchema.optional(),
-  /** As in our format (`auto`, `2025-11-25`, `2026-07-28`); checked when the converted entry is. */
-  protocol: ProtocolSchema.optional(),
-  /** Our per-server settings, beside the keys hosts write; checked as strictly as in our format. */
+  /**
+   * Our per-server settings beside the keys hosts write (`timeouts`, …, `protocol`, `admission`,
+   * `tools`, `auth`); checked as strictly as in our format when the converted entry is.
+   */
   tools: ServerToolsSchema.optional(),
   auth: AuthSchema.optional(),
-  timeouts: TimeoutsSchema.partial().optional(),
-  reconnect: ReconnectSchema.partial().optional(),
-  breaker: BreakerSchema.partial().optional(),
-  health: HealthSchema.partial().optional(),
-  limits: LimitsSchema.partial().optional(),
-  replay: ReplaySchema.optional(),
-  admission: AdmissionSchema.partial().optional(),
+  ...PolicyOverridesSchema.shape,
 });
 
 /**
