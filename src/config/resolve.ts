@@ -194,8 +194,16 @@ function checkProfiles(profiles: Record<string, { servers?: string[] | undefined
 
 /** The `gateway:` block with every bound filled in from `DEFAULT_GATEWAY_LIMITS`. */
 function resolveGateway(block: z.output<typeof GatewaySchema> | undefined): GatewaySettings {
-  const { tools, profiles, ...bounds } = block ?? {};
-  return { ...DEFAULT_GATEWAY_LIMITS, ...stripUndefined(bounds), tools: { ...tools }, profiles: { ...profiles } };
+  const { tools, profiles, catalog, pinned, forwardHeaders, ...bounds } = block ?? {};
+  return {
+    ...DEFAULT_GATEWAY_LIMITS,
+    ...stripUndefined(bounds),
+    tools: { ...tools },
+    profiles: { ...profiles },
+    catalog: catalog ?? 'full',
+    pinned: [...(pinned ?? [])],
+    forwardHeaders: [...(forwardHeaders ?? [])],
+  };
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -84,6 +84,12 @@ export const LimitsSchema = z.strictObject({
    * with a JSON-RPC error at once. Defaults to 16.
    */
   maxServerRequestQueue: z.number().int().nonnegative(),
+  /**
+   * Text content of a result beyond this many characters is cut with a visible marker and
+   * `_meta["mcp-switchboard/truncated"] = { originalChars }`; binary content beyond it becomes a
+   * note (DESIGN §17). 0 = off. Defaults to 0 in the library (the gateway has its own, on).
+   */
+  maxResultChars: z.number().int().nonnegative(),
 });
 
 /** How a call waits for a server that is briefly away (DESIGN §18). */
@@ -146,6 +152,7 @@ export const DEFAULT_POLICY: Policy = {
     maxMessageBytes: 10 * 1024 * 1024,
     maxServerRequests: 4,
     maxServerRequestQueue: 16,
+    maxResultChars: 0,
   },
   replay: 'annotated',
   protocol: 'auto',
@@ -287,6 +294,17 @@ export const GatewaySchema = z.strictObject({
    * Defaults to 15 000 ms.
    */
   initialWaitMs: ms.optional(),
+  /** `full` lists every tool; `search` lists the `pinned` tools plus `search_tools` and `call_tool` (DESIGN §17). Defaults to `full`. */
+  catalog: z.enum(['full', 'search']).optional(),
+  /** Globs on qualified tool names listed as they are in `search` mode. Defaults to none. */
+  pinned: z.array(z.string().min(1)).optional(),
+  /** The gateway's cap on a result's text (as `limits.maxResultChars`); 0 = off. Defaults to 100 000. */
+  maxResultChars: z.number().int().nonnegative().optional(),
+  /**
+   * Downstream request headers (names or globs, case-insensitive) that `/mcp` passes on to the
+   * upstream call's HTTP request (http and sse servers); they are secrets. Defaults to none.
+   */
+  forwardHeaders: z.array(z.string().min(1)).optional(),
   /** Named subsets of servers and tools (DESIGN §18). */
   profiles: z.record(z.string().regex(PROFILE_NAME, 'a profile name is 1-32 characters of A-Z a-z 0-9 _ -'), GatewayProfileSchema).optional(),
   /** `/mcp` sessions open at once (idle ones expire first); one more gets 503 with Retry-After. Defaults to 100. */
@@ -305,6 +323,7 @@ export const GatewaySchema = z.strictObject({
 /** The gateway's bounds with their defaults (`gateway:` block). */
 export const DEFAULT_GATEWAY_LIMITS = {
   initialWaitMs: 15_000,
+  maxResultChars: 100_000,
   maxSessions: 100,
   sessionIdleMs: 300_000,
   maxBufferedBytes: 1024 * 1024,
@@ -405,6 +424,10 @@ export interface ResolvedConfig {
 export interface GatewaySettings {
   tools: { allow?: string[]; deny?: string[] };
   initialWaitMs: number;
+  maxResultChars: number;
+  catalog: 'full' | 'search';
+  pinned: string[];
+  forwardHeaders: string[];
   /** Named subsets; `{}` when none. */
   profiles: Record<string, GatewayProfile>;
   maxSessions: number;

@@ -83,7 +83,7 @@ export class Gateway {
   }
 
   /** The bounds of downstream streams: the switchboard's `gateway:` settings (a reload updates them). */
-  get limits(): Omit<GatewaySettings, 'tools' | 'profiles'> {
+  get limits(): Pick<GatewaySettings, 'initialWaitMs' | 'maxSessions' | 'sessionIdleMs' | 'maxBufferedBytes' | 'maxMessageBytes'> {
     const settings: Partial<GatewaySettings> = this.sb.gatewayConfig ?? {};
     return {
       initialWaitMs: settings.initialWaitMs ?? DEFAULT_GATEWAY_LIMITS.initialWaitMs,
