@@ -6,6 +6,7 @@
  */
 export { sharedAborts } from '../core/abortFanout.js';
 export { argumentsProblem, MAX_ARGUMENT_DEPTH } from './input.js';
+export { headerSecrets, headersProblem, type HeaderTarget } from './headers.js';
 export { CallPath, type CallPolicies, type CallShape, type CallSpec } from './path.js';
 export {
   CallSignal,

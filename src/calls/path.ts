@@ -1,3 +1,4 @@
+import { headersProblem, type HeaderTarget } from './headers.js';
 import { argumentsProblem } from './input.js';
 import type { OpenCallOptions, PendingCalls } from './table.js';
 import { CallOutbox } from './outbox.js';
@@ -12,11 +13,13 @@ export interface CallShape {
   onProgress?: OpenCallOptions['onProgress'];
   /** Carried in the call's `call.completed` as `source` (CallToolOptions.source, RequestOptions.source). */
   source?: string | undefined;
+  /** HTTP headers for this call's request only (http and sse servers; headers.ts). */
+  headers?: Record<string, string> | undefined;
 }
 
 /** What the call path reads of a server: its deadlines and its message cap (a server record has them). */
 export interface CallPolicies {
-  get(server: string): { config: { timeouts: { callMs: number; maxCallMs: number }; limits: { maxMessageBytes: number } } } | undefined;
+  get(server: string): { config: HeaderTarget & { timeouts: { callMs: number; maxCallMs: number }; limits: { maxMessageBytes: number } } } | undefined;
 }
 
 /**
@@ -37,8 +40,9 @@ export class CallPath {
   }
 
   open<T>(server: string, call: CallSpec, options: CallShape): Promise<T> {
-    const { timeouts, limits } = this.registry.get(server)!.config;
-    const problem = argumentsProblem(call.args, limits.maxMessageBytes);
+    const config = this.registry.get(server)!.config;
+    const { timeouts, limits } = config;
+    const problem = argumentsProblem(call.args, limits.maxMessageBytes) ?? (options.headers === undefined ? null : headersProblem(server, config, options.headers));
     if (problem) return Promise.reject(problem);
     // Fields named one by one: an object spread of the varied call shapes hit V8's slow clone path (measured: ~5% of an in-memory call).
     const { requestId, promise } = this.calls.open<T>({
@@ -57,6 +61,7 @@ export class CallPath {
       signal: options.signal,
       onProgress: options.onProgress,
       source: options.source,
+      headers: options.headers,
     });
     this.outbox.push(server, requestId);
     return promise;

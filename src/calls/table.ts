@@ -2,6 +2,8 @@ import type { CallToolResult, Progress } from '../protocol/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import { DeadlineQueue } from './deadlines.js';
 import { SwitchboardError } from '../core/errors.js';
+import type { Span } from '@opentelemetry/api';
+import { endCallSpan, startCallSpan } from '../traces/index.js';
 
 /**
  * The pending-call table: calls travel through the machines as `tool.call { requestId }` events,
@@ -39,6 +41,8 @@ export interface PendingCall {
   readonly readOnly: boolean;
   /** Called as a task (a tool whose `execution.taskSupport` is `required`). */
   readonly task: boolean;
+  /** HTTP headers for this call's request only (checked: headers.ts); their values are secrets. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
   readonly startedAt: number;
   /** When the call times out (progress moves it, up to `timeouts.maxCallMs`), on the runtime clock. */
   readonly deadline: number;
@@ -47,6 +51,8 @@ export interface PendingCall {
   abortCause: AbortCause | null;
   /** Times the call was sent to a server (a replay after reconnect sends it twice). */
   attempts: number;
+  /** The call's trace span (src/traces): non-recording unless the host registered an OpenTelemetry SDK. */
+  readonly span: Span;
 }
 
 /** What a call is: a tool call, or a request of the rest of the MCP surface. */
@@ -99,6 +105,8 @@ export interface OpenCallOptions {
   /** Defaults to false (true for every kind but tools is the caller's to say). */
   readOnly?: boolean;
   task?: boolean;
+  /** See `PendingCall.headers`. Defaults to none. */
+  headers?: Readonly<Record<string, string>> | undefined;
   timeoutMs: number;
   maxTimeoutMs: number;
   signal: AbortSignal | undefined;
@@ -173,6 +181,7 @@ export class PendingCalls implements CallTable {
       params: options.params,
       readOnly: options.readOnly ?? false,
       task: options.task ?? false,
+      headers: options.headers,
       startedAt: now,
       signal: new CallSignal(),
       abortCause: null,
@@ -186,6 +195,7 @@ export class PendingCalls implements CallTable {
       lastProgress: -Infinity,
       detach: NOTHING_TO_DETACH,
       source: options.source,
+      span: startCallSpan(options, options.kind === undefined || options.kind === 'tool' ? options.meta : (options.params?._meta as Record<string, unknown> | undefined)),
     };
     this.entries.set(requestId, entry);
     this.deadlines.add(requestId, entry.deadline);
@@ -234,13 +244,16 @@ export class PendingCalls implements CallTable {
     if (!entry) return;
     // Settle first: a listener of call.completed can never keep the caller waiting.
     entry.resolve(result);
-    if (this.wantsCompleted()) this.report(entry, { ok: true, isError: (result as { isError?: unknown } | null)?.isError === true });
+    const isError = (result as { isError?: unknown } | null)?.isError === true;
+    endCallSpan(entry.span, { ok: true, isError });
+    if (this.wantsCompleted()) this.report(entry, { ok: true, isError });
   }
 
   reject(requestId: string, error: SwitchboardError): void {
     const entry = this.take(requestId);
     if (!entry) return;
     entry.reject(error);
+    endCallSpan(entry.span, { ok: false, errorCode: error.code });
     if (this.wantsCompleted()) this.report(entry, { ok: false, errorCode: error.code });
   }
 

@@ -30,15 +30,17 @@ export const commands = {
     run: (input) => runLogin(input),
   },
   tools: {
-    help: `Usage: switchboard tools [--server S] [--config F | --url U] [--json]
+    help: `Usage: switchboard tools [--search Q] [--server S] [--config F | --url U] [--json]
 
-Lists every tool with its server and qualified name. Servers that are not connected are named on
+Lists every tool with its server and qualified name; with --search Q, the ten that best match Q
+(name, title, description and parameter names, typos tolerated), best first. Servers that are not connected are named on
 stderr with their last error and stderr lines (with --json: { tools, unavailable }). The exit
 status stays 0 when listing worked, even if some servers are not connected.`,
     async run(input) {
       if (input.url) {
         const remote = new RemoteClient(input.url, input.token);
-        const path = input.server ? `/mcp/servers/${encodeURIComponent(input.server)}/tools` : '/mcp/tools';
+        const search = input.search !== undefined ? `/mcp/tools/search?${new URLSearchParams({ q: input.search, ...(input.server !== undefined ? { server: input.server } : {}) })}` : undefined;
+        const path = search ?? (input.server ? `/mcp/servers/${encodeURIComponent(input.server)}/tools` : '/mcp/tools');
         const { tools } = await remote.ok<{ tools: ToolInfo[] }>('GET', path);
         const { servers } = await remote.ok<Listing>('GET', '/mcp/servers');
         printTools(tools, unavailableOf(servers, same, input.server), input.json);
@@ -46,7 +48,8 @@ status stays 0 when listing worked, even if some servers are not connected.`,
       }
       await withLocal(input, async (sb) => {
         if (input.server !== undefined && !sb.getServer(input.server)) throw notFound(input.server);
-        printTools(sb.listTools(input.server), unavailableOf(sb.listServers(), (t) => sb.redact(t), input.server), input.json);
+        const tools = input.search !== undefined ? await sb.searchTools(input.search, { server: input.server }) : sb.listTools(input.server);
+        printTools(tools, unavailableOf(sb.listServers(), (t) => sb.redact(t), input.server), input.json);
       });
       return 0;
     },

@@ -35,6 +35,8 @@ export interface CommandInput {
   'host-config'?: string | undefined;
   /** `client connect`: the entry's name in the host's file. Defaults to `switchboard`. */
   name?: string | undefined;
+  /** `tools --search Q`: the tools that best match Q, best first. */
+  search?: string | undefined;
   /** The words before `--`, after the command's name. */
   positionals: string[];
   /** The words after `--` (`add <name> -- <command> [args...]`), untouched by option parsing. */

@@ -66,6 +66,7 @@ const OPTIONS = {
   'host-config': { type: 'string' },
   name: { type: 'string' },
   cwd: { type: 'string' },
+  search: { type: 'string' },
 } as const;
 
 /** Error text on stderr: escaped for the terminal (messages may quote servers, see terminal.ts). */

@@ -294,10 +294,6 @@ export const GatewaySchema = z.strictObject({
    * Defaults to 15 000 ms.
    */
   initialWaitMs: ms.optional(),
-  /** `full` lists every tool; `search` lists the `pinned` tools plus `search_tools` and `call_tool` (DESIGN §17). Defaults to `full`. */
-  catalog: z.enum(['full', 'search']).optional(),
-  /** Globs on qualified tool names listed as they are in `search` mode. Defaults to none. */
-  pinned: z.array(z.string().min(1)).optional(),
   /** The gateway's cap on a result's text (as `limits.maxResultChars`); 0 = off. Defaults to 100 000. */
   maxResultChars: z.number().int().nonnegative().optional(),
   /**
@@ -425,8 +421,6 @@ export interface GatewaySettings {
   tools: { allow?: string[]; deny?: string[] };
   initialWaitMs: number;
   maxResultChars: number;
-  catalog: 'full' | 'search';
-  pinned: string[];
   forwardHeaders: string[];
   /** Named subsets; `{}` when none. */
   profiles: Record<string, GatewayProfile>;

@@ -8,6 +8,9 @@ import {
   type Server,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { headersProblem } from '../calls/index.js';
+import { toolFilter } from '../routing/index.js';
+import { DEFAULT_GATEWAY_LIMITS } from '../config/index.js';
 import type { CallToolOptions } from '../switchboard/options.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import { isUnknownTool, toMcpError, toolErrorResult, unknownTool } from './errors.js';
@@ -71,6 +74,29 @@ export interface HandlerContext {
 /** The SDK's longest timer: a request to a person is bounded by the upstream's signal instead. */
 const NO_TIMEOUT = 2_147_483_647;
 
+/**
+ * `gateway.forwardHeaders`: the downstream HTTP request's headers named there (names or globs,
+ * case-insensitive) as the upstream call's `headers`, when the upstream is an http or sse server.
+ * Names the transport owns or hop-by-hop ones are never forwarded; over stdio there is no request.
+ */
+function forwardedHeaders(sb: Switchboard, extra: ServerContext, server: string | undefined): { headers?: Record<string, string> } {
+  const names = sb.gatewayConfig?.forwardHeaders ?? [];
+  const request = extra.http?.req;
+  if (names.length === 0 || !request || server === undefined) return {};
+  const transport = sb.getServer(server)?.transport;
+  if (transport !== 'http' && transport !== 'sse') return {};
+  const wanted = toolFilter({ allow: names.map((n) => n.toLowerCase()) });
+  const headers: Record<string, string> = {};
+  let any = false;
+  request.headers.forEach((value, name) => {
+    // Headers lowercases names; a name the call path would refuse (owned, hop-by-hop) is left out.
+    if (!wanted(name) || headersProblem(server, { transport }, { [name]: value }) !== null) return;
+    headers[name] = value;
+    any = true;
+  });
+  return any ? { headers } : {};
+}
+
 /** The downstream request's `_meta` without the progress token: the switchboard asks upstream with its own. */
 function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!meta) return undefined;
@@ -113,8 +139,8 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
   const { catalog } = session.view;
   const scoped = session.view.profile !== undefined;
   const failed = (error: unknown) => toMcpError(error, redact);
-  /** An upstream's result as the gateway's own, for this session's era. */
-  const own = <T>(result: T): T => downstreamResult(result, session.era);
+  /** An upstream's result as the gateway's own, for this session's era, capped at `gateway.maxResultChars` (read per result: a reload may change it). */
+  const own = <T>(result: T): T => downstreamResult(result, session.era, sb.gatewayConfig?.maxResultChars ?? DEFAULT_GATEWAY_LIMITS.maxResultChars);
   /** A parked call belongs to a session that outlives its requests; a modern HTTP request's is nobody's. */
   const owner = session.lasting ? session : undefined;
 
@@ -196,7 +222,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     const wantsProgress = extra.mcpReq._meta?.progressToken !== undefined;
     const meta = forwardedMeta(extra.mcpReq._meta as Record<string, unknown> | undefined);
     return during(extra, tool.server, callKey(name, request.params.arguments), async (signal, report): Promise<CallToolResult> => {
-      const options: CallToolOptions = { server: tool.server, signal };
+      const options: CallToolOptions = { server: tool.server, signal, ...forwardedHeaders(sb, extra, tool.server) };
       if (meta) options.meta = meta;
       // The last progress sent: the result waits for it, or the SDK's asynchronous notification
       // path could put the result on the wire first and the client would drop the late progress.
@@ -229,7 +255,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     if (!prompt) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${name} not found`);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
     // `own` inside the work: a modern round's input_required answer is the gateway's, and stays as it is.
-    return during(extra, prompt.server, callKey(name, request.params.arguments), (signal) => sb.getPrompt(prompt.name, request.params.arguments, { server: prompt.server, signal, ...meta }).then(own)).catch((error: unknown) => {
+    return during(extra, prompt.server, callKey(name, request.params.arguments), (signal) => sb.getPrompt(prompt.name, request.params.arguments, { server: prompt.server, signal, ...meta, ...forwardedHeaders(sb, extra, prompt.server) }).then(own)).catch((error: unknown) => {
       throw failed(error);
     }) as never;
   });
@@ -255,7 +281,7 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
     const upstream = routed ?? catalog.resourceOwner(uri);
     const meta = metaOption(extra.mcpReq._meta as Record<string, unknown> | undefined);
     const options = routed === undefined ? meta : { ...meta, server: routed };
-    return during(extra, upstream, callKey(uri, undefined), (signal) => sb.readResource(uri, { signal, ...options }).then(own)).catch((error: unknown) => {
+    return during(extra, upstream, callKey(uri, undefined), (signal) => sb.readResource(uri, { signal, ...options, ...forwardedHeaders(sb, extra, upstream) }).then(own)).catch((error: unknown) => {
       throw failed(error);
     }) as never;
   });

@@ -1,3 +1,5 @@
+import { capResult } from '../calls/resultCap.js';
+
 /**
  * An upstream's result as the gateway's own (DESIGN §12, §15). The gateway is the one server its
  * downstream clients see: what an upstream wrote about itself must not pass through. The
@@ -21,10 +23,15 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /**
  * `result` without the upstream's identity (reserved `_meta` keys; a `_meta` left empty goes too),
- * without `resultType`, and for a `legacy` client without cache hints. Returns a copy when
- * anything was removed, else the result itself.
+ * without `resultType`, and for a `legacy` client without cache hints; its content capped at
+ * `maxChars` (`gateway.maxResultChars`, DESIGN §17; 0 = off, the default here) on top of the
+ * server's own cap. Returns a copy when anything was removed or cut, else the result itself.
  */
-export function downstreamResult<T>(result: T, era: 'legacy' | 'modern'): T {
+export function downstreamResult<T>(result: T, era: 'legacy' | 'modern', maxChars = 0): T {
+  return capResult(ownResult(result, era), maxChars);
+}
+
+function ownResult<T>(result: T, era: 'legacy' | 'modern'): T {
   if (!isRecord(result)) return result;
   let copy: Record<string, unknown> | undefined;
   const own = () => (copy ??= { ...result });

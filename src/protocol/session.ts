@@ -72,6 +72,11 @@ export interface SessionRequestOptions {
   meta?: Meta;
   /** Run as a task (a tool whose `execution.taskSupport` is `required`): one call to the caller. */
   task?: boolean;
+  /**
+   * HTTP headers for this request only (http and sse servers; checked by the call path before it
+   * is sent: `src/calls/headers.ts`). Added by the transport's fetch (callHeaders.ts).
+   */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** What a failed request was, for its message and breaker outcome. */

@@ -27,6 +27,7 @@ export const ROUTES = [
   { method: 'GET', path: '/mcp/servers/:name', what: 'one server as getServer shows it (404 ServerNotFound)', token: true },
   { method: 'GET', path: '/mcp/servers/:name/tools', what: "one server's tools", token: true },
   { method: 'GET', path: '/mcp/tools', what: 'every tool with its server, qualified name and availability (?server=S for one)', token: true },
+  { method: 'GET', path: '/mcp/tools/search', what: 'tool search, best first: ?q=Q (&limit=N, at most 100; &server=S)', token: true },
   { method: 'GET', path: '/mcp/resources', what: 'every resource with its server (?server=S for one)', token: true },
   { method: 'GET', path: '/mcp/resource-templates', what: 'every resource template with its server (?server=S for one)', token: true },
   { method: 'POST', path: '/mcp/resources/read', what: 'read a resource: { uri, server?, timeoutMs?, source? }', token: true },

@@ -14,6 +14,7 @@ import {
   type ServerRequestOptions,
   type SessionEvents,
 } from '../protocol/index.js';
+import { endConnectSpan, startConnectSpan, type ConnectEnding } from '../traces/index.js';
 
 /**
  * The lifecycle of connect attempts: each `session.open` opens a fresh protocol session (its
@@ -87,6 +88,8 @@ export class Attempts {
    * new session actor, and so a new probe.
    */
   private verdict: EraVerdict | undefined;
+  /** A session of this server was ready once: later attempts are traced as reconnects. */
+  private connectedBefore = false;
 
   constructor(private readonly ports: AttemptPorts) {}
 
@@ -125,6 +128,12 @@ export class Attempts {
     });
     // Flow secrets (tokens, codes, verifiers) are masked in everything this attempt reports.
     if (auth) current.redact = (text) => auth.redact(text);
+    const span = startConnectSpan(server.name, id, this.connectedBefore);
+    let spanOpen = true;
+    const traced = (ending: ConnectEnding): void => {
+      if (spanOpen) endConnectSpan(span, ending);
+      spanOpen = false;
+    };
     const work = (async () => {
       try {
         const connector = connectorFor(server.config);
@@ -146,19 +155,22 @@ export class Attempts {
           this.events(current),
         );
         if (this.current !== current) {
+          traced({ outcome: 'superseded' });
           await session.close();
           return;
         }
         this.verdict = session.facts.verdict;
         current.session = session;
         const catalog = await listCatalog(session, this.listingServer(), current.controller.signal, this.warn);
-        if (this.current !== current) return;
+        if (this.current !== current) return traced({ outcome: 'superseded' });
         current.ready = true;
+        this.connectedBefore = true;
+        traced({ outcome: 'connected', era: session.facts.era, protocolVersion: session.facts.protocolVersion });
         this.stopSigns(current);
         this.resubscribe(current);
         this.ports.send({ type: 'session.ready', attemptId: id, at: this.ports.clock.now(), facts: factsOf(session), catalog: { tools: [], resources: [], templates: [], prompts: [], ...catalog } });
       } catch (error) {
-        if (this.current !== current) return;
+        if (this.current !== current) return traced({ outcome: 'superseded' });
         const info = connectorFor(server.config).connectFailure(error, current.session ?? undefined, server.config.limits.maxMessageBytes);
         // A remembered era that fails to connect in a way that may be the era's is asked again next
         // time (the server may have changed; a modern one adopted without a round trip fails only at
@@ -166,6 +178,7 @@ export class Attempts {
         // refusal says nothing about the era: it stays. A connect that failed but found the era
         // after all (a slow modern server, a broken probe) hands that on.
         this.verdict = verdictOf(error) ?? (saysNothingOfEra(info) ? this.verdict : undefined);
+        traced({ outcome: 'failed', errorCode: info.code });
         this.ports.send({ type: 'session.failed', attemptId: id, at: this.ports.clock.now(), error: this.redactInfo(info, current) });
       }
     })();

@@ -3,6 +3,9 @@ import type { CallTable, PendingCall } from '../calls/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import type { Policy } from '../config/schema.js';
 import { SwitchboardError } from '../core/errors.js';
+import { injectCallContext, setCallEra } from '../traces/index.js';
+import { headerSecrets } from '../calls/index.js';
+import { redactText } from '../secrets/index.js';
 import type { CallFailure, CallMethod, CallToolResult, Progress, ProtocolSession } from '../protocol/index.js';
 
 /**
@@ -46,9 +49,14 @@ export function shouldReplay(call: PendingCall, failure: CallFailure, ports: Pic
   return hints?.readOnlyHint === true || hints?.idempotentHint === true;
 }
 
-/** The request of a call (its `_meta` goes in the request options). */
+/** The request of a call (a tool's `_meta` goes in the request options, with the call span's trace context). */
 function requestOf(call: PendingCall): { method: CallMethod; params: Record<string, unknown> } {
-  if (call.kind !== 'tool') return { method: call.method as CallMethod, params: call.params ?? {} };
+  if (call.kind !== 'tool') {
+    const params = call.params ?? {};
+    const meta = params._meta as Record<string, unknown> | undefined;
+    const traced = injectCallContext(call.span, meta);
+    return { method: call.method as CallMethod, params: traced === meta ? params : { ...params, _meta: traced } };
+  }
   return { method: 'tools/call', params: { name: call.tool, arguments: call.args ?? {} } };
 }
 
@@ -73,11 +81,13 @@ export function invoke(session: ProtocolSession, call: PendingCall, epoch: numbe
   call.attempts++;
   const startedAt = ports.clock.now();
   const { method, params } = requestOf(call);
+  setCallEra(call.span, session.facts.era, session.facts.protocolVersion);
   const options = {
     signal: call.signal.asAbortSignal,
     onProgress: (progress: Progress) => ports.calls.progress(call.requestId, progress),
-    meta: call.kind === 'tool' ? call.meta : undefined,
+    meta: call.kind === 'tool' ? injectCallContext(call.span, call.meta) : undefined,
     task: call.task,
+    headers: call.headers,
   };
   // One callback pair, no .finally: each extra promise is paid on every call.
   session.request(method, params, options).then(
@@ -89,13 +99,18 @@ export function invoke(session: ProtocolSession, call: PendingCall, epoch: numbe
     (error: unknown) => {
       const failure = session.failure(error, { abortCause: call.abortCause, server: ports.name, tool: call.tool, subject: subjectOf(call), kind: call.kind === 'tool' ? 'tool' : 'other' });
       ports.record(call.requestId, epoch, failure.outcome, startedAt);
-      const message = ports.redact(failure.error.message);
+      const message = maskHeaders(ports.redact(failure.error.message), call);
       const safe = message === failure.error.message ? failure.error : new SwitchboardError(failure.error.code, message, retryOptions(failure.error));
       const replay = shouldReplay(call, failure, ports);
       if (!replay) ports.calls.reject(call.requestId, safe);
       done({ replay: replay ? safe : null, aftermath: aftermathOf(failure) });
     },
   );
+}
+
+/** A call's own header values are secrets too (an HTTP server may echo one in its error). */
+function maskHeaders(message: string, call: PendingCall): string {
+  return call.headers === undefined ? message : redactText(message, headerSecrets(call.headers));
 }
 
 function retryOptions(error: SwitchboardError): { retryAfterMs?: number } {

@@ -7,6 +7,7 @@ import type { Progress } from '../protocol/index.js';
 import type { TransportSource } from '../protocol/index.js';
 import type { ServerRequestHandlers } from '../protocol/index.js';
 import type { Authorize, TokenStore } from '../auth/index.js';
+import type { ToolSearchOptions } from '../search/toolSearch.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
@@ -50,6 +51,12 @@ export interface SwitchboardOptions {
   tokenStore?: TokenStore | 'memory' | undefined;
   /** Name and version sent in `initialize`. Defaults to `mcp-switchboard` 0.1.0. */
   clientInfo?: { name: string; version: string } | undefined;
+  /**
+   * Tool search (`searchTools`, DESIGN §17). `embed`: the host's embedding model (one vector per
+   * text); with it the ranking is hybrid, lexical and cosine combined by reciprocal-rank fusion.
+   * Defaults to lexical only.
+   */
+  search?: ToolSearchOptions | undefined;
 }
 
 /** Per-call options of `callTool`. */
@@ -64,6 +71,15 @@ export interface CallToolOptions {
   onProgress?: ((progress: Progress) => void) | undefined;
   /** Passed to the server as `_meta`. */
   meta?: Record<string, unknown> | undefined;
+  /**
+   * HTTP headers for this call's request only (http and sse servers; on another server the call
+   * fails with `InvalidRequest` before anything is sent). Not on `initialize`, lists or other
+   * calls. Names must be HTTP tokens, not ones the transport owns (`Content-Type`, `Host`,
+   * `Mcp-Session-Id`, `Mcp-Protocol-Version`, hop-by-hop…) nor ones the server's config sets
+   * (its `headers`, or `Authorization` under `auth`): configured credentials always win. Values
+   * are secrets: masked in errors, events and logs. Defaults to none.
+   */
+  headers?: Record<string, string> | undefined;
   /**
    * A label for where this call comes from, carried in its `call.completed` event as `source` (the
    * admin API's live view sends `live-view`). Not sent to the server. Defaults to none (no `source` key).

@@ -2,6 +2,7 @@ import type { CompleteRequest, CompleteResult, GetPromptResult, LoggingLevel, Re
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ServerFacts } from '../../machines/types.js';
 import type { CallKind } from '../calls/index.js';
 import { argumentsProblem } from '../calls/index.js';
+import { capResult } from '../calls/resultCap.js';
 import { SwitchboardError } from '../core/errors.js';
 import type { CatalogIndex, Route } from '../routing/index.js';
 
@@ -23,11 +24,25 @@ export interface RequestOptions {
   /** Passed to the server as `_meta`. */
   meta?: Record<string, unknown> | undefined;
   /**
+   * HTTP headers for this call's request only (http and sse servers; on another server the call
+   * fails with `InvalidRequest` before anything is sent). Not on `initialize`, lists or other
+   * calls. Names must be HTTP tokens, not ones the transport owns (`Content-Type`, `Host`,
+   * `Mcp-Session-Id`, `Mcp-Protocol-Version`, hop-by-hop…) nor ones the server's config sets
+   * (its `headers`, or `Authorization` under `auth`): configured credentials always win. Values
+   * are secrets: masked in errors, events and logs. Defaults to none.
+   */
+  headers?: Record<string, string> | undefined;
+  /**
    * A label for where this call comes from, carried in its `call.completed` event as `source` (the
    * admin API's live view sends `live-view`). Not sent to the server. Defaults to none (no `source` key).
    */
   source?: string | undefined;
 }
+
+/** A server's cap on a result's characters (`limits.maxResultChars`, DESIGN §17); 0 = off. */
+export type ResultCap = (server: string) => number;
+
+const NO_CAP: ResultCap = () => 0;
 
 /** One request for the facade to admit and send. */
 export interface RequestSpec {
@@ -89,13 +104,17 @@ export class ClientSurface {
     return server === undefined ? prompts.entries() : prompts.entriesOf(server);
   }
 
-  readResource(uri: string, options: RequestOptions = {}): Promise<ReadResourceResult> {
-    return this.send<ReadResourceResult>(() => this.resourceRoute(uri, options), (route) => ({ kind: 'resource', name: uri, method: 'resources/read', params: { uri: route.tool }, readOnly: true }), options);
+  /** Reads a resource; its text is capped at `maxChars(server)` of the server it routes to (0 = off). */
+  readResource(uri: string, options: RequestOptions = {}, maxChars: ResultCap = NO_CAP): Promise<ReadResourceResult> {
+    const spec = (route: Route): RequestSpec => ({ kind: 'resource', name: uri, method: 'resources/read', params: { uri: route.tool }, readOnly: true });
+    return this.send<ReadResourceResult>(() => this.resourceRoute(uri, options), spec, options, undefined, undefined, maxChars);
   }
 
-  getPrompt(name: string, args: Record<string, string> = {}, options: RequestOptions = {}): Promise<GetPromptResult> {
+  /** Gets a prompt; its message texts are capped at `maxChars(server)` of the server it routes to (0 = off). */
+  getPrompt(name: string, args: Record<string, string> = {}, options: RequestOptions = {}, maxChars: ResultCap = NO_CAP): Promise<GetPromptResult> {
     const route = () => this.host.index().prompts.resolve(name, options.server, (s) => this.host.isEnabled(s), () => this.host.unconnected());
-    return this.send<GetPromptResult>(route, (r) => ({ kind: 'prompt', name: r.tool, method: 'prompts/get', params: { name: r.tool, arguments: args }, readOnly: true }), options, args);
+    const spec = (r: Route): RequestSpec => ({ kind: 'prompt', name: r.tool, method: 'prompts/get', params: { name: r.tool, arguments: args }, readOnly: true });
+    return this.send<GetPromptResult>(route, spec, options, args, undefined, maxChars);
   }
 
   complete(params: CompleteRequest['params'], options: RequestOptions = {}): Promise<CompleteResult> {
@@ -183,9 +202,10 @@ export class ClientSurface {
   }
 
   /** Routes, checks the capability and the input, then hands the request to the facade. */
-  private send<T>(route: () => Route, spec: (route: Route) => RequestSpec, options: RequestOptions, input?: unknown, feature?: 'subscribe'): Promise<T> {
+  private send<T>(route: () => Route, spec: (route: Route) => RequestSpec, options: RequestOptions, input?: unknown, feature?: 'subscribe', maxChars: ResultCap = NO_CAP): Promise<T> {
     let target: Route;
     let request: RequestSpec;
+    let limit: number;
     try {
       // With { server }, a missing capability is the answer, whatever the name: check it first.
       if (options.server !== undefined) this.checkCapability(options.server, spec({ server: options.server, tool: '' }).method, feature);
@@ -195,10 +215,12 @@ export class ClientSurface {
       const problem = input === undefined ? null : argumentsProblem(input, this.host.maxMessageBytes(target.server));
       if (problem) throw problem;
       if (options.meta) request.params = { ...request.params, _meta: options.meta };
+      limit = maxChars(target.server);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.host.request<T>(target.server, request, options);
+    const sent = this.host.request<T>(target.server, request, options);
+    return limit > 0 ? sent.then((result) => capResult(result, limit)) : sent;
   }
 
   /** Throws NotSupported when the server's known capabilities lack what `method` needs. */

@@ -1,6 +1,7 @@
 import type { PromptInfo, ResourceInfo, ResourceTemplateInfo, ToolInfo } from '../../machines/types.js';
 import { resolveInput } from '../config/load.js';
 import type { ResolvedConfig } from '../config/schema.js';
+import { capResult } from '../calls/resultCap.js';
 import { stoppedError, SwitchboardError } from '../core/errors.js';
 import type { SwitchboardEventMap, SwitchboardEventType } from '../events/index.js';
 import type { CallToolOptions, ServerInput, SwitchboardInput, SwitchboardOptions } from './options.js';
@@ -8,6 +9,7 @@ import type { CallToolResult, CompleteRequest, CompleteResult, GetPromptResult, 
 import { Runtime, type RootActor } from './runtime.js';
 import type { HealthReport, ReloadResult, ServerStatus } from '../servers/index.js';
 import type { RequestOptions } from './surface.js';
+import { ToolSearch, type SearchToolsOptions } from '../search/toolSearch.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 
@@ -26,6 +28,7 @@ export class Switchboard {
   private startPromise: Promise<void> | null = null;
   private settleStart: () => void = () => undefined;
   private stopPromise: Promise<void> | null = null;
+  private toolSearch: ToolSearch | null = null;
 
   constructor(config: ResolvedConfig, private readonly options: SwitchboardOptions = {}) {
     this.warnings = config.warnings;
@@ -56,6 +59,22 @@ export class Switchboard {
   listTools(server?: string): ToolInfo[] {
     const tools = this.rt.catalogIndex().tools;
     return this.rt.status.withAvailability(server === undefined ? tools.tools() : tools.toolsOf(server));
+  }
+
+  /**
+   * The tools that best match `query` (name, title, description, parameter names; typo-tolerant),
+   * best first, with `available`; hybrid with `search.embed` when given. The index is built on the
+   * first search and then follows the catalogs per server (a server whose tools changed is
+   * re-indexed on the next search); calls never wait on it.
+   */
+  async searchTools(query: string, options: SearchToolsOptions = {}): Promise<ToolInfo[]> {
+    const catalogs = this.actor.getSnapshot().context.catalogs;
+    const index = this.rt.catalogIndex().tools;
+    this.toolSearch ??= new ToolSearch(this.options.search);
+    this.toolSearch.sync(
+      Object.keys(catalogs).map((server) => ({ server, keys: [catalogs[server], this.rt.servers.get(server)?.config.tools], tools: () => index.toolsOf(server) })),
+    );
+    return this.rt.status.withAvailability(await this.toolSearch.search(query, options));
   }
 
   /** Every prompt of every enabled server (or of one), with routing names and `available`. */
@@ -95,7 +114,7 @@ export class Switchboard {
 
   /**
    * Calls a tool by bare, qualified or `server__tool` name; resolves with the server's result
-   * unchanged. A qualified name or `{ server }` on a server that has not listed its catalog yet
+   * unchanged (but for the server's `limits.maxResultChars`, DESIGN §17). A qualified name or `{ server }` on a server that has not listed its catalog yet
    * (connecting, or backing off within `admission.waitForReconnectMs`) waits for it within the
    * call's deadline and is routed by it then: ToolNotFound only when the listed catalog lacks it.
    */
@@ -112,12 +131,14 @@ export class Switchboard {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.rt.path.open<CallToolResult>(route.server, { tool: route.tool, unrouted, args, meta: options.meta, task }, options);
+    const sent = this.rt.path.open<CallToolResult>(route.server, { tool: route.tool, unrouted, args, meta: options.meta, task }, options);
+    const limit = this.maxResultChars(route.server);
+    return limit > 0 ? sent.then((result) => capResult(result, limit)) : sent;
   }
 
-  /** Reads a resource, routed by the catalog uri or a matching template (or `{ server }`); the result is unchanged. */
+  /** Reads a resource, routed by the catalog uri or a matching template (or `{ server }`); the result is unchanged but for `limits.maxResultChars`. */
   readResource(uri: string, options: RequestOptions = {}): Promise<ReadResourceResult> {
-    return this.rt.surface.readResource(uri, options);
+    return this.rt.surface.readResource(uri, options, this.maxResultChars);
   }
 
   /** Subscribes to a resource (`resource.updated` events, re-sent after reconnects); resolves with the unsubscribe function. */
@@ -125,9 +146,9 @@ export class Switchboard {
     return this.rt.surface.subscribeResource(uri, options);
   }
 
-  /** Gets a prompt by bare, qualified or `server__prompt` name; the result is unchanged. */
+  /** Gets a prompt by bare, qualified or `server__prompt` name; the result is unchanged but for `limits.maxResultChars`. */
   getPrompt(name: string, args?: Record<string, string>, options: RequestOptions = {}): Promise<GetPromptResult> {
-    return this.rt.surface.getPrompt(name, args, options);
+    return this.rt.surface.getPrompt(name, args, options, this.maxResultChars);
   }
 
   /** Completes an argument of a prompt or resource template (`completion/complete`). */
@@ -213,6 +234,9 @@ export class Switchboard {
     })();
     return this.stopPromise;
   }
+
+  /** A server's `limits.maxResultChars` (0 = off), read when a call starts. */
+  private readonly maxResultChars = (server: string): number => this.rt.servers.get(server)?.config.limits.maxResultChars ?? 0;
 
   private requireEnabled(name: string): void {
     if (!this.rt.servers.isEnabled(name)) throw new SwitchboardError('ServerNotFound', `no enabled server named "${name}"`);

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { CallMethod, SessionRequestOptions } from '../session.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
 import { ToolResultSchema } from './resultShape.js';
-import { withCallSignal } from './transports/fetchGuard.js';
+import { withCallHeaders, withCallSignal } from './transports/fetchGuard.js';
 
 /**
  * One call's request on a v1 (SDK 1.32.2) client: `client.request` with our own signal, `onprogress`
@@ -57,7 +57,9 @@ export function sendCall(client: Client, method: CallMethod, params: Record<stri
   const sdk: SdkOptions = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: options.onProgress };
   const request = { method, params: options.meta ? { ...params, _meta: options.meta } : params };
   const schema = RESULT_SCHEMAS[method] ?? EmptyResultSchema;
-  return withCallSignal(options.signal, () =>
-    options.task ? requestAsTask(client, request, schema, sdk) : client.request(request as { method: 'tools/call'; params: { name: string } }, schema, sdk),
-  );
+  const send = () =>
+    withCallSignal(options.signal, () =>
+      options.task ? requestAsTask(client, request, schema, sdk) : client.request(request as { method: 'tools/call'; params: { name: string } }, schema, sdk),
+    );
+  return options.headers === undefined ? send() : withCallHeaders(options.headers, send);
 }

@@ -85,7 +85,9 @@ class V2Session implements ProtocolSession {
 
   request(method: CallMethod, params: Record<string, unknown>, options: SessionRequestOptions): Promise<unknown> {
     const merged = options.meta ? { ...params, _meta: { ...((params._meta as Record<string, unknown> | undefined) ?? {}), ...options.meta } } : params;
-    const sdk = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: wireProgress(options.onProgress) };
+    const base = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: wireProgress(options.onProgress) };
+    // Per-call headers: the v2 SDK sends them on this request's POST only (and never over a reserved name).
+    const sdk = options.headers === undefined ? base : { ...base, headers: options.headers };
     switch (method) {
       case 'tools/call': {
         const toolDefinition = this.tools.get(String(params.name));

@@ -26,6 +26,32 @@ export interface CallSignalLike {
 let current: CallSignalLike | null = null;
 
 /**
+ * The per-call headers (`callTool(…, { headers })`) of the request being handed to a transport
+ * right now: the SDK 1.x request options carry no headers, so they ride the same synchronous slot
+ * as the call signal, are kept by request id in `transport.send` and added by the fetch to that
+ * request's POST only (never `initialize`, lists or another call's).
+ */
+let currentHeaders: Readonly<Record<string, string>> | null = null;
+
+/** Runs `run` (which must send exactly one request) with `headers` for that request's POST. */
+export function withCallHeaders<T>(headers: Readonly<Record<string, string>>, run: () => T): T {
+  const previous = currentHeaders;
+  currentHeaders = headers;
+  try {
+    return run();
+  } finally {
+    currentHeaders = previous;
+  }
+}
+
+/** `init` with `extra` headers added; the transport's own (configured headers, authorization) win on a clash. */
+function withExtraHeaders(init: RequestInit | undefined, extra: Readonly<Record<string, string>>): RequestInit {
+  const headers = new Headers(init?.headers);
+  for (const [name, value] of Object.entries(extra)) if (!headers.has(name)) headers.set(name, value);
+  return { ...init, headers };
+}
+
+/**
  * Runs `run` (which must send exactly one request, `client.request(...)`) so that an HTTP
  * transport aborts that request's own fetch when `signal` aborts: the server sees the socket close.
  */
@@ -76,8 +102,23 @@ function requestIdOf(body: unknown): string | number | undefined {
  */
 export function guardTransport(transport: Transport, options: GuardOptions): typeof fetch {
   const signals = new Map<string | number, CallSignalLike>();
+  const callHeaders = new Map<string | number, Readonly<Record<string, string>>>();
   const send = transport.send.bind(transport);
   transport.send = (message, sendOptions) => {
+    const headers = currentHeaders;
+    if (headers && 'id' in message && 'method' in message) {
+      const id = message.id;
+      callHeaders.set(id, headers);
+      const forget = () => {
+        callHeaders.delete(id);
+      };
+      const sent = sendGuarded(message, sendOptions);
+      sent.then(forget, forget);
+      return sent;
+    }
+    return sendGuarded(message, sendOptions);
+  };
+  const sendGuarded: Transport['send'] = (message, sendOptions) => {
     const signal = current;
     if (!signal || signal.aborted || !('id' in message) || !('method' in message)) return send(message, sendOptions);
     const id = message.id;
@@ -100,6 +141,8 @@ export function guardTransport(transport: Transport, options: GuardOptions): typ
     // Known for every POST of a request: its SSE stream answers only that request.
     const id = init?.method === 'POST' ? requestIdOf(init.body) : undefined;
     const signal = id === undefined ? undefined : signals.get(id);
+    const extra = id === undefined ? undefined : callHeaders.get(id);
+    if (extra) init = withExtraHeaders(init, extra);
     const controller = new AbortController();
     const outer = init?.signal ?? undefined;
     const abortCall = () => controller.abort(new CallAbortedError());
