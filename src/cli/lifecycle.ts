@@ -54,14 +54,16 @@ export function reloadTriggers(reloader: ConfigReloader, options: { configPath: 
 }
 
 /**
- * The `onReloaded` of a gateway's reloader: applies a changed `gateway.tools` filter (which tells
+ * The `onReloaded` of a gateway's reloader: applies a changed `gateway.tools` filter, catalog mode or pins (which tells
  * every session its tools changed); an unchanged one is left alone, so a reload that touches only
  * servers sends only the list_changed those servers cause.
  */
 export function followGatewayConfig(sb: Switchboard, gateway: Gateway): () => void {
-  let applied = stableJson(sb.gatewayConfig.tools);
+  // The catalog mode and pins change what tools/list answers as the filter does.
+  const listed = () => stableJson({ tools: sb.gatewayConfig.tools, catalog: sb.gatewayConfig.catalog, pinned: sb.gatewayConfig.pinned });
+  let applied = listed();
   return () => {
-    const next = stableJson(sb.gatewayConfig.tools);
+    const next = listed();
     if (next === applied) return;
     applied = next;
     gateway.setToolFilter(sb.gatewayConfig.tools);

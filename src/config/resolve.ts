@@ -194,12 +194,14 @@ function checkProfiles(profiles: Record<string, { servers?: string[] | undefined
 
 /** The `gateway:` block with every bound filled in from `DEFAULT_GATEWAY_LIMITS`. */
 function resolveGateway(block: z.output<typeof GatewaySchema> | undefined): GatewaySettings {
-  const { tools, profiles, forwardHeaders, ...bounds } = block ?? {};
+  const { tools, profiles, forwardHeaders, catalog, pinned, ...bounds } = block ?? {};
   return {
     ...DEFAULT_GATEWAY_LIMITS,
     ...stripUndefined(bounds),
     tools: { ...tools },
     profiles: { ...profiles },
+    catalog: catalog ?? 'full',
+    pinned: [...(pinned ?? [])],
     forwardHeaders: [...(forwardHeaders ?? [])],
   };
 }

@@ -137,6 +137,10 @@ export const GatewayProfileSchema = z.strictObject({
   servers: z.array(z.string().min(1)).optional(),
   /** Globs on qualified tool names, deny wins (as `gateway.tools`, applied after it). */
   tools: ToolFilterSchema.optional(),
+  /** Overrides `gateway.catalog` for this profile's sessions. */
+  catalog: z.enum(['full', 'search']).optional(),
+  /** Overrides `gateway.pinned` for this profile's sessions. */
+  pinned: z.array(z.string().min(1)).optional(),
 });
 
 /** A profile's name: it becomes a URL path segment (`/mcp/<profile>`). */
@@ -153,6 +157,14 @@ export const GatewaySchema = z.strictObject({
   initialWaitMs: ms.optional(),
   /** The gateway's cap on a result's text (as `limits.maxResultChars`); 0 = off. Defaults to 100 000. */
   maxResultChars: z.number().int().nonnegative().optional(),
+  /**
+   * `full` lists every exposed tool; `search` lists only the `pinned` ones plus the gateway's own
+   * `search_tools` and `call_tool`, so a host with thousands of upstream tools shows its model a
+   * short list (DESIGN §17). Defaults to `full`.
+   */
+  catalog: z.enum(['full', 'search']).optional(),
+  /** Globs on qualified tool names listed as they are in `search` mode (deny of `gateway.tools` still wins). Defaults to none. */
+  pinned: z.array(z.string().min(1)).optional(),
   /**
    * Downstream request headers (names or globs, case-insensitive) that `/mcp` passes on to the
    * upstream call's HTTP request (http and sse servers); they are secrets. Defaults to none.
@@ -275,6 +287,8 @@ export interface GatewaySettings {
   tools: { allow?: string[]; deny?: string[] };
   initialWaitMs: number;
   maxResultChars: number;
+  catalog: 'full' | 'search';
+  pinned: string[];
   forwardHeaders: string[];
   /** Named subsets; `{}` when none. */
   profiles: Record<string, GatewayProfile>;

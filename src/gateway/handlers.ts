@@ -18,6 +18,7 @@ import type { ListenFollows } from './follows.js';
 import type { GatewayView } from './profiles.js';
 import { Exchange, type ParkedExchanges, type Report } from './inputRequired.js';
 import { downstreamResult } from './results.js';
+import { CALL_TOOL, callToolTarget, callToolUnknown, SEARCH_TOOLS, searchTools } from './searchMode.js';
 import { refusal, type DownstreamRequest, type GatewayRouter, type InputRequest } from './router.js';
 
 /**
@@ -210,18 +211,19 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
 
   server.setRequestHandler('tools/list', async (_request, extra) => {
     await ctx.firstList(extra.mcpReq.signal);
-    return { tools: catalog.toolList() };
+    return { tools: session.view.listTools() };
   });
-  server.setRequestHandler('tools/call', async (request, extra) => {
-    const { name } = request.params;
+
+  /** One exposed tool called by its qualified name: directly, or through search mode's `call_tool` (`unknown` answers a name not exposed). */
+  const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: ServerContext, unknown: (name: string) => CallToolResult): Promise<CallToolResult> => {
     // A host may call a tool it knows before its server has connected: wait for that server as a first list does.
     let tool = catalog.tool(name);
     if (!tool && (await ctx.starting('tool', name, extra.mcpReq.signal))) tool = catalog.tool(name);
-    if (!tool) throw unknownTool(name);
+    if (!tool) return unknown(name);
     // The call asked for progress: the upstream is asked for it (each round's request has its own token).
     const wantsProgress = extra.mcpReq._meta?.progressToken !== undefined;
     const meta = forwardedMeta(extra.mcpReq._meta as Record<string, unknown> | undefined);
-    return during(extra, tool.server, callKey(name, request.params.arguments), async (signal, report): Promise<CallToolResult> => {
+    return during(extra, tool.server, callKey(name, args), async (signal, report): Promise<CallToolResult> => {
       const options: CallToolOptions = { server: tool.server, signal, ...forwardedHeaders(sb, extra, tool.server) };
       if (meta) options.meta = meta;
       // The last progress sent: the result waits for it, or the SDK's asynchronous notification
@@ -233,15 +235,35 @@ export function installHandlers(session: GatewaySession, ctx: HandlerContext): v
         };
       }
       try {
-        const result = own((await sb.callTool(tool.name, request.params.arguments, options)) as CallToolResult);
+        const result = own((await sb.callTool(tool.name, args, options)) as CallToolResult);
         await progressSent;
         return result;
       } catch (error) {
         // Removed meanwhile (a reload between list and call): unknown, as if never listed.
-        if (isUnknownTool(error)) throw unknownTool(name);
+        if (isUnknownTool(error)) return unknown(name);
         return toolErrorResult(error, redact) as CallToolResult;
       }
     });
+  };
+  const throwUnknown = (name: string): never => {
+    throw unknownTool(name);
+  };
+
+  server.setRequestHandler('tools/call', async (request, extra) => {
+    const { name } = request.params;
+    const args = request.params.arguments;
+    // Search mode (DESIGN §17): the gateway's own two tools; every exposed tool stays callable by its name.
+    if (session.view.catalogMode().mode === 'search') {
+      if (name === SEARCH_TOOLS) {
+        return searchTools(sb, args, (tool) => session.view.hasServer(tool.server) && catalog.tool(tool.qualifiedName) !== undefined, extra.mcpReq.signal).then(own, (error: unknown) => toolErrorResult(error, redact) as CallToolResult);
+      }
+      if (name === CALL_TOOL) {
+        const target = callToolTarget(args);
+        if ('refusal' in target) return target.refusal;
+        return callTool(target.name, target.arguments, extra, callToolUnknown);
+      }
+    }
+    return callTool(name, args, extra, throwUnknown);
   });
 
   server.setRequestHandler('prompts/list', async (_request, extra) => {

@@ -1,8 +1,10 @@
+import type { Tool } from '@modelcontextprotocol/server';
 import type { GatewayProfile } from '../config/index.js';
 import { toolFilter } from '../routing/index.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import { GatewayCatalog, type CatalogPart } from './catalog.js';
 import type { ListenFollows } from './follows.js';
+import { searchModeList, type CatalogMode } from './searchMode.js';
 
 /**
  * Gateway profiles (DESIGN §18): `gateway.profiles.<name>: { servers?, tools? }` gives each host
@@ -21,6 +23,8 @@ export class GatewayView {
   readonly catalog: GatewayCatalog;
   /** The uris the modern HTTP listen streams of this view follow (`Gateway.follow`); stdio connections keep their own. */
   readonly follows: ListenFollows;
+  /** The search-mode list last built, with what it was built from. */
+  private searchList: { full: readonly Tool[]; pinned: string; list: Tool[] } | undefined;
   /** The profile definition the filters below were compiled from (a reload replaces it). */
   private compiled: { of: GatewayProfile | undefined; servers: ReadonlySet<string> | null; tools: (name: string) => boolean } | undefined;
 
@@ -52,6 +56,23 @@ export class GatewayView {
   /** Whether this view is a profile that the config in force no longer has. */
   get gone(): boolean {
     return this.profile !== undefined && this.definition() === undefined;
+  }
+
+  /** How this view lists tools: the profile's `catalog`/`pinned`, else the gateway's (read per list: a reload applies). */
+  catalogMode(): CatalogMode {
+    const own = this.definition();
+    const gateway = this.sb.gatewayConfig;
+    return { mode: own?.catalog ?? gateway?.catalog ?? 'full', pinned: own?.pinned ?? gateway?.pinned ?? [] };
+  }
+
+  /** What `tools/list` answers: every exposed tool, or in search mode the gateway's two and the pinned ones. */
+  listTools(): Tool[] {
+    const full = this.catalog.toolList();
+    const { mode, pinned } = this.catalogMode();
+    if (mode === 'full') return full;
+    const key = pinned.join('\u0000');
+    if (this.searchList?.full !== full || this.searchList.pinned !== key) this.searchList = { full, pinned: key, list: searchModeList(full, pinned) };
+    return this.searchList.list;
   }
 
   /** Whether the server's entries are in this view. */
