@@ -1,3 +1,4 @@
+import { resolveCluster } from './clusterSchema.js';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../core/errors.js';
 import { snapshotConfigValue } from './depth.js';
@@ -172,9 +173,12 @@ export function resolveConfig(raw: unknown, options: ResolveOptions = {}): Resol
     resolved[name] = resolveServer(name, server, parsed.data.defaults, issues, secrets.get(name));
   }
   checkProfiles(parsed.data.gateway?.profiles, [...Object.keys(parsed.data.servers), ...(options.codeServers ?? [])], issues);
+  const oauthServers = Object.entries(parsed.data.servers).filter(([, server]) => server.transport !== 'stdio' && server.auth !== undefined).map(([name]) => name);
+  const cluster = resolveCluster(parsed.data.cluster, oauthServers, issues);
   if (issues.length > 0) throw new ConfigError(issues.map((issue) => ({ ...issue, path: rename(issue.path) })), options.source);
   const config: ResolvedConfig = { servers: resolved, admin: parsed.data.admin ?? {}, gateway: resolveGateway(parsed.data.gateway), warnings };
   if (parsed.data.defaults) config.defaults = parsed.data.defaults;
+  if (cluster) config.cluster = cluster;
   return config;
 }
 

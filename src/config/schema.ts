@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClusterSchema, type ClusterSettings } from './clusterSchema.js';
 import { AuthSchema, noAuth, refuseTwoAuthorizations } from './authSchema.js';
 import { ms, PolicyOverridesSchema, positiveMs, type Policy, type PolicyOverrides } from './policySchema.js';
 
@@ -200,6 +201,8 @@ export const ConfigSchema = z.strictObject({
   defaults: PolicyOverridesSchema.optional(),
   admin: AdminSchema.optional(),
   gateway: GatewaySchema.optional(),
+  /** Replicas acting as one on Redis (DESIGN §16); `clusterSchema.ts`. */
+  cluster: ClusterSchema.optional(),
 });
 
 /** Leaves `transport` out of a server's input type (it is inferred when resolved). */
@@ -280,6 +283,8 @@ export interface ResolvedConfig {
   defaults?: PolicyOverrides;
   /** Non-fatal notes, e.g. unknown keys skipped in an `mcpServers` file. */
   warnings: string[];
+  /** The `cluster:` block resolved; absent: this process is on its own. */
+  cluster?: ClusterSettings;
 }
 
 /** The gateway's settings with every bound filled in. */
