@@ -71,3 +71,17 @@ export interface ClusterBus {
   /** Ends the connection (and every subscription). Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * What each sharing part (breakers, tokens, leader, reload, gateway sessions) gets of the cluster:
+ * the bus, who this replica is, the clock durations are measured on, and a logger. Parts never
+ * read `Date.now()` for what they share: they send durations (DESIGN §16).
+ */
+export interface ClusterContext {
+  readonly bus: ClusterBus;
+  readonly replicaId: string;
+  readonly clusterName: string;
+  /** The runtime's clock (a SimulatedClock's in unit tests). */
+  now(): number;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+}
