@@ -1,12 +1,21 @@
 import MiniSearch from 'minisearch';
 import type { ToolInfo } from '../../machines/types.js';
+import { ALIASES, editDistance, editsFor, processTerm, tokenize, verbOf, VERBS } from './terms.js';
+
+export { editDistance, stem, tokenize } from './terms.js';
 
 /**
- * Tool search (DESIGN §17): a MiniSearch index over each tool's name, title, description and
- * parameter names (typo-tolerant: fuzzy and prefix terms, camelCase and snake_case split, light
- * stemming), optionally made hybrid with the host's own embedding model: lexical and cosine ranks
- * combined by reciprocal-rank fusion. The index is kept per server and brought up to date lazily,
- * on a search, for the servers whose catalog changed since (no call ever waits on it).
+ * Tool search (DESIGN §17): a MiniSearch index (BM25) over each tool's name, title, description
+ * and parameter names (camelCase and snake_case split, light stemming), plus each tool's verb as
+ * an `action` (its verb group: "add", "make", "new" are all `create`). Each query word is searched
+ * on its own — as written and as a prefix; when the index does not know it, by its closest
+ * spellings (transpositions count as one edit); when it is a verb, against the actions — and a
+ * tool's score is the sum over words, times the share of the query's words it meets (squared),
+ * divided by the words of its name the query does not meet, so `update_event` comes before
+ * `update_event_note` for "update event". With the host's own embedding model the ranking is
+ * hybrid: a convex combination of the lexical score and the cosine, each scaled by its best
+ * candidate. The index is kept per server and brought up to date lazily, on a search, for the
+ * servers whose catalog changed since (no call ever waits on it).
  */
 
 /** The host's embedding model: one vector per text, in order. */
@@ -35,10 +44,8 @@ export interface SearchSource {
 
 export const DEFAULT_SEARCH_LIMIT = 10;
 export const MAX_SEARCH_LIMIT = 100;
-/** Reciprocal-rank fusion constant (the usual 60). */
-const RRF_K = 60;
-/** Lexical candidates fused with the embedding ranking. */
-const LEXICAL_DEPTH = 100;
+/** Candidates of each ranking fused in a hybrid search. */
+const FUSION_DEPTH = 100;
 /** Texts per `embed` call. */
 const EMBED_BATCH = 256;
 
@@ -49,54 +56,9 @@ interface Doc {
   description: string;
   params: string;
   server: string;
+  /** The verb group of the tool's verb (the first word of its name, else of its title or description). */
+  action: string;
 }
-
-/** Words of a text: split on non-alphanumerics and camelCase humps, lowercased. */
-export function tokenize(text: string): string[] {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word.length > 0);
-}
-
-const STOP = new Set(['a', 'an', 'the', 'of', 'to', 'in', 'on', 'for', 'and', 'or', 'by', 'with', 'from', 'is', 'it', 'my', 'me', 'i', 'all', 'this', 'that', 'be', 'as', 'at', 'into', 'its', 'some', 'any']);
-
-/** A light English stemmer (plural and verb endings), enough to meet "issues" with "issue". */
-export function stem(word: string): string {
-  if (word.length <= 3) return word;
-  if (word.endsWith('ies') && word.length > 4) return `${word.slice(0, -3)}y`;
-  if (word.endsWith('sses')) return word.slice(0, -2);
-  if (word.endsWith('ing') && word.length > 5) return word.slice(0, -3);
-  if (word.endsWith('ed') && word.length > 4) return word.slice(0, -2);
-  if (word.endsWith('es') && /(ch|sh|x|z)es$/.test(word)) return word.slice(0, -2);
-  if (word.endsWith('s') && !word.endsWith('ss') && !word.endsWith('us')) return word.slice(0, -1);
-  return word;
-}
-
-/**
- * Verbs that tool names spell one way and people another: each is indexed and searched as the
- * first word of its group, so "add", "make" or "new" meet `create_*` tools.
- */
-const VERB_GROUPS = [
-  ['create', 'add', 'new', 'make', 'open', 'raise', 'post', 'send', 'write', 'start', 'publish', 'insert', 'register', 'compose', 'book'],
-  ['list', 'show', 'enumerate', 'browse'],
-  ['get', 'fetch', 'read', 'retrieve', 'lookup', 'view', 'describe'],
-  ['update', 'edit', 'change', 'modify', 'set', 'rename', 'patch'],
-  ['delete', 'remove', 'erase', 'destroy', 'drop', 'cancel'],
-  ['search', 'find', 'query', 'look'],
-  ['count', 'tally', 'many'],
-  ['export', 'download', 'dump'],
-  ['watch', 'subscribe', 'follow', 'monitor', 'notify'],
-];
-const VERBS = new Map<string, string>(VERB_GROUPS.flatMap((group) => group.map((word) => [word, group[0]!] as [string, string])));
-
-const processTerm = (term: string): string | null => {
-  if (STOP.has(term)) return null;
-  const stemmed = stem(term);
-  return VERBS.get(term) ?? VERBS.get(stemmed) ?? stemmed;
-};
 
 /** Parameter names of a tool's input schema (top-level properties). */
 function paramNames(tool: ToolInfo): string[] {
@@ -109,36 +71,72 @@ export function toolText(tool: ToolInfo): string {
   return [tool.name, tool.title ?? '', tool.description ?? '', paramNames(tool).join(' ')].join(' ').trim();
 }
 
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
+/**
+ * The verb group head of a tool's verb: the first word of its name, else the last (`issue_create`),
+ * else the first word of its title or description ("Creates a new issue").
+ */
+function actionOf(tool: ToolInfo): string {
+  const name = tokenize(tool.name);
+  const candidates = [name[0], name[name.length - 1], tokenize(tool.title ?? '')[0], tokenize(tool.description ?? '')[0]];
+  for (const word of candidates) {
+    const verb = word === undefined ? undefined : verbOf(word);
+    if (verb) return verb;
   }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+  return '';
 }
+
+/** Best score first; equal scores keep their order (sort is stable). */
+const byScore = (a: [string, number], b: [string, number]): number => b[1] - a[1];
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  let sum = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+/** The fields searched for a query's words (the `action` field is searched for its verbs only). */
+const WORD_FIELDS = ['name', 'title', 'description', 'params', 'server'];
+/** Field weights: a tool's own name and title say more than its description. */
+const BOOST = { name: 3, title: 2, params: 1, description: 0.7, server: 2 };
+/** Weight of a query verb met as a tool's action (relative to the field boosts above). */
+const ACTION_BOOST = 1.5;
+/** Weight of a spelling correction relative to the word as written. */
+const CORRECTION_WEIGHT = 0.7;
+/** How strongly tools meeting more of the query's words come first (score × coverage^this). */
+const COVERAGE_EXPONENT = 2;
+/** How much each word of a tool's name that the query does not meet costs (score / (1 + this × n)). */
+const EXTRA_NAME_WORD = 0.5;
+/** Share of the hybrid score from the lexical ranking (the rest from cosine similarity). */
+const LEXICAL_SHARE = 0.5;
+
+interface WordPlan {
+  /** The word as indexed, if the index knows it (then also matched as a prefix). */
+  term: string;
+  /** Words of the index within a few edits, when the word itself is not in it. */
+  corrections: string[];
+  /** The verb group head, when the word is a verb. */
+  action: string | undefined;
+}
+
+const same = (term: string): string => term;
 
 export class ToolSearch {
   private readonly index = new MiniSearch<Doc>({
-    fields: ['name', 'title', 'description', 'params', 'server'],
+    fields: ['name', 'title', 'description', 'params', 'server', 'action'],
     tokenize,
     processTerm,
-    searchOptions: {
-      boost: { name: 4, title: 2, params: 1, description: 0.5, server: 2 },
-      fuzzy: (term) => (term.length >= 4 ? 0.25 : false),
-      prefix: (term) => term.length >= 3,
-      weights: { fuzzy: 0.3, prefix: 0.5 },
-      combineWith: 'OR',
-    },
+    searchOptions: { processTerm: same, bm25: { k: 1.2, b: 0.5, d: 0.5 } },
   });
   private readonly servers = new Map<string, { keys: readonly unknown[]; ids: string[] }>();
   private readonly tools = new Map<string, ToolInfo>();
+  /** Index words (not actions) by the number of tools that have them, and each tool's words. */
+  private readonly vocabulary = new Map<string, number>();
+  private readonly words = new Map<string, string[]>();
+  /** The distinct words of each tool's name, its verb first. */
+  private readonly nameWords = new Map<string, string[]>();
   /** Embeddings by tool id, with the text they are of (a changed tool is embedded again). */
-  private readonly vectors = new Map<string, { text: string; vector: number[] }>();
+  private readonly vectors = new Map<string, { tool: ToolInfo; text: string; vector: number[]; norm: number }>();
 
   constructor(private readonly options: ToolSearchOptions = {}) {}
 
@@ -165,7 +163,12 @@ export class ToolSearch {
         if (this.tools.has(id)) continue;
         ids.push(id);
         this.tools.set(id, tool);
-        docs.push({ id, name: tool.name, title: tool.title ?? '', description: tool.description ?? '', params: paramNames(tool).join(' '), server: tool.server });
+        const doc: Doc = { id, name: tool.name, title: tool.title ?? '', description: tool.description ?? '', params: paramNames(tool).join(' '), server: tool.server, action: actionOf(tool) };
+        docs.push(doc);
+        const words = [...new Set(WORD_FIELDS.flatMap((field) => tokenize(doc[field as keyof Doc]).map(processTerm).filter((w): w is string => w !== null)))];
+        this.words.set(id, words);
+        this.nameWords.set(id, [...new Set(tokenize(tool.name).map(processTerm).filter((w): w is string => w !== null))]);
+        for (const word of words) this.vocabulary.set(word, (this.vocabulary.get(word) ?? 0) + 1);
       }
       this.index.addAll(docs);
       this.servers.set(source.server, { keys: source.keys, ids });
@@ -177,40 +180,151 @@ export class ToolSearch {
   async search(query: string, options: SearchToolsOptions = {}): Promise<ToolInfo[]> {
     const limit = Math.max(1, Math.min(MAX_SEARCH_LIMIT, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT)));
     const server = options.server;
-    const filter = server === undefined ? undefined : (result: { id: string }) => this.tools.get(result.id)?.server === server;
-    const lexical = query.trim() === '' ? [] : this.index.search(query, filter ? { filter } : {}).map((r) => r.id as string);
-    if (!this.options.embed || query.trim() === '') return this.toTools(lexical.slice(0, limit));
+    const lexical = query.trim() === '' ? new Map<string, number>() : this.lexical(query, server);
+    const ranked = [...lexical.entries()].sort(byScore).map(([id]) => id);
+    if (!this.options.embed || query.trim() === '') return this.toTools(ranked.slice(0, limit));
     const semantic = await this.semantic(query, server);
+    // Convex combination of the two scores, each scaled by its theoretical minimum (0: a lexical
+    // miss, an orthogonal vector) and its best candidate's score, so neither ranking's units
+    // matter (Bruch et al., "An analysis of fusion functions for hybrid retrieval", 2023).
+    const top = ranked.length > 0 ? lexical.get(ranked[0]!)! : 0;
+    const high = semantic[0]?.[1] ?? 0;
+    const cosines = new Map(semantic);
     const fused = new Map<string, number>();
-    lexical.slice(0, LEXICAL_DEPTH).forEach((id, rank) => fused.set(id, 1 / (RRF_K + rank + 1)));
-    semantic.slice(0, LEXICAL_DEPTH).forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + rank + 1)));
-    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
-    return this.toTools(ranked.slice(0, limit));
+    for (const id of [...ranked.slice(0, FUSION_DEPTH), ...semantic.slice(0, FUSION_DEPTH).map(([id]) => id)]) {
+      if (fused.has(id)) continue;
+      const lexicalScore = top > 0 ? (lexical.get(id) ?? 0) / top : 0;
+      const semanticScore = high > 0 ? Math.max(0, cosines.get(id) ?? 0) / high : 0;
+      fused.set(id, LEXICAL_SHARE * lexicalScore + (1 - LEXICAL_SHARE) * semanticScore);
+    }
+    return this.toTools([...fused.entries()].sort(byScore).map(([id]) => id).slice(0, limit));
+  }
+
+  /**
+   * Lexical scores: each query word is searched on its own (BM25 over the fields, as a prefix
+   * too, or by its spelling corrections when the index does not know it, and as a verb against
+   * the tools' actions); a tool's score is the sum over words, times the share of the query's
+   * words it meets (squared), so a tool meeting three words outranks one meeting one word thrice.
+   */
+  private lexical(query: string, server: string | undefined): Map<string, number> {
+    const plans = this.plan(query);
+    const filter = server === undefined ? undefined : (result: { id: string }) => this.tools.get(result.id)?.server === server;
+    const total = new Map<string, number>();
+    const covered = new Map<string, number>();
+    const named = new Map<string, Set<string>>();
+    const meetName = (id: string, term: string) => {
+      const terms = named.get(id) ?? new Set<string>();
+      terms.add(term);
+      named.set(id, terms);
+    };
+    for (const plan of plans) {
+      const scores = new Map<string, number>();
+      const add = (results: Array<{ id: unknown; score: number; match: Record<string, string[]> }>, weight: number) => {
+        for (const r of results) {
+          const id = r.id as string;
+          scores.set(id, Math.max(scores.get(id) ?? 0, r.score * weight));
+          for (const [term, fields] of Object.entries(r.match)) if (fields.includes('name')) meetName(id, term);
+        }
+      };
+      const base = { fields: WORD_FIELDS, boost: BOOST, combineWith: 'OR' as const, ...(filter ? { filter } : {}) };
+      if (plan.term !== '') add(this.index.search(plan.term, { ...base, prefix: plan.term.length >= 3, weights: { prefix: 0.4, fuzzy: 0 } }), 1);
+      for (const correction of plan.corrections) add(this.index.search(correction, { ...base, prefix: false }), CORRECTION_WEIGHT);
+      if (plan.action) {
+        for (const r of this.index.search(plan.action, { fields: ['action'], ...(filter ? { filter } : {}) })) {
+          const id = r.id as string;
+          scores.set(id, (scores.get(id) ?? 0) + r.score * ACTION_BOOST);
+          const verb = this.nameWords.get(id)?.find((word) => verbOf(word) === plan.action);
+          if (verb !== undefined) meetName(id, verb);
+        }
+      }
+      for (const [id, score] of scores) {
+        total.set(id, (total.get(id) ?? 0) + score);
+        covered.set(id, (covered.get(id) ?? 0) + 1);
+      }
+    }
+    const n = Math.max(1, plans.length);
+    for (const [id, score] of total) {
+      const extra = (this.nameWords.get(id)?.length ?? 0) - (named.get(id)?.size ?? 0);
+      total.set(id, (score * ((covered.get(id) ?? 0) / n) ** COVERAGE_EXPONENT) / (1 + EXTRA_NAME_WORD * Math.max(0, extra)));
+    }
+    return total;
+  }
+
+  /** What each distinct word of a query is searched as. */
+  private plan(query: string): WordPlan[] {
+    const plans = new Map<string, WordPlan>();
+    for (const token of tokenize(query)) {
+      let action = verbOf(token);
+      const term = processTerm(token);
+      if (term === null && action === undefined) continue;
+      const key = term ?? token;
+      if (plans.has(key)) continue;
+      const corrections = (ALIASES[token] ?? []).filter((alias) => this.vocabulary.has(alias));
+      // A word the index or the verb groups know is taken as written, never "corrected"; a
+      // misspelt verb ("dowload") is corrected to its group too.
+      if (term !== null && action === undefined && !this.vocabulary.has(term)) {
+        for (const correction of this.corrections(term)) {
+          if (this.vocabulary.has(correction)) corrections.push(correction);
+          action ??= verbOf(correction);
+        }
+      }
+      plans.set(key, { term: term ?? '', corrections, action });
+    }
+    return [...plans.values()];
+  }
+
+  /** Index words within the edits a misspelling of `word` may carry, the closest ones. */
+  private corrections(word: string): string[] {
+    const max = editsFor(word);
+    if (max === 0) return [];
+    let best = max + 1;
+    let found: string[] = [];
+    const consider = (candidate: string) => {
+      if (Math.abs(candidate.length - word.length) > Math.min(max, best)) return;
+      const d = editDistance(word, candidate, Math.min(max, best));
+      if (d < best) {
+        best = d;
+        found = [candidate];
+      } else if (d === best && d <= max) found.push(candidate);
+    };
+    for (const candidate of this.vocabulary.keys()) consider(candidate);
+    for (const candidate of VERBS.keys()) if (!this.vocabulary.has(candidate)) consider(candidate);
+    return found;
   }
 
   /** Tool ids by cosine to the query's embedding (tools not embedded yet are embedded first). */
-  private async semantic(query: string, server: string | undefined): Promise<string[]> {
+  private async semantic(query: string, server: string | undefined): Promise<Array<[string, number]>> {
     const embed = this.options.embed!;
     const wanted = [...this.tools.entries()].filter(([, tool]) => server === undefined || tool.server === server);
-    const missing = wanted.map(([id, tool]) => ({ id, text: toolText(tool) })).filter(({ id, text }) => this.vectors.get(id)?.text !== text);
+    // The text is only worked out for a tool object not embedded as such yet.
+    const missing = wanted
+      .filter(([id, tool]) => this.vectors.get(id)?.tool !== tool)
+      .map(([id, tool]) => ({ id, tool, text: toolText(tool) }))
+      .filter(({ id, tool, text }) => {
+        const held = this.vectors.get(id);
+        if (held?.text !== text) return true;
+        held.tool = tool;
+        return false;
+      });
     for (let i = 0; i < missing.length; i += EMBED_BATCH) {
       const batch = missing.slice(i, i + EMBED_BATCH);
       const vectors = await embed(batch.map((m) => m.text));
       batch.forEach((m, j) => {
         const vector = vectors[j];
         // A tool removed while its batch was embedded is not kept.
-        if (vector && this.tools.has(m.id)) this.vectors.set(m.id, { text: m.text, vector });
+        if (vector && this.tools.has(m.id)) this.vectors.set(m.id, { tool: m.tool, text: m.text, vector, norm: Math.sqrt(dot(vector, vector)) });
       });
     }
     const [q] = await embed([query]);
     if (!q) return [];
+    const qNorm = Math.sqrt(dot(q, q));
     const scored: Array<[string, number]> = [];
     for (const [id, tool] of this.tools) {
       if (server !== undefined && tool.server !== server) continue;
       const held = this.vectors.get(id);
-      if (held) scored.push([id, cosine(q, held.vector)]);
+      if (held) scored.push([id, qNorm === 0 || held.norm === 0 ? 0 : dot(q, held.vector) / (qNorm * held.norm)]);
     }
-    return scored.sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    return scored.sort(byScore);
   }
 
   private toTools(ids: string[]): ToolInfo[] {
@@ -224,6 +338,13 @@ export class ToolSearch {
       this.index.discard(id);
       this.tools.delete(id);
       this.vectors.delete(id);
+      for (const word of this.words.get(id) ?? []) {
+        const n = (this.vocabulary.get(word) ?? 1) - 1;
+        if (n > 0) this.vocabulary.set(word, n);
+        else this.vocabulary.delete(word);
+      }
+      this.words.delete(id);
+      this.nameWords.delete(id);
     }
     this.servers.delete(server);
   }
