@@ -3,7 +3,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import type { HealthReport } from '../servers/index.js';
 import type { ToolInfo } from '../../machines/types.js';
-import { configCommands } from './configCommands.js';
+import { configCommands, HEADER_NAME, pairs } from './configCommands.js';
 import { configPath, notFound, same, withLocal, type Command, type Listing } from './local.js';
 import { RemoteClient } from './remote.js';
 import { out, outJson, printHealth, printResult, printTools, protocolsOf, unavailableOf, withLastErrors } from './report.js';
@@ -55,20 +55,22 @@ status stays 0 when listing worked, even if some servers are not connected.`,
     },
   },
   call: {
-    help: 'Usage: switchboard call <tool> [--args JSON] [--server S] [--timeout MS] [--config F | --url U] [--json]\n\nCalls a tool by bare, qualified (server__tool) or --server name and prints its text content\n(structuredContent when it has no text; everything with --json). Exit 1 when the tool reports isError.',
+    help: 'Usage: switchboard call <tool> [--args JSON] [--server S] [--timeout MS] [--header K=V]... [--config F | --url U] [--json]\n\nCalls a tool by bare, qualified (server__tool) or --server name and prints its text content\n(structuredContent when it has no text; everything with --json). Exit 1 when the tool reports isError.\n--header adds a header to that call\'s HTTP request (http and sse servers; a secret: never printed).',
     async run(input) {
       const tool = input.positionals[0];
       if (!tool) throw new UsageError('name the tool to call: switchboard call <tool>');
       const args = argsFlag(input.args);
       const timeoutMs = integerFlag(input.timeout, '--timeout');
+      const headers = pairs(input.header, '--header', HEADER_NAME);
       if (input.url) {
         const body: Record<string, unknown> = { tool, arguments: args };
         if (input.server) body.server = input.server;
         if (timeoutMs !== undefined) body.timeoutMs = timeoutMs;
+        if (headers) body.headers = headers;
         return printResult(await new RemoteClient(input.url, input.token).ok<CallToolResult>('POST', '/mcp/call', body), input.json);
       }
       const result = await withLocal(input, (sb) =>
-        sb.callTool(tool, args, { ...(input.server ? { server: input.server } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) }),
+        sb.callTool(tool, args, { ...(input.server ? { server: input.server } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(headers ? { headers } : {}) }),
       );
       return printResult(result, input.json);
     },

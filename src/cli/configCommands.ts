@@ -15,7 +15,7 @@ import { UsageError } from './usage.js';
  */
 
 /** `K=V` flags (`--env`, `--header`) as a record; `what` names the flag in errors, never the value. */
-function pairs(values: string[] | undefined, flag: string, keyPattern: RegExp): Record<string, string> | undefined {
+export function pairs(values: string[] | undefined, flag: string, keyPattern: RegExp): Record<string, string> | undefined {
   if (!values || values.length === 0) return undefined;
   const record: Record<string, string> = {};
   for (const value of values) {
@@ -29,7 +29,7 @@ function pairs(values: string[] | undefined, flag: string, keyPattern: RegExp): 
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** An HTTP header name (RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A server's entry in our format and in an `mcpServers` file, from `add`'s flags. */
 function entryFromFlags(input: CommandInput): { transport: 'stdio' | 'http' | 'sse'; shown: string; entryFor: (key: ServersKey) => Record<string, unknown> } {

@@ -24,7 +24,7 @@ export interface CommandInput {
   force?: boolean | undefined;
   'no-browser'?: boolean | undefined;
   'log-level'?: string | undefined;
-  /** `add`: `K=V` for a stdio server's env, and for an http server's headers (repeatable). */
+  /** `add`: `K=V` for a stdio server's env, and for an http server's headers; `call`: that call's HTTP headers (repeatable). */
   env?: string[] | undefined;
   header?: string[] | undefined;
   /** `add --url`: http (default) or sse. */

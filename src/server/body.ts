@@ -8,10 +8,15 @@ import { HttpError } from './httpErrors.js';
  * mistake), and the first problem is named with its key path.
  */
 
-/** The routing keys every request body may carry: `server` (route there) and `timeoutMs` (the deadline). */
+/**
+ * The routing keys every request body may carry: `server` (route there), `timeoutMs` (the
+ * deadline) and `headers` (per-call HTTP headers for that request to an http or sse server,
+ * DESIGN §17: secrets, checked and masked by the library like any per-call header).
+ */
 export const ROUTING_FIELDS = {
   server: z.string().min(1).optional(),
   timeoutMs: z.number().int().positive().max(2_147_483_647).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
 };
 
 /**
@@ -57,11 +62,16 @@ export interface BodyRequestOptions {
   server?: string;
   timeoutMs?: number;
   source?: string;
+  headers?: Record<string, string>;
 }
 
-/** `{ server?, timeoutMs?, source? }` of a body as the library's per-request options, with the caller's signal. */
-export function requestOptions(body: { server?: string | undefined; timeoutMs?: number | undefined; source?: string | undefined }, signal: AbortSignal): BodyRequestOptions {
+/** `{ server?, timeoutMs?, source?, headers? }` of a body as the library's per-request options, with the caller's signal. */
+export function requestOptions(
+  body: { server?: string | undefined; timeoutMs?: number | undefined; source?: string | undefined; headers?: Record<string, string> | undefined },
+  signal: AbortSignal,
+): BodyRequestOptions {
   const options: BodyRequestOptions = { signal };
+  if (body.headers !== undefined) options.headers = body.headers;
   if (body.server !== undefined) options.server = body.server;
   if (body.timeoutMs !== undefined) options.timeoutMs = body.timeoutMs;
   if (body.source !== undefined) options.source = body.source;
