@@ -13,6 +13,9 @@ export {
 } from './core/errors.js';
 export type { SwitchboardEvent, SwitchboardEventMap, SwitchboardEventType, EventOf, ServerLog, ResourceUpdated, ServerStateChangedEvent } from './events/index.js';
 export type { CallCompleted, CallKind } from './calls/index.js';
+// Oversized results (DESIGN §17): the cut the switchboard applies, for hosts that cut their own results the same way.
+export { capResult, TRUNCATED_META_KEY } from './calls/resultCap.js';
+export type { Embed, SearchToolsOptions, ToolSearchOptions } from './search/toolSearch.js';
 export type { ServerStatus, HealthReport, ServerProtocol } from './servers/index.js';
 export type { TransportSource } from './protocol/index.js';
 export type { ServerRequestHandlers, HandlerContext, WithheldCapabilities } from './protocol/index.js';
