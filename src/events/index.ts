@@ -16,6 +16,7 @@ export {
 } from './history.js';
 export {
   PUBLIC_EVENT_TYPES,
+  type ClusterChanged,
   type ConfigRejected,
   type ConfigReloaded,
   type EventOf,

@@ -41,10 +41,20 @@ export interface ConfigRejected {
 }
 
 /**
+ * The cluster's Redis went down or came back (DESIGN §16). While down, every replica serves on
+ * local state; `reason` (secrets masked) says why. Back up, shared state is re-read.
+ */
+export interface ClusterChanged {
+  type: 'cluster.changed';
+  redis: 'up' | 'down';
+  reason?: string;
+}
+
+/**
  * Every public event: what the machines emit (relayed by the manager) plus what the facade adds
  * per call and per log line. `call.unroutable` is internal and not part of it.
  */
-export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' | 'server.stateChanged' }> | ServerStateChangedEvent | CallCompleted | ServerLog | ResourceUpdated | ConfigReloaded | ConfigRejected;
+export type SwitchboardEvent = Exclude<ManagerEmitted, { type: 'call.unroutable' | 'server.stateChanged' }> | ServerStateChangedEvent | CallCompleted | ServerLog | ResourceUpdated | ConfigReloaded | ConfigRejected | ClusterChanged;
 
 export type SwitchboardEventType = SwitchboardEvent['type'];
 
@@ -68,5 +78,6 @@ export const PUBLIC_EVENT_TYPES = Object.keys({
   'server.log': true,
   'config.reloaded': true,
   'config.rejected': true,
+  'cluster.changed': true,
   error: true,
 } satisfies Record<SwitchboardEventType, true>) as SwitchboardEventType[];

@@ -183,6 +183,12 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     sb.resetBreaker(name);
     return c.json({ ok: true, breaker: sb.getServer(name)?.breaker ?? null });
   });
+  // Read from what this replica knows (never a round trip to Redis): it answers while Redis is down.
+  on('GET /mcp/cluster', (c) => {
+    const cluster = sb.cluster;
+    if (!cluster) throw new HttpError(404, 'NotFound', 'no cluster is configured (no `cluster:` block): this process runs alone');
+    return c.json(cluster.status());
+  });
   on('POST /mcp/servers/:name/reconnect', (c) => {
     const name = nameParam(c);
     serverNamed(name);

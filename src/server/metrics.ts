@@ -62,6 +62,24 @@ export function createMetrics(sb: Switchboard): { registry: Registry; close(): v
       for (const server of sb.listServers()) this.set({ server: server.name }, server.toolsCount);
     },
   });
+  // The cluster (DESIGN §16), when configured: read at scrape time from what this replica knows.
+  const cluster = sb.cluster;
+  if (cluster) {
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+    gauge('switchboard_cluster_up', 'Whether this replica reaches the cluster\'s Redis (1) or serves on local state (0)', () => (cluster.up ? 1 : 0));
+    gauge('switchboard_cluster_replicas', 'Live replicas of the cluster this replica sees by heartbeat', () => cluster.status().replicas.length);
+    gauge('switchboard_cluster_is_leader', 'Whether this replica is the health leader (1) or not (0)', () => (cluster.isLeader ? 1 : 0));
+    new Counter({
+      name: 'switchboard_cluster_redis_errors_total',
+      help: 'Redis commands of this replica that failed (Redis down, a command past its timeout)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(cluster.redisErrors);
+      },
+    });
+  }
   const off = sb.on('call.completed', (event) => {
     const code = event.ok ? (event.isError ? 'tool_error' : 'ok') : (event.errorCode ?? 'error');
     calls.inc({ server: event.server, code, kind: event.kind });

@@ -42,6 +42,7 @@ export const ROUTES = [
   { method: 'GET', path: '/mcp/circuit-breakers', what: "every server's circuit breaker", token: true },
   { method: 'POST', path: '/mcp/circuit-breakers/:name/reset', what: 'close one breaker', token: true },
   { method: 'POST', path: '/mcp/servers/:name/reconnect', what: 'reconnect one server now', token: true },
+  { method: 'GET', path: '/mcp/cluster', what: "this replica's cluster: { name, redis: 'up' | 'down', self, leader, replicas: [{ id, lastSeenMs }] } (404 NotFound without a cluster: block)", token: true },
   { method: 'POST', path: '/mcp/config/reload', what: 'reload the config file: { added, removed, changed, unchanged }, or 400 ConfigError with issues (what runs is unchanged)', token: true },
   { method: 'GET', path: '/mcp/events', what: 'server-sent events: state, breaker, catalogs, resource updates, calls, logs, errors (each with id: its seq in /mcp/history)', token: true },
   { method: 'GET', path: '/mcp/history', what: 'recent events, calls and per-server activity kept by the service (bounded; no arguments or results)', token: true },

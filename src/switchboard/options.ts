@@ -8,6 +8,7 @@ import type { TransportSource } from '../protocol/index.js';
 import type { ServerRequestHandlers } from '../protocol/index.js';
 import type { Authorize, TokenStore } from '../auth/index.js';
 import type { ToolSearchOptions } from '../search/toolSearch.js';
+import type { ClusterBus } from '../cluster/index.js';
 
 /** Options of `createSwitchboard`. */
 export interface SwitchboardOptions {
@@ -57,6 +58,12 @@ export interface SwitchboardOptions {
    * Defaults to lexical only.
    */
   search?: ToolSearchOptions | undefined;
+  /**
+   * The engine of the `cluster:` block (DESIGN §16) instead of Redis: tests pass a `MemoryBus`
+   * (one `MemoryEngine` per simulated Redis). Ignored without `cluster:`. Defaults to Redis through
+   * node-redis, loaded only when a cluster is configured.
+   */
+  clusterBus?: ClusterBus | undefined;
 }
 
 /** Per-call options of `callTool`. */

@@ -4,10 +4,12 @@ import { managerMachine } from '../../machines/manager.js';
 import { resolveTokenStore } from '../auth/index.js';
 import { LocalBreakerStore } from '../breaker/index.js';
 import { CallPath, PendingCalls } from '../calls/index.js';
+import { Cluster } from '../cluster/index.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { toRuntimeClock, type RuntimeClock } from '../core/clock.js';
 import { stoppedError, unroutable } from '../core/errors.js';
 import { EventHub } from '../events/index.js';
+import { redactText } from '../secrets/index.js';
 import { summarizingObserver } from '../inspection/index.js';
 import type { SwitchboardOptions } from './options.js';
 import type { TransportSource } from '../protocol/index.js';
@@ -36,10 +38,17 @@ export class Runtime {
   readonly surface: ClientSurface;
   readonly serverSet: ServerSet;
   readonly roots: Roots;
+  /**
+   * This replica's membership of a cluster (DESIGN §16), when `cluster:` is configured; started by
+   * the facade's `start()`, stopped by its `stop()`. Sharing parts plug in through
+   * `this.cluster?.context()` (the bus, the replica id, the clock, a masking logger).
+   */
+  readonly cluster: Cluster | undefined;
   /** The gateway settings of the config in force (a reload replaces them). */
   gateway: ResolvedConfig['gateway'];
   /** Set by `stop()`: nothing new is admitted, and no actor is left to read. */
   stopped = false;
+  private readonly clusterSecrets: readonly string[];
   private index: { catalogs: object; index: CatalogIndex } | null = null;
   private readonly templateWarnings = new Set<string>();
 
@@ -49,8 +58,21 @@ export class Runtime {
   ) {
     this.clock = toRuntimeClock(options.clock);
     this.gateway = config.gateway;
-    this.hub = new EventHub(options.logger, (text) => this.servers.redactAll(text));
+    this.clusterSecrets = config.cluster?.secrets ?? [];
+    this.hub = new EventHub(options.logger, (text) => this.redactAll(text));
     for (const warning of config.warnings) options.logger?.log('warn', warning);
+    this.cluster = config.cluster
+      ? new Cluster({
+          settings: config.cluster,
+          bus: options.clusterBus,
+          logger: options.logger,
+          publish: (event) => this.hub.publish(event),
+          clock: this.clock,
+          redact: (text) => this.redactAll(text),
+        })
+      : undefined;
+    // Where the sharing parts plug in (breakers, tokens, the health leader, reloads): each takes
+    // `this.cluster?.context()`; with no cluster they are the local ones, as before.
     // Breakers are the manager's children, looked up when used: a reconnect() may respawn one.
     this.servers = new Servers(new LocalBreakerStore((name) => this.actor.system.get(`breaker:${name}`)), this.clock);
     for (const server of Object.values(config.servers)) this.servers.create(server, this.transportOf(server.name));
@@ -92,6 +114,12 @@ export class Runtime {
     );
     this.actor = this.createManager();
     this.actor.start();
+  }
+
+  /** Masks every secret: each server's, and the cluster's (the Redis password, the token key). */
+  redactAll(text: string): string {
+    const out = this.servers.redactAll(text);
+    return this.clusterSecrets.length > 0 ? redactText(out, this.clusterSecrets) : out;
   }
 
   /** The catalog index of the manager's catalogs, rebuilt only when they changed. */

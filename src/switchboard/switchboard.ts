@@ -10,8 +10,12 @@ import { Runtime, type RootActor } from './runtime.js';
 import type { HealthReport, ReloadResult, ServerStatus } from '../servers/index.js';
 import type { RequestOptions } from './surface.js';
 import { ToolSearch, type SearchToolsOptions } from '../search/toolSearch.js';
+import type { Cluster } from '../cluster/index.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
+
+/** What the facade shows of this replica's cluster (DESIGN §16); reads only, never Redis. */
+export type ClusterView = Pick<Cluster, 'name' | 'replicaId' | 'status' | 'up' | 'redisErrors' | 'isLeader'>;
 
 /**
  * The switchboard: many MCP servers behind one supervised, typed facade. Create it with
@@ -49,6 +53,8 @@ export class Switchboard {
       const off = this.on('server.stateChanged', check);
       // stop() during start() ends the wait too: a stopped actor sends no more events.
       this.settleStart = check;
+      // In the background: start never waits for Redis, and the cluster never throws.
+      void this.rt.cluster?.start();
       this.actor.send({ type: 'manager.start' });
       check();
     });
@@ -196,9 +202,9 @@ export class Switchboard {
     this.actor.send({ type: 'breaker.reset', name, at: this.rt.clock.now() });
   }
 
-  /** Masks every configured secret (every `${VAR}` value, header and env values, URL query values of every server) in `text`. */
+  /** Masks every configured secret (every `${VAR}` value, header and env values, URL query values of every server, the cluster's Redis password and token key) in `text`. */
   redact(text: string): string {
-    return this.rt.servers.redactAll(text);
+    return this.rt.redactAll(text);
   }
 
   /** The gateway settings of the config in force (`gateway:` block; a reload updates them). */
@@ -209,6 +215,11 @@ export class Switchboard {
   /** Tells every connected server that the roots changed (`notifications/roots/list_changed`), keeping them. */
   notifyRootsChanged(): void {
     this.rt.roots.announceRoots();
+  }
+
+  /** This replica's cluster (`cluster:` block, DESIGN §16): status, replica id, Redis up; undefined without one. */
+  get cluster(): ClusterView | undefined {
+    return this.rt.cluster;
   }
 
   /** The admin settings of the config (`admin:` block). */
@@ -230,7 +241,7 @@ export class Switchboard {
       this.rt.calls.rejectAll('stopped', stoppedError);
       this.actor.stop();
       this.settleStart();
-      await this.rt.closing.drain();
+      await Promise.all([this.rt.closing.drain(), this.rt.cluster?.stop()]);
     })();
     return this.stopPromise;
   }
