@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
-import { isLegacyRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import { isLegacyRequest, WebStandardStreamableHTTPServerTransport, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import type { ClusterContext } from '../cluster/bus.js';
 import type { Gateway } from './gateway.js';
 import { modernLeg } from './httpModern.js';
+import { createSharedSessions, initializeOf, replayInitialize, type InitializeParams } from './sharedSessions.js';
 import { boundedSseBody } from './sseBody.js';
 
 /**
@@ -31,6 +33,10 @@ import { boundedSseBody } from './sseBody.js';
  * Any SSE stream whose queue has held unread bytes for `idleMs` is closed. Modern requests get the
  * same bounds: their SSE answers and listen streams go through the same `Outbox`, their bodies
  * the same size and time limits, and at most `maxSessions` listen streams are open at once.
+ *
+ * In a cluster (`cluster` given, DESIGN §16) legacy sessions are shared (`sharedSessions.ts`): an
+ * id another replica created is looked up in Redis before the 404 and the session is built here
+ * (it counts against `maxSessions` like one opened here); a DELETE on any replica ends it on all.
  */
 
 /** Options of `createGatewayHttpHandler`; the bounds default to the switchboard's `gateway:` settings. */
@@ -61,6 +67,13 @@ export interface GatewayHttpOptions {
    * the config has, checked when each session opens. Defaults to every server.
    */
   profile?: string;
+  /**
+   * The cluster this replica is part of: its legacy sessions are served by every replica (see
+   * `sharedSessions.ts`). Defaults to none: sessions live on this process only.
+   */
+  cluster?: ClusterContext;
+  /** Longest wait for Redis on a request with an unknown session id (and at `initialize`). Defaults to 250 ms (`cluster.redis.commandTimeoutMs`). */
+  clusterTimeoutMs?: number;
 }
 
 /** The handler: `(req, res, parsedBody?)`; pass `parsedBody` when a framework already read the body. */
@@ -126,6 +139,13 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
 
   const profile = options.profile;
   const modern = modernLeg(gateway, { maxMessageBytes, maxSessions }, profile);
+  const shared = options.cluster
+    ? createSharedSessions(options.cluster, { ttlMs: idleMs, profile, ...(options.clusterTimeoutMs === undefined ? {} : { timeoutMs: options.clusterTimeoutMs }) })
+    : undefined;
+  // Another replica ended a session (DELETE there): its copy here goes too.
+  shared?.onEnded((id) => void sessions.get(id)?.transport.close());
+  /** Unknown ids being looked up in the cluster: one look-up (and one adoption) per id at a time. */
+  const adopting = new Map<string, Promise<HttpSession | Response | undefined>>();
 
   /** When the next idle session expires; one timer, re-armed as sessions go idle. */
   const arm = () => {
@@ -223,14 +243,20 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
     return bounded(response, `/mcp modern request #${++modernRequests}`, res);
   };
 
-  /** Opens a legacy session for an `initialize` (the transport refuses anything else there). */
-  const openLegacy = async (request: Request, req: IncomingMessage, res: ServerResponse, parsedBody: unknown, created: (transport: WebStandardStreamableHTTPServerTransport) => void): Promise<Response> => {
-    await closeIdle();
-    if (sessions.size + opening >= maxSessions) {
-      const seconds = retryAfter();
-      logger?.log('warn', `gateway: refused an /mcp session: ${maxSessions} are open (gateway.maxSessions)`);
-      return jsonResponse(503, -32000, `too many MCP sessions (${maxSessions}, gateway.maxSessions); retry in ${seconds} s, or end a session with DELETE`, { 'retry-after': String(seconds) });
-    }
+  /** A 503 when `maxSessions` are open (or opening), with a Retry-After of when one can expire; undefined while there is room. */
+  const refuseWhenFull = (): Response | undefined => {
+    if (sessions.size + opening < maxSessions) return undefined;
+    const seconds = retryAfter();
+    logger?.log('warn', `gateway: refused an /mcp session: ${maxSessions} are open (gateway.maxSessions)`);
+    return jsonResponse(503, -32000, `too many MCP sessions (${maxSessions}, gateway.maxSessions); retry in ${seconds} s, or end a session with DELETE`, { 'retry-after': String(seconds) });
+  };
+
+  /**
+   * A new session and its transport, connected to a gateway `Server`; counted in `opening` until
+   * `uncount()`. `id` names the session an adoption rebuilds (else a new id is made); `seen` gets
+   * each message the client sends.
+   */
+  const connectSession = async (id: string | undefined, seen?: (message: JSONRPCMessage) => void) => {
     const session: HttpSession = { transport: undefined as unknown as WebStandardStreamableHTTPServerTransport, label: `/mcp client #${++opened}`, open: 0, streams: 0, pinger: undefined, lastActive: now() };
     let counted = true;
     opening++;
@@ -239,35 +265,89 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
       counted = false;
     };
     const transport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: options.sessionIdGenerator ?? randomUUID,
+      sessionIdGenerator: id === undefined ? (options.sessionIdGenerator ?? randomUUID) : () => id,
       maxRequestBodySize: maxMessageBytes,
       // Registered while initialize is handled, before its answer leaves: the client's next
       // request can never find the session missing.
-      onsessioninitialized: (id) => {
-        sessions.set(id, session);
+      onsessioninitialized: (sessionId) => {
+        sessions.set(sessionId, session);
         uncount();
       },
+      // A DELETE (here): the session ends on every replica.
+      ...(shared ? { onsessionclosed: (sessionId: string | undefined) => (sessionId === undefined ? undefined : shared.ended(sessionId)) } : {}),
     });
     session.transport = transport;
-    created(transport);
     // Set before the gateway connects: the SDK chains its own close handler after this one.
     transport.onclose = () => {
       stopPinging(session);
-      if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === session) sessions.delete(transport.sessionId);
+      if (transport.sessionId !== undefined && sessions.get(transport.sessionId) === session) {
+        sessions.delete(transport.sessionId);
+        shared?.dropped(transport.sessionId);
+      }
     };
     try {
       await gateway.connectLegacy(transport, profile);
-      // The answers to our keep-alive pings stop here: the gateway's Server never sent them.
-      const deliver = transport.onmessage;
-      transport.onmessage = (message, extra) => {
-        if ('id' in message && typeof message.id === 'string' && message.id.startsWith(PING_ID) && !('method' in message)) return;
-        deliver?.(message, extra);
-      };
+    } catch (error) {
+      uncount();
+      throw error;
+    }
+    // The answers to our keep-alive pings stop here: the gateway's Server never sent them.
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if ('id' in message && typeof message.id === 'string' && message.id.startsWith(PING_ID) && !('method' in message)) return;
+      seen?.(message);
+      deliver?.(message, extra);
+    };
+    return { session, transport, uncount };
+  };
+
+  /** Opens a legacy session for an `initialize` (the transport refuses anything else there). */
+  const openLegacy = async (request: Request, req: IncomingMessage, res: ServerResponse, parsedBody: unknown, created: (transport: WebStandardStreamableHTTPServerTransport) => void): Promise<Response> => {
+    await closeIdle();
+    const full = refuseWhenFull();
+    if (full) return full;
+    let init: InitializeParams | undefined;
+    const { session, transport, uncount } = await connectSession(undefined, (message) => void (init ??= initializeOf(message)));
+    created(transport);
+    try {
       track(session, req, res);
-      return await respond(session, request, req, res, parsedBody);
+      const response = await respond(session, request, req, res, parsedBody);
+      // Stored before the client learns the id (bounded): its next request may reach another replica.
+      if (shared && init && transport.sessionId !== undefined) await shared.created(transport.sessionId, init);
+      return response;
     } finally {
       uncount();
     }
+  };
+
+  /**
+   * The session `id` another replica created, built here from its record in the cluster (its
+   * `initialize` replayed); undefined when there is none (or Redis is down or slow), a 503 at
+   * `maxSessions`.
+   */
+  const adopt = (id: string): Promise<HttpSession | Response | undefined> => {
+    let pending = adopting.get(id);
+    if (pending) return pending;
+    pending = (async () => {
+      const record = await shared!.find(id);
+      if (!record || closed) return undefined;
+      const known = sessions.get(id);
+      if (known) return known;
+      await closeIdle();
+      const full = refuseWhenFull();
+      if (full) return full;
+      const { session, transport, uncount } = await connectSession(id);
+      try {
+        if (await replayInitialize(transport, id, record)) return session;
+        logger?.log('warn', `gateway: an /mcp session of replica ${record.replica} could not be rebuilt here; its client gets 404 and starts over`);
+        await transport.close();
+        return undefined;
+      } finally {
+        uncount();
+      }
+    })().finally(() => adopting.delete(id));
+    adopting.set(id, pending);
+    return pending;
   };
 
   /** A POST without a session id: a modern request, or a legacy `initialize` that opens a session. */
@@ -308,8 +388,20 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
         if (req.method === 'POST') return await open(req, res, parsedBody);
         return jsonError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       }
-      const session = sessions.get(id);
+      let session = sessions.get(id);
+      if (!session && shared) {
+        // Ended here from another replica: no session to build, only the record and the others' copies to end.
+        if (req.method === 'DELETE' && (await shared.find(id))) {
+          await shared.ended(id);
+          res.writeHead(200).end();
+          return;
+        }
+        const adopted = await adopt(id);
+        if (adopted instanceof Response) return await listen(async () => adopted)(req, res);
+        session = adopted;
+      }
       if (!session) return jsonError(res, 404, -32001, 'Session not found');
+      shared?.touched(id);
       track(session, req, res);
       await serveRequest(session, req, res, parsedBody);
     } catch {
@@ -323,6 +415,8 @@ export function createGatewayHttpHandler(gateway: Gateway, options: GatewayHttpO
   Object.defineProperty(handler, 'close', {
     value: async () => {
       closed = true;
+      // This replica's copies end; the records stay: the other replicas go on serving them.
+      shared?.close();
       await modern.close();
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;

@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createGatewayHttpHandler, type Gateway, type GatewayHttpHandler } from '../gateway/index.js';
 import { toLogLevel, type Logger } from '../core/logger.js';
 import type { ReloadResult } from '../servers/index.js';
+import type { ClusterContext } from '../cluster/bus.js';
 import type { Switchboard } from '../switchboard/switchboard.js';
 import { createAdminApp } from './app.js';
 import { generateToken, tokenFilePath, writeTokenFile } from './auth.js';
@@ -37,6 +38,8 @@ export interface ServeOptions {
   gateway?: Gateway;
   /** Reloads the config file for `POST /mcp/config/reload`. Defaults to none (that route answers 501). */
   reload?: () => Promise<ReloadResult>;
+  /** The cluster of this replica (DESIGN §16): its `/mcp` sessions are served by every replica. Defaults to none. */
+  gatewayCluster?: { context: ClusterContext; timeoutMs?: number };
 }
 
 /** A running admin service. */
@@ -129,6 +132,7 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
       maxBufferedBytes: bounds.maxBufferedBytes,
       maxMessageBytes: bounds.maxMessageBytes,
       ...(profile === undefined ? {} : { profile }),
+      ...(options.gatewayCluster ? { cluster: options.gatewayCluster.context, ...(options.gatewayCluster.timeoutMs === undefined ? {} : { clusterTimeoutMs: options.gatewayCluster.timeoutMs }) } : {}),
     });
   const gatewayHttp = gateway ? httpOf() : undefined;
   // One handler per profile, made on its first request: each has `/mcp`'s bounds, its sessions its own.
