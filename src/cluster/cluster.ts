@@ -109,6 +109,11 @@ export class Cluster {
     return { name: this.name, redis: this.redis === 'up' ? 'up' : 'down', self: this.replicaId, leader: this.leader, replicas: this.replicas.map((r) => ({ ...r })) };
   }
 
+  /** How long one Redis command may take (`cluster.redis.commandTimeoutMs`). */
+  get commandTimeoutMs(): number {
+    return this.options.settings.redis.commandTimeoutMs;
+  }
+
   get up(): boolean {
     return this.redis === 'up';
   }

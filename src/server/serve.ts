@@ -125,6 +125,8 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
   const adminListener = getRequestListener(app.fetch);
   const bounds = sb.gatewayConfig;
   const gateway = options.gateway;
+  // With a cluster, legacy /mcp sessions are shared through it (DESIGN §16) unless the caller says otherwise.
+  const sharing = options.gatewayCluster ?? (sb.cluster ? { context: sb.cluster.context(), timeoutMs: sb.cluster.commandTimeoutMs } : undefined);
   const httpOf = (profile?: string) =>
     createGatewayHttpHandler(gateway!, {
       maxSessions: bounds.maxSessions,
@@ -132,7 +134,7 @@ export async function serve(sb: Switchboard, options: ServeOptions): Promise<Ser
       maxBufferedBytes: bounds.maxBufferedBytes,
       maxMessageBytes: bounds.maxMessageBytes,
       ...(profile === undefined ? {} : { profile }),
-      ...(options.gatewayCluster ? { cluster: options.gatewayCluster.context, ...(options.gatewayCluster.timeoutMs === undefined ? {} : { clusterTimeoutMs: options.gatewayCluster.timeoutMs }) } : {}),
+      ...(sharing ? { cluster: sharing.context, ...(sharing.timeoutMs === undefined ? {} : { clusterTimeoutMs: sharing.timeoutMs }) } : {}),
     });
   const gatewayHttp = gateway ? httpOf() : undefined;
   // One handler per profile, made on its first request: each has `/mcp`'s bounds, its sessions its own.

@@ -15,7 +15,7 @@ import type { Cluster } from '../cluster/index.js';
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 
 /** What the facade shows of this replica's cluster (DESIGN §16); reads only, never Redis. */
-export type ClusterView = Pick<Cluster, 'name' | 'replicaId' | 'status' | 'up' | 'redisErrors' | 'isLeader'>;
+export type ClusterView = Pick<Cluster, 'name' | 'replicaId' | 'status' | 'up' | 'redisErrors' | 'isLeader' | 'context' | 'commandTimeoutMs'>;
 
 /**
  * The switchboard: many MCP servers behind one supervised, typed facade. Create it with
