@@ -137,12 +137,28 @@ export class AuthFlows {
     }
   }
 
-  /** One flow at a time; a request whose token was replaced meanwhile just retries with the new one. */
+  /**
+   * One flow at a time; a request whose token was replaced meanwhile just retries with the new one.
+   * With a cluster's store, one flow at a time across the cluster: the store's refresh lock is
+   * taken first and the record read again, so a token another replica renewed is used, never
+   * renewed twice (nor with a refresh token it already rotated).
+   */
   private exclusive(used: string | undefined, request: FlowRequest): Promise<void> {
     const run = this.queue.then(async () => {
-      const current = await this.accessToken();
-      if (!request.force && current && current !== used) return;
-      await this.run(request);
+      let release: () => Promise<void>;
+      try {
+        release = await this.options.provider.lockRefresh(request.signal);
+      } catch (error) {
+        if (request.signal?.aborted) throw request.signal.reason;
+        throw this.toAuthError(error);
+      }
+      try {
+        const current = await this.accessToken();
+        if (!request.force && current && current !== used) return;
+        await this.run(request);
+      } finally {
+        await release();
+      }
     });
     this.queue = run.catch(() => undefined);
     const { signal } = request;

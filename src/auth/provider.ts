@@ -165,6 +165,20 @@ export class StoreBackedProvider implements OAuthClientProvider {
     this.options.log('info', `authorized${tokens.scope ? ` (scope: ${tokens.scope})` : ''}${lifetime}`);
   }
 
+  /**
+   * Takes the store's refresh lock (a cluster's, when the store has one) and forgets the record
+   * read so far, so the next read is the store's: another process may have refreshed meanwhile.
+   * Resolves the lock's release (a no-op without a lock).
+   */
+  async lockRefresh(signal?: AbortSignal): Promise<() => Promise<void>> {
+    const { store, key } = this.options;
+    if (!store.lockRefresh) return async () => undefined;
+    const release = await store.lockRefresh(key, signal);
+    this.loaded = false;
+    this.record = undefined;
+    return release;
+  }
+
   /** When the stored access token expires (ms), if the server said. */
   async expiresAt(): Promise<number | undefined> {
     return (await this.load()).expiresAt;

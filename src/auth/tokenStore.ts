@@ -56,6 +56,14 @@ export interface TokenStore {
   load(key: string): StoredAuth | undefined | Promise<StoredAuth | undefined>;
   save(key: string, data: StoredAuth): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+  /**
+   * Optional: the lock that makes one process of many refresh `key` (a cluster's shared store,
+   * src/cluster/sharedTokens.ts). Resolves its release once held, or once waiting no longer makes
+   * sense (the lock's TTL passed, the lock's engine is down): the refresh then goes on without
+   * it. Rejects only when `signal` aborts. The caller re-reads the record after it resolves: the
+   * holder before it may have refreshed already.
+   */
+  lockRefresh?(key: string, signal?: AbortSignal): Promise<() => Promise<void>>;
 }
 
 /** The key of a server's record for one resource: its name plus a digest of the URL. */

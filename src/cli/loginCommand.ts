@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { navigationProblem } from '../auth/guardedFetch.js';
-import { defaultTokenDir } from '../auth/index.js';
+import { defaultTokenDir, fileTokenStore } from '../auth/index.js';
+import { openSharedTokens } from '../cluster/index.js';
 import { loginServer } from '../servers/index.js';
 import { loadConfigFile } from '../config/load.js';
 import { SwitchboardError } from '../core/errors.js';
@@ -66,16 +67,24 @@ export async function runLogin(input: CommandInput & { force?: boolean; 'no-brow
   const config = await loadConfigFile(configPath(input));
   const server = Object.hasOwn(config.servers, name) ? config.servers[name]! : undefined;
   if (!server) throw new SwitchboardError('ServerNotFound', `no server named "${name}" in ${configPath(input)}`);
-  const result = await loginServer(server, {
-    force: input.force === true,
-    authorize: async ({ authorizationUrl }) => {
-      // Neither opened nor shown for a person to click: only https (http to loopback), no user@host.
-      const opener = browserCommand(authorizationUrl.href);
-      if (!opener) throw new SwitchboardError('AuthRequired', `refused to open the authorization URL of "${name}": ${navigationProblem(authorizationUrl) ?? 'it is not an http(s) URL'}`);
-      process.stderr.write(`Open this URL to authorize "${terminalText(name)}":\n${terminalText(authorizationUrl.href)}\n`);
-      if (!input['no-browser']) openBrowser(opener);
-    },
-  });
+  // With a cluster, tokens go to the shared store (encrypted in Redis) as a replica's would (DESIGN §16).
+  const shared = config.cluster ? await openSharedTokens(config.cluster, fileTokenStore(), (level, message) => process.stderr.write(`${level}: ${message}\n`)) : undefined;
+  let result;
+  try {
+    result = await loginServer(server, {
+      ...(shared ? { tokenStore: shared.store } : {}),
+      force: input.force === true,
+      authorize: async ({ authorizationUrl }) => {
+        // Neither opened nor shown for a person to click: only https (http to loopback), no user@host.
+        const opener = browserCommand(authorizationUrl.href);
+        if (!opener) throw new SwitchboardError('AuthRequired', `refused to open the authorization URL of "${name}": ${navigationProblem(authorizationUrl) ?? 'it is not an http(s) URL'}`);
+        process.stderr.write(`Open this URL to authorize "${terminalText(name)}":\n${terminalText(authorizationUrl.href)}\n`);
+        if (!input['no-browser']) openBrowser(opener);
+      },
+    });
+  } finally {
+    await shared?.close();
+  }
   const where = join(defaultTokenDir(), `${result.key}.json`);
   process.stdout.write(result.consented ? `authorized "${name}"; tokens stored in ${where}\n` : `"${name}" is already authorized (tokens in ${where}); use --force to ask again\n`);
   if (input.url) await new RemoteClient(input.url, input.token).ok('POST', `/mcp/servers/${encodeURIComponent(name)}/reconnect`);

@@ -9,3 +9,4 @@ export type { ClusterBus, ClusterContext, LeaseState, ReplicaSeen } from './bus.
 export { MemoryBus, MemoryEngine } from './memoryBus.js';
 export { AttachedBus } from './attachedBus.js';
 export { Cluster, defaultReplicaId, REPLICA_TTL_MS, REPLICAS_KEY, type ClusterOptions, type ClusterStatus } from './cluster.js';
+export { createSharedTokenStore, openSharedTokens, type SharedTokenStore } from './sharedTokens.js';

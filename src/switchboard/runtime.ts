@@ -1,10 +1,10 @@
 import { createActor, type Actor } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../../machines/circuitBreaker.js';
 import { managerMachine } from '../../machines/manager.js';
-import { resolveTokenStore } from '../auth/index.js';
+import { resolveTokenStore, type TokenStore } from '../auth/index.js';
 import { LocalBreakerStore } from '../breaker/index.js';
 import { CallPath, PendingCalls } from '../calls/index.js';
-import { Cluster } from '../cluster/index.js';
+import { Cluster, createSharedTokenStore, type SharedTokenStore } from '../cluster/index.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { toRuntimeClock, type RuntimeClock } from '../core/clock.js';
 import { stoppedError, unroutable } from '../core/errors.js';
@@ -44,6 +44,8 @@ export class Runtime {
    * `this.cluster?.context()` (the bus, the replica id, the clock, a masking logger).
    */
   readonly cluster: Cluster | undefined;
+  /** Where OAuth records live: the host's store, or shared through the cluster (encrypted) in front of it. */
+  readonly tokens: TokenStore | SharedTokenStore;
   /** The gateway settings of the config in force (a reload replaces them). */
   gateway: ResolvedConfig['gateway'];
   /** Set by `stop()`: nothing new is admitted, and no actor is left to read. */
@@ -73,6 +75,9 @@ export class Runtime {
       : undefined;
     // Where the sharing parts plug in (breakers, tokens, the health leader, reloads): each takes
     // `this.cluster?.context()`; with no cluster they are the local ones, as before.
+    const local = resolveTokenStore(options.tokenStore);
+    this.tokens =
+      this.cluster && config.cluster?.tokenKey ? createSharedTokenStore(this.cluster.context(), config.cluster.tokenKey, local, { clock: this.clock }) : local;
     // Breakers are the manager's children, looked up when used: a reconnect() may respawn one.
     this.servers = new Servers(new LocalBreakerStore((name) => this.actor.system.get(`breaker:${name}`)), this.clock);
     for (const server of Object.values(config.servers)) this.servers.create(server, this.transportOf(server.name));
@@ -184,7 +189,7 @@ export class Runtime {
       },
       route: (server, name) => this.routeTool(server, name),
       roots: () => this.roots.roots(),
-      tokenStore: resolveTokenStore(options.tokenStore),
+      tokenStore: this.tokens,
       authorize: options.authorize,
     });
     const enabled = this.servers.all().filter((s) => s.config.enabled);

@@ -241,6 +241,7 @@ export class Switchboard {
       this.rt.calls.rejectAll('stopped', stoppedError);
       this.actor.stop();
       this.settleStart();
+      if ('close' in this.rt.tokens) this.rt.tokens.close();
       await Promise.all([this.rt.closing.drain(), this.rt.cluster?.stop()]);
     })();
     return this.stopPromise;

@@ -33,6 +33,8 @@ export interface AuthServerOptions {
   refreshTokens?: boolean;
   /** The key that verifies private_key_jwt assertions and ID-JAGs. */
   assertionKey?: KeyObject;
+  /** Rotates refresh tokens: each is valid once, a used one answers `invalid_grant`. Defaults to false. */
+  rotateRefreshTokens?: boolean;
   /** Refuses refresh grants with this error body (given the refresh token presented). */
   refreshError?: (refreshToken: string) => Record<string, string>;
   /** Rewrites its RFC 8414 metadata (a hostile server naming other endpoints). */
@@ -164,6 +166,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
         if (options.refreshError) return json(res, 400, options.refreshError(form.refresh_token ?? ''));
         const scope = refresh.get(form.refresh_token ?? '');
         if (!scope) return json(res, 400, { error: 'invalid_grant' });
+        if (options.rotateRefreshTokens) refresh.delete(form.refresh_token ?? '');
         return issue(scope, res);
       }
       if (grant === 'client_credentials') {
