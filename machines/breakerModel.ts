@@ -20,7 +20,10 @@ export interface BreakerPolicy {
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
-export type BreakerReason = 'failureRate' | 'slowCallRate' | 'openTimeout' | 'probeSucceeded' | 'probeFailed' | 'halfOpenTimeout' | 'manualReset';
+export type BreakerReason = 'failureRate' | 'slowCallRate' | 'openTimeout' | 'probeSucceeded' | 'probeFailed' | 'halfOpenTimeout' | 'manualReset' | 'remote';
+
+/** Every reason, at run time (a reason read from another replica is checked against it). */
+export const BREAKER_REASONS: readonly BreakerReason[] = ['failureRate', 'slowCallRate', 'openTimeout', 'probeSucceeded', 'probeFailed', 'halfOpenTimeout', 'manualReset', 'remote'];
 
 /** How a finished call counts (research/reliability.md §1.7). */
 export type CallOutcome = 'success' | 'failure' | 'ignored';
@@ -67,6 +70,12 @@ export interface BreakerContext {
   lateOutcomes: number;
   /** The transition the last recorded burst decided, taken by the machine's `always` right after. */
   change: BreakerChange | null;
+  /** This replica's id while the breaker is shared by a cluster (DESIGN §16); null: per replica. */
+  replicaId: string | null;
+  /** Half-open: whether this replica sends the probes (a shared breaker holds the cluster's probe lease first). */
+  probeHeld: boolean;
+  /** The replica whose transition the breaker last took; null when not shared. */
+  changedBy: string | null;
 }
 
 /** Failure rate in percent, or -1 while fewer than `minimum` outcomes are recorded. */
@@ -254,6 +263,8 @@ export interface BreakerStatus {
   consecutiveOpens: number;
   openedAt: number | null;
   retryAfterMs: number | null;
+  /** The replica that made the last transition, when the breaker is shared (DESIGN §16); else null. */
+  changedBy: string | null;
 }
 
 /** Status snapshot for the admin API and `getServer()`; rates are -1 below the minimum. */
@@ -272,5 +283,6 @@ export function breakerStatus(state: BreakerState, context: BreakerContext, now:
     consecutiveOpens: context.consecutiveOpens,
     openedAt: context.openedAt,
     retryAfterMs: state === 'open' && context.openUntil !== null ? Math.max(0, context.openUntil - now) : null,
+    changedBy: context.changedBy,
   };
 }

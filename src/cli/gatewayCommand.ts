@@ -1,5 +1,6 @@
 import { createGateway, createGatewayRouter, serveStdio } from '../gateway/index.js';
 import { createJsonLogger } from '../core/logger.js';
+import { startClusterReload } from '../cluster/index.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createSwitchboard, type Switchboard } from '../switchboard/switchboard.js';
 import type { CommandInput } from './local.js';
@@ -44,7 +45,13 @@ export async function runGateway(input: CommandInput, configPath: string): Promi
     }
     const gateway = createGateway(sb, { router, logger, tools: sb.gatewayConfig.tools });
     const reloader = createConfigReloader(sb, { configPath, logger, onReloaded: followGatewayConfig(sb, gateway) });
-    disposeReload = reloadTriggers(reloader, { configPath, watch: input.watch === true, logger });
+    // With a cluster, a reload here reaches every replica (by the file's hash) and theirs reach this one.
+    const clusterReload = sb.cluster ? startClusterReload(sb.cluster.context(), reloader) : undefined;
+    const localTriggers = reloadTriggers(reloader, { configPath, watch: input.watch === true, logger });
+    disposeReload = () => {
+      localTriggers();
+      clusterReload?.stop();
+    };
     // The host's initialize is answered at once (a cold `npx -y` server may take a minute, longer
     // than a host waits for initialize); its first list waits for servers still starting, up to
     // gateway.initialWaitMs, so a host that lists tools once still sees them (gateway/firstList.ts).

@@ -1,5 +1,6 @@
 import { createGateway, createGatewayRouter } from '../gateway/index.js';
 import { createJsonLogger } from '../core/logger.js';
+import { startClusterReload } from '../cluster/index.js';
 import { createConfigReloader } from '../server/configReload.js';
 import { createInspection, INSPECT_PROTOCOL, type Inspection } from '../server/inspector.js';
 import { serve, type Service } from '../server/serve.js';
@@ -59,7 +60,13 @@ export async function runServe(input: CommandInput, configPath: string): Promise
       ...(input.host ? { host: input.host } : {}),
     });
     const running = service;
-    disposeReload = reloadTriggers(reloader, { configPath, watch: input.watch === true, logger });
+    // With a cluster, a reload here reaches every replica (by the file's hash) and theirs reach this one.
+    const clusterReload = sb.cluster ? startClusterReload(sb.cluster.context(), reloader) : undefined;
+    const localTriggers = reloadTriggers(reloader, { configPath, watch: input.watch === true, logger });
+    disposeReload = () => {
+      localTriggers();
+      clusterReload?.stop();
+    };
     const inspector = inspection
       ? await inspection.listen({ token: running.token, allowedOrigins: running.allowedHosts, redact: (t) => running.redact(t), viewUrl: `${running.url}/`, ...(inspectPort !== undefined ? { port: inspectPort } : {}) })
       : undefined;

@@ -10,3 +10,6 @@ export { MemoryBus, MemoryEngine } from './memoryBus.js';
 export { AttachedBus } from './attachedBus.js';
 export { Cluster, defaultReplicaId, REPLICA_TTL_MS, REPLICAS_KEY, type ClusterOptions, type ClusterStatus } from './cluster.js';
 export { createSharedTokenStore, openSharedTokens, type SharedTokenStore } from './sharedTokens.js';
+export { SharedBreakers, type SharedBreakerStats } from './sharedBreakers.js';
+export { HealthLeader, HEALTH_CHANNEL } from './leader.js';
+export { startClusterReload, RELOAD_CHANNEL, type ClusterReload } from './reload.js';

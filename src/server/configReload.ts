@@ -15,8 +15,19 @@ import type { Switchboard } from '../switchboard/switchboard.js';
  * `config.rejected`), this logs every problem and the old config keeps serving.
  */
 
-/** What asked for a reload; it is named in the log line. */
-export type ReloadTrigger = 'SIGHUP' | 'http' | 'watch';
+/** What asked for a reload; it is named in the log line. `cluster`: another replica reloaded (DESIGN §16). */
+export type ReloadTrigger = 'SIGHUP' | 'http' | 'watch' | 'cluster';
+
+/** One applied reload, as `onApplied` listeners hear of it. */
+export interface AppliedReload {
+  trigger: ReloadTrigger;
+  /** sha256 (hex) of the config file's bytes read just before the reload; undefined when unreadable. */
+  hash: string | undefined;
+  result: ReloadResult;
+}
+
+/** What `reloadMatching` did: applied, or refused because the file's bytes differ. */
+export type MatchingReload = { applied: true; result: ReloadResult } | { applied: false; hash: string | undefined };
 
 /** Options of `createConfigReloader`. */
 export interface ConfigReloaderOptions {
@@ -35,6 +46,24 @@ export interface ConfigReloader {
   reload(trigger: ReloadTrigger): Promise<ReloadResult>;
   /** Like `reload`, for triggers nobody answers (signals, the watcher): failures are only logged. */
   reloadQuietly(trigger: ReloadTrigger): void;
+  /**
+   * Reloads (trigger `cluster`, in turn with every other reload) only when the sha256 of the
+   * config file's bytes is `hash`; otherwise changes nothing and answers the file's own hash.
+   */
+  reloadMatching(hash: string): Promise<MatchingReload>;
+  /** The hash of the file's bytes in force: of the last applied reload, else of the file when the reloader was created. */
+  appliedHash(): string | undefined;
+  /** Calls `listener` after each applied reload, whatever its trigger; returns the unsubscribe. */
+  onApplied(listener: (applied: AppliedReload) => void): () => void;
+}
+
+/** sha256 (hex) of the file at `path`, read as a reload reads it; undefined when it cannot be read. */
+export function hashConfigFile(path: string): string | undefined {
+  try {
+    return createHash('sha256').update(readRegularBytesSync(resolve(path), MAX_CONFIG_BYTES)).digest('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Creates the reloader of `sb`, created from `options.configPath`. */
@@ -42,11 +71,22 @@ export function createConfigReloader(sb: Switchboard, options: ConfigReloaderOpt
   const redact = options.redact ?? ((text: string) => sb.redact(text));
   // Reloads run one after the other: two at once would diff against a set that is changing.
   let chain: Promise<unknown> = Promise.resolve();
-  const run = async (trigger: ReloadTrigger): Promise<ReloadResult> => {
+  // The switchboard was created from this file just before: its bytes now are the ones in force.
+  let applied = hashConfigFile(options.configPath);
+  const listeners = new Set<(applied: AppliedReload) => void>();
+  const run = async (trigger: ReloadTrigger, hash = hashConfigFile(options.configPath)): Promise<ReloadResult> => {
     try {
       const result = await sb.reload({ configPath: options.configPath });
+      applied = hash;
       options.logger.log('info', 'config reloaded', { trigger, file: options.configPath, ...result });
       options.onReloaded?.(result);
+      for (const listener of [...listeners]) {
+        try {
+          listener({ trigger, hash, result });
+        } catch (error) {
+          options.logger.log('error', `a reload listener failed: ${redact(error instanceof Error ? error.message : String(error))}`, { trigger });
+        }
+      }
       return result;
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -64,9 +104,24 @@ export function createConfigReloader(sb: Switchboard, options: ConfigReloaderOpt
     chain = next.catch(() => undefined);
     return next;
   };
+  const reloadMatching = (hash: string): Promise<MatchingReload> => {
+    const next = chain.then(async (): Promise<MatchingReload> => {
+      const own = hashConfigFile(options.configPath);
+      if (own !== hash) return { applied: false, hash: own };
+      return { applied: true, result: await run('cluster', own) };
+    });
+    chain = next.catch(() => undefined);
+    return next;
+  };
   return {
     reload,
     reloadQuietly: (trigger) => void reload(trigger).catch(() => undefined),
+    reloadMatching,
+    appliedHash: () => applied,
+    onApplied: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { ConnectionEvent } from '../../machines/serverConnection.js';
 import type { CatalogKind, ErrorInfo, ServerFacts } from '../../machines/types.js';
 import type { RuntimeClock } from '../core/clock.js';
@@ -47,6 +48,32 @@ export interface AttemptPorts {
   checked(): void;
   /** This attempt's OAuth (servers with an `auth` block): hooks report the wait for consent. */
   auth(hooks: { onAuthorizing(): void; onAuthorized(): void }): ServerAuth | undefined;
+  /** The cluster's health leader (DESIGN §16), when `cluster` is configured: see SharedHealthPort. */
+  health?: SharedHealthPort;
+}
+
+/** The server a periodic health check is for, as the cluster's health leader sees it. */
+export interface HealthTarget {
+  name: string;
+  transport: string;
+  intervalMs: number;
+}
+
+/** A health check's result: ok, or the redacted error; the latency is a duration, never a clock reading. */
+export interface SharedHealthResult {
+  ok: boolean;
+  latencyMs?: number;
+  error?: ErrorInfo;
+}
+
+/**
+ * The periodic health check in a cluster (src/cluster/leader.ts): `take` answers a fresh result
+ * of the health leader instead of a ping (undefined: ping as always), `report` hands a ping's
+ * result over (the leader publishes it). Both are synchronous and local: Redis is never awaited.
+ */
+export interface SharedHealthPort {
+  take(target: HealthTarget): SharedHealthResult | undefined;
+  report(target: HealthTarget, result: SharedHealthResult): void;
 }
 
 /** One connect attempt. */
@@ -263,10 +290,29 @@ export class Attempts {
   ping(id: number): void {
     const current = this.current;
     if (!current?.session || current.id !== id) return;
+    const { config } = this.ports.server;
+    const target: HealthTarget = { name: this.name, transport: config.transport, intervalMs: config.health.intervalMs };
+    // In a cluster, a fresh result of the health leader stands in for the ping.
+    const shared = this.ports.health?.take(target);
+    if (shared) {
+      queueMicrotask(() => {
+        if (this.current !== current || current.ended) return;
+        this.ports.send(shared.ok ? { type: 'health.passed', attemptId: id } : { type: 'health.failed', attemptId: id, error: shared.error ?? { code: 'HealthCheckFailed', message: 'the health leader saw it fail' } });
+      });
+      return;
+    }
+    const started = performance.now();
     current.session.probe(current.controller.signal).then(
-      () => this.ports.send({ type: 'health.passed', attemptId: id }),
-      (error: unknown) =>
-        this.ports.send({ type: 'health.failed', attemptId: id, error: { code: 'HealthCheckFailed', message: this.ports.redact(String((error as Error)?.message ?? error)) } }),
+      () => {
+        this.ports.health?.report(target, { ok: true, latencyMs: Math.round((performance.now() - started) * 1000) / 1000 });
+        this.ports.send({ type: 'health.passed', attemptId: id });
+      },
+      (error: unknown) => {
+        const info = { code: 'HealthCheckFailed', message: this.ports.redact(String((error as Error)?.message ?? error)) };
+        // A ping cut off by closing the attempt says nothing about the server.
+        if (!current.controller.signal.aborted) this.ports.health?.report(target, { ok: false, error: info });
+        this.ports.send({ type: 'health.failed', attemptId: id, error: info });
+      },
     );
   }
 

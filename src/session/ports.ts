@@ -6,8 +6,11 @@ import type { ClosingTracker, Servers } from '../servers/index.js';
 import { createAuthProvider, type Authorize, type TokenStore } from '../auth/index.js';
 import { clientCapabilities, type Root, type ServerRequestHandlers } from '../protocol/index.js';
 import { createSessionLogic, type SessionPorts } from './session.js';
+import type { SharedHealthPort } from './attempt.js';
 import { managerMachine } from '../../machines/manager.js';
 import { serverConnectionMachine } from '../../machines/serverConnection.js';
+import { circuitBreakerMachine } from '../../machines/circuitBreaker.js';
+import type { SharedBreakers } from '../cluster/sharedBreakers.js';
 
 /**
  * What the facade lends to the sessions, once; each session gets narrow ports cut from it and
@@ -31,6 +34,8 @@ export interface PortSources {
   /** OAuth: the token store (one per switchboard) and the host's interactive step. */
   tokenStore: TokenStore;
   authorize: Authorize | undefined;
+  /** The cluster's health leader (src/cluster/leader.ts), when `cluster` is configured. */
+  health?: SharedHealthPort;
 }
 
 /** The ports of one server's session, cut from its record; undefined for a server without one. */
@@ -76,12 +81,18 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
       createAuthProvider(server.config, { tokenStore: from.tokenStore, ...(from.authorize ? { authorize: from.authorize } : {}), clock: from.clock, log, consent: server.consent, ...hooks }),
     onClient: (session) => server.setSession(session),
     route: (tool) => from.route(name, tool),
+    ...(from.health ? { health: from.health } : {}),
   };
 }
 
-/** The manager machine with the runtime's session actor provided to every connection. */
-export function supervisedLogic(from: PortSources) {
-  return managerMachine.provide({
-    actors: { connection: serverConnectionMachine.provide({ actors: { session: createSessionLogic((name) => sessionPorts(name, from)) } }) },
-  });
+/**
+ * The manager machine with the runtime's session actor provided to every connection and, with a
+ * cluster (DESIGN §16), the shared breakers' actor provided to every breaker
+ * (`new SharedBreakers(context, shares)`, one per switchboard; `shares` is true for http and sse
+ * servers).
+ */
+export function supervisedLogic(from: PortSources & { breakers?: SharedBreakers }) {
+  const connection = serverConnectionMachine.provide({ actors: { session: createSessionLogic((name) => sessionPorts(name, from)) } });
+  if (!from.breakers) return managerMachine.provide({ actors: { connection } });
+  return managerMachine.provide({ actors: { connection, breaker: circuitBreakerMachine.provide({ actors: { shared: from.breakers.logic } }) } });
 }

@@ -45,6 +45,8 @@ export interface SessionPorts {
   resourceUpdated: AttemptPorts['resourceUpdated'];
   subscriptions: AttemptPorts['subscriptions'];
   auth: AttemptPorts['auth'];
+  /** The cluster's health leader, when `cluster` is configured (see SharedHealthPort). */
+  health?: AttemptPorts['health'];
   /** The live session of this server once it is ready for requests, null when it is not. */
   onClient?(session: ProtocolSession | null): void;
   /**
@@ -90,6 +92,7 @@ export function createSessionLogic(portsOf: (server: string) => SessionPorts | u
       resourceUpdated: ports.resourceUpdated,
       subscriptions: ports.subscriptions,
       auth: ports.auth,
+      ...(ports.health ? { health: ports.health } : {}),
       checked: () => {
         if (active) admitAll(admission.takeHeld());
       },

@@ -4,7 +4,7 @@ import { managerMachine } from '../../machines/manager.js';
 import { resolveTokenStore, type TokenStore } from '../auth/index.js';
 import { LocalBreakerStore } from '../breaker/index.js';
 import { CallPath, PendingCalls } from '../calls/index.js';
-import { Cluster, createSharedTokenStore, type SharedTokenStore } from '../cluster/index.js';
+import { Cluster, createSharedTokenStore, HealthLeader, SharedBreakers, type SharedTokenStore } from '../cluster/index.js';
 import type { ResolvedConfig } from '../config/schema.js';
 import { toRuntimeClock, type RuntimeClock } from '../core/clock.js';
 import { stoppedError, unroutable } from '../core/errors.js';
@@ -44,6 +44,10 @@ export class Runtime {
    * `this.cluster?.context()` (the bus, the replica id, the clock, a masking logger).
    */
   readonly cluster: Cluster | undefined;
+  /** The breakers of http and sse servers shared with the other replicas (DESIGN §16); undefined without a cluster. */
+  readonly breakers: SharedBreakers | undefined;
+  /** The health leader's lease and results (DESIGN §16); undefined without a cluster. */
+  readonly leader: HealthLeader | undefined;
   /** Where OAuth records live: the host's store, or shared through the cluster (encrypted) in front of it. */
   readonly tokens: TokenStore | SharedTokenStore;
   /** The gateway settings of the config in force (a reload replaces them). */
@@ -75,6 +79,14 @@ export class Runtime {
       : undefined;
     // Where the sharing parts plug in (breakers, tokens, the health leader, reloads): each takes
     // `this.cluster?.context()`; with no cluster they are the local ones, as before.
+    // Only remote servers are shared: a stdio (or in-code) server is one per replica, its breaker this replica's own.
+    this.breakers = this.cluster ? new SharedBreakers(this.cluster.context(), (name) => ['http', 'sse'].includes(this.servers.get(name)?.config.transport ?? '')) : undefined;
+    // One replica pings remote servers; the others take its results (started and stopped with the cluster).
+    this.leader = this.cluster ? new HealthLeader(this.cluster.context(), { timers: this.clock }) : undefined;
+    if (this.leader && this.cluster) {
+      const cluster = this.cluster;
+      this.leader.onChange((id) => cluster.setLeader(id));
+    }
     const local = resolveTokenStore(options.tokenStore);
     this.tokens =
       this.cluster && config.cluster?.tokenKey ? createSharedTokenStore(this.cluster.context(), config.cluster.tokenKey, local, { clock: this.clock }) : local;
@@ -176,6 +188,8 @@ export class Runtime {
   private createManager(): RootActor {
     const { options } = this;
     const logic = supervisedLogic({
+      ...(this.breakers ? { breakers: this.breakers } : {}),
+      ...(this.leader ? { health: this.leader } : {}),
       servers: this.servers,
       calls: this.calls,
       clock: this.clock,

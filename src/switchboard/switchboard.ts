@@ -55,6 +55,7 @@ export class Switchboard {
       this.settleStart = check;
       // In the background: start never waits for Redis, and the cluster never throws.
       void this.rt.cluster?.start();
+      this.rt.leader?.start();
       this.actor.send({ type: 'manager.start' });
       check();
     });
@@ -242,6 +243,8 @@ export class Switchboard {
       this.actor.stop();
       this.settleStart();
       if ('close' in this.rt.tokens) this.rt.tokens.close();
+      // The lease is released first (another replica takes over at once), then the bus closes.
+      await this.rt.leader?.stop();
       await Promise.all([this.rt.closing.drain(), this.rt.cluster?.stop()]);
     })();
     return this.stopPromise;

@@ -12,6 +12,7 @@ function context(policy: BreakerPolicy, window: Outcome[] = []): BreakerContext 
   return {
     server: 's', policy, epoch: 0, window, consecutiveOpens: 0, openedAt: null, openUntil: null, halfOpenSince: null,
     permitted: [], probeOutcomes: [], notPermittedCalls: 0, ignoredCalls: 0, lateOutcomes: 0, change: null,
+    replicaId: null, probeHeld: true, changedBy: null,
   };
 }
 
