@@ -3,6 +3,7 @@ import type { ToolInfo } from '../../../machines/types.js';
 import type { ServerStatus } from '../../servers/index.js';
 import type { ViewMachines } from '../machines.js';
 import { api, ApiError, readEvents, type SseEvent } from './api.js';
+import { createClusterTile, type ClusterStatus } from './cluster.js';
 import { createDetail, type Charts, type Detail } from './detail.js';
 import { byId, isProtocol } from './dom.js';
 import { canvasMeasure, layoutChart } from './layout.js';
@@ -24,6 +25,8 @@ const TOKEN_KEY = 'mcp-switchboard.token';
 const REFRESH_MS = 150;
 /** Countdowns and per-minute activity move on this tick. */
 const TICK_MS = 1000;
+/** The cluster's replicas and leader are re-read this often (and on every `cluster.changed`). */
+const CLUSTER_MS = 5000;
 
 interface Session {
   token: string;
@@ -36,12 +39,15 @@ interface Session {
   timer: ReturnType<typeof setTimeout> | undefined;
   ticker: ReturnType<typeof setInterval> | undefined;
   tools: ToolInfo[];
+  /** Re-reads `/mcp/cluster` while the service is part of one. */
+  clusterTicker: ReturnType<typeof setInterval> | undefined;
 }
 
 let charts: Charts | undefined;
 let session: Session | undefined;
 let detail: Detail | undefined;
 let renderSummary: ReturnType<typeof createSummary> | undefined;
+let renderCluster: ReturnType<typeof createClusterTile> | undefined;
 let serverTable: ReturnType<typeof createServerTable> | undefined;
 let frame = 0;
 /** What the lists were last drawn from: they are drawn again only when it changed (focus and scroll in them survive the tick). */
@@ -66,6 +72,7 @@ function stop(message = ''): void {
   session?.abort.abort();
   clearTimeout(session?.timer);
   clearInterval(session?.ticker);
+  clearInterval(session?.clusterTicker);
   session = undefined;
   detail = undefined;
   sessionStorage.removeItem(TOKEN_KEY);
@@ -141,6 +148,24 @@ async function refresh(s: Session): Promise<void> {
   if (stale) scheduleRefresh(s);
 }
 
+/** Reads `/mcp/cluster`: shown when it answers, hidden (and no longer polled) on a 404: no cluster. */
+async function refreshCluster(s: Session): Promise<void> {
+  try {
+    const status = await api<ClusterStatus>(s.token, 'mcp/cluster');
+    if (session !== s) return;
+    renderCluster?.(status);
+    s.clusterTicker ??= setInterval(() => void refreshCluster(s), CLUSTER_MS);
+  } catch (error) {
+    if (session !== s) return;
+    if (refused(error)) return stop('The token was refused.');
+    if (error instanceof ApiError && error.status === 404) {
+      renderCluster?.(null);
+      clearInterval(s.clusterTicker);
+      s.clusterTicker = undefined;
+    }
+  }
+}
+
 function scheduleRefresh(s: Session): void {
   if (s.timer !== undefined) return;
   s.timer = setTimeout(() => {
@@ -178,8 +203,10 @@ function onEvent(s: Session, message: SseEvent): void {
     setStream('live', 'live');
     void loadHistory(s);
     scheduleRefresh(s);
+    void refreshCluster(s);
     return;
   }
+  if (message.event === 'cluster.changed') void refreshCluster(s);
   if (s.pending) {
     s.pending.push(message);
     return;
@@ -289,7 +316,7 @@ async function start(token: string): Promise<void> {
     return showLogin(refused(error) ? 'The token was refused.' : `Cannot reach the admin API: ${(error as Error).message}`);
   }
   sessionStorage.setItem(TOKEN_KEY, token);
-  const s: Session = { token, abort: new AbortController(), store: new ConsoleStore(), seq: new Map(), pending: [], timer: undefined, ticker: undefined, tools: [] };
+  const s: Session = { token, abort: new AbortController(), store: new ConsoleStore(), seq: new Map(), pending: [], timer: undefined, ticker: undefined, tools: [], clusterTicker: undefined };
   session = s;
   drawn = { version: -1, tools: null };
   byId('login').hidden = true;
@@ -309,6 +336,7 @@ async function boot(): Promise<void> {
   const [connection, breaker] = await Promise.all([layoutChart(machines.connection, measure), layoutChart(machines.breaker, measure)]);
   charts = { connection, breaker };
   renderSummary = createSummary(byId('summary'));
+  renderCluster = createClusterTile(byId('summary'));
   serverTable = createServerTable(byId<HTMLTableElement>('server-table'), openServer);
   byId('login').addEventListener('submit', (e) => {
     e.preventDefault();
