@@ -79,6 +79,35 @@ export function createMetrics(sb: Switchboard): { registry: Registry; close(): v
         this.inc(cluster.redisErrors);
       },
     });
+    new Counter({
+      name: 'switchboard_cluster_breaker_updates_total',
+      help: 'Shared breaker transitions: published by this replica, applied from others, ignored (stale or unreadable), failed writes',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const stats = sb.clusterActivity?.breakers;
+        if (!stats) return;
+        this.inc({ kind: 'published' }, stats.published);
+        this.inc({ kind: 'applied' }, stats.applied);
+        this.inc({ kind: 'ignored' }, stats.stale + stats.ignored);
+        this.inc({ kind: 'failed' }, stats.failures);
+      },
+    });
+    new Counter({
+      name: 'switchboard_cluster_health_checks_total',
+      help: "Periodic health checks of this replica: taken from the leader's results, pinged here, results published as leader",
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const health = sb.clusterActivity?.health;
+        if (!health) return;
+        this.inc({ source: 'leader' }, health.taken);
+        this.inc({ source: 'local' }, health.probed);
+        this.inc({ source: 'published' }, health.published);
+      },
+    });
   }
   const off = sb.on('call.completed', (event) => {
     const code = event.ok ? (event.isError ? 'tool_error' : 'ok') : (event.errorCode ?? 'error');

@@ -10,7 +10,7 @@ import { Runtime, type RootActor } from './runtime.js';
 import type { HealthReport, ReloadResult, ServerStatus } from '../servers/index.js';
 import type { RequestOptions } from './surface.js';
 import { ToolSearch, type SearchToolsOptions } from '../search/toolSearch.js';
-import type { Cluster } from '../cluster/index.js';
+import type { Cluster, SharedBreakerStats } from '../cluster/index.js';
 
 export type { CallToolOptions, SwitchboardInput, SwitchboardOptions } from './options.js';
 
@@ -216,6 +216,16 @@ export class Switchboard {
   /** Tells every connected server that the roots changed (`notifications/roots/list_changed`), keeping them. */
   notifyRootsChanged(): void {
     this.rt.roots.announceRoots();
+  }
+
+  /**
+   * What this replica's sharing parts did (DESIGN §16), for metrics: breaker transitions published,
+   * applied, ignored as stale or unreadable, failed writes; health checks taken from the leader,
+   * pinged here, and results published. Undefined without a cluster.
+   */
+  get clusterActivity(): { breakers: SharedBreakerStats; health: { taken: number; probed: number; published: number } } | undefined {
+    const { breakers, leader } = this.rt;
+    return breakers && leader ? { breakers: breakers.stats, health: leader.counts } : undefined;
   }
 
   /** This replica's cluster (`cluster:` block, DESIGN §16): status, replica id, Redis up; undefined without one. */

@@ -86,6 +86,10 @@ describe('the cluster core on Redis', () => {
     const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await metrics.registry.metrics())?.[1]);
     expect(await metric('switchboard_cluster_up')).toBe(1);
     expect(await metric('switchboard_cluster_replicas')).toBe(2);
+    // What the sharing parts did, by kind (nothing shared here: the servers are in-code, one per replica).
+    const text = await metrics.registry.metrics();
+    for (const kind of ['published', 'applied', 'ignored', 'failed']) expect(text).toContain(`switchboard_cluster_breaker_updates_total{kind="${kind}"} 0`);
+    for (const source of ['leader', 'local', 'published']) expect(text).toMatch(new RegExp(`switchboard_cluster_health_checks_total\\{source="${source}"\\} \\d+`));
 
     // Calls run without pause on both replicas while Redis dies and returns.
     let failed = 0;

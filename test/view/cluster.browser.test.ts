@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 async function replica(cluster: Record<string, unknown> | undefined): Promise<{ sb: Switchboard; service: Service }> {
-  const sb = createSwitchboard({ servers: {}, defaults: { health: { intervalMs: 0 } }, ...(cluster ? { cluster } : {}) }, { transports: { mem: inMemoryServer('mem') } });
+  const sb = createSwitchboard({ servers: {}, defaults: { health: { intervalMs: 0 } }, ...(cluster ? { cluster } : {}) } as never, { transports: { mem: inMemoryServer('mem') } });
   const service = await serve(sb, { port: 0, token: TOKEN, logger: createJsonLogger({ write: () => undefined }), logEvents: false });
   await service.started;
   started.push({ sb, service });
