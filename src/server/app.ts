@@ -123,7 +123,7 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
 
   // The live view (DESIGN §14): a static page and bundle, no token (they hold no data); the page
   // reads /mcp/* with the token typed into it. The Host/Origin check above covers them too.
-  const liveView = createLiveView({ version: packageVersion() });
+  const liveView = createLiveView({ version: packageVersion(), cluster: sb.cluster !== undefined });
   const view = (c: Context) => {
     const answer = liveView(c.req.path);
     if (!answer) throw new HttpError(404, 'NotFound', `no route for ${c.req.method} ${c.req.path}`);

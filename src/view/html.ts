@@ -3,12 +3,13 @@ import { escapeHtml as escape, pageHead } from '../core/htmlPage.js';
 /**
  * The live view's page: a static shell (no data, no secret) that loads the bundled script and
  * stylesheet from this origin. The script asks for the admin token, keeps it in
- * `sessionStorage` and reads everything else from `/mcp/*` with it. `version` defaults to none.
+ * `sessionStorage` and reads everything else from `/mcp/*` with it. `version` defaults to none;
+ * `cluster` marks a replica of a cluster (the page then reads `/mcp/cluster`).
  */
-export function liveViewHtml(version?: string): string {
+export function liveViewHtml(version?: string, cluster = false): string {
   const title = version ? `mcp-switchboard ${escape(version)} · live view` : 'mcp-switchboard · live view';
   return `${pageHead(title, 'view/app.css', 'view/app.js')}
-<body>
+<body${cluster ? ' data-cluster="true"' : ''}>
 <a class="skip" href="#servers">Skip to servers</a>
 <header class="top">
   <h1>mcp-switchboard <span class="sub">live view${version ? ` · ${escape(version)}` : ''}</span></h1>

@@ -22,6 +22,8 @@ export interface LiveViewOptions {
   assetsDir?: string;
   /** Shown in the page title. Defaults to none. */
   version?: string;
+  /** The service is a replica of a cluster: the page shows it (`/mcp/cluster`). Defaults to false. */
+  cluster?: boolean;
 }
 
 /**
@@ -68,7 +70,7 @@ export function createLiveView(options: LiveViewOptions = {}): (path: string) =>
   let machinesJson: string | undefined;
   return (path) => {
     if (path === '/' || path === '/index.html') {
-      return { status: 200, headers: { ...COMMON, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY }, body: liveViewHtml(options.version) };
+      return { status: 200, headers: { ...COMMON, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CONTENT_SECURITY_POLICY }, body: liveViewHtml(options.version, options.cluster === true) };
     }
     if (path === '/view/machines.json') {
       machinesJson ??= JSON.stringify(viewMachines());

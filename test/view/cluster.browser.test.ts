@@ -55,8 +55,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the cluster on the console, in headless Chromiu
     const a = await replica(cluster('replica-a'));
     await replica(cluster('replica-b'));
     browser ??= await launch();
-    const { page } = await openPage(browser);
+    const { page, errors } = await openPage(browser);
     await login(page, a.service.url, TOKEN);
+    expect(await page.evaluate(() => document.body.getAttribute('data-cluster'))).toBe('true');
     const tile = page.locator('[data-tile="cluster"]');
     await page.waitForFunction(() => /2 replicas · leader: /.test(document.querySelector('[data-note="cluster"]')?.textContent ?? ''));
     expect(await tile.isVisible()).toBe(true);
@@ -69,18 +70,22 @@ describe.skipIf(!HAVE_CHROMIUM)('the cluster on the console, in headless Chromiu
     await redis.restart();
     await page.waitForFunction(() => /replicas? · leader/.test(document.querySelector('[data-note="cluster"]')?.textContent ?? ''), undefined, { timeout: 15_000 });
     expect(await tile.getAttribute('class')).not.toContain('alert');
+    expect(errors).toEqual([]);
     await page.close();
   });
 
   it('shows no cluster tile on a service without a cluster', async () => {
     const solo = await replica(undefined);
     browser ??= await launch();
-    const { page } = await openPage(browser);
+    const { page, errors, urls } = await openPage(browser);
     await login(page, solo.service.url, TOKEN);
     await page.waitForSelector('tr.server-row[data-server="mem"]');
-    // The page asked (404) and keeps the tile hidden.
+    // The page is not marked as a replica's, asks nothing of /mcp/cluster and keeps the tile hidden.
     await page.waitForFunction(() => document.body.getAttribute('data-history') !== null);
+    expect(await page.evaluate(() => document.body.getAttribute('data-cluster'))).toBeNull();
     expect(await page.locator('[data-tile="cluster"]').isHidden()).toBe(true);
+    expect(urls.filter((u) => u.includes('/mcp/cluster'))).toEqual([]);
+    expect(errors).toEqual([]);
     await page.close();
   });
 });

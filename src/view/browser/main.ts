@@ -148,8 +148,9 @@ async function refresh(s: Session): Promise<void> {
   if (stale) scheduleRefresh(s);
 }
 
-/** Reads `/mcp/cluster`: shown when it answers, hidden (and no longer polled) on a 404: no cluster. */
+/** Reads `/mcp/cluster` on a replica of a cluster (the page says so: `data-cluster`); hidden, and no longer polled, if it answers 404. */
 async function refreshCluster(s: Session): Promise<void> {
+  if (document.body.getAttribute('data-cluster') !== 'true') return;
   try {
     const status = await api<ClusterStatus>(s.token, 'mcp/cluster');
     if (session !== s) return;
