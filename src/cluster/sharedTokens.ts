@@ -30,10 +30,17 @@ export interface SharedTokenOptions {
   pollMs?: number;
   /** The timers of the wait (a SimulatedClock in unit tests). Defaults to the real clock. */
   clock?: Clock;
+  /**
+   * While the bus has never been up (Redis still connecting at start), a load or a lock waits
+   * for it this long at most, counted from the store's creation: replicas starting together then
+   * share the first token instead of each obtaining its own. Once up, nothing waits. Defaults to 1000 ms.
+   */
+  startWaitMs?: number;
 }
 
 export const DEFAULT_LOCK_TTL_MS = 10_000;
 export const DEFAULT_LOCK_POLL_MS = 50;
+export const DEFAULT_START_WAIT_MS = 1000;
 
 /** The Redis key of a store key's record (relative to the bus's prefix). */
 export function tokenRecordKey(storeKey: string): string {
@@ -131,8 +138,19 @@ export function createSharedTokenStore(ctx: ClusterContext, key: Buffer, local: 
     }
   };
 
+  const createdAt = ctx.now();
+  const startWaitMs = options.startWaitMs ?? DEFAULT_START_WAIT_MS;
+  let beenUp = bus.up;
+  /** At start only (the bus never up yet): waits for its first connection, up to `startWaitMs` after creation. */
+  const connected = async (): Promise<void> => {
+    if (beenUp || bus.up) return;
+    const left = startWaitMs - (ctx.now() - createdAt);
+    if (left > 0) await whenUp(bus, left, clock);
+  };
+
   const offStatus = bus.onStatus((up) => {
     if (!up) return;
+    beenUp = true;
     warnedDown = false;
     void resync();
   });
@@ -187,6 +205,7 @@ export function createSharedTokenStore(ctx: ClusterContext, key: Buffer, local: 
     async load(storeKey) {
       const recordKey = tokenRecordKey(storeKey);
       let shared: StoredAuth | undefined;
+      await connected();
       try {
         if (unsynced.has(storeKey)) await resyncKey(storeKey);
         shared = await read(storeKey);
@@ -239,6 +258,7 @@ export function createSharedTokenStore(ctx: ClusterContext, key: Buffer, local: 
       const lockKey = `${tokenRecordKey(storeKey)}:refresh`;
       // One owner per attempt: a release after the TTL never frees a lock another replica took since.
       const owner = `${ctx.replicaId}:${randomUUID()}`;
+      await connected();
       const started = ctx.now();
       for (;;) {
         signal?.throwIfAborted();
@@ -305,16 +325,16 @@ export async function openSharedTokens(
   };
 }
 
-/** Resolves when `bus` is up or `ms` passed, whichever is first. */
-function whenUp(bus: ClusterBus, ms: number): Promise<void> {
+/** Resolves when `bus` is up or `ms` passed (on `timers`), whichever is first. */
+function whenUp(bus: ClusterBus, ms: number, timers: Clock = realClock): Promise<void> {
   if (bus.up) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       off();
       resolve();
     };
-    const timer = setTimeout(done, ms);
+    const timer = timers.setTimeout(done, ms);
     const off = bus.onStatus((up) => {
       if (up) done();
     });
