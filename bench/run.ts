@@ -6,13 +6,17 @@
  * round, so a busy neighbour during one round moves every target alike. A ratio is the median of
  * the per-round ratios to the floor of the cell's era (legacy: a bare v1 SDK Client; modern: a
  * bare v2 Client pinned to 2026-07-28), printed with its min–max. Client CPU per call is the
- * headline. Every round is kept in bench/results/<latest|quick>.json.
+ * headline. Every round is kept in bench/results/<latest|quick>.json. The cluster row (DESIGN
+ * §9.5, bench/lib/clusterRow.ts) runs last, against a redis-server the runner starts and stops;
+ * `-- --cluster-only` runs it alone (kept in bench/results/cluster-<latest|quick>.json).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
+import { startClusterRedis, type ClusterRedis } from './lib/clusterRow.js';
+import { CLUSTER_BASELINE, clusterTable } from './lib/clusterTable.js';
 import { modernPeers } from './lib/peers.js';
 import { cellsOf, eraOf, parseRunOptions, planOf } from './lib/plan.js';
 import { summary, type Cell, type Result, type Round } from './lib/summary.js';
@@ -48,11 +52,13 @@ const HEADLINES = ['cpuUsPerCall', 'callsPerSec'];
 
 /** How many interleaved windows a seq or conc cell measures per target. */
 function roundsOf(cell: Cell): number | RoundPlan {
-  if (cell.workload !== 'conc') return plan.seqRounds;
+  if (cell.workload !== 'conc' && cell.workload !== 'cluster-conc') return plan.seqRounds;
   const rounds = plan.concRounds[cell.transport];
   if (typeof rounds === 'number') return rounds;
+  // The cluster row's ratios are to the switchboard without a cluster (bench/lib/clusterRow.ts).
+  const baseline = cell.workload === 'cluster-conc' ? CLUSTER_BASELINE : 'floor';
   const enough = (done: Round[]) =>
-    cell.targets.every((t) => t === 'floor' || HEADLINES.every((metric) => (summary(done, t, metric).interval ?? Infinity) <= PRECISION));
+    cell.targets.every((t) => t === baseline || HEADLINES.every((metric) => (summary(done, t, metric, baseline).interval ?? Infinity) <= PRECISION));
   const step = cell.targets.length * Math.ceil(rounds.min / 4 / cell.targets.length);
   return { ...rounds, step, enough };
 }
@@ -60,7 +66,7 @@ const roundsText = (r: number | RoundPlan) => (typeof r === 'number' ? String(r)
 
 function ensurePeers(): void {
   // Only the legacy rows run the peers (none of the installed ones speaks 2026-07-28).
-  if (!options.eras.includes('legacy')) return;
+  if (!options.eras.includes('legacy') || options.clusterOnly) return;
   if (existsSync(`${root}/bench/peers/node_modules/@langchain/mcp-adapters`) && existsSync(`${root}/bench/peers/node_modules/@mastra/mcp`)) return;
   process.stderr.write('installing the peers into bench/peers (once)...\n');
   execFileSync('npm', ['ci', '--prefix', `${root}/bench/peers`, '--no-audit', '--no-fund', '--loglevel=error'], { stdio: 'inherit' });
@@ -73,15 +79,21 @@ function ensurePeers(): void {
  */
 const pinned = cpus().length >= 2 && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
 
-/** How the measurement process of one target of one cell starts. */
+/** The Redis of the cluster row (bench/lib/clusterRow.ts), started before its first cell and stopped at the end of the run. */
+let clusterRedis: ClusterRedis | undefined;
+/** Why the cluster row could not start its Redis, once it tried. */
+let clusterFailure: string | undefined;
+
+/** How the measurement process of one target of one cell starts (a cluster cell measures like seq / conc, with Redis's URL). */
 function launch(cell: Cell, target: string): Launch {
-  const node = [process.execPath, '--expose-gc', measureScript, cell.workload, target, cell.transport, String(cell.size), '64'];
+  const workload = cell.workload.replace(/^cluster-/, '');
+  const node = [process.execPath, '--expose-gc', measureScript, workload, target, cell.transport, String(cell.size), '64'];
   const [command, ...args] = pinned ? ['taskset', '-c', '1', ...node] : node;
   return {
     command: command!,
     args,
     cwd: root,
-    env: { ...process.env, BENCH_LIBRARY: `${librarySnapshot}/src/index.js`, BENCH_ERA: eraOf(cell), BENCH_WARMUP: String(plan.warmup[cell.transport]), BENCH_WARMUP_MS: String(plan.warmup.ms), ...(pinned ? { BENCH_SERVER_CPU: '0' } : {}) },
+    env: { ...process.env, BENCH_LIBRARY: `${librarySnapshot}/src/index.js`, BENCH_ERA: eraOf(cell), BENCH_WARMUP: String(plan.warmup[cell.transport]), BENCH_WARMUP_MS: String(plan.warmup.ms), ...(pinned ? { BENCH_SERVER_CPU: '0' } : {}), ...(clusterRedis ? { BENCH_REDIS_URL: clusterRedis.url } : {}) },
   };
 }
 
@@ -116,19 +128,34 @@ async function bundleMeasure(): Promise<void> {
   await build({ entryPoints: [measureSource], outfile: measureScript, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
 }
 
-async function main(): Promise<void> {
-  ensurePeers();
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
-  await snapshotLibrary();
-  await bundleMeasure();
-  const started = Date.now();
-  // Peers join the modern rows only if they can speak 2026-07-28; the output says which were left out and why.
-  const modern = modernPeers();
-  const notes = { modern: [`Peers in the modern era: ${modern.peers.length ? modern.peers.join(', ') : 'none'}${modern.skipped.length ? `; skipped, cannot speak 2026-07-28: ${modern.skipped.join('; ')}` : ''}.`] };
-  const measured = cellsOf(options, plan, modern.peers).map((cell) => ({ cell, rounds: [] as Round[] }));
+/** Measures every cell in order; the cluster row's cells start its Redis first (stopped by main). */
+async function measureCells(measured: { cell: Cell; rounds: Round[] }[]): Promise<void> {
   for (const m of measured) {
     const { workload, transport, size } = m.cell;
     const era = eraOf(m.cell);
+    if (workload === 'cluster-seq' || workload === 'cluster-conc') {
+      if (!clusterRedis && clusterFailure === undefined) {
+        // No redis-server here (or it would not start): the row says so; the rest of the run stands.
+        clusterRedis = await startClusterRedis().catch((error: unknown) => {
+          clusterFailure = `redis-server did not start: ${(error as Error)?.message ?? String(error)}`.slice(0, 300);
+          return undefined;
+        });
+      }
+      if (!clusterRedis) {
+        process.stderr.write(`${era} ${workload} ${transport} ${size}: not measured, ${clusterFailure}\n`);
+        m.rounds = [{ round: 0, order: m.cell.targets, results: Object.fromEntries(m.cell.targets.map((t) => [t, { error: clusterFailure! }])) }];
+        continue;
+      }
+      m.rounds = await interleavedRounds(
+        m.cell.targets,
+        roundsOf(m.cell),
+        (target) => launch(m.cell, target),
+        (status) => process.stderr.write(`${era} ${workload} ${transport} ${size} (${roundsText(roundsOf(m.cell))} rounds): ${status}\n`),
+        // One count per cell: the background rate is the idle time of this cell's cluster process.
+        clusterRedis.counting(),
+      );
+      continue;
+    }
     if (workload === 'seq' || workload === 'conc') {
       m.rounds = await interleavedRounds(m.cell.targets, roundsOf(m.cell), (target) => launch(m.cell, target), (status) =>
         process.stderr.write(`${era} ${workload} ${transport} ${size} (${roundsText(roundsOf(m.cell))} rounds): ${status}\n`),
@@ -145,14 +172,34 @@ async function main(): Promise<void> {
       process.stderr.write(`round ${round + 1}/${rounds} ${era} ${workload} ${transport} ${size}: ${errors.length ? errors.map(([t, r]) => `${t}: ${(r as { error: string }).error}`).join('; ') : 'ok'}\n`);
     }
   }
+}
+
+async function main(): Promise<void> {
+  ensurePeers();
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  await snapshotLibrary();
+  await bundleMeasure();
+  const started = Date.now();
+  // Peers join the modern rows only if they can speak 2026-07-28; the output says which were left out and why.
+  const modern = modernPeers();
+  const notes = { modern: [`Peers in the modern era: ${modern.peers.length ? modern.peers.join(', ') : 'none'}${modern.skipped.length ? `; skipped, cannot speak 2026-07-28: ${modern.skipped.join('; ')}` : ''}.`] };
+  const measured = cellsOf(options, plan, modern.peers).map((cell) => ({ cell, rounds: [] as Round[] }));
+  try {
+    await measureCells(measured);
+  } finally {
+    await clusterRedis?.stop();
+  }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}${pinned ? ', client pinned to core 1, servers to core 0' : ', unpinned'}`;
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  const conc = measured.filter((m) => m.cell.workload === 'conc').map((m) => `${eraOf(m.cell)} ${m.cell.transport} ${m.rounds.length}`).join(', ');
+  const conc = measured.filter((m) => m.cell.workload === 'conc' || m.cell.workload === 'cluster-conc').map((m) => `${m.cell.workload === 'conc' ? eraOf(m.cell) : 'cluster'} ${m.cell.transport} ${m.rounds.length}`).join(', ');
+  // `--cluster-only` prints (and keeps) the cluster row alone, beside the last whole run's file.
+  const output = options.clusterOnly ? clusterTable(measured) : [tables(measured, plan, options.eras, notes), '', ...clusterTable(measured)];
+  const file = `${options.clusterOnly ? 'cluster-' : ''}${quick ? 'quick' : 'latest'}.json`;
   console.log(
-    `\n${quick ? 'Quick' : 'Full'} benchmark (${options.eras.join(' and ')} era), interleaved windows per target: concurrent ${conc}, sequential ${plan.seqRounds} (fan-out and scale: ${plan.processRounds} rounds of fresh processes, connect: ${plan.connectRounds}), ${machine}, ${seconds} s\n\n${tables(measured, plan, options.eras, notes)}\n`,
+    `\n${quick ? 'Quick' : 'Full'} benchmark (${options.eras.join(' and ')} era), interleaved windows per target: concurrent ${conc}, sequential ${plan.seqRounds} (fan-out and scale: ${plan.processRounds} rounds of fresh processes, connect: ${plan.connectRounds}), ${machine}, ${seconds} s\n\n${output.join('\n').trimEnd()}\n`,
   );
   mkdirSync(`${root}/bench/results`, { recursive: true });
-  writeFileSync(`${root}/bench/results/${quick ? 'quick' : 'latest'}.json`, JSON.stringify({ machine, quick, eras: options.eras, at: new Date().toISOString(), plan, notes, measured }, null, 2));
+  writeFileSync(`${root}/bench/results/${file}`, JSON.stringify({ machine, quick, eras: options.eras, at: new Date().toISOString(), plan, notes, measured }, null, 2));
 }
 
 await main();

@@ -1,6 +1,6 @@
 /**
- * What a benchmark run measures: its options (`--quick`, `--era`), its sizes and its cells, per
- * era (DESIGN §9, §9.4). Pure, so the runner's choices are testable without running it.
+ * What a benchmark run measures: its options (`--quick`, `--era`, `--cluster-only`), its sizes and
+ * its cells, per era (DESIGN §9, §9.4), and the cluster row (§9.5). Pure, so the runner's choices are testable without running it.
  */
 import type { Cell, Transport } from './summary.js';
 import type { Era } from './targets.js';
@@ -11,6 +11,8 @@ export interface RunOptions {
   quick: boolean;
   /** `--era legacy|modern|both` (also `--era=modern`): which era's rows. Default both. */
   eras: Era[];
+  /** `--cluster-only`: only the cluster row (DESIGN §9.5), e.g. after a change to src/cluster/. Default false. */
+  clusterOnly?: boolean;
 }
 
 /** Parses the runner's arguments; an unknown era throws (a typo must not silently run something else). */
@@ -22,6 +24,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
     else if (arg.startsWith('--era=')) era = arg.slice('--era='.length);
   });
   if (era !== 'legacy' && era !== 'modern' && era !== 'both') throw new Error(`--era must be legacy, modern or both, not "${era}"`);
+  if (argv.includes('--cluster-only')) return { quick, eras: ['legacy'], clusterOnly: true };
   return { quick, eras: era === 'both' ? ['legacy', 'modern'] : [era] };
 }
 
@@ -63,6 +66,7 @@ export const CONNECT_TARGETS: Record<Era, string[]> = { legacy: ['floor', 'switc
  * the installed ones today: bench/lib/peers.ts says why); they join the modern stdio and HTTP rows.
  */
 export function cellsOf(options: RunOptions, plan: Plan, modernPeers: string[] = []): Cell[] {
+  if (options.clusterOnly) return clusterCells(plan, options.quick);
   const list: Cell[] = [];
   for (const era of options.eras) {
     for (const transport of ['memory', 'stdio', 'http'] as const) {
@@ -77,7 +81,26 @@ export function cellsOf(options: RunOptions, plan: Plan, modernPeers: string[] =
     if (!options.quick) list.push({ era, workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
     list.push({ era, workload: 'scale', transport: 'memory', size: plan.scale, targets: ['floor', 'switchboard'] });
   }
+  // The cluster row last (its Redis starts only then), with the legacy rows.
+  if (options.eras.includes('legacy')) list.push(...clusterCells(plan, options.quick));
   return list;
+}
+
+/** The cluster row's targets: the legacy switchboard without and with a `cluster:` block; the first is the baseline. */
+export const CLUSTER_TARGETS = ['switchboard', 'switchboard-cluster'];
+
+/**
+ * The cluster row (DESIGN §9.5, bench/lib/clusterRow.ts), legacy era: sequential and 64 in flight,
+ * in memory (the cheapest clean call path: what a cluster adds to every call) and over HTTP (the
+ * transport whose breaker the cluster shares), with the sizes and rounds of the per-call rows.
+ * The quick run measures it in memory only: its 8 HTTP windows leave a ratio ±0.2, four times
+ * the budget, for ~20 s more.
+ */
+export function clusterCells(plan: Plan, quick = false): Cell[] {
+  return (quick ? (['memory'] as const) : (['memory', 'http'] as const)).flatMap((transport): Cell[] => [
+    { era: 'legacy', workload: 'cluster-seq', transport, size: plan.seq[transport], targets: CLUSTER_TARGETS },
+    { era: 'legacy', workload: 'cluster-conc', transport, size: plan.conc[transport], targets: CLUSTER_TARGETS },
+  ]);
 }
 
 /** The era of a cell; cells of runs before the modern rows have none and are legacy. */

@@ -6,7 +6,8 @@ export type Transport = 'memory' | 'stdio' | 'http';
 export interface Cell {
   /** The MCP era of the cell's rows (DESIGN §9.4); absent in runs before the modern rows: legacy. */
   era?: 'legacy' | 'modern';
-  workload: 'seq' | 'conc' | 'fanout' | 'scale' | 'connect';
+  /** `cluster-seq` / `cluster-conc`: the cluster row (bench/lib/clusterRow.ts), measured like seq / conc against `switchboard`, not the floor. */
+  workload: 'seq' | 'conc' | 'fanout' | 'scale' | 'connect' | 'cluster-seq' | 'cluster-conc';
   transport: Transport;
   size: number;
   targets: string[];
@@ -46,12 +47,12 @@ export function medianInterval(values: number[]): number | undefined {
   return (high - low) / 2;
 }
 
-/** A metric of one target in one cell: the median over rounds, and its per-round ratio to the floor. */
-export function summary(rounds: Round[], target: string, metric: string) {
+/** A metric of one target in one cell: the median over rounds, and its per-round ratio to `baseline` (the floor unless said). */
+export function summary(rounds: Round[], target: string, metric: string, baseline = 'floor') {
   const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
   const values = rounds.map((r) => value(r, target)).filter((v): v is number => typeof v === 'number');
   const ratios = rounds
-    .map((r) => [value(r, target), value(r, 'floor')] as const)
+    .map((r) => [value(r, target), value(r, baseline)] as const)
     .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && typeof p[1] === 'number' && p[1] > 0)
     .map(([v, f]) => v / f);
   return {

@@ -108,6 +108,27 @@ export const library = (await import(libraryUrl)) as typeof import('../../src/in
  */
 export const SAME_WORK = { limits: { maxConcurrentCalls: 64, maxQueue: 1_000 }, timeouts: { connectMs: 60_000 } };
 
+/** The `cluster:` block of the cluster row's target (DESIGN §16): Redis's URL and the cluster's name. */
+export interface BenchCluster {
+  redis: { url: string };
+  name: string;
+}
+
+/**
+ * Waits (up to 10 s) until the switchboard's cluster says Redis is up and it sees itself among the
+ * replicas (its first heartbeat went through): the cluster row must measure a replica that is in
+ * a cluster, not one serving on local state because Redis never answered.
+ */
+async function clusterUp(sb: Switchboard): Promise<void> {
+  const until = performance.now() + 10_000;
+  for (;;) {
+    const status = sb.cluster?.status();
+    if (status?.redis === 'up' && status.replicas.some((r) => r.id === status.self)) return;
+    if (performance.now() > until) throw new Error(`the cluster did not come up within 10 s: ${JSON.stringify(status ?? null)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** The `protocol` setting of a switchboard target (DESIGN §15); none leaves the library's default (`auto`). */
 export type ProtocolSetting = 'auto' | '2025-11-25' | '2026-07-28';
 
@@ -116,7 +137,7 @@ export type ProtocolSetting = 'auto' | '2025-11-25' | '2026-07-28';
  * are of `era` (default: the process's BENCH_ERA): the v1 benchmark server, or the v2 one (in
  * memory behind the SDK's era-picking entry, as over stdio).
  */
-export function switchboardTarget(protocol?: ProtocolSetting, era: Era = benchEra()): Target {
+export function switchboardTarget(protocol?: ProtocolSetting, era: Era = benchEra(), cluster?: BenchCluster): Target {
   let sb: Switchboard | undefined;
   const memory = era === 'modern' ? async () => benchV2Memory() as Transport : memoryTransport;
   return {
@@ -129,8 +150,9 @@ export function switchboardTarget(protocol?: ProtocolSetting, era: Era = benchEr
         else servers[spec.name] = { transport: 'http', url: spec.url };
       }
       const defaults = protocol ? { ...SAME_WORK, protocol } : SAME_WORK;
-      sb = library.createSwitchboard({ servers: servers as never, defaults: defaults as never }, { transports });
+      sb = library.createSwitchboard({ servers: servers as never, defaults: defaults as never, ...(cluster ? { cluster } : {}) } as never, { transports });
       await sb.start();
+      if (cluster) await clusterUp(sb);
     },
     call: (server, tool, args) => sb!.callTool(tool, args, { server }),
     era: (server) => sb?.getServer(server)?.protocol?.era,

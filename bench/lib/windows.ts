@@ -18,7 +18,7 @@ export interface Launch {
   cwd: string;
 }
 
-type Outcome = Result | { error: string };
+export type Outcome = Result | { error: string };
 
 /** One live measurement process. */
 class Measurer {
@@ -109,11 +109,24 @@ export interface RoundPlan {
 }
 
 /**
+ * Runs one window of `target` (`window()`), and may add to its result what it saw meanwhile
+ * outside the measured process (the cluster row counts Redis's commands this way). Never inside
+ * the measured process: its CPU stays the target's own.
+ */
+export type WindowHook = (target: string, window: () => Promise<Outcome>) => Promise<Outcome>;
+
+/**
  * Starts one process per target (one after another, so warm-ups never overlap), then measures
  * rounds of one window per target as `plan` says (a number: exactly that many). A target that
  * fails to start or dies reports its error in every round it misses.
  */
-export async function interleavedRounds(targets: string[], plan: number | RoundPlan, launch: (target: string) => Launch, log: (text: string) => void): Promise<Round[]> {
+export async function interleavedRounds(
+  targets: string[],
+  plan: number | RoundPlan,
+  launch: (target: string) => Launch,
+  log: (text: string) => void,
+  around: WindowHook = (_target, window) => window(),
+): Promise<Round[]> {
   const { min, max, step, enough } = typeof plan === 'number' ? { min: plan, max: plan, step: plan, enough: () => true } : plan;
   const live = new Map<string, Measurer>();
   const failed = new Map<string, { error: string }>();
@@ -131,7 +144,7 @@ export async function interleavedRounds(targets: string[], plan: number | RoundP
       const results: Round['results'] = {};
       for (const target of order) {
         const known = failed.get(target);
-        const outcome = known ?? (await live.get(target)!.window());
+        const outcome = known ?? (await around(target, () => live.get(target)!.window()));
         if ('error' in outcome) failed.set(target, outcome as { error: string });
         results[target] = outcome;
       }
