@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { HealthTarget, SharedHealthPort, SharedHealthResult } from '../session/attempt.js';
 import type { ClusterContext } from './bus.js';
+import { readEnvelope } from './envelope.js';
 
 /**
  * One health leader per cluster (DESIGN §16). Each replica tries the lease `leader` every
@@ -56,16 +57,9 @@ const MAX_MESSAGE_CHARS = 300;
 
 /** Parses a message on `health`; `problem` says why it is not one to use. */
 export function parseHealthMessage(text: string, clusterName: string): { message?: HealthMessage; problem?: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (value === null || typeof value !== 'object') return { problem: 'not an object' };
-  const m = value as Partial<HealthMessage>;
-  if (m.v !== HEALTH_FORMAT) return { problem: `format ${String(m.v)} (this replica reads ${HEALTH_FORMAT})` };
-  if (m.cluster !== clusterName) return { problem: 'another cluster name' };
+  const read = readEnvelope(text, HEALTH_FORMAT, clusterName);
+  if ('problem' in read) return read;
+  const m = read.value as Partial<HealthMessage>;
   if (typeof m.server !== 'string' || typeof m.by !== 'string' || typeof m.ok !== 'boolean' || !Number.isInteger(m.fence)) return { problem: 'missing fields' };
   if (m.error !== undefined && (typeof m.error?.code !== 'string' || typeof m.error?.message !== 'string')) return { problem: 'a malformed error' };
   return { message: m as HealthMessage };

@@ -1,6 +1,7 @@
 import { isSwitchboardError } from '../core/errors.js';
 import type { AppliedReload, MatchingReload } from '../server/configReload.js';
 import type { ClusterContext } from './bus.js';
+import { readEnvelope } from './envelope.js';
 
 /**
  * Reload everywhere (DESIGN §16): after a reload is applied on one replica (any trigger: SIGHUP,
@@ -46,16 +47,9 @@ const short = (hash: string | undefined): string => (hash === undefined ? '(unre
 
 /** Parses a message on `reload`; undefined (with the reason) when it is not one of ours. */
 export function parseReloadMessage(text: string, clusterName: string): { message?: ReloadMessage; problem?: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { problem: 'not JSON' };
-  }
-  if (value === null || typeof value !== 'object') return { problem: 'not an object' };
-  const m = value as Partial<ReloadMessage>;
-  if (m.v !== RELOAD_FORMAT) return { problem: `format ${String(m.v)} (this replica reads ${RELOAD_FORMAT})` };
-  if (m.cluster !== clusterName) return { problem: 'another cluster name' };
+  const read = readEnvelope(text, RELOAD_FORMAT, clusterName);
+  if ('problem' in read) return read;
+  const m = read.value as Partial<ReloadMessage>;
   if (typeof m.hash !== 'string' || !/^[0-9a-f]{64}$/.test(m.hash) || typeof m.by !== 'string' || m.by === '') return { problem: 'missing hash or sender' };
   return { message: m as ReloadMessage };
 }

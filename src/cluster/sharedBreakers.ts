@@ -2,6 +2,7 @@ import { fromCallback } from 'xstate';
 import { BREAKER_REASONS, type BreakerReason, type BreakerState } from '../../machines/breakerModel.js';
 import type { BreakerEvent, SharedBreakerEvent, SharedBreakerInput } from '../../machines/circuitBreaker.js';
 import type { ClusterContext } from './bus.js';
+import { readEnvelope } from './envelope.js';
 
 /**
  * Shared breakers (DESIGN §16): each http/sse server's breaker transitions travel between the
@@ -56,16 +57,9 @@ const STATES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
 
 /** Reads a record, or says why it is ignored (bad JSON, another cluster, an older format). */
 export function parseBreakerRecord(text: string, cluster: string): BreakerRecord | { ignored: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ignored: 'not JSON' };
-  }
-  if (typeof value !== 'object' || value === null) return { ignored: 'not an object' };
-  const r = value as Record<string, unknown>;
-  if (r.v !== BREAKER_RECORD_FORMAT) return { ignored: `format ${String(r.v)}, expected ${BREAKER_RECORD_FORMAT}` };
-  if (r.cluster !== cluster) return { ignored: 'another cluster' };
+  const read = readEnvelope(text, BREAKER_RECORD_FORMAT, cluster);
+  if ('problem' in read) return { ignored: read.problem };
+  const r = read.value;
   if (typeof r.server !== 'string' || typeof r.by !== 'string' || r.by === '') return { ignored: 'no server or replica' };
   if (!Number.isSafeInteger(r.generation) || (r.generation as number) < 1) return { ignored: 'bad generation' };
   if (!STATES.includes(r.state as BreakerState)) return { ignored: 'bad state' };

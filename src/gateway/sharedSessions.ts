@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { JSONRPCMessage, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { ClusterContext } from '../cluster/bus.js';
+import { readEnvelope } from '../cluster/envelope.js';
 
 /**
  * Legacy-era (2025-11-25) `/mcp` sessions shared by the replicas of a cluster (DESIGN §16), so
@@ -98,16 +99,9 @@ function bounded<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
 
 /** The record in `text`, or the reason it is ignored. */
 function parseRecord(text: string, cluster: string): SessionRecord | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return 'it does not parse';
-  }
-  if (typeof value !== 'object' || value === null) return 'it is not an object';
-  const record = value as Partial<SessionRecord>;
-  if (record.v !== SESSION_RECORD_VERSION) return `its format (${String(record.v)}) is not ${SESSION_RECORD_VERSION}`;
-  if (record.cluster !== cluster) return 'it belongs to another cluster';
+  const read = readEnvelope(text, SESSION_RECORD_VERSION, cluster);
+  if ('problem' in read) return read.problem;
+  const record = read.value as Partial<SessionRecord>;
   const object = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (typeof record.protocolVersion !== 'string' || !object(record.capabilities) || !object(record.clientInfo) || typeof record.replica !== 'string' || (record.profile !== null && typeof record.profile !== 'string')) {
     return 'a field is missing or of the wrong type';

@@ -80,8 +80,8 @@ describe('shared breakers', () => {
     expect(c!.breakers.stats.ignored).toBe(3);
     expect(logs.filter((l) => l.replica === 'c' && l.message === 'ignored a breaker record').map((l) => l.fields?.reason)).toEqual([
       'not JSON',
-      'another cluster',
-      'format 0, expected 1',
+      'another cluster name',
+      'format 0 (this replica reads 1)',
     ]);
     expect(engine.isDown).toBe(false);
   });
@@ -259,6 +259,6 @@ describe('shared breakers', () => {
     expect(parseBreakerRecord(JSON.stringify(record({ reason: 'unheard-of' as never })), 'test')).toMatchObject({ reason: 'remote' });
     expect(parseBreakerRecord(JSON.stringify(record({ retryAfterMs: -1 })), 'test')).toEqual({ ignored: 'bad retryAfterMs' });
     expect(parseBreakerRecord(JSON.stringify(record({ generation: 0 })), 'test')).toEqual({ ignored: 'bad generation' });
-    expect(parseBreakerRecord('[]', 'test')).toEqual({ ignored: 'format undefined, expected 1' });
+    expect(parseBreakerRecord('[]', 'test')).toEqual({ ignored: 'not an object' });
   });
 });

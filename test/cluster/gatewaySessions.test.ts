@@ -234,7 +234,7 @@ describe('gateway sessions shared by the replicas of a cluster', () => {
     const b = nodes[1]!;
     const good = { v: 1, cluster: 'test', protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' }, profile: null, replica: 'a' };
     const bad: [string, string][] = [
-      ['{not json', 'does not parse'],
+      ['{not json', 'not JSON'],
       [JSON.stringify({ ...good, cluster: 'other' }), 'another cluster'],
       [JSON.stringify({ ...good, v: 0 }), 'format'],
       [JSON.stringify({ ...good, capabilities: 'all' }), 'wrong type'],
