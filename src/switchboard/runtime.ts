@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createActor, type Actor } from 'xstate';
 import { MANAGER_SYSTEM_ID } from '../../machines/circuitBreaker.js';
 import { managerMachine } from '../../machines/manager.js';
@@ -17,6 +18,14 @@ import { CatalogIndex } from '../routing/index.js';
 import { ClosingTracker, restartable, Roots, Servers, ServerSet, ServerStatusView, toManagedServer } from '../servers/index.js';
 import { supervisedLogic } from '../session/ports.js';
 import { ClientSurface, type RequestOptions, type RequestSpec } from './surface.js';
+
+/** What identifies a `cluster:` block for a reload's comparison: its settings, the key and password as hashes only. */
+function clusterKey(cluster: ResolvedConfig['cluster']): string {
+  if (!cluster) return '';
+  const { secrets, tokenKey, ...rest } = cluster;
+  const digest = createHash('sha256').update(JSON.stringify([secrets, tokenKey?.toString('base64') ?? null])).digest('hex');
+  return JSON.stringify({ ...rest, digest });
+}
 
 /** The root actor (the manager), as the facade exposes it for inspection. */
 export type RootActor = Actor<typeof managerMachine>;
@@ -125,6 +134,11 @@ export class Runtime {
         random: options.random ?? Math.random,
         applied: (next) => {
           this.gateway = next.gateway;
+          // The cluster is joined at start (its Redis connection, replica id, shared parts): a
+          // changed `cluster:` block takes effect at the next start, and says so (never a secret).
+          if (clusterKey(next.cluster) !== clusterKey(config.cluster)) {
+            options.logger?.log('warn', 'config reload: the cluster: block changed; it applies at the next start (this replica keeps its cluster until then)');
+          }
         },
       },
       config.defaults,
