@@ -49,9 +49,21 @@ export function reconnectDelay(retries: number): number {
   return Math.min(50 * 2 ** Math.min(retries, 10), 1000);
 }
 
-const WRITE_IF_NEWER = `
-local held = redis.call('HGET', KEYS[1], 'g')
-if held and tonumber(held) >= tonumber(ARGV[1]) then return 0 end
+/**
+ * Leftovers under a key that are not what this part stores there (another type, a generation that
+ * is not a number, a lease without expiry) are treated as absent and replaced: junk in Redis must
+ * never turn a part's sharing off for good (DESIGN §16).
+ */
+const CLEAR_UNLESS = `
+local function clearUnless(key, kind)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= kind then redis.call('DEL', key) end
+end`;
+
+const WRITE_IF_NEWER = `${CLEAR_UNLESS}
+clearUnless(KEYS[1], 'hash')
+local held = tonumber(redis.call('HGET', KEYS[1], 'g') or '')
+if held and held >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'g', ARGV[1], 'v', ARGV[2])
 if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return 1`;
@@ -60,9 +72,17 @@ const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-const LEASE = `
+const LEASE = `${CLEAR_UNLESS}
+clearUnless(KEYS[1], 'string')
+clearUnless(KEYS[2], 'string')
 local holder = redis.call('GET', KEYS[1])
+-- A lease without expiry (left by hand, or by a replica of an older format) is no lease.
+if holder and redis.call('PTTL', KEYS[1]) < 0 then holder = false end
 local fence = tonumber(redis.call('GET', KEYS[2]) or '0')
+if not fence then
+  redis.call('SET', KEYS[2], '0')
+  fence = 0
+end
 if not holder then
   fence = redis.call('INCR', KEYS[2])
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -78,13 +98,15 @@ const NOW_MS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-const HEARTBEAT = `${NOW_MS}
+const HEARTBEAT = `${NOW_MS}${CLEAR_UNLESS}
+clearUnless(KEYS[1], 'zset')
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
 return 1`;
 
 const MEMBERS = `${NOW_MS}
+if redis.call('TYPE', KEYS[1])['ok'] ~= 'zset' then return {tostring(now)} end
 local rows = redis.call('ZRANGEBYSCORE', KEYS[1], now - tonumber(ARGV[1]), '+inf', 'WITHSCORES')
 table.insert(rows, 1, tostring(now))
 return rows`;
@@ -199,9 +221,19 @@ export class RedisBus implements ClusterBus {
   }
 
   async readVersioned(key: string): Promise<{ generation: number; value: string } | null> {
-    const [generation, value] = await this.run<Array<string | null>>(['HMGET', this.prefix + key, 'g', 'v']);
+    let answer: Array<string | null>;
+    try {
+      answer = await this.run<Array<string | null>>(['HMGET', this.prefix + key, 'g', 'v']);
+    } catch (error) {
+      // Another type under the key: an unreadable record (generation 0), which the part ignores
+      // with a warning and the next writeIfNewer replaces.
+      if (String((error as Error)?.message ?? error).startsWith('WRONGTYPE')) return { generation: 0, value: '' };
+      throw error;
+    }
+    const [generation, value] = answer;
     if (generation === null || generation === undefined || value === null || value === undefined) return null;
-    return { generation: Number(generation), value };
+    const g = Number(generation);
+    return Number.isSafeInteger(g) && g >= 0 ? { generation: g, value } : { generation: 0, value: '' };
   }
 
   async increment(key: string): Promise<number> {

@@ -61,11 +61,17 @@ export function resolveCluster(block: z.output<typeof ClusterSchema> | undefined
   }
   if (url && url.protocol !== 'redis:' && url.protocol !== 'rediss:') issues.push({ path: 'cluster.redis.url', message: `expected a redis:// or rediss:// URL, not ${url.protocol}//` });
   if (url && url.hostname === '') issues.push({ path: 'cluster.redis.url', message: 'the URL names no host' });
+  if (url && url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) issues.push({ path: 'cluster.redis.url', message: 'the database after the host must be a number (redis://host:port/0)' });
+  // The prefix ends where the cluster's name begins: it must end with a character a name cannot
+  // hold, or `s` + `b1` and `sb` + `1` would be one cluster.
+  const prefix = block.redis.keyPrefix;
+  if (prefix !== undefined && prefix !== '' && /[A-Za-z0-9_.-]$/.test(prefix)) issues.push({ path: 'cluster.redis.keyPrefix', message: 'must be empty or end with a character a cluster name cannot hold, such as ":" (e.g. "switchboard:")' });
   if (url?.password) secrets.push(decodeURIComponent(url.password), url.password);
   let tokenKey: Buffer | undefined;
   if (block.tokenKey !== undefined && block.tokenKey !== '') {
-    secrets.push(block.tokenKey);
     const text = block.tokenKey.trim();
+    // Read from a file it may end with a newline: the key as used is masked too.
+    secrets.push(block.tokenKey, text);
     const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(text) || /^[A-Za-z0-9_-]+={0,2}$/.test(text) ? Buffer.from(text, text.includes('-') || text.includes('_') ? 'base64url' : 'base64') : undefined;
     if (!decoded || decoded.length !== 32) {
       issues.push({ path: 'cluster.tokenKey', message: `must be 32 bytes in base64 (e.g. from \`openssl rand -base64 32\`)${decoded ? `, not ${decoded.length} bytes` : ''}` });
