@@ -1,4 +1,5 @@
 import { InvalidRequestError, type SwitchboardError } from '../core/errors.js';
+import { MIN_SECRET_LENGTH } from '../secrets/redact.js';
 
 /**
  * Per-call HTTP headers (`callTool(…, { headers })`, `readResource`, `getPrompt`): checked before
@@ -59,6 +60,9 @@ export function headersProblem(server: string, target: HeaderTarget, headers: Re
     const value = headers[name];
     if (typeof value !== 'string') return new InvalidRequestError(`per-call header "${name}" must have a string value`);
     if (/[\r\n\0]/.test(value)) return new InvalidRequestError(`per-call header "${name}" has a value with a line break or NUL`);
+    // What HTTP can carry (RFC 9110 field-value: visible ASCII, space, tab, obs-text); anything
+    // else fetch refuses only when sending, where it would count as the server's failure.
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(value)) return new InvalidRequestError(`per-call header "${name}" has a value with a control character or a character beyond U+00FF (encode it, e.g. percent-encoding)`);
   }
   return null;
 }
@@ -66,5 +70,6 @@ export function headersProblem(server: string, target: HeaderTarget, headers: Re
 /** The values of a call's headers, as secrets to mask in its messages. */
 export function headerSecrets(headers: Readonly<Record<string, string>> | undefined): string[] {
   if (headers === undefined) return [];
-  return Object.values(headers).filter((v) => typeof v === 'string' && v.length > 0);
+  // As for a server's own secrets: values too short to mask without garbling every message are left.
+  return Object.values(headers).filter((v) => typeof v === 'string' && v.length >= MIN_SECRET_LENGTH);
 }

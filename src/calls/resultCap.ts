@@ -38,22 +38,29 @@ let segmenter: Intl.Segmenter | undefined;
 
 /**
  * Where to cut `text` to keep at most `max` units: at a grapheme boundary at or before `max`
- * (looked for in a short window around it), never between the halves of a surrogate pair.
+ * (looked for in a short window before it, widened when a cluster is longer), never between the
+ * halves of a surrogate pair.
  */
 export function cutPoint(text: string, max: number): number {
   if (max >= text.length) return text.length;
   const target = Math.max(0, max);
-  let at = target;
-  const start = Math.max(0, target - 32);
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-  for (const { index } of segmenter.segment(text.slice(start, Math.min(text.length, target + 32)))) {
-    if (start + index > target) break;
-    // A window that starts inside a cluster longer than itself: its first segment is no boundary.
-    if (index > 0 || start === 0) at = start + index;
+  // A window before the cap, widened while it holds no boundary (a cluster longer than the window:
+  // a letter under dozens of combining marks): the cut then goes before that whole cluster.
+  for (let reach = 32; ; reach *= 2) {
+    const start = Math.max(0, target - reach);
+    let at: number | undefined;
+    for (const { index } of segmenter.segment(text.slice(start, Math.min(text.length, target + 32)))) {
+      if (start + index > target) break;
+      // A window that starts inside a cluster longer than itself: its first segment is no boundary.
+      if (index > 0 || start === 0) at = start + index;
+    }
+    if (at !== undefined) {
+      const code = text.charCodeAt(at - 1);
+      if (at > 0 && code >= 0xd800 && code <= 0xdbff) at -= 1;
+      return at;
+    }
   }
-  const code = text.charCodeAt(at - 1);
-  if (at > 0 && code >= 0xd800 && code <= 0xdbff) at -= 1;
-  return at;
 }
 
 /** Bytes that base64 `data` decodes to. */

@@ -86,17 +86,24 @@ function forwardedHeaders(sb: Switchboard, extra: ServerContext, server: string 
   if (names.length === 0 || !request || server === undefined) return {};
   const transport = sb.getServer(server)?.transport;
   if (transport !== 'http' && transport !== 'sse') return {};
-  const wanted = toolFilter({ allow: names.map((n) => n.toLowerCase()) });
+  const lowered = names.map((n) => n.toLowerCase());
+  const wanted = toolFilter({ allow: lowered });
   const headers: Record<string, string> = {};
   let any = false;
   request.headers.forEach((value, name) => {
     // Headers lowercases names; a name the call path would refuse (owned, hop-by-hop) is left out.
     if (!wanted(name) || headersProblem(server, { transport }, { [name]: value }) !== null) return;
+    // A credential is forwarded only when named: under `serve` the downstream Authorization is the
+    // gateway's own bearer token, which a glob like "*" must not hand to every upstream.
+    if (CREDENTIALS.has(name) && !lowered.includes(name)) return;
     headers[name] = value;
     any = true;
   });
   return any ? { headers } : {};
 }
+
+/** Headers that carry a client's credentials: forwarded only when `gateway.forwardHeaders` names them exactly. */
+const CREDENTIALS = new Set(['authorization', 'x-api-key', 'api-key']);
 
 /** The downstream request's `_meta` without the progress token: the switchboard asks upstream with its own. */
 function forwardedMeta(meta: Record<string, unknown> | undefined): Record<string, unknown> | undefined {

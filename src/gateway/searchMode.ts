@@ -129,8 +129,8 @@ export async function searchTools(sb: Switchboard, args: unknown, shows: (tool: 
   const extra = Object.keys(input).filter((key) => key !== 'query' && key !== 'limit');
   if (extra.length > 0) return refused('InvalidArguments', `${SEARCH_TOOLS}: unknown argument ${extra.map((k) => `"${k}"`).join(', ')}`);
   if (signal.aborted) throw new SwitchboardError('Cancelled', 'the client cancelled the request');
-  // The view hides some tools: ask for the most, keep the first `limit` it shows.
-  const found = (await sb.searchTools(query, { limit: MAX_SEARCH_LIMIT })).filter(shows).slice(0, (limit as number | undefined) ?? SEARCH_DEFAULT);
+  // The view's filter goes into the ranking: tools it hides never take a place of one it shows.
+  const found = await sb.searchTools(query, { limit: (limit as number | undefined) ?? SEARCH_DEFAULT, filter: shows });
   const tools = found.map((tool) => {
     const match: Record<string, unknown> = { name: tool.qualifiedName };
     if (tool.title !== undefined) match.title = tool.title;

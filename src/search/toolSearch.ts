@@ -1,5 +1,6 @@
 import MiniSearch from 'minisearch';
 import type { ToolInfo } from '../../machines/types.js';
+import { InvalidRequestError } from '../core/errors.js';
 import { ALIASES, editDistance, editsFor, processTerm, tokenize, verbOf, VERBS } from './terms.js';
 
 export { editDistance, stem, tokenize } from './terms.js';
@@ -33,6 +34,8 @@ export interface SearchToolsOptions {
   limit?: number | undefined;
   /** Only this server's tools. */
   server?: string | undefined;
+  /** Only the tools it accepts (a gateway view's servers and globs), applied before ranking. */
+  filter?: ((tool: ToolInfo) => boolean) | undefined;
 }
 
 /** One server's tools as a search source: `keys` change (by identity) when its shown catalog does. */
@@ -178,12 +181,24 @@ export class ToolSearch {
 
   /** The best matches of `query`, best first. */
   async search(query: string, options: SearchToolsOptions = {}): Promise<ToolInfo[]> {
-    const limit = Math.max(1, Math.min(MAX_SEARCH_LIMIT, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT)));
-    const server = options.server;
-    const lexical = query.trim() === '' ? new Map<string, number>() : this.lexical(query, server);
+    if (typeof query !== 'string') throw new InvalidRequestError(`the search query must be a string, not ${query === null ? 'null' : typeof query}`);
+    // No number (absent, NaN): the default; anything else clamped to 1..MAX_SEARCH_LIMIT.
+    const wanted = typeof options.limit !== 'number' || Number.isNaN(options.limit) ? DEFAULT_SEARCH_LIMIT : Math.floor(options.limit);
+    const limit = Math.max(1, Math.min(MAX_SEARCH_LIMIT, wanted));
+    const { server, filter } = options;
+    // Which tools may be answered, applied inside the ranking: a narrow view must not lose its
+    // matches to better ones it cannot show.
+    const accept = server === undefined && filter === undefined ? undefined : (tool: ToolInfo) => (server === undefined || tool.server === server) && (filter === undefined || filter(tool));
+    const lexical = query.trim() === '' ? new Map<string, number>() : this.lexical(query, accept);
     const ranked = [...lexical.entries()].sort(byScore).map(([id]) => id);
     if (!this.options.embed || query.trim() === '') return this.toTools(ranked.slice(0, limit));
-    const semantic = await this.semantic(query, server);
+    let semantic: Array<[string, number]>;
+    try {
+      semantic = await this.semantic(query, accept);
+    } catch {
+      // The host's embedder failed (its model down, a quota): the lexical ranking still answers.
+      return this.toTools(ranked.slice(0, limit));
+    }
     // Convex combination of the two scores, each scaled by its theoretical minimum (0: a lexical
     // miss, an orthogonal vector) and its best candidate's score, so neither ranking's units
     // matter (Bruch et al., "An analysis of fusion functions for hybrid retrieval", 2023).
@@ -206,9 +221,12 @@ export class ToolSearch {
    * the tools' actions); a tool's score is the sum over words, times the share of the query's
    * words it meets (squared), so a tool meeting three words outranks one meeting one word thrice.
    */
-  private lexical(query: string, server: string | undefined): Map<string, number> {
+  private lexical(query: string, accept: ((tool: ToolInfo) => boolean) | undefined): Map<string, number> {
     const plans = this.plan(query);
-    const filter = server === undefined ? undefined : (result: { id: string }) => this.tools.get(result.id)?.server === server;
+    const filter = accept === undefined ? undefined : (result: { id: string }) => {
+      const tool = this.tools.get(result.id);
+      return tool !== undefined && accept(tool);
+    };
     const total = new Map<string, number>();
     const covered = new Map<string, number>();
     const named = new Map<string, Set<string>>();
@@ -293,9 +311,9 @@ export class ToolSearch {
   }
 
   /** Tool ids by cosine to the query's embedding (tools not embedded yet are embedded first). */
-  private async semantic(query: string, server: string | undefined): Promise<Array<[string, number]>> {
+  private async semantic(query: string, accept: ((tool: ToolInfo) => boolean) | undefined): Promise<Array<[string, number]>> {
     const embed = this.options.embed!;
-    const wanted = [...this.tools.entries()].filter(([, tool]) => server === undefined || tool.server === server);
+    const wanted = [...this.tools.entries()].filter(([, tool]) => accept === undefined || accept(tool));
     // The text is only worked out for a tool object not embedded as such yet.
     const missing = wanted
       .filter(([id, tool]) => this.vectors.get(id)?.tool !== tool)
@@ -320,7 +338,7 @@ export class ToolSearch {
     const qNorm = Math.sqrt(dot(q, q));
     const scored: Array<[string, number]> = [];
     for (const [id, tool] of this.tools) {
-      if (server !== undefined && tool.server !== server) continue;
+      if (accept !== undefined && !accept(tool)) continue;
       const held = this.vectors.get(id);
       if (held) scored.push([id, qNorm === 0 || held.norm === 0 ? 0 : dot(q, held.vector) / (qNorm * held.norm)]);
     }

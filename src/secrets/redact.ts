@@ -11,7 +11,7 @@ import type { RuntimeServer } from '../config/schema.js';
 
 const MASK = '***';
 /** Shorter values (a flag like "1") would mask innocent text everywhere. */
-const MIN_SECRET_LENGTH = 4;
+export const MIN_SECRET_LENGTH = 4;
 
 /** Each value as written and as it appears percent-encoded inside a URL or an error quoting one. */
 function withEncodings(values: readonly string[]): string[] {

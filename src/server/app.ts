@@ -166,7 +166,7 @@ export function createAdminApp(sb: Switchboard, options: AdminAppOptions): { app
     if (server !== undefined) serverNamed(server);
     const limit = c.req.query('limit');
     const n = limit === undefined ? undefined : Number(limit);
-    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new HttpError(400, 'BadRequest', 'limit must be a positive integer');
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw new HttpError(400, 'InvalidRequest', 'limit must be a positive integer');
     return c.json({ tools: await sb.searchTools(c.req.query('q') ?? '', { limit: n, server }) });
   });
   on('GET /mcp/health', async (c) => {
