@@ -177,11 +177,14 @@ export function createSharedSessions(cluster: ClusterContext, options: SharedSes
     async find(id) {
       if (!bus.up) return undefined;
       const key = sessionKey(id);
-      const read = () => bounded(bus.get(key).catch(() => null), timeoutMs, null);
-      // A miss is read once more shortly after: the replica that opened the session may still be
-      // storing its record (its write and this read raced on a loaded host). Only an unknown id pays it.
-      let text = await read();
-      if (text === null && bus.up) text = await new Promise<void>((resolve) => setTimeout(resolve, FIND_RETRY_MS)).then(read);
+      // `{ text }` when Redis answered (text null: no record), undefined when it failed or was too slow.
+      const read = () => bounded(bus.get(key).then((text) => ({ text }), () => undefined), timeoutMs, undefined);
+      // A miss Redis answered is read once more shortly after: the replica that opened the session may
+      // still be storing its record (its write and this read raced on a loaded host). A failed or slow
+      // read is not repeated: Redis is in trouble, and the request gets its 404 within one timeout.
+      let answer = await read();
+      if (answer?.text === null) answer = await new Promise<void>((resolve) => setTimeout(resolve, FIND_RETRY_MS)).then(read);
+      const text = answer?.text ?? null;
       if (text === null) return undefined;
       const record = parseRecord(text, cluster.clusterName);
       if (typeof record === 'string') {
