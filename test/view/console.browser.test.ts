@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePid, waitGone } from '../helpers/processes.js';
 import { startService, writeConfig, type RunningService } from '../helpers/service.js';
-import { STDIO_FIXTURE } from '../helpers/switchboard.js';
+import { STDIO_FIXTURE, until } from '../helpers/switchboard.js';
 import { ARTIFACTS, HAVE_CHROMIUM, launch, login, openPage, shot } from './browser.js';
 
 /**
@@ -226,8 +226,13 @@ admin: { token: "${TOKEN}" }
     // Focus in a list survives the page's updates: a tool link keeps it while a new call is listed.
     const link = page.locator('#tools tbody tr[data-tool="studio__pixel"] a');
     await link.focus();
+    const toolReads = () => urls.filter((u) => u.endsWith('/mcp/tools')).length;
+    const readsBefore = toolReads();
     await api('/mcp/call', { method: 'POST', body: JSON.stringify({ tool: 'echo', server: 'weather', arguments: { text: 'hi' } }) });
     await page.waitForSelector('#calls tbody tr[data-tool="echo"][data-server="weather"]');
+    // The call's event makes the page re-read the servers and tools: focus must survive that too.
+    await until(() => toolReads() > readsBefore, 5_000, 'the page to re-read /mcp/tools');
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
     // At 1280 px the recent calls' outcome is inside its panel, not clipped.
     const outcome = await page.locator('#calls tbody tr[data-tool="echo"]').evaluate((tr) => {
       const cell = tr.querySelector('td.outcome')!.getBoundingClientRect();

@@ -138,11 +138,17 @@ function applyServers(s: Session, servers: ServerStatus[], seqAtStart?: Map<stri
   scheduleRender();
 }
 
+/** Whether two tool lists show the same rows (names, servers, availability, descriptions). */
+function sameTools(a: readonly ToolInfo[], b: readonly ToolInfo[]): boolean {
+  return a.length === b.length && a.every((t, i) => t.qualifiedName === b[i]!.qualifiedName && t.server === b[i]!.server && t.available === b[i]!.available && t.description === b[i]!.description);
+}
+
 async function refresh(s: Session): Promise<void> {
   const seqAtStart = new Map(s.seq);
   const [{ servers }, { tools }] = await Promise.all([api<{ servers: ServerStatus[] }>(s.token, 'mcp/servers'), api<{ tools: ToolInfo[] }>(s.token, 'mcp/tools')]);
   if (session !== s) return;
-  s.tools = tools;
+  // The same tools as drawn: keep the array, so the list is not drawn again (focus and scroll in it stay).
+  if (!sameTools(s.tools, tools)) s.tools = tools;
   applyServers(s, servers, seqAtStart);
   const stale = [...s.seq].some(([name, n]) => n !== (seqAtStart.get(name) ?? 0));
   if (stale) scheduleRefresh(s);
