@@ -1,5 +1,4 @@
 import { isSwitchboardError } from '../core/errors.js';
-import type { AppliedReload, MatchingReload } from '../server/configReload.js';
 import type { ClusterContext } from './bus.js';
 import { readEnvelope } from './envelope.js';
 
@@ -21,12 +20,15 @@ export const RELOAD_CHANNEL = 'reload';
 /** The format of a reload message; messages of another format are ignored with a warning. */
 export const RELOAD_FORMAT = 1;
 
-/** What `startClusterReload` needs of the replica's config reloader (see `createConfigReloader`). */
+/**
+ * What `startClusterReload` needs of the replica's config reloader (`createConfigReloader` in
+ * `src/server/configReload.ts` is one); described here so the cluster depends on no adapter.
+ */
 export interface ReloadSource {
-  /** Reloads only when the file's bytes hash to `hash` (in turn with every other reload). */
-  reloadMatching(hash: string): Promise<MatchingReload>;
-  /** Calls `listener` after each applied reload; returns the unsubscribe. */
-  onApplied(listener: (applied: AppliedReload) => void): () => void;
+  /** Reloads only when the file's bytes hash to `hash` (in turn with every other reload); says whether it did, and the file's own hash when not. */
+  reloadMatching(hash: string): Promise<{ applied: true } | { applied: false; hash: string | undefined }>;
+  /** Calls `listener` after each applied reload (its trigger, `cluster` for one a message asked for, and the file's hash); returns the unsubscribe. */
+  onApplied(listener: (applied: { trigger: string; hash: string | undefined }) => void): () => void;
 }
 
 /** A message on `reload`. */

@@ -10,7 +10,8 @@ import type { SharedHealthPort } from './attempt.js';
 import { managerMachine } from '../../machines/manager.js';
 import { serverConnectionMachine } from '../../machines/serverConnection.js';
 import { circuitBreakerMachine } from '../../machines/circuitBreaker.js';
-import type { SharedBreakers } from '../cluster/sharedBreakers.js';
+import type { CallbackActorLogic } from 'xstate';
+import type { SharedBreakerEvent, SharedBreakerInput } from '../../machines/circuitBreaker.js';
 
 /**
  * What the facade lends to the sessions, once; each session gets narrow ports cut from it and
@@ -91,7 +92,7 @@ export function sessionPorts(name: string, from: PortSources): SessionPorts | un
  * (`new SharedBreakers(context, shares)`, one per switchboard; `shares` is true for http and sse
  * servers).
  */
-export function supervisedLogic(from: PortSources & { breakers?: SharedBreakers }) {
+export function supervisedLogic(from: PortSources & { breakers?: { logic: CallbackActorLogic<SharedBreakerEvent, SharedBreakerInput> } }) {
   const connection = serverConnectionMachine.provide({ actors: { session: createSessionLogic((name) => sessionPorts(name, from)) } });
   if (!from.breakers) return managerMachine.provide({ actors: { connection } });
   return managerMachine.provide({ actors: { connection, breaker: circuitBreakerMachine.provide({ actors: { shared: from.breakers.logic } }) } });
