@@ -6,7 +6,9 @@
  * round, so a busy neighbour during one round moves every target alike. A ratio is the median of
  * the per-round ratios to the floor of the cell's era (legacy: a bare v1 SDK Client; modern: a
  * bare v2 Client pinned to 2026-07-28), printed with its min–max. Client CPU per call is the
- * headline. Every round is kept in bench/results/<latest|quick>.json. The cluster row (DESIGN
+ * headline. The route row (1 against N servers, bench/lib/routeRow.ts) and the tracing row (the
+ * hooks with no SDK registered, bench/lib/tracesRow.ts) are interleaved the same way, the first
+ * against each target's own one-server process. Every round is kept in bench/results/<latest|quick>.json. The cluster row (DESIGN
  * §9.5, bench/lib/clusterRow.ts) runs last, against a redis-server the runner starts and stops;
  * `-- --cluster-only` runs it alone (kept in bench/results/cluster-<latest|quick>.json).
  */
@@ -19,6 +21,7 @@ import { startClusterRedis, type ClusterRedis } from './lib/clusterRow.js';
 import { CLUSTER_BASELINE, clusterTable } from './lib/clusterTable.js';
 import { modernPeers } from './lib/peers.js';
 import { cellsOf, eraOf, parseRunOptions, planOf } from './lib/plan.js';
+import { parseRouteTarget, routeEnough } from './lib/routeRow.js';
 import { summary, type Cell, type Result, type Round } from './lib/summary.js';
 import { tables } from './lib/tables.js';
 import { interleavedRounds, rotated, type Launch, type RoundPlan } from './lib/windows.js';
@@ -52,6 +55,14 @@ const HEADLINES = ['cpuUsPerCall', 'callsPerSec'];
 
 /** How many interleaved windows a seq or conc cell measures per target. */
 function roundsOf(cell: Cell): number | RoundPlan {
+  if (cell.workload === 'route') {
+    // Like the concurrent cells: until both N ÷ 1 ratios are within PRECISION, or the maximum.
+    const rounds = plan.route.rounds;
+    if (typeof rounds === 'number') return rounds;
+    const servers = Math.max(...cell.targets.map((t) => parseRouteTarget(t).servers));
+    return { ...rounds, step: cell.targets.length * Math.ceil(rounds.min / 4 / cell.targets.length), enough: routeEnough(servers, PRECISION) };
+  }
+  if (cell.workload === 'traces') return plan.traces.rounds;
   if (cell.workload !== 'conc' && cell.workload !== 'cluster-conc') return plan.seqRounds;
   const rounds = plan.concRounds[cell.transport];
   if (typeof rounds === 'number') return rounds;
@@ -97,7 +108,7 @@ function launch(cell: Cell, target: string): Launch {
   };
 }
 
-/** One fresh process for one target of a fanout or scale cell; its one JSON line. */
+/** One fresh process for one target of a fanout, connect or (older plans') scale cell; its one JSON line. */
 function measureOnce(cell: Cell, target: string): Result | { error: string } {
   const { command, args, cwd, env } = launch(cell, target);
   const out = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 180_000 });
@@ -156,7 +167,7 @@ async function measureCells(measured: { cell: Cell; rounds: Round[] }[]): Promis
       );
       continue;
     }
-    if (workload === 'seq' || workload === 'conc') {
+    if (workload === 'seq' || workload === 'conc' || workload === 'route' || workload === 'traces') {
       m.rounds = await interleavedRounds(m.cell.targets, roundsOf(m.cell), (target) => launch(m.cell, target), (status) =>
         process.stderr.write(`${era} ${workload} ${transport} ${size} (${roundsText(roundsOf(m.cell))} rounds): ${status}\n`),
       );
@@ -196,7 +207,7 @@ async function main(): Promise<void> {
   const output = options.clusterOnly ? clusterTable(measured) : [tables(measured, plan, options.eras, notes), '', ...clusterTable(measured)];
   const file = `${options.clusterOnly ? 'cluster-' : ''}${quick ? 'quick' : 'latest'}.json`;
   console.log(
-    `\n${quick ? 'Quick' : 'Full'} benchmark (${options.eras.join(' and ')} era), interleaved windows per target: concurrent ${conc}, sequential ${plan.seqRounds} (fan-out and scale: ${plan.processRounds} rounds of fresh processes, connect: ${plan.connectRounds}), ${machine}, ${seconds} s\n\n${output.join('\n').trimEnd()}\n`,
+    `\n${quick ? 'Quick' : 'Full'} benchmark (${options.eras.join(' and ')} era), interleaved windows per target: concurrent ${conc}, sequential ${plan.seqRounds}, route ${measured.find((m) => m.cell.workload === 'route')?.rounds.length ?? 0}, tracing ${plan.traces.rounds} (fan-out: ${plan.fanoutRounds} rounds of fresh processes, connect: ${plan.connectRounds}), ${machine}, ${seconds} s\n\n${output.join('\n').trimEnd()}\n`,
   );
   mkdirSync(`${root}/bench/results`, { recursive: true });
   writeFileSync(`${root}/bench/results/${file}`, JSON.stringify({ machine, quick, eras: options.eras, at: new Date().toISOString(), plan, notes, measured }, null, 2));

@@ -2,7 +2,8 @@
  * What tracing costs a call when no OpenTelemetry SDK is registered (`tsx bench/traces.ts`): the
  * hooks every call runs (start the span, set the era, inject into `_meta`, end it) against an empty
  * loop, interleaved A/B over 7 rounds, beside a whole in-memory `callTool` for scale. Prints µs per
- * call (median of the rounds).
+ * call (median of the rounds). `npm run bench` measures the same hooks as its tracing row, in
+ * interleaved windows with an interval (bench/lib/tracesRow.ts); this script is the quick look.
  */
 import { performance } from 'node:perf_hooks';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';

@@ -3,9 +3,10 @@
  *   measure.ts <workload> <target> <transport> <size> [inflight]
  * in the era of BENCH_ERA (`legacy`, the default, or `modern`: the v2 benchmark server and the
  * modern targets, bench/lib/registry.ts). fanout, scale and connect print one JSON line with the
- * result. seq and conc warm up, print READY, then run one window of <size> calls for every
- * "window" line on stdin and print its JSON line, until stdin ends (the runner interleaves the
- * windows of every target's process).
+ * result. seq, conc, route and traces warm up, print READY, then run one window of <size> calls
+ * for every "window" line on stdin and print its JSON line, until stdin ends (the runner
+ * interleaves the windows of every target's process). route: <target> is `floor@1000` and the
+ * like (bench/lib/routeRow.ts); traces: `hooks` or `empty` (bench/lib/tracesRow.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { measureConnect } from './connectRow.js';
-import { benchEra, serverCommand, type ServerSpec, type Target } from './targets.js';
+import { benchEra, libraryUrl, serverCommand, type ServerSpec, type Target } from './targets.js';
+import { parseRouteTarget } from './routeRow.js';
+import { emptyLoop, hookLoop } from './tracesRow.js';
 import { loadTarget } from './registry.js';
 
 const [workload = 'seq', targetName = 'floor', transport = 'memory', sizeText = '1000', inflightText = '64'] = process.argv.slice(2);
@@ -46,6 +49,15 @@ async function startHttpServer(): Promise<{ url: string; child: ChildProcess }> 
   return { url: `http://127.0.0.1:${port}/mcp`, child };
 }
 
+/** Prints READY, then one JSON line of `measure()` per "window" line on stdin, until stdin ends or says otherwise. */
+async function windows(measure: () => Promise<Record<string, number>>): Promise<void> {
+  process.stdout.write('READY\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line !== 'window') break;
+    process.stdout.write(`${JSON.stringify(await measure())}\n`);
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -60,8 +72,8 @@ function checkEra(target: Target, server: string): void {
   if (era !== undefined && era !== benchEra()) throw new Error(`${targetName} connected in the ${era} era, not ${benchEra()}`);
 }
 
-async function withTarget<T>(specs: ServerSpec[], work: (target: Target) => Promise<T>): Promise<T> {
-  const target = await loadTarget(targetName);
+async function withTarget<T>(specs: ServerSpec[], work: (target: Target) => Promise<T>, name = targetName): Promise<T> {
+  const target = await loadTarget(name);
   await target.connect(specs);
   try {
     checkEra(target, specs[0]!.name);
@@ -132,6 +144,61 @@ async function main(): Promise<Record<string, unknown>> {
         }
         return { windows: 'done' };
       });
+    }
+    if (workload === 'route') {
+      // One process per target and server count; heap per server measured once, before the warm-up.
+      const { base, servers } = parseRouteTarget(targetName);
+      gc();
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const specs = await Promise.all(Array.from({ length: servers }, (_, i) => spec(`s${i}`)));
+      return await withTarget(
+        specs,
+        async (target) => {
+          gc();
+          gc();
+          const heapPerServerKB = (process.memoryUsage().heapUsed - before) / servers / 1024;
+          const spread = Math.min(servers, 10);
+          const latencies: number[] = [];
+          const run = async (n: number) => {
+            for (let i = 0; i < n; i++) {
+              const t = performance.now();
+              await target.call(`s${i % spread}`, 'tool_3', {});
+              latencies.push((performance.now() - t) * 1000);
+            }
+          };
+          const warmUntil = performance.now() + WARMUP_MS;
+          for (let done = 0; done < WARMUP || performance.now() < warmUntil; done += 500) await run(500);
+          await windows(async () => {
+            latencies.length = 0;
+            const cpu = process.cpuUsage();
+            await run(size);
+            const used = process.cpuUsage(cpu);
+            latencies.sort((x, y) => x - y);
+            return { routeP50Us: percentile(latencies, 50), routeP99Us: percentile(latencies, 99), cpuUsPerCall: (used.user + used.system) / size, heapPerServerKB };
+          });
+          return { windows: 'done' };
+        },
+        base,
+      );
+    }
+    if (workload === 'traces') {
+      // The build's own tracing module (the runner's copy), with no OpenTelemetry SDK registered in this process.
+      const hooks = (await import(new URL('./traces/index.js', libraryUrl).href)) as typeof import('../../src/traces/index.js');
+      if (targetName !== 'hooks' && targetName !== 'empty') throw new Error(`unknown traces target ${targetName}`);
+      const loop = targetName === 'hooks' ? (n: number) => hookLoop(hooks, n) : emptyLoop;
+      let sink = 0;
+      const warmUntil = performance.now() + WARMUP_MS;
+      while (performance.now() < warmUntil) sink += loop(10_000);
+      await windows(async () => {
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        sink += loop(size);
+        const elapsed = performance.now() - started;
+        const used = process.cpuUsage(cpu);
+        return { usPerCall: (elapsed * 1000) / size, cpuUsPerCall: (used.user + used.system) / size };
+      });
+      return { windows: 'done', sink };
     }
     if (workload === 'fanout') {
       const specs = await Promise.all(Array.from({ length: size }, (_, i) => spec(`s${i}`)));

@@ -3,7 +3,9 @@
  * its cells, per era (DESIGN §9, §9.4), and the cluster row (§9.5). Pure, so the runner's choices are testable without running it.
  */
 import type { Cell, Transport } from './summary.js';
+import { routeTargets } from './routeRow.js';
 import type { Era } from './targets.js';
+import { TRACE_TARGETS } from './tracesRow.js';
 
 /** Options of `npm run bench` / `npm run bench:quick`. */
 export interface RunOptions {
@@ -31,8 +33,12 @@ export function parseRunOptions(argv: string[]): RunOptions {
 /**
  * Sizes per run. seq: `seqRounds` interleaved windows of `seq` calls per target; conc: `concRounds`
  * short windows of `conc` calls (bench/lib/windows.ts), both after a warm-up of `warmup` calls and
- * ms (see measure.ts). fanout and scale: `processRounds` rounds of fresh processes (fan-out:
- * `fanoutRounds`); connect: `connectRounds`.
+ * ms (see measure.ts). fanout: `fanoutRounds` rounds of fresh processes; connect: `connectRounds`.
+ * route (bench/lib/routeRow.ts): `route.rounds` interleaved windows of `route.calls` sequential
+ * calls per target, among 1 and `scale` in-memory servers; a full run adds rounds (like the
+ * concurrent cells) until both N ÷ 1 ratios are within ±0.025 (95 %) or it reaches the maximum:
+ * 41 windows of 2 000 calls left the switchboard's ratio ±0.07, per-round ratios 0.5–3.2. traces (bench/lib/tracesRow.ts):
+ * `traces.rounds` interleaved windows of `traces.calls` calls' worth of tracing hooks.
  *
  * Why many short concurrent windows: on this kind of machine allocation-heavy work runs ±25 %
  * faster or slower from one tenth of a second to the next (a plain allocation loop shows it too; a
@@ -44,8 +50,8 @@ export function parseRunOptions(argv: string[]): RunOptions {
  */
 export function planOf(quick: boolean) {
   return quick
-    ? { seqRounds: 5, concRounds: { memory: 14, stdio: 12, http: 8 }, processRounds: 3, fanoutRounds: 1, connectRounds: 3, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
-    : { seqRounds: 21, concRounds: { memory: { min: 200, max: 800 }, stdio: { min: 200, max: 800 }, http: { min: 120, max: 480 } }, processRounds: 5, fanoutRounds: 2, connectRounds: 9, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
+    ? { seqRounds: 5, concRounds: { memory: 14, stdio: 12, http: 8 }, processRounds: 3, fanoutRounds: 1, connectRounds: 3, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, route: { rounds: 8, calls: 500 }, traces: { rounds: 15, calls: 200_000 }, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 } }
+    : { seqRounds: 21, concRounds: { memory: { min: 200, max: 800 }, stdio: { min: 200, max: 800 }, http: { min: 120, max: 480 } }, processRounds: 5, fanoutRounds: 2, connectRounds: 9, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, route: { rounds: { min: 80, max: 480 }, calls: 1000 }, traces: { rounds: 101, calls: 200_000 }, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 } };
 }
 export type Plan = ReturnType<typeof planOf>;
 
@@ -77,9 +83,10 @@ export function cellsOf(options: RunOptions, plan: Plan, modernPeers: string[] =
     for (const transport of ['stdio', 'http'] as const) list.push({ era, workload: 'connect', transport, size: 1, targets: CONNECT_TARGETS[era] });
     if (era !== 'legacy') continue;
     for (const n of plan.fanout) list.push({ era, workload: 'fanout', transport: 'stdio', size: n, targets: LEGACY_TARGETS });
-    // The one-server routing baseline is part of the full run only (it keeps the quick run short).
-    if (!options.quick) list.push({ era, workload: 'scale', transport: 'memory', size: 1, targets: ['floor', 'switchboard'] });
-    list.push({ era, workload: 'scale', transport: 'memory', size: plan.scale, targets: ['floor', 'switchboard'] });
+    // Routing among 1 and N servers, interleaved like the per-call rows (its size: calls per window).
+    list.push({ era, workload: 'route', transport: 'memory', size: plan.route.calls, targets: routeTargets(plan.scale) });
+    // Tracing with no SDK registered (the same hooks in both eras; measured once).
+    list.push({ era, workload: 'traces', transport: 'memory', size: plan.traces.calls, targets: TRACE_TARGETS });
   }
   // The cluster row last (its Redis starts only then), with the legacy rows.
   if (options.eras.includes('legacy')) list.push(...clusterCells(plan, options.quick));

@@ -6,8 +6,14 @@ export type Transport = 'memory' | 'stdio' | 'http';
 export interface Cell {
   /** The MCP era of the cell's rows (DESIGN §9.4); absent in runs before the modern rows: legacy. */
   era?: 'legacy' | 'modern';
-  /** `cluster-seq` / `cluster-conc`: the cluster row (bench/lib/clusterRow.ts), measured like seq / conc against `switchboard`, not the floor. */
-  workload: 'seq' | 'conc' | 'fanout' | 'scale' | 'connect' | 'cluster-seq' | 'cluster-conc';
+  /**
+   * `cluster-seq` / `cluster-conc`: the cluster row (bench/lib/clusterRow.ts), measured like seq /
+   * conc against `switchboard`, not the floor. `route`: sequential calls among 1 and N in-memory
+   * servers (targets `floor@1`, `switchboard@1000`, …, bench/lib/routeRow.ts). `traces`: the
+   * tracing hooks with no SDK registered against an empty loop (targets `hooks`, `empty`). `scale`:
+   * runs before the route row (fresh processes, no interval).
+   */
+  workload: 'seq' | 'conc' | 'fanout' | 'scale' | 'connect' | 'cluster-seq' | 'cluster-conc' | 'route' | 'traces';
   transport: Transport;
   size: number;
   targets: string[];
@@ -61,5 +67,25 @@ export function summary(rounds: Round[], target: string, metric: string, baselin
     interval: medianInterval(ratios),
     min: ratios.length ? Math.min(...ratios) : undefined,
     max: ratios.length ? Math.max(...ratios) : undefined,
+  };
+}
+
+/**
+ * A metric of `target` minus the same metric of `baseline`, round by round (both measured in the
+ * same round, interleaved): the median of the per-round differences, half its 95 % interval and
+ * the per-round min–max. For a cost too small for a ratio to a whole call to resolve (the tracing
+ * hooks: a fraction of a µs beside a call of ~50).
+ */
+export function difference(rounds: Round[], target: string, metric: string, baseline: string) {
+  const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
+  const diffs = rounds
+    .map((r) => [value(r, target), value(r, baseline)] as const)
+    .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && typeof p[1] === 'number')
+    .map(([v, b]) => v - b);
+  return {
+    value: diffs.length ? median(diffs) : undefined,
+    interval: medianInterval(diffs),
+    min: diffs.length ? Math.min(...diffs) : undefined,
+    max: diffs.length ? Math.max(...diffs) : undefined,
   };
 }

@@ -4,8 +4,10 @@
  * row; fan-out and scale for the legacy era.
  */
 import { eraOf, type Plan } from './plan.js';
+import { routeTable } from './routeRow.js';
 import { median, summary, type Cell, type Result, type Round } from './summary.js';
 import type { Era } from './targets.js';
+import { tracesTable } from './tracesRow.js';
 
 /** One measured cell. */
 export interface Measured {
@@ -109,7 +111,7 @@ export function connectTable(measured: Measured[], era: Era): string[] {
   return [...lines, '', ...extra.map((line) => `- ${line}`)];
 }
 
-/** Fan-out and scale (legacy era). */
+/** Fan-out, then routing among 1 and N servers and the tracing hooks (legacy era; runs before the route row: scale). */
 export function processTables(measured: Measured[], plan: Plan, targets: string[]): string[] {
   const find = finder(measured, 'legacy');
   const none = { value: undefined, ratio: undefined, interval: undefined, min: undefined, max: undefined };
@@ -123,6 +125,14 @@ export function processTables(measured: Measured[], plan: Plan, targets: string[
       lines.push(`| ${n} servers | ${target} | ${fmt(ready.value)} | ${ratioText(ready)} | ${fmt(rss.value, 1)} |`);
     }
   }
+  const route = routeTable(measured.filter((m) => eraOf(m.cell) === 'legacy'));
+  if (route.length) {
+    lines.push('', ...route);
+    const traces = tracesTable(measured);
+    if (traces.length) lines.push('', ...traces);
+    return lines;
+  }
+  // Runs before the route row: the scale cells (fresh processes, no interval).
   lines.push('', '| scale (in memory) | target | route p50 µs, 1 server | route p50 µs, N servers | heap KB per server |', '| --- | --- | ---: | ---: | ---: |');
   for (const target of ['floor', 'switchboard']) {
     const one = find('scale', 'memory', 1);

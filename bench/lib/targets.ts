@@ -98,7 +98,7 @@ export function floorTarget(): Target {
  * elsewhere in the working tree rebuilds dist/ in place, and a measurement that started meanwhile
  * loaded half a build and died. Without it, dist/ itself.
  */
-const libraryUrl = process.env.BENCH_LIBRARY ? pathToFileURL(process.env.BENCH_LIBRARY).href : new URL('../../dist/src/index.js', import.meta.url).href;
+export const libraryUrl = process.env.BENCH_LIBRARY ? pathToFileURL(process.env.BENCH_LIBRARY).href : new URL('../../dist/src/index.js', import.meta.url).href;
 export const library = (await import(libraryUrl)) as typeof import('../../src/index.js');
 
 /**
