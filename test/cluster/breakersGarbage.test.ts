@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import type { BreakerState } from '../../machines/breakerModel.js';
 import { createRedisBus, type RedisBus } from '../../src/cluster/redisBus.js';
 import { realClock } from '../../src/core/clock.js';
-import { startRedis, stopAllRedis } from '../helpers/redis.js';
+import { busUp, startRedis, stopAllRedis } from '../helpers/redis.js';
 import { POLICY, startReplica, type LogLine, type Replica } from '../cluster/breakersHarness.js';
 
 /**
@@ -22,19 +22,6 @@ afterEach(async () => {
   for (const c of raws.splice(0)) c.destroy();
 });
 afterAll(stopAllRedis);
-
-function waitUp(bus: RedisBus, ms = 5000): Promise<void> {
-  if (bus.up) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis bus did not come up')), ms);
-    const off = bus.onStatus((up) => {
-      if (!up) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
 
 function reaches(replica: Replica, to: BreakerState, ms = 2000): Promise<boolean> {
   return new Promise((resolve) => {
@@ -65,7 +52,7 @@ async function pair(url: string, logs: LogLine[]) {
   for (const id of ['a', 'b']) {
     const bus = await createRedisBus({ url, clusterName: CLUSTER, commandTimeoutMs: 250 });
     buses.push(bus);
-    await waitUp(bus);
+    await busUp(bus);
     replicas.push(startReplica({ id, bus, clock: realClock, policy, clusterName: CLUSTER, logs }));
     await bus.whenSubscribed();
   }

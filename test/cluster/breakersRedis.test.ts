@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { BreakerState } from '../../machines/breakerModel.js';
 import { createRedisBus, type RedisBus } from '../../src/cluster/redisBus.js';
 import { realClock } from '../../src/core/clock.js';
-import { startRedis, stopAllRedis } from '../helpers/redis.js';
+import { busUp, startRedis, stopAllRedis } from '../helpers/redis.js';
 import { POLICY, startReplica, type Replica } from './breakersHarness.js';
 
 /**
@@ -35,19 +35,6 @@ function next(replica: Replica, to: BreakerState, ms = 2000): Promise<number> {
   });
 }
 
-function waitUp(bus: RedisBus, ms = 5000): Promise<void> {
-  if (bus.up) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis bus did not come up')), ms);
-    const off = bus.onStatus((up) => {
-      if (!up) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -60,7 +47,7 @@ describe('shared breakers on Redis', () => {
     for (const id of ['a', 'b', 'c']) {
       const bus = await createRedisBus({ url: redis.url, clusterName: 'breakers-test', commandTimeoutMs: 250 });
       buses.push(bus);
-      await waitUp(bus);
+      await busUp(bus);
       replicas.push(startReplica({ id, bus, clock: realClock, policy, clusterName: 'breakers-test' }));
       await bus.whenSubscribed();
     }

@@ -6,7 +6,7 @@ import type { ClusterContext } from '../../src/cluster/bus.js';
 import { createRedisBus, type RedisBus } from '../../src/cluster/redisBus.js';
 import { createSharedTokenStore, tokenRecordKey, type SharedTokenStore } from '../../src/cluster/sharedTokens.js';
 import { createSharedSessions } from '../../src/gateway/sharedSessions.js';
-import { startRedis, stopAllRedis } from '../helpers/redis.js';
+import { busUp, startRedis, stopAllRedis } from '../helpers/redis.js';
 
 /**
  * Review of issue 24: OAuth records and gateway sessions on a real redis-server. Values that do
@@ -27,23 +27,10 @@ afterEach(async () => {
 });
 afterAll(stopAllRedis);
 
-function waitUp(bus: RedisBus, ms = 5000): Promise<void> {
-  if (bus.up) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis bus did not come up')), ms);
-    const off = bus.onStatus((up) => {
-      if (!up) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
-}
-
 async function ctxOf(url: string, id: string, logs: string[], cluster = CLUSTER, keyPrefix?: string): Promise<ClusterContext> {
   const bus = await createRedisBus({ url, clusterName: cluster, commandTimeoutMs: 250, ...(keyPrefix !== undefined ? { keyPrefix } : {}) });
   buses.push(bus);
-  await waitUp(bus);
+  await busUp(bus);
   return { bus, replicaId: id, clusterName: cluster, now: () => Date.now(), log: (level, message, fields) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) };
 }
 

@@ -6,7 +6,7 @@ import { createRedisBus } from '../../src/cluster/redisBus.js';
 import { createSharedTokenStore, openSharedTokens, tokenRecordKey, type SharedTokenStore } from '../../src/cluster/sharedTokens.js';
 import { codeFromRedirect, harness, httpServer, textOf, type Harness } from '../auth/harness.js';
 import { startAuthServer, startResourceServer, type TestAuthServer, type TestResourceServer } from '../auth/servers.js';
-import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis.js';
+import { busUp, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis.js';
 
 /**
  * Three replicas' authorization (src/auth providers and flows, as each replica's runtime makes
@@ -41,7 +41,7 @@ function suite(label: string, engine: () => Engine): void {
 
     async function replica(id: string, authorize = true, lockTtlMs = 5000) {
       const bus = await e.bus();
-      await whenUp(bus);
+      await busUp(bus);
       const logs: string[] = [];
       const ctx: ClusterContext = { bus, replicaId: id, clusterName: 'prod', now: () => Date.now(), log: (level, message, fields) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`) };
       const store = createSharedTokenStore(ctx, KEY, memoryTokenStore(), { lockTtlMs, pollMs: 20 });
@@ -155,7 +155,7 @@ function suite(label: string, engine: () => Engine): void {
       expect(grants()).toEqual(['authorization_code', 'refresh_token']);
       expect(a.logs.join('\n')).toMatch(/warn cluster: Redis is unreachable/);
       await e.up();
-      await Promise.all([whenUp(a.bus), whenUp(b.bus)]);
+      await Promise.all([busUp(a.bus), busUp(b.bus)]);
       // a's record reaches Redis again (re-sync); b then takes it instead of refreshing with the rotated token.
       const newest = [...as.tokens.keys()].at(-1)!;
       await until(async () => (await b.store.load(storeKey('s', rs.url)))?.tokens?.access_token === newest).catch((error: unknown) => {
@@ -231,23 +231,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<v
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** Resolves once `bus` answers (a Redis bus connects in the background); fails after 5 s. */
-function whenUp(bus: ClusterBus): Promise<void> {
-  if (bus.up) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error('the bus did not come up within 5 s'));
-    }, 5000);
-    const off = bus.onStatus((up) => {
-      if (!up) return;
-      clearTimeout(timer);
-      off();
-      resolve();
-    });
-  });
 }
 
 describe('a one-shot process (switchboard login) with a cluster', () => {

@@ -1,3 +1,4 @@
+import type { ClusterBus } from '../../src/cluster/bus.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect } from 'node:net';
@@ -150,4 +151,21 @@ export async function stopAllRedis(): Promise<void> {
   const all = [...live];
   live.clear();
   await Promise.all(all.map((instance) => instance.kill()));
+}
+
+/** Resolves once `bus` answers (a Redis bus connects in the background); rejects after `ms`. */
+export function busUp(bus: ClusterBus, ms = 5000): Promise<void> {
+  if (bus.up) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`the cluster bus did not come up within ${ms} ms`));
+    }, ms);
+    const off = bus.onStatus((up) => {
+      if (!up) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
 }
