@@ -26,7 +26,15 @@ export type Embed = (texts: string[]) => Promise<number[][]>;
 export interface ToolSearchOptions {
   /** Makes the ranking hybrid (lexical + cosine of these embeddings). Defaults to lexical only. */
   embed?: Embed | undefined;
+  /**
+   * How long one search waits for the embedder (the index's and the query's embeddings) before it
+   * answers with the lexical ranking alone; the embeddings still arriving are kept for the next
+   * search. Defaults to 5 000 ms.
+   */
+  embedTimeoutMs?: number | undefined;
 }
+
+export const DEFAULT_EMBED_TIMEOUT_MS = 5_000;
 
 /** Options of one search. */
 export interface SearchToolsOptions {
@@ -192,13 +200,13 @@ export class ToolSearch {
     const lexical = query.trim() === '' ? new Map<string, number>() : this.lexical(query, accept);
     const ranked = [...lexical.entries()].sort(byScore).map(([id]) => id);
     if (!this.options.embed || query.trim() === '') return this.toTools(ranked.slice(0, limit));
-    let semantic: Array<[string, number]>;
-    try {
-      semantic = await this.semantic(query, accept);
-    } catch {
-      // The host's embedder failed (its model down, a quota): the lexical ranking still answers.
-      return this.toTools(ranked.slice(0, limit));
-    }
+    // The host's embedder failed (its model down, a quota) or hangs: the lexical ranking still answers.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.options.embedTimeoutMs ?? DEFAULT_EMBED_TIMEOUT_MS);
+    });
+    const semantic = await Promise.race([this.semantic(query, accept).catch(() => undefined), late]).finally(() => clearTimeout(timer));
+    if (semantic === undefined) return this.toTools(ranked.slice(0, limit));
     // Convex combination of the two scores, each scaled by its theoretical minimum (0: a lexical
     // miss, an orthogonal vector) and its best candidate's score, so neither ranking's units
     // matter (Bruch et al., "An analysis of fusion functions for hybrid retrieval", 2023).

@@ -49,6 +49,16 @@ describe('review23: hybrid search with a misbehaving embedder', () => {
     expect((found as Array<{ name: string }>)[0]?.name).toBe('send_mail');
   });
 
+  it('an embedder that never answers: the search answers lexically once embedTimeoutMs has passed', async () => {
+    const s = new ToolSearch({ embed: () => new Promise<number[][]>(() => undefined), embedTimeoutMs: 50 });
+    s.sync([{ server: 'a', keys: [1], tools: () => [tool('a', 'send_mail', 'Sends mail'), tool('a', 'list_files', 'Lists files')] }]);
+    const started = performance.now();
+    const found = (await s.search('send mail')).map((t) => (t as { name: string }).name);
+    expect(found[0]).toBe('send_mail');
+    // Bounded by the timeout (a generous margin: it proves the search does not hang).
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
   it('an embedder answering too few vectors, or vectors of another length, or NaN, does not throw and keeps lexical hits', async () => {
     for (const embed of [async () => [], async (texts: string[]) => texts.map(() => [1]), async (texts: string[]) => texts.map(() => [Number.NaN, 1, 2])]) {
       const s = new ToolSearch({ embed });
