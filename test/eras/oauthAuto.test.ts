@@ -92,8 +92,10 @@ describe('OAuth + auto: consent slower than connectMs', () => {
     open.push(rs);
     let consents = 0;
     const sb = createSwitchboard(
-      { servers: { remote: { transport: 'http', url: rs.url, protocol, timeouts: { connectMs: 300 }, reconnect: { maxAttempts: 1 }, health: { intervalMs: 0 }, auth: { type: 'oauth' } } } },
-      { authorize: async (r) => { consents++; await new Promise((res) => setTimeout(res, 1200)); return responseFromRedirect(r); }, tokenStore: 'memory' },
+      { servers: { remote: { transport: 'http', url: rs.url, protocol, timeouts: { connectMs: 1000 }, reconnect: { maxAttempts: 1 }, health: { intervalMs: 0 }, auth: { type: 'oauth' } } } },
+      // The consent takes 2.5 times connectMs; the connect after it still has connectMs of its own
+      // (1 s, not less: the full suite's load must not make that part alone time out).
+      { authorize: async (r) => { consents++; await new Promise((res) => setTimeout(res, 2500)); return responseFromRedirect(r); }, tokenStore: 'memory' },
     );
     sbs.push(sb);
     await sb.start();
