@@ -39,7 +39,8 @@ export class DeadlineQueue {
   /** Schedules `key` at time `at` (an earlier entry of the same key stays, and is skipped when popped). */
   add(key: string, at: number): void {
     const heap = this.heap;
-    heap.push({ at, key });
+    const entry = { at, key };
+    heap.push(entry);
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -47,7 +48,7 @@ export class DeadlineQueue {
       heap[i] = heap[parent]!;
       i = parent;
     }
-    heap[i] = { at, key };
+    heap[i] = entry;
     if (at < this.armedAt) this.arm(at);
     if (heap.length > 2 * this.live() + STALE_SLACK) this.rebuild();
   }

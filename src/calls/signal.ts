@@ -19,7 +19,14 @@ export class CallSignal {
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners = this.listeners?.filter((l) => l !== listener) ?? null;
+    const listeners = this.listeners;
+    if (listeners === null) return;
+    // The usual case (one request's own listener) without a new array.
+    if (listeners.length === 1) {
+      if (listeners[0] === listener) this.listeners = null;
+      return;
+    }
+    this.listeners = listeners.filter((l) => l !== listener);
   }
 
   abort(reason: unknown): void {

@@ -3,13 +3,16 @@ import { CancelTaskResultSchema, CompleteResultSchema, EmptyResultSchema, GetPro
 import type { z } from 'zod';
 import type { CallMethod, SessionRequestOptions } from '../session.js';
 import { NO_SDK_TIMEOUT } from './connect.js';
+import { directRequest, usable } from './directRequest.js';
 import { ToolResultSchema } from './resultShape.js';
 import { withCallHeaders, withCallSignal } from './transports/fetchGuard.js';
 
 /**
- * One call's request on a v1 (SDK 1.32.2) client: `client.request` with our own signal, `onprogress`
- * always set and the SDK's timeout disabled (DESIGN §4, research/sdk-notes.md §5–§6), the call's
- * signal linked to its own HTTP request (fetchGuard.ts), and a tool that requires tasks run as one.
+ * One call's request on a v1 (SDK 1.32.2) client: sent directly on the client's Protocol state
+ * (directRequest.ts) with our own signal, a progress token always in `_meta` and no SDK timer at all
+ * (DESIGN §4, research/sdk-notes.md §5–§6); the call's signal linked to its own HTTP request
+ * (fetchGuard.ts); a tool that requires tasks runs as one through the SDK's `request` (its timeout
+ * disabled).
  */
 
 /** Result schemas of the requests other than tools/call (results pass through unchanged). */
@@ -52,14 +55,17 @@ async function requestAsTask(client: Client, request: { method: string; params: 
   }
 }
 
-/** Sends one call's request (hot path: one options object, no extra promise). */
+/** Sends one call's request (hot path: directRequest.ts, no extra promise). */
 export function sendCall(client: Client, method: CallMethod, params: Record<string, unknown>, options: SessionRequestOptions): Promise<unknown> {
+  const schema = RESULT_SCHEMAS[method] ?? EmptyResultSchema;
+  const send = options.task || !usable(client) ? () => sdkRequest(client, method, params, schema, options) : () => directRequest(client, method, params, options.meta, schema, options.signal, options.onProgress);
+  const guarded = () => withCallSignal(options.signal, send);
+  return options.headers === undefined ? guarded() : withCallHeaders(options.headers, guarded);
+}
+
+/** The SDK's own `request` (tasks, or an SDK without the members directRequest.ts uses). */
+function sdkRequest(client: Client, method: CallMethod, params: Record<string, unknown>, schema: z.ZodType, options: SessionRequestOptions): Promise<unknown> {
   const sdk: SdkOptions = { signal: options.signal, timeout: NO_SDK_TIMEOUT, onprogress: options.onProgress };
   const request = { method, params: options.meta ? { ...params, _meta: options.meta } : params };
-  const schema = RESULT_SCHEMAS[method] ?? EmptyResultSchema;
-  const send = () =>
-    withCallSignal(options.signal, () =>
-      options.task ? requestAsTask(client, request, schema, sdk) : client.request(request as { method: 'tools/call'; params: { name: string } }, schema, sdk),
-    );
-  return options.headers === undefined ? send() : withCallHeaders(options.headers, send);
+  return options.task ? requestAsTask(client, request, schema, sdk) : client.request(request as { method: 'tools/call'; params: { name: string } }, schema, sdk);
 }
