@@ -64,7 +64,7 @@ function roundsOf(cell: Cell): number | RoundPlan {
   }
   if (cell.workload === 'traces') return plan.traces.rounds;
   if (cell.workload !== 'conc' && cell.workload !== 'cluster-conc') return plan.seqRounds;
-  const rounds = plan.concRounds[cell.transport];
+  const rounds = cell.workload === 'cluster-conc' ? plan.clusterConcRounds[cell.transport as 'memory' | 'http'] : eraOf(cell) === 'modern' ? plan.modernConcRounds[cell.transport] : plan.concRounds[cell.transport];
   if (typeof rounds === 'number') return rounds;
   // The cluster row's ratios are to the switchboard without a cluster (bench/lib/clusterRow.ts).
   const baseline = cell.workload === 'cluster-conc' ? CLUSTER_BASELINE : 'floor';
@@ -104,7 +104,7 @@ function launch(cell: Cell, target: string): Launch {
     command: command!,
     args,
     cwd: root,
-    env: { ...process.env, BENCH_LIBRARY: `${librarySnapshot}/src/index.js`, BENCH_ERA: eraOf(cell), BENCH_WARMUP: String(plan.warmup[cell.transport]), BENCH_WARMUP_MS: String(plan.warmup.ms), ...(pinned ? { BENCH_SERVER_CPU: '0' } : {}), ...(clusterRedis ? { BENCH_REDIS_URL: clusterRedis.url } : {}) },
+    env: { ...process.env, BENCH_LIBRARY: `${librarySnapshot}/src/index.js`, BENCH_ERA: eraOf(cell), BENCH_WARMUP: String(workload === 'conc' ? plan.warmupConc[cell.transport] : plan.warmup[cell.transport]), BENCH_WARMUP_MS: String(plan.warmup.ms), ...(pinned ? { BENCH_SERVER_CPU: '0' } : {}), ...(clusterRedis ? { BENCH_REDIS_URL: clusterRedis.url } : {}) },
   };
 }
 
