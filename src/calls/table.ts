@@ -1,6 +1,7 @@
 import type { CallToolResult, Progress } from '../protocol/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import { DeadlineQueue } from './deadlines.js';
+import { ProgressPolicy, QUICK_MS } from './progressPolicy.js';
 import { SwitchboardError } from '../core/errors.js';
 import type { Span } from '@opentelemetry/api';
 import { endCallSpan, startCallSpan } from '../traces/index.js';
@@ -123,6 +124,8 @@ export interface CallTable {
   progress(requestId: string, progress: Progress): void;
   /** Settles the route of an `unrouted` call: the tool as its server knows it, and whether it runs as a task. */
   route(requestId: string, tool: string, task: boolean): void;
+  /** Whether the call's request carries a progress token (progressPolicy.ts); false once it settled. */
+  wantsProgress(requestId: string): boolean;
 }
 
 /** Shared by every call without a caller signal (one closure fewer per call). */
@@ -134,6 +137,8 @@ export class PendingCalls implements CallTable {
   /** Who waits for a server's last pending call to settle (reload, before a restart). */
   private readonly idleWaiters = new Map<string, Set<() => void>>();
   private readonly deadlines: DeadlineQueue;
+  /** Which tool calls carry a progress token, learned from how each tool's calls settle. */
+  private readonly progressPolicy = new ProgressPolicy();
 
   /**
    * @param onCompleted receives `call.completed`.
@@ -222,6 +227,7 @@ export class PendingCalls implements CallTable {
       entry.deadline = next;
       this.deadlines.add(requestId, next);
     }
+    if (entry.kind === 'tool') this.progressPolicy.progressed(entry.server, entry.tool);
     if (!(progress.progress > entry.lastProgress)) return;
     entry.lastProgress = progress.progress;
     try {
@@ -239,9 +245,16 @@ export class PendingCalls implements CallTable {
     entry.unrouted = undefined;
   }
 
+  wantsProgress(requestId: string): boolean {
+    const entry = this.entries.get(requestId);
+    if (!entry) return false;
+    return entry.onProgress !== undefined || entry.kind !== 'tool' || this.progressPolicy.wants(entry.server, entry.tool);
+  }
+
   resolve(requestId: string, result: unknown): void {
     const entry = this.take(requestId);
     if (!entry) return;
+    if (entry.kind === 'tool') this.progressPolicy.settled(entry.server, entry.tool, this.clock.now() - entry.startedAt, entry.timeoutMs, entry.lastProgress !== -Infinity);
     // Settle first: a listener of call.completed can never keep the caller waiting.
     entry.resolve(result);
     const isError = (result as { isError?: unknown } | null)?.isError === true;
@@ -252,6 +265,11 @@ export class PendingCalls implements CallTable {
   reject(requestId: string, error: SwitchboardError): void {
     const entry = this.take(requestId);
     if (!entry) return;
+    // A failed call is evidence only when it ran long (a timeout above all): its tool carries tokens again.
+    if (entry.kind === 'tool') {
+      const elapsed = this.clock.now() - entry.startedAt;
+      if (elapsed > Math.min(QUICK_MS, entry.timeoutMs / 10)) this.progressPolicy.settled(entry.server, entry.tool, elapsed, entry.timeoutMs, false);
+    }
     entry.reject(error);
     endCallSpan(entry.span, { ok: false, errorCode: error.code });
     if (this.wantsCompleted()) this.report(entry, { ok: false, errorCode: error.code });

@@ -66,8 +66,11 @@ export interface SessionRequestOptions {
    * A call passes its cheap `CallSignal` here; any AbortSignal does.
    */
   signal: AbortSignal;
-  /** Progress of this request; a progress token is always sent (sdk-notes §6). */
-  onProgress: (progress: Progress) => void;
+  /**
+   * Progress of this request: when given, the request carries a progress token (sdk-notes §6);
+   * when undefined it carries none (src/calls/progressPolicy.ts says which calls go without).
+   */
+  onProgress: ((progress: Progress) => void) | undefined;
   /** `_meta` for the request's params (merged over any `_meta` already in `params`). */
   meta?: Meta;
   /** Run as a task (a tool whose `execution.taskSupport` is `required`): one call to the caller. */

@@ -84,7 +84,8 @@ export function invoke(session: ProtocolSession, call: PendingCall, epoch: numbe
   setCallEra(call.span, session.facts.era, session.facts.protocolVersion);
   const options = {
     signal: call.signal.asAbortSignal,
-    onProgress: (progress: Progress) => ports.calls.progress(call.requestId, progress),
+    // A progress token only where progress can matter (src/calls/progressPolicy.ts).
+    onProgress: ports.calls.wantsProgress(call.requestId) ? (progress: Progress) => ports.calls.progress(call.requestId, progress) : undefined,
     meta: call.kind === 'tool' ? injectCallContext(call.span, call.meta) : undefined,
     task: call.task,
     headers: call.headers,

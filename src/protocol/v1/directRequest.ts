@@ -61,8 +61,8 @@ export function usable(client: Client): boolean {
 }
 
 /**
- * Sends `method` with `params` and `_meta` (`meta`, else `params._meta`; its `progressToken`
- * replaced by the request's own)
+ * Sends `method` with `params` and `_meta` (`meta`, else `params._meta`; with `onProgress`, its
+ * `progressToken` replaced by the request's own; without, no token)
  * and resolves with the result parsed by `schema`; rejects as `Protocol.request` would. The
  * transport's `send` is called synchronously (fetchGuard.ts relies on it).
  */
@@ -73,7 +73,7 @@ export function directRequest(
   meta: Record<string, unknown> | undefined,
   schema: z.ZodType,
   signal: SignalLike,
-  onProgress: (progress: Progress) => void,
+  onProgress: ((progress: Progress) => void) | undefined,
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const p = client as unknown as ProtocolInternals;
@@ -89,7 +89,7 @@ export function directRequest(
     const id = p._requestMessageId++;
     // `meta` (a tool call's) or the params' own `_meta` (the other requests carry it there).
     const own = meta ?? (params._meta as Record<string, unknown> | undefined);
-    const message = { method, params: { ...params, _meta: own === undefined ? { progressToken: id } : { ...own, progressToken: id } }, jsonrpc: '2.0' as const, id };
+    const message = { method, params: onProgress === undefined ? (meta === undefined ? params : { ...params, _meta: meta }) : { ...params, _meta: own === undefined ? { progressToken: id } : { ...own, progressToken: id } }, jsonrpc: '2.0' as const, id };
     const onAbort = () => {
       p._responseHandlers.delete(id);
       p._progressHandlers.delete(id);
@@ -108,7 +108,7 @@ export function directRequest(
       if (parsed.success) resolve(parsed.data);
       else reject(parsed.error);
     });
-    p._progressHandlers.set(id, onProgress);
+    if (onProgress !== undefined) p._progressHandlers.set(id, onProgress);
     signal.addEventListener('abort', onAbort);
     transport.send(message).catch((error: unknown) => {
       p._responseHandlers.delete(id);

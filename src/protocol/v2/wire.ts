@@ -51,6 +51,7 @@ export function completeByDefault(outer: McpTransport, inner: McpTransport): Mcp
  */
 const SDK_ROUND = /^Fulfilling input required by '[^']*' \(round \d+\)$/;
 export function wireProgress(onProgress: SessionRequestOptions['onProgress']): SessionRequestOptions['onProgress'] {
+  if (onProgress === undefined) return undefined;
   return (progress) => {
     if (progress.total === undefined && typeof progress.message === 'string' && SDK_ROUND.test(progress.message)) return;
     onProgress(progress);
