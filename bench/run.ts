@@ -1,5 +1,5 @@
 /**
- * Benchmark runner: `npm run bench` (full) or `npm run bench:quick` (under 2 minutes per era), both
+ * Benchmark runner: `npm run bench` (full) or `npm run bench:quick` (under 2 minutes, both eras), both
  * eras by default; `-- --era legacy|modern` runs one (DESIGN §9, §9.4). Measurements are
  * interleaved (DESIGN §9): each target of a cell — floor, switchboard, peers — runs in its own
  * fresh Node process, and each round asks every one of them for one window, the order rotated per

@@ -9,7 +9,7 @@ import { TRACE_TARGETS } from './tracesRow.js';
 
 /** Options of `npm run bench` / `npm run bench:quick`. */
 export interface RunOptions {
-  /** `--quick`: the short plan (under 2 minutes per era). Default false. */
+  /** `--quick`: the short plan (under 2 minutes for both eras). Default false. */
   quick: boolean;
   /** `--era legacy|modern|both` (also `--era=modern`): which era's rows. Default both. */
   eras: Era[];
@@ -54,7 +54,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
  */
 export function planOf(quick: boolean) {
   return quick
-    ? { seqRounds: 5, concRounds: { memory: 14, stdio: 12, http: 6 }, modernConcRounds: { memory: 10, stdio: 10, http: 4 }, clusterConcRounds: { memory: 14, http: 8 }, processRounds: 3, fanoutRounds: 1, connectRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [3], scale: 50, route: { rounds: 8, calls: 500 }, traces: { rounds: 15, calls: 200_000 }, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 }, warmupConc: { memory: 10_000, stdio: 10_000, http: 300 } }
+    ? { seqRounds: 4, concRounds: { memory: 14, stdio: 12, http: 6 }, modernConcRounds: { memory: 10, stdio: 10, http: 4 }, clusterConcRounds: { memory: 14, http: 8 }, processRounds: 3, fanoutRounds: 1, connectRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [] as number[], scale: 50, route: { rounds: 6, calls: 500 }, traces: { rounds: 9, calls: 200_000 }, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 }, warmupConc: { memory: 6000, stdio: 6000, http: 300 } }
     : { seqRounds: 21, concRounds: { memory: { min: 200, max: 800 }, stdio: { min: 200, max: 800 }, http: { min: 120, max: 480 } }, modernConcRounds: { memory: { min: 120, max: 320 }, stdio: { min: 120, max: 320 }, http: { min: 80, max: 200 } }, clusterConcRounds: { memory: { min: 120, max: 320 }, http: { min: 80, max: 200 } }, processRounds: 5, fanoutRounds: 2, connectRounds: 9, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, route: { rounds: { min: 80, max: 240 }, calls: 1000 }, traces: { rounds: 101, calls: 200_000 }, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 }, warmupConc: { memory: 80_000, stdio: 80_000, http: 3000 } };
 }
 export type Plan = ReturnType<typeof planOf>;
