@@ -9,8 +9,9 @@ import { withCallHeaders, withCallSignal } from './transports/fetchGuard.js';
 
 /**
  * One call's request on a v1 (SDK 1.32.2) client: sent directly on the client's Protocol state
- * (directRequest.ts) with our own signal, a progress token always in `_meta` and no SDK timer at all
- * (DESIGN §4, research/sdk-notes.md §5–§6); the call's signal linked to its own HTTP request
+ * (directRequest.ts) with our own signal, a progress token in `_meta` when the call takes progress
+ * (`onProgress`: src/calls/progressPolicy.ts decides) and no SDK timer at all (DESIGN §4,
+ * research/sdk-notes.md §5–§6); the call's signal linked to its own HTTP request
  * (fetchGuard.ts); a tool that requires tasks runs as one through the SDK's `request` (its timeout
  * disabled).
  */
