@@ -37,8 +37,7 @@ export class ProgressPolicy {
   /** A call of the tool settled after `durationMs` of its `timeoutMs`; `progressed` if it reported any progress. */
   settled(server: string, tool: string, durationMs: number, timeoutMs: number, progressed: boolean): void {
     const key = keyOf(server, tool);
-    const quick = !progressed && durationMs <= Math.min(QUICK_MS, timeoutMs / 10);
-    if (!quick) {
+    if (progressed || !isQuick(durationMs, timeoutMs)) {
       this.quiet.delete(key);
       return;
     }
@@ -48,6 +47,11 @@ export class ProgressPolicy {
     this.quiet.set(key, count + 1);
   }
 
+  /** A call of the tool failed after `durationMs`: evidence only when it ran long (a timeout above all), which brings the tokens back. */
+  failed(server: string, tool: string, durationMs: number, timeoutMs: number): void {
+    if (!isQuick(durationMs, timeoutMs)) this.quiet.delete(keyOf(server, tool));
+  }
+
   /** A call of the tool reported progress: from now on its calls carry a token. */
   progressed(server: string, tool: string): void {
     this.quiet.delete(keyOf(server, tool));
@@ -55,3 +59,4 @@ export class ProgressPolicy {
 }
 
 const keyOf = (server: string, tool: string) => `${server}\u0000${tool}`;
+const isQuick = (durationMs: number, timeoutMs: number) => durationMs <= Math.min(QUICK_MS, timeoutMs / 10);

@@ -1,7 +1,7 @@
 import type { CallToolResult, Progress } from '../protocol/index.js';
 import type { RuntimeClock } from '../core/clock.js';
 import { DeadlineQueue } from './deadlines.js';
-import { ProgressPolicy, QUICK_MS } from './progressPolicy.js';
+import { ProgressPolicy } from './progressPolicy.js';
 import { SwitchboardError } from '../core/errors.js';
 import type { Span } from '@opentelemetry/api';
 import { endCallSpan, startCallSpan } from '../traces/index.js';
@@ -265,11 +265,7 @@ export class PendingCalls implements CallTable {
   reject(requestId: string, error: SwitchboardError): void {
     const entry = this.take(requestId);
     if (!entry) return;
-    // A failed call is evidence only when it ran long (a timeout above all): its tool carries tokens again.
-    if (entry.kind === 'tool') {
-      const elapsed = this.clock.now() - entry.startedAt;
-      if (elapsed > Math.min(QUICK_MS, entry.timeoutMs / 10)) this.progressPolicy.settled(entry.server, entry.tool, elapsed, entry.timeoutMs, false);
-    }
+    if (entry.kind === 'tool') this.progressPolicy.failed(entry.server, entry.tool, this.clock.now() - entry.startedAt, entry.timeoutMs);
     entry.reject(error);
     endCallSpan(entry.span, { ok: false, errorCode: error.code });
     if (this.wantsCompleted()) this.report(entry, { ok: false, errorCode: error.code });

@@ -60,8 +60,8 @@ async function requestAsTask(client: Client, request: { method: string; params: 
 export function sendCall(client: Client, method: CallMethod, params: Record<string, unknown>, options: SessionRequestOptions): Promise<unknown> {
   const schema = RESULT_SCHEMAS[method] ?? EmptyResultSchema;
   const send = options.task || !usable(client) ? () => sdkRequest(client, method, params, schema, options) : () => directRequest(client, method, params, options.meta, schema, options.signal, options.onProgress);
-  const guarded = () => withCallSignal(options.signal, send);
-  return options.headers === undefined ? guarded() : withCallHeaders(options.headers, guarded);
+  if (options.headers === undefined) return withCallSignal(options.signal, send);
+  return withCallHeaders(options.headers, () => withCallSignal(options.signal, send));
 }
 
 /** The SDK's own `request` (tasks, or an SDK without the members directRequest.ts uses). */
