@@ -45,9 +45,9 @@ const librarySnapshot = `${root}/bench/results/dist`;
 const plan = planOf(quick);
 
 /**
- * How precisely a full run pins each concurrent headline ratio: it adds rounds (a quarter of its
- * minimum at a time, a multiple of the targets so every target has led equally often) until half
- * the 95 % interval of every CPU and throughput ratio is at most this, or its maximum is reached.
+ * How precisely a full run pins each concurrent headline ratio: it adds rounds (a set of processes
+ * at a time, bench/lib/windows.ts) until half the 95 % interval of every CPU and throughput ratio
+ * (with the spread between sets, bench/lib/summary.ts) is at most this, or its maximum is reached.
  * At ±0.025 two runs' medians differ by more than 0.05 in about one ratio of two hundred.
  */
 const PRECISION = 0.025;
@@ -70,8 +70,10 @@ function roundsOf(cell: Cell): number | RoundPlan {
   const baseline = cell.workload === 'cluster-conc' ? CLUSTER_BASELINE : 'floor';
   const enough = (done: Round[]) =>
     cell.targets.every((t) => t === baseline || HEADLINES.every((metric) => (summary(done, t, metric, baseline).interval ?? Infinity) <= PRECISION));
-  const step = cell.targets.length * Math.ceil(rounds.min / 4 / cell.targets.length);
-  return { ...rounds, step, enough };
+  // A fresh set of processes every `fork` rounds (a multiple of the targets, so every target has
+  // led equally often in each set), and the stopping check at the end of each set.
+  const fork = cell.targets.length * Math.ceil(rounds.fork / cell.targets.length);
+  return { min: fork * Math.ceil(rounds.min / fork), max: fork * Math.ceil(rounds.max / fork), step: fork, fork, enough };
 }
 const roundsText = (r: number | RoundPlan) => (typeof r === 'number' ? String(r) : `${r.min}–${r.max}`);
 

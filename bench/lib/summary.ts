@@ -21,6 +21,8 @@ export interface Cell {
 
 export interface Round {
   round: number;
+  /** Which set of processes measured this round (bench/lib/windows.ts `RoundPlan.fork`); absent: one set for the whole cell. */
+  fork?: number;
   order: string[];
   results: Record<string, Result | { error: string }>;
 }
@@ -53,18 +55,50 @@ export function medianInterval(values: number[]): number | undefined {
   return (high - low) / 2;
 }
 
-/** A metric of one target in one cell: the median over rounds, and its per-round ratio to `baseline` (the floor unless said). */
+/** Student's t at 97.5 % for 1–30 degrees of freedom (index = degrees of freedom); 1.96 beyond. */
+const T975 = [NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09, 2.08, 2.07, 2.07, 2.06, 2.06, 2.06, 2.05, 2.05, 2.05, 2.04];
+
+/**
+ * Half the 95 % interval of the mean of `medians` (one per set of processes: Student's t times
+ * the standard error over sets), undefined below 3 sets. The sets' medians differ by what the
+ * rounds within a set vary and by each process's own speed, so this bounds both; the order
+ * statistics of the pooled rounds (medianInterval) see only the first.
+ */
+export function setsInterval(medians: number[]): number | undefined {
+  const n = medians.length;
+  if (n < 3) return undefined;
+  const mean = medians.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(medians.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  return ((T975[n - 1] ?? 1.96) * sd) / Math.sqrt(n);
+}
+
+/**
+ * A metric of one target in one cell: the median over rounds, and its per-round ratio to
+ * `baseline` (the floor unless said). The ratio's interval: half the 95 % interval of its median
+ * (medianInterval); where the rounds came from 3 or more sets of processes (`Round.fork`), the
+ * wider of that and the interval over the sets' own medians (setsInterval), so a process's own
+ * speed counts in the ±.
+ */
 export function summary(rounds: Round[], target: string, metric: string, baseline = 'floor') {
   const value = (r: Round, t: string) => (r.results[t] as Result | undefined)?.[metric];
   const values = rounds.map((r) => value(r, target)).filter((v): v is number => typeof v === 'number');
-  const ratios = rounds
-    .map((r) => [value(r, target), value(r, baseline)] as const)
-    .filter((p): p is readonly [number, number] => typeof p[0] === 'number' && typeof p[1] === 'number' && p[1] > 0)
-    .map(([v, f]) => v / f);
+  const pairs = rounds
+    .map((r) => [value(r, target), value(r, baseline), r.fork] as const)
+    .filter((p): p is readonly [number, number, number | undefined] => typeof p[0] === 'number' && typeof p[1] === 'number' && p[1] > 0);
+  const ratios = pairs.map(([v, f]) => v / f);
+  const sets = new Map<number, number[]>();
+  for (const [v, f, fork] of pairs) {
+    if (fork === undefined) continue;
+    const list = sets.get(fork) ?? [];
+    list.push(v / f);
+    sets.set(fork, list);
+  }
+  const pooled = medianInterval(ratios);
+  const across = setsInterval([...sets.values()].map(median));
   return {
     value: values.length ? median(values) : undefined,
     ratio: ratios.length ? median(ratios) : undefined,
-    interval: medianInterval(ratios),
+    interval: pooled === undefined || across === undefined ? pooled : Math.max(pooled, across),
     min: ratios.length ? Math.min(...ratios) : undefined,
     max: ratios.length ? Math.max(...ratios) : undefined,
   };

@@ -100,11 +100,20 @@ export function rotated(targets: string[], round: number): string[] {
   return [...targets.slice(k), ...targets.slice(0, k)];
 }
 
-/** How many rounds: at least `min`; then, every `step` rounds, stop once `enough` says so, or at `max`. */
+/**
+ * How many rounds: at least `min`; then, every `step` rounds, stop once `enough` says so, or at `max`.
+ * `fork`: a fresh set of processes (every target's, started and warmed up at once) every `fork`
+ * rounds, a multiple of `step`; the rounds record which set measured them (`Round.fork`). A
+ * process has its own speed for its whole life (heap layout, the JIT's early choices): two runs
+ * of one process per target disagreed by 2–3 % on the floor alone while each run's interval was
+ * ±1 %; several processes per target average that out and let its spread be measured
+ * (bench/lib/summary.ts). Without `fork`, one set for all rounds.
+ */
 export interface RoundPlan {
   min: number;
   max: number;
   step: number;
+  fork?: number;
   enough(rounds: Round[]): boolean;
 }
 
@@ -119,7 +128,8 @@ export type WindowHook = (target: string, window: () => Promise<Outcome>) => Pro
  * Starts one process per target, all at once (their connects and warm-ups overlap: each still
  * makes its whole count of warm-up calls, and no window is measured before every one is ready;
  * one after another cost a quick run half its time), then measures
- * rounds of one window per target as `plan` says (a number: exactly that many). A target that
+ * rounds of one window per target as `plan` says (a number: exactly that many; `plan.fork`: a
+ * fresh set of processes every that many rounds, started the same way). A target that
  * fails to start or dies reports its error in every round it misses.
  */
 export async function interleavedRounds(
@@ -129,18 +139,30 @@ export async function interleavedRounds(
   log: (text: string) => void,
   around: WindowHook = (_target, window) => window(),
 ): Promise<Round[]> {
-  const { min, max, step, enough } = typeof plan === 'number' ? { min: plan, max: plan, step: plan, enough: () => true } : plan;
+  const { min, max, step, fork, enough } = typeof plan === 'number' ? { min: plan, max: plan, step: plan, fork: undefined, enough: () => true } : plan;
+  if (fork !== undefined && (fork < step || fork % step !== 0)) throw new Error(`a fork of ${fork} rounds is not a multiple of the step (${step})`);
   const live = new Map<string, Measurer>();
   const failed = new Map<string, { error: string }>();
-  try {
-    for (const target of targets) live.set(target, new Measurer(launch(target)));
-    const problems = await Promise.all(targets.map((target) => live.get(target)!.ready()));
+  const start = async () => {
+    for (const target of targets) if (!failed.has(target)) live.set(target, new Measurer(launch(target)));
+    const problems = await Promise.all(targets.map((target) => live.get(target)?.ready() ?? null));
     targets.forEach((target, i) => {
       if (problems[i]) failed.set(target, problems[i]!);
     });
+  };
+  const stop = async () => {
+    await Promise.all([...live.values()].map((m) => m.close()));
+    live.clear();
+  };
+  try {
+    await start();
     const result: Round[] = [];
     for (let round = 0; round < max; round++) {
       if (round >= min && (round - min) % step === 0 && (failed.size > 0 || enough(result))) break;
+      if (fork !== undefined && round > 0 && round % fork === 0) {
+        await stop();
+        await start();
+      }
       const order = rotated(targets, round);
       const results: Round['results'] = {};
       for (const target of order) {
@@ -149,11 +171,12 @@ export async function interleavedRounds(
         if ('error' in outcome) failed.set(target, outcome as { error: string });
         results[target] = outcome;
       }
-      result.push({ round, order, results });
+      result.push({ round, order, results, ...(fork !== undefined ? { fork: Math.floor(round / fork) } : {}) });
     }
-    log(`${result.length} rounds, ${failed.size ? [...failed].map(([t, e]) => `${t}: ${e.error}`).join('; ') : 'ok'}`);
+    const forks = fork === undefined ? '' : ` in ${Math.ceil(result.length / fork)} sets of processes`;
+    log(`${result.length} rounds${forks}, ${failed.size ? [...failed].map(([t, e]) => `${t}: ${e.error}`).join('; ') : 'ok'}`);
     return result;
   } finally {
-    await Promise.all([...live.values()].map((m) => m.close()));
+    await stop();
   }
 }

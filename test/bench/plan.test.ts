@@ -97,4 +97,15 @@ describe('benchmark tables per era', () => {
     expect(text).toContain('> Peers in the modern era: none; skipped, cannot speak 2026-07-28: mastra (v1 only).');
     expect(text).not.toContain('Legacy era');
   });
+
+  it('measures a full run’s concurrent cells in at least four sets of processes, each a whole number of rotations', () => {
+    const plan = planOf(false);
+    const rows = [plan.concRounds, plan.modernConcRounds, plan.clusterConcRounds].flatMap((row) => Object.values(row));
+    for (const { min, max, fork } of rows) {
+      expect(min / fork).toBeGreaterThanOrEqual(4);
+      expect(Number.isInteger(min / fork) && Number.isInteger(max / fork)).toBe(true);
+    }
+    // every legacy target leads equally often in each set (4 targets over stdio and HTTP, 3 in the modern rows)
+    expect([plan.concRounds.stdio.fork % 4, plan.concRounds.http.fork % 4, plan.modernConcRounds.memory.fork % 3, plan.modernConcRounds.http.fork % 3]).toEqual([0, 0, 0, 0]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, medianInterval, summary, type Round } from '../../bench/lib/summary.js';
+import { median, medianInterval, setsInterval, summary, type Round } from '../../bench/lib/summary.js';
 
 const rounds = (pairs: [number, number][]): Round[] =>
   pairs.map(([floor, other], round) => ({ round, order: ['floor', 'other'], results: { floor: { cpu: floor }, other: { cpu: other } } }));
@@ -26,5 +26,35 @@ describe('benchmark summary', () => {
   it('narrows with the number of rounds, the way the benchmark relies on', () => {
     const spread = (n: number) => medianInterval(Array.from({ length: n }, (_, i) => (i * 7919) % n))! / n;
     expect(spread(400)).toBeLessThan(spread(25));
+  });
+});
+
+describe('benchmark summary over sets of processes', () => {
+  const forked = (sets: number[][]): Round[] =>
+    sets.flatMap((ratios, fork) => ratios.map((ratio) => ({ fork, order: ['floor', 'other'], results: { floor: { cpu: 10 }, other: { cpu: 10 * ratio } } }))).map((r, round) => ({ ...r, round }));
+
+  it('gives half the 95 % interval of the mean of the sets’ medians (Student’s t)', () => {
+    // mean 2, sample sd 1 → t(2 df) · 1 / √3
+    expect(setsInterval([1, 2, 3])).toBeCloseTo((4.3 * 1) / Math.sqrt(3), 10);
+    expect(setsInterval([1, 3])).toBeUndefined();
+    expect(setsInterval(Array.from({ length: 40 }, (_, i) => i % 2))).toBeCloseTo((1.96 * Math.sqrt(40 / 39 / 4)) / Math.sqrt(40), 10);
+  });
+
+  it('widens the ratio’s interval by the spread between sets that the pooled rounds hide', () => {
+    // four processes, each steady within itself, at 1.00, 1.04, 0.98, 1.06: the pooled order statistics say ±0.02–0.03
+    const sets = [1, 1.04, 0.98, 1.06].map((base) => Array.from({ length: 50 }, (_, i) => base + (i % 5) * 0.001));
+    const s = summary(forked(sets), 'other', 'cpu');
+    const pooled = medianInterval(sets.flat())!;
+    expect(s.interval).toBeGreaterThan(pooled);
+    expect(s.interval).toBeCloseTo(setsInterval(sets.map((set) => median(set)))!, 10);
+    // the same rounds from one process: the pooled interval alone
+    const single = forked([sets.flat()]);
+    expect(summary(single, 'other', 'cpu').interval).toBe(pooled);
+  });
+
+  it('keeps the pooled interval when the sets agree more closely than the rounds vary', () => {
+    const sets = [0, 1, 2, 3].map(() => Array.from({ length: 50 }, (_, i) => 1 + ((i * 7) % 50) * 0.002));
+    const s = summary(forked(sets), 'other', 'cpu');
+    expect(s.interval).toBe(medianInterval(sets.flat()));
   });
 });
