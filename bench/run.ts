@@ -48,7 +48,9 @@ const plan = planOf(quick);
  * How precisely a full run pins each concurrent headline ratio: it adds rounds (a set of processes
  * at a time, bench/lib/windows.ts) until half the 95 % interval of every CPU and throughput ratio
  * (with the spread between sets, bench/lib/summary.ts) is at most this, or its maximum is reached.
- * At ±0.025 two runs' medians differ by more than 0.05 in about one ratio of two hundred.
+ * At ±0.025 two runs' medians differ by more than 0.05 in about one ratio of two hundred; a
+ * target whose processes run at two speeds (LangChain over stdio, bench/PROFILE.md) reaches no
+ * such ± and stops at the maximum, with its ± saying so.
  */
 const PRECISION = 0.025;
 const HEADLINES = ['cpuUsPerCall', 'callsPerSec'];
