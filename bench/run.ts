@@ -62,7 +62,7 @@ function roundsOf(cell: Cell): number | RoundPlan {
     const rounds = plan.route.rounds;
     if (typeof rounds === 'number') return rounds;
     const servers = Math.max(...cell.targets.map((t) => parseRouteTarget(t).servers));
-    return { ...rounds, step: cell.targets.length * Math.ceil(rounds.min / 4 / cell.targets.length), enough: routeEnough(servers, PRECISION) };
+    return { ...inSets(rounds, cell.targets.length), enough: routeEnough(servers, PRECISION) };
   }
   if (cell.workload === 'traces') return plan.traces.rounds;
   if (cell.workload !== 'conc' && cell.workload !== 'cluster-conc') return plan.seqRounds;
@@ -72,10 +72,17 @@ function roundsOf(cell: Cell): number | RoundPlan {
   const baseline = cell.workload === 'cluster-conc' ? CLUSTER_BASELINE : 'floor';
   const enough = (done: Round[]) =>
     cell.targets.every((t) => t === baseline || HEADLINES.every((metric) => (summary(done, t, metric, baseline).interval ?? Infinity) <= PRECISION));
-  // A fresh set of processes every `fork` rounds (a multiple of the targets, so every target has
-  // led equally often in each set), and the stopping check at the end of each set.
-  const fork = cell.targets.length * Math.ceil(rounds.fork / cell.targets.length);
-  return { min: fork * Math.ceil(rounds.min / fork), max: fork * Math.ceil(rounds.max / fork), step: fork, fork, enough };
+  return { ...inSets(rounds, cell.targets.length), enough };
+}
+
+/**
+ * A fresh set of processes every `fork` rounds (a multiple of the targets, so every target has
+ * led equally often in each set), the stopping check at the end of each set, `min` and `max`
+ * whole sets.
+ */
+function inSets(rounds: { min: number; max: number; fork: number }, targets: number) {
+  const fork = targets * Math.ceil(rounds.fork / targets);
+  return { min: fork * Math.ceil(rounds.min / fork), max: fork * Math.ceil(rounds.max / fork), step: fork, fork };
 }
 const roundsText = (r: number | RoundPlan) => (typeof r === 'number' ? String(r) : `${r.min}–${r.max}`);
 

@@ -40,8 +40,10 @@ export function parseRunOptions(argv: string[]): RunOptions {
  * (V8 tiering up its longer path; the floor settles in 10 000), so 80 000, the same for every target. fanout: `fanoutRounds` rounds of fresh processes; connect: `connectRounds`.
  * route (bench/lib/routeRow.ts): `route.rounds` interleaved windows of `route.calls` sequential
  * calls per target, among 1 and `scale` in-memory servers; a full run adds rounds (like the
- * concurrent cells) until both N ÷ 1 ratios are within ±0.025 (95 %) or it reaches the maximum:
- * 41 windows of 2 000 calls left the switchboard's ratio ±0.07, per-round ratios 0.5–3.2. traces (bench/lib/tracesRow.ts):
+ * concurrent cells, in 3–6 sets of processes of 40 rounds) until both N ÷ 1 ratios are within
+ * ±0.025 (95 %) or it reaches the maximum: 41 windows of 2 000 calls left the switchboard's ratio
+ * ±0.07, per-round ratios 0.5–3.2; with one process per target two full runs read 1.27× ±0.04
+ * and 1.21× ±0.01. traces (bench/lib/tracesRow.ts):
  * `traces.rounds` interleaved windows of `traces.calls` calls' worth of tracing hooks.
  *
  * Why many short concurrent windows: on this kind of machine allocation-heavy work runs ±25 %
@@ -63,7 +65,7 @@ export function parseRunOptions(argv: string[]): RunOptions {
 export function planOf(quick: boolean) {
   return quick
     ? { seqRounds: 4, concRounds: { memory: 14, stdio: 12, http: 6 }, modernConcRounds: { memory: 10, stdio: 10, http: 4 }, clusterConcRounds: { memory: 14, http: 8 }, processRounds: 3, fanoutRounds: 1, connectRounds: 1, seq: { memory: 1000, stdio: 500, http: 80 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [] as number[], scale: 50, route: { rounds: 6, calls: 500 }, traces: { rounds: 9, calls: 200_000 }, warmup: { memory: 2500, stdio: 1500, http: 300, ms: 300 }, warmupConc: { memory: 6000, stdio: 6000, http: 300 } }
-    : { seqRounds: 21, concRounds: { memory: { min: 400, max: 800, fork: 100 }, stdio: { min: 400, max: 800, fork: 100 }, http: { min: 240, max: 480, fork: 60 } }, modernConcRounds: { memory: { min: 264, max: 396, fork: 66 }, stdio: { min: 264, max: 396, fork: 66 }, http: { min: 168, max: 210, fork: 42 } }, clusterConcRounds: { memory: { min: 256, max: 320, fork: 64 }, http: { min: 160, max: 200, fork: 40 } }, processRounds: 5, fanoutRounds: 2, connectRounds: 9, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, route: { rounds: { min: 80, max: 240 }, calls: 1000 }, traces: { rounds: 101, calls: 200_000 }, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 }, warmupConc: { memory: 80_000, stdio: 80_000, http: 3000 } };
+    : { seqRounds: 21, concRounds: { memory: { min: 400, max: 800, fork: 100 }, stdio: { min: 400, max: 800, fork: 100 }, http: { min: 240, max: 480, fork: 60 } }, modernConcRounds: { memory: { min: 264, max: 396, fork: 66 }, stdio: { min: 264, max: 396, fork: 66 }, http: { min: 168, max: 210, fork: 42 } }, clusterConcRounds: { memory: { min: 256, max: 320, fork: 64 }, http: { min: 160, max: 200, fork: 40 } }, processRounds: 5, fanoutRounds: 2, connectRounds: 9, seq: { memory: 3000, stdio: 1500, http: 250 }, conc: { memory: 2000, stdio: 2000, http: 300 }, fanout: [10, 50], scale: 1000, route: { rounds: { min: 120, max: 240, fork: 40 }, calls: 1000 }, traces: { rounds: 101, calls: 200_000 }, warmup: { memory: 5000, stdio: 4000, http: 1500, ms: 1500 }, warmupConc: { memory: 80_000, stdio: 80_000, http: 3000 } };
 }
 export type Plan = ReturnType<typeof planOf>;
 

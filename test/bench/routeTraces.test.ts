@@ -39,7 +39,7 @@ describe('the route and tracing rows in the plan', () => {
   });
 
   it('adds rounds in a full run until both N ÷ 1 ratios are pinned like the headline ratios', () => {
-    expect(planOf(false).route.rounds).toEqual({ min: 80, max: 240 });
+    expect(planOf(false).route.rounds).toEqual({ min: 120, max: 240, fork: 40 });
     const enough = routeEnough(1000, 0.025);
     const ratios = (n: number, spread: number) =>
       rounds({
